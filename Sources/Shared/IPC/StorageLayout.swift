@@ -1,0 +1,25 @@
+/// Every path under `$CONDUIT_STORAGE_DIR`, in one place.
+///
+/// ```
+/// <root>/spool/<16 hex>.spool      ingest's transaction spool (segments named by base LSN)
+/// <root>/shapes/<handle>/          one folder per shape (see ShapeLog)
+/// <root>/router.checkpoint         router's applied spool position (atomic file, JSON)
+/// <root>/ingest.sock               ingest → router: durable positions
+/// <root>/router.sock               serve ⇄ router: shape requests and notifications
+/// ```
+public struct StorageLayout: Sendable, Hashable {
+    public var root: String
+
+    public init(root: String) {
+        var root = root
+        while root.count > 1 && root.hasSuffix("/") { root.removeLast() }
+        self.root = root
+    }
+
+    public var spoolDirectory: String { root + "/spool" }
+    public var shapesDirectory: String { root + "/shapes" }
+    public func shapeDirectory(_ handle: String) -> String { shapesDirectory + "/" + handle }
+    public var routerCheckpoint: String { root + "/router.checkpoint" }
+    public var ingestSocket: String { root + "/ingest.sock" }
+    public var routerSocket: String { root + "/router.sock" }
+}

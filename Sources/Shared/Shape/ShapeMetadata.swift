@@ -1,0 +1,39 @@
+/// What router records about a shape when it creates it, in `shapes/<handle>/shape.json`
+/// (written atomically before the handle is announced; never changed afterwards).
+///
+/// serve reads it to answer requests without asking router: the definition (to check that a
+/// request's parameters match its handle), the `electric-schema` header value, and the layout.
+public struct ShapeMetadata: Codable, Hashable, Sendable {
+    /// Format version of this file.
+    public var version: Int = 1
+    public var handle: String
+    public var definition: ShapeDefinition
+    /// The table's OID when the shape was created.
+    public var relationID: UInt32
+    /// Primary-key columns in key order (all columns for a table without a primary key).
+    public var primaryKey: [String]
+    /// Selected columns in table order.
+    public var columns: [String]
+    /// The `electric-schema` header value (JSON object text) for the selected columns.
+    public var schemaHeader: String
+    /// Normalized where clause (identity), nil when none.
+    public var normalizedWhere: String?
+
+    public init(
+        handle: String,
+        definition: ShapeDefinition,
+        relationID: UInt32,
+        primaryKey: [String],
+        columns: [String],
+        schemaHeader: String,
+        normalizedWhere: String?
+    ) {
+        self.handle = handle
+        self.definition = definition
+        self.relationID = relationID
+        self.primaryKey = primaryKey
+        self.columns = columns
+        self.schemaHeader = schemaHeader
+        self.normalizedWhere = normalizedWhere
+    }
+}
