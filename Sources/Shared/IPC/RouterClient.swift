@@ -20,7 +20,7 @@ public struct RouterUnavailableError: Error, CustomStringConvertible {
 /// ``RouterUnavailableError`` so serve can answer 503 instead of hanging.
 public final class RouterClient: Sendable {
     private let client: IPCClient<RouterMessage>
-    private let pending: Mutex<[UInt64: CheckedContinuation<ShapeResolution, any Error>]>
+    private let pending: PendingRequests
     private let nextID = Atomic<UInt64>(1)
 
     /// - Parameter onNotification: receives `shapeAdvanced`, `shapeRemoved` and `lastSeenLSN`
@@ -31,7 +31,7 @@ public final class RouterClient: Sendable {
         onConnectionChange: @escaping @Sendable (Bool) -> Void = { _ in },
         onNotification: @escaping @Sendable (RouterMessage) -> Void
     ) {
-        let pending = Mutex<[UInt64: CheckedContinuation<ShapeResolution, any Error>]>([:])
+        let pending = PendingRequests()
         self.pending = pending
         self.client = IPCClient<RouterMessage>(
             path: socketPath,
@@ -39,7 +39,7 @@ public final class RouterClient: Sendable {
             onConnect: { _ in onConnectionChange(true) },
             onDisconnect: {
                 onConnectionChange(false)
-                let waiting = pending.withLock { table in
+                let waiting = pending.table.withLock { table in
                     defer { table.removeAll() }
                     return Array(table.values)
                 }
@@ -48,9 +48,9 @@ public final class RouterClient: Sendable {
             onMessage: { message in
                 switch message {
                 case .shapeReply(let id, let handle):
-                    pending.withLock { $0.removeValue(forKey: id) }?.resume(returning: .handle(handle))
+                    pending.table.withLock { $0.removeValue(forKey: id) }?.resume(returning: .handle(handle))
                 case .shapeError(let id, let status, let field, let text):
-                    pending.withLock { $0.removeValue(forKey: id) }?
+                    pending.table.withLock { $0.removeValue(forKey: id) }?
                         .resume(returning: .invalid(status: status, field: field, message: text))
                 default:
                     onNotification(message)
@@ -81,16 +81,21 @@ public final class RouterClient: Sendable {
         let pending = self.pending
         let timer = Task {
             try await Task.sleep(for: timeout)
-            pending.withLock { $0.removeValue(forKey: id) }?.resume(throwing: RouterUnavailableError())
+            pending.table.withLock { $0.removeValue(forKey: id) }?.resume(throwing: RouterUnavailableError())
         }
         defer { timer.cancel() }
         return try await withCheckedThrowingContinuation { continuation in
-            pending.withLock { $0[id] = continuation }
+            pending.table.withLock { $0[id] = continuation }
             if !client.send(message) {
-                pending.withLock { $0.removeValue(forKey: id) }?.resume(throwing: RouterUnavailableError())
+                pending.table.withLock { $0.removeValue(forKey: id) }?.resume(throwing: RouterUnavailableError())
             }
         }
     }
 
     public func close() { client.close() }
+}
+
+/// Continuations of requests waiting for router's reply, keyed by request id.
+private final class PendingRequests: Sendable {
+    let table = Mutex<[UInt64: CheckedContinuation<ShapeResolution, any Error>]>([:])
 }
