@@ -1,0 +1,72 @@
+import CZstd
+
+/// One-shot zstd compression with a reusable compression context.
+///
+/// Each call produces one complete zstd frame (with its content size recorded) from one input
+/// buffer. Reusing the `ZSTD_CCtx` avoids re-allocating zstd's working memory (several MiB at
+/// level 3) for every block.
+///
+/// - Important: not `Sendable`. A `ZSTD_CCtx` must only be used by one thread at a time, so each
+///   writer owns its own compressor. The context is freed in `deinit`.
+public final class ZstdCompressor {
+    /// Owned; created in `init`, freed in `deinit`, never shared.
+    private let context: OpaquePointer
+
+    /// zstd's default level: about 250–300 MB/s on this class of machine and ~4× on pgoutput data.
+    public static let defaultLevel = 3
+
+    public init() throws(ZstdError) {
+        guard let context = ZSTD_createCCtx() else {
+            throw ZstdError(operation: "ZSTD_createCCtx", message: "out of memory")
+        }
+        self.context = context
+    }
+
+    deinit {
+        ZSTD_freeCCtx(context)
+    }
+
+    /// The largest compressed size `count` input bytes can produce (`ZSTD_compressBound`).
+    public static func compressBound(_ count: Int) -> Int {
+        ZSTD_compressBound(count)
+    }
+
+    /// Compresses `input` into `destination`, which must hold at least ``compressBound(_:)`` bytes.
+    ///
+    /// - Returns: the number of bytes written to the start of `destination`.
+    public func compress(_ input: UnsafeRawBufferPointer, into destination: UnsafeMutableRawBufferPointer, level: Int = defaultLevel) throws(ZstdError) -> Int {
+        let written = ZSTD_compressCCtx(
+            context,
+            destination.baseAddress,
+            destination.count,
+            input.baseAddress,
+            input.count,
+            Int32(clamping: level)
+        )
+        return try ZstdError.check(written, "ZSTD_compressCCtx")
+    }
+
+    /// Compresses `input` into a new array holding exactly one zstd frame.
+    public func compress(_ input: UnsafeRawBufferPointer, level: Int = defaultLevel) throws(ZstdError) -> [UInt8] {
+        let bound = Self.compressBound(input.count)
+        var failure: ZstdError?
+        let output = [UInt8](unsafeUninitializedCapacity: bound) { buffer, count in
+            do throws(ZstdError) {
+                count = try compress(input, into: UnsafeMutableRawBufferPointer(buffer), level: level)
+            } catch {
+                failure = error
+                count = 0
+            }
+        }
+        if let failure { throw failure }
+        return output
+    }
+
+    /// Compresses an array into a new array holding exactly one zstd frame.
+    public func compress(_ input: [UInt8], level: Int = defaultLevel) throws(ZstdError) -> [UInt8] {
+        let result = input.withUnsafeBytes { raw in
+            Result { () throws(ZstdError) -> [UInt8] in try compress(raw, level: level) }
+        }
+        return try result.get()
+    }
+}
