@@ -1,0 +1,286 @@
+import Logging
+
+/// Appends replication messages to the spool in zstd frames and makes them durable at commit
+/// boundaries (group commit). Used by ingest from one thread.
+///
+/// Lifecycle:
+/// 1. `init` opens or creates the directory and recovers: the last segment is cut back to its last
+///    valid frame that ends at a transaction boundary (see ``SpoolFormat``), and
+///    ``lastCommitEndLSN`` plus the relation cache are rebuilt. Replication resumes from
+///    ``lastCommitEndLSN``.
+/// 2. ``append(lsn:message:)`` copies each message into a pending batch. Once the batch reaches
+///    `frameTargetBytes` (1 MiB) it is compressed and written as a frame, without fsync, so a
+///    huge transaction never sits in memory.
+/// 3. After appending a Commit, ingest calls ``commitBoundaryFlush()`` whenever it wants
+///    durability: the batch becomes a boundary frame, the segment is fsynced, and the returned
+///    ``SpoolDurablePosition`` may be published to router and confirmed to PostgreSQL.
+///
+/// Duplicates: after a restart PostgreSQL may send again transactions already in the spool. The
+/// writer drops (and reports as ``SpoolAppendResult/skippedDuplicate``) every message of a
+/// transaction whose `Begin.finalLSN` is below ``lastCommitEndLSN``: commit records are written in
+/// commit order, so such a transaction's commit ended at or before that LSN.
+///
+/// - Important: not `Sendable`; one owner. After any thrown error other than from `init`, discard
+///   the writer and create a new one: recovery restores a consistent spool.
+public final class SpoolWriter {
+    public let directory: String
+    public let segmentTargetBytes: Int
+    public let compressionLevel: Int
+    public let frameTargetBytes: Int
+    let logger: Logger
+    private let compressor: ZstdCompressor
+
+    var segment: SpoolSegmentFile?
+    var schema: SpoolSchemaCache
+    private var pending: [UInt8] = []
+    private var pendingRecordCount = 0
+    private var pendingFirstLSN: LSN?
+    private var pendingLastCommitEnd: LSN?
+    private var lastAppendedLSN: LSN?
+    private var inTransaction = false
+    private var skippingDuplicate = false
+    private var hasUnsyncedBytes = false
+
+    /// End LSN of the last Commit appended (durable or not); after `init`, the last one in the spool.
+    public private(set) var lastCommitEndLSN: LSN?
+    /// The position returned by the last successful fsync (or found by recovery), if any commit is durable.
+    public private(set) var durablePosition: SpoolDurablePosition?
+    /// Frame bytes written to segment files (headers included).
+    public private(set) var compressedBytesWritten: UInt64 = 0
+    /// Record bytes (13-byte record headers plus messages) that went into frames.
+    public private(set) var uncompressedBytesWritten: UInt64 = 0
+    /// Messages dropped because their transaction was already in the spool.
+    public private(set) var duplicateMessagesSkipped: UInt64 = 0
+
+    /// Whether the last appended message ended a transaction (or none is open), so a flush is allowed.
+    public var isAtTransactionBoundary: Bool { !inTransaction && !skippingDuplicate }
+    /// Uncompressed bytes buffered and not yet written as a frame. Bounded by `frameTargetBytes`
+    /// plus one message.
+    public var pendingBytes: Int { pending.count }
+    /// Base LSN of the segment being appended to, if one exists.
+    public var currentSegment: LSN? { segment?.base }
+    /// The latest Relation message per relation id (recovered, then kept up to date).
+    public var relations: [UInt32: PgOutputMessage.Relation] { schema.relations }
+    /// The latest Type message per type oid.
+    public var types: [UInt32: PgOutputMessage.TypeMessage] { schema.types }
+
+    /// Opens the spool in `directory` (created if missing) and recovers its tail.
+    ///
+    /// - Parameters:
+    ///   - directory: the spool directory itself, normally `<storage>/spool`.
+    ///   - segmentTargetBytes: a segment is closed at the first commit boundary after it reaches this size.
+    ///   - compressionLevel: zstd level for frames.
+    ///   - frameTargetBytes: pending uncompressed bytes that trigger writing a frame.
+    /// - Throws: ``SpoolError`` if the directory cannot be used or a segment is corrupt beyond a torn tail.
+    public init(
+        directory: String,
+        segmentTargetBytes: Int = 64 << 20,
+        compressionLevel: Int = ZstdCompressor.defaultLevel,
+        frameTargetBytes: Int = 1 << 20,
+        logger: Logger
+    ) throws(SpoolError) {
+        self.directory = directory
+        self.segmentTargetBytes = max(segmentTargetBytes, 1)
+        self.compressionLevel = compressionLevel
+        self.frameTargetBytes = max(frameTargetBytes, 1)
+        self.logger = logger
+        do throws(ZstdError) {
+            self.compressor = try ZstdCompressor()
+        } catch {
+            throw .compression(path: directory, offset: 0, error: error)
+        }
+        let recovered = try SpoolRecovery.recover(directory: directory, logger: logger)
+        self.segment = recovered.segment
+        self.schema = recovered.schema
+        self.lastCommitEndLSN = recovered.lastCommitEnd
+        if let segment = recovered.segment, let commit = recovered.lastCommitEnd {
+            self.durablePosition = SpoolDurablePosition(segment: segment.base, offset: segment.size, commitEndLSN: commit)
+        }
+        pending.reserveCapacity(self.frameTargetBytes + self.frameTargetBytes / 4)
+    }
+
+    /// Appends one pgoutput message received at `lsn` (the XLogData dataStart), copying its bytes.
+    ///
+    /// Begin, Commit, Relation and Type messages are decoded (to track transactions, the resume
+    /// LSN and the schema); all others are stored without inspection beyond the tag.
+    /// - Returns: whether the message was stored or dropped as part of an already-spooled transaction.
+    /// - Throws: ``SpoolError`` on a malformed tracked message or a failed frame write.
+    @discardableResult
+    public func append(lsn: LSN, message: UnsafeRawBufferPointer) throws(SpoolError) -> SpoolAppendResult {
+        guard let tag = message.first else {
+            throw .undecodableMessage(lsn: lsn, error: PgOutputDecodingError(tag: 0, offset: 0, reason: .empty))
+        }
+        guard message.count <= Int(UInt32.max) else { throw .messageTooLarge(lsn: lsn, size: message.count) }
+        if skippingDuplicate {
+            if tag == PgOutputMessage.Tag.commit { skippingDuplicate = false }
+            duplicateMessagesSkipped += 1
+            return .skippedDuplicate
+        }
+        do throws(PgOutputDecodingError) {
+            switch tag {
+            case PgOutputMessage.Tag.begin:
+                var reader = ByteReader(message, tag: tag, offset: 1)
+                let begin = try PgOutputMessage.Begin.decode(&reader)
+                try reader.expectEnd()
+                if let last = lastCommitEndLSN, begin.finalLSN < last {
+                    skippingDuplicate = true
+                    duplicateMessagesSkipped += 1
+                    logger.debug("Skipping transaction already in the spool", metadata: ["pg.lsn": "\(begin.finalLSN)"])
+                    return .skippedDuplicate
+                }
+                inTransaction = true
+            case PgOutputMessage.Tag.commit:
+                var reader = ByteReader(message, tag: tag, offset: 1)
+                let commit = try PgOutputMessage.Commit.decode(&reader)
+                try reader.expectEnd()
+                inTransaction = false
+                lastCommitEndLSN = commit.endLSN
+                pendingLastCommitEnd = commit.endLSN
+            case PgOutputMessage.Tag.relation, PgOutputMessage.Tag.type:
+                try schema.observe(lsn: lsn, message: message)
+            default:
+                break
+            }
+        } catch {
+            throw .undecodableMessage(lsn: lsn, error: error)
+        }
+        if pendingFirstLSN == nil { pendingFirstLSN = lsn }
+        SpoolFrameCodec.appendRecord(kind: .pgoutput, lsn: lsn, message: message, to: &pending)
+        pendingRecordCount += 1
+        lastAppendedLSN = lsn
+        if pending.count >= frameTargetBytes {
+            try writePendingFrame()
+        }
+        return .appended
+    }
+
+    /// Appends one message held in an array. See ``append(lsn:message:)-(_,UnsafeRawBufferPointer)``.
+    @discardableResult
+    public func append(lsn: LSN, message: [UInt8]) throws(SpoolError) -> SpoolAppendResult {
+        let result = message.withUnsafeBytes { raw in
+            Result { () throws(SpoolError) -> SpoolAppendResult in try append(lsn: lsn, message: raw) }
+        }
+        return try result.get()
+    }
+
+    /// Group commit: writes the pending batch as a boundary frame, fsyncs the segment, and returns
+    /// what is now durable. Rotates to a new segment afterwards if the current one reached
+    /// `segmentTargetBytes`.
+    ///
+    /// - Returns: the durable position, or nil if the spool holds no Commit yet.
+    /// - Throws: ``SpoolError/notAtTransactionBoundary(lastLSN:)`` if a transaction is open;
+    ///   ``SpoolError`` if a write or fsync fails (then discard this writer).
+    @discardableResult
+    public func commitBoundaryFlush() throws(SpoolError) -> SpoolDurablePosition? {
+        guard isAtTransactionBoundary else { throw .notAtTransactionBoundary(lastLSN: lastAppendedLSN) }
+        try writePendingFrame()
+        if let segment, hasUnsyncedBytes {
+            do throws(FileError) {
+                try segment.file.syncData()
+            } catch {
+                throw .file(error)
+            }
+            hasUnsyncedBytes = false
+            if let commit = lastCommitEndLSN {
+                durablePosition = SpoolDurablePosition(segment: segment.base, offset: segment.size, commitEndLSN: commit)
+            }
+        }
+        let durable = durablePosition
+        if let segment, segment.size >= UInt64(segmentTargetBytes), let commit = lastCommitEndLSN, commit > segment.base {
+            try rotate(base: commit)
+        }
+        return durable
+    }
+
+    /// Compresses the pending batch into one frame and writes it (no fsync).
+    private func writePendingFrame() throws(SpoolError) {
+        guard pendingRecordCount > 0, let firstLSN = pendingFirstLSN else { return }
+        if segment == nil {
+            segment = try SpoolSegmentFile.create(
+                directory: directory,
+                header: SpoolSegmentHeader(base: firstLSN, previousCommitEnd: nil),
+                firstFrame: nil
+            )
+            logger.info("Spool segment created", metadata: ["spool.segment": "\(firstLSN.paddedHex)"])
+        }
+        let flags: SpoolFrameFlags = inTransaction ? [] : .endsAtBoundary
+        let frame = try encodeFrame(batch: pending, recordCount: pendingRecordCount, flags: flags, lastCommitEnd: pendingLastCommitEnd)
+        try writeFrame(frame)
+        uncompressedBytesWritten += UInt64(pending.count)
+        if pending.capacity > 4 * frameTargetBytes {
+            pending = []  // a single huge message grew the buffer: give the memory back
+            pending.reserveCapacity(frameTargetBytes + frameTargetBytes / 4)
+        } else {
+            pending.removeAll(keepingCapacity: true)
+        }
+        pendingRecordCount = 0
+        pendingFirstLSN = nil
+        pendingLastCommitEnd = nil
+    }
+
+    private func encodeFrame(batch: [UInt8], recordCount: Int, flags: SpoolFrameFlags, lastCommitEnd: LSN?) throws(SpoolError) -> [UInt8] {
+        do throws(ZstdError) {
+            return try SpoolFrameCodec.encodeFrame(
+                batch: batch,
+                recordCount: recordCount,
+                flags: flags,
+                lastCommitEnd: lastCommitEnd,
+                compressor: compressor,
+                level: compressionLevel
+            )
+        } catch {
+            throw .compression(path: segment?.path ?? directory, offset: segment?.size ?? 0, error: error)
+        }
+    }
+
+    private func writeFrame(_ frame: [UInt8]) throws(SpoolError) {
+        guard var current = segment else { preconditionFailure("a segment is opened before frames are written") }
+        do throws(FileError) {
+            try current.file.write(frame, at: current.size)
+        } catch {
+            throw .file(error)
+        }
+        current.size += UInt64(frame.count)
+        segment = current
+        compressedBytesWritten += UInt64(frame.count)
+        hasUnsyncedBytes = true
+    }
+
+    /// Closes the current segment (already fsynced) and starts one at `base` with the schema replay.
+    private func rotate(base: LSN) throws(SpoolError) {
+        var schemaFrame: [UInt8]?
+        if !schema.isEmpty {
+            var batch: [UInt8] = []
+            let entries = schema.replayEntries()
+            for entry in entries {
+                entry.bytes.withUnsafeBytes { SpoolFrameCodec.appendRecord(kind: .schema, lsn: entry.lsn, message: $0, to: &batch) }
+            }
+            schemaFrame = try encodeFrame(batch: batch, recordCount: entries.count, flags: [.endsAtBoundary, .schema], lastCommitEnd: nil)
+            compressedBytesWritten += UInt64(schemaFrame?.count ?? 0)
+            uncompressedBytesWritten += UInt64(batch.count)
+        }
+        let previous = segment
+        segment = try SpoolSegmentFile.create(
+            directory: directory,
+            header: SpoolSegmentHeader(base: base, previousCommitEnd: lastCommitEndLSN),
+            firstFrame: schemaFrame
+        )
+        try? previous?.file.close()
+        logger.info(
+            "Spool segment rotated",
+            metadata: [
+                "spool.segment": "\(base.paddedHex)",
+                "spool.previous_segment": "\(previous?.base.paddedHex ?? "none")",
+                "spool.previous_size": "\(previous?.size ?? 0)",
+            ]
+        )
+    }
+}
+
+/// What ``SpoolWriter/append(lsn:message:)-(_,UnsafeRawBufferPointer)`` did with a message.
+public enum SpoolAppendResult: Hashable, Sendable {
+    /// The message is buffered for the spool.
+    case appended
+    /// The message belongs to a transaction already in the spool and was dropped.
+    case skippedDuplicate
+}
