@@ -1,0 +1,148 @@
+/// The on-disk layout of a shape log, shared by the writers (router) and the reader (serve).
+///
+/// A shape folder `<storage>/shapes/<handle>/` holds:
+///
+/// | file | written by | contents |
+/// | --- | --- | --- |
+/// | `shape.json` | router, once | ``ShapeMetadata`` |
+/// | `snapshot.log` | ``SnapshotWriter`` | file header, then one frame per snapshot entry (rows, then `snapshot-end`) |
+/// | `snapshot.state` | ``SnapshotWriter`` | which snapshot chunks are complete (``SnapshotState``) |
+/// | `changes.log` | ``ChangeLogWriter`` | file header, then one frame per change entry |
+/// | `changes.idx` | ``ChangeLogWriter`` | file header, then one 24-byte entry per change entry |
+/// | `changes.chunks` | ``ChangeLogWriter`` | file header, then one 8-byte entry per closed chunk |
+/// | `changes.state` | ``ChangeLogWriter`` | the committed state (``ChangeLogCommittedState``) |
+///
+/// All integers are **little-endian** and unsigned.
+///
+/// - **File header** (8 bytes, every `.log`/`.idx`/`.chunks` file): 4-byte ASCII magic
+///   (`CSNP`, `CCHG`, `CIDX`, `CCHK`), version byte (1), 3 zero bytes.
+/// - **Frame** (`.log` files): `length: u32` (payload bytes), `crc: u32` (CRC-32C of the payload),
+///   then the payload: one JSON message exactly as it goes on the wire.
+/// - **Index entry** (`changes.idx`): `tx: u64`, `op: u64` (the entry's ``LogOffset``),
+///   `position: u64` (byte offset of the entry's frame in `changes.log`). Entry `i` is at byte
+///   `8 + 24·i`, so a reader binary-searches offsets without touching the log.
+/// - **Chunk entry** (`changes.chunks`): `lastEntry: u64`, the ordinal of the last entry of a
+///   closed chunk (protocol.md §7.4). Entry `c` is at byte `8 + 8·c`.
+///
+/// What a reader may assume: the `.state` files are replaced atomically (temp, fsync, rename,
+/// directory fsync) and only after the bytes they describe are fsynced, so everything within the
+/// published bounds is complete and durable. Bytes beyond those bounds may be a concurrent
+/// append or a torn tail after a crash: a reader never looks at them and never trusts a file's
+/// size. Frames are checksummed so that corruption within bounds is detected, not served.
+enum ShapeLogFormat {
+    static let version: UInt8 = 1
+    static let fileHeaderSize = 8
+    static let frameHeaderSize = 8
+    static let indexEntrySize = 24
+    static let chunkEntrySize = 8
+
+    static let snapshotLogMagic: [UInt8] = Array("CSNP".utf8)
+    static let changeLogMagic: [UInt8] = Array("CCHG".utf8)
+    static let changeIndexMagic: [UInt8] = Array("CIDX".utf8)
+    static let changeChunksMagic: [UInt8] = Array("CCHK".utf8)
+    static let snapshotStateMagic: [UInt8] = Array("CSST".utf8)
+    static let changeStateMagic: [UInt8] = Array("CCST".utf8)
+
+    /// Write-through threshold for writer buffers: bounds a writer's memory regardless of the
+    /// size of a transaction or snapshot, while still batching small entries into few writes.
+    static let writeBufferBytes = 1 << 20
+
+    static func fileHeader(magic: [UInt8]) -> [UInt8] {
+        magic + [version, 0, 0, 0]
+    }
+
+    /// Checks the 8-byte header at the start of `bytes`.
+    static func checkFileHeader(_ bytes: [UInt8], magic: [UInt8], path: String) throws(ShapeLogError) {
+        guard bytes.count >= fileHeaderSize, Array(bytes[0..<4]) == magic else {
+            throw .corrupt(path: path, detail: "bad file header")
+        }
+        guard bytes[4] == version else { throw .corrupt(path: path, detail: "unsupported version \(bytes[4])") }
+    }
+
+    /// Appends a frame holding `payload` to `buffer`.
+    static func appendFrame(_ payload: [UInt8], to buffer: inout [UInt8]) {
+        buffer.shapeLogAppend(UInt32(payload.count))
+        buffer.shapeLogAppend(ShapeLogChecksum.crc32c(payload))
+        buffer.append(contentsOf: payload)
+    }
+
+    /// Splits `bytes` (a whole number of frames) into payloads, verifying every checksum.
+    static func parseFrames(_ bytes: [UInt8], path: String) throws(ShapeLogError) -> [ArraySlice<UInt8>] {
+        var payloads: [ArraySlice<UInt8>] = []
+        var position = 0
+        while position < bytes.count {
+            guard bytes.count - position >= frameHeaderSize else {
+                throw .corrupt(path: path, detail: "partial frame header inside committed range")
+            }
+            let length = Int(bytes.shapeLogLoadUInt32(at: position))
+            let checksum = bytes.shapeLogLoadUInt32(at: position + 4)
+            let start = position + frameHeaderSize
+            guard length <= bytes.count - start else {
+                throw .corrupt(path: path, detail: "frame longer than committed range")
+            }
+            let payload = bytes[start..<(start + length)]
+            guard ShapeLogChecksum.crc32c(payload) == checksum else {
+                throw .corrupt(path: path, detail: "checksum mismatch in frame at relative byte \(position)")
+            }
+            payloads.append(payload)
+            position = start + length
+        }
+        return payloads
+    }
+}
+
+/// Which file names make up a shape folder (see ``ShapeLogFormat``).
+public struct ShapeLogFiles: Sendable, Hashable {
+    public var directory: String
+
+    public init(directory: String) {
+        var directory = directory
+        while directory.count > 1 && directory.hasSuffix("/") { directory.removeLast() }
+        self.directory = directory
+    }
+
+    public var metadata: String { directory + "/shape.json" }
+    public var snapshotLog: String { directory + "/snapshot.log" }
+    public var snapshotState: String { directory + "/snapshot.state" }
+    public var changeLog: String { directory + "/changes.log" }
+    public var changeIndex: String { directory + "/changes.idx" }
+    public var changeChunks: String { directory + "/changes.chunks" }
+    public var changeState: String { directory + "/changes.state" }
+}
+
+extension [UInt8] {
+    mutating func shapeLogAppend(_ value: UInt32) {
+        Swift.withUnsafeBytes(of: value.littleEndian) { append(contentsOf: $0) }
+    }
+
+    mutating func shapeLogAppend(_ value: UInt64) {
+        Swift.withUnsafeBytes(of: value.littleEndian) { append(contentsOf: $0) }
+    }
+
+    func shapeLogLoadUInt32(at offset: Int) -> UInt32 {
+        withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: UInt32.self)) }
+    }
+
+    func shapeLogLoadUInt64(at offset: Int) -> UInt64 {
+        withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) }
+    }
+}
+
+/// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78) of frame payloads and state files.
+///
+/// Byte-at-a-time table lookup: entries are small and already in cache when checksummed.
+enum ShapeLogChecksum {
+    static func crc32c(_ bytes: some Collection<UInt8>) -> UInt32 {
+        var state: UInt32 = 0xFFFF_FFFF
+        for byte in bytes {
+            state = table[Int((state ^ UInt32(byte)) & 0xFF)] ^ (state >> 8)
+        }
+        return ~state
+    }
+
+    private static let table: [UInt32] = (0..<256).map { byte in
+        var crc = UInt32(byte)
+        for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0x82F6_3B78 : crc >> 1 }
+        return crc
+    }
+}

@@ -1,0 +1,191 @@
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#else
+import Darwin
+#endif
+
+/// Reads a shape log for serve, from another process than the writers.
+///
+/// Never trusts file sizes: every read is bounded by the published `snapshot.state` and
+/// `changes.state` (see ``ShapeLogFormat``), so concurrent appends and torn tails are invisible.
+/// Cheap to create (just a path); every call opens the files it needs and closes them again.
+/// Blocking: call it off the event loops.
+public struct ShapeLogReader: Sendable {
+    public let files: ShapeLogFiles
+
+    public init(directory: String) {
+        self.files = ShapeLogFiles(directory: directory)
+    }
+
+    /// Reads both published states; nil when the snapshot has not published anything yet
+    /// (or the folder is gone).
+    public func loadState() throws(ShapeLogError) -> ShapeLogState? {
+        guard let snapshotBytes = try ShapeLogIO.readWholeFile(files.snapshotState) else { return nil }
+        let snapshot = try SnapshotState(decoding: snapshotBytes, path: files.snapshotState)
+        var changes = ChangeLogCommittedState.empty
+        if let changeBytes = try ShapeLogIO.readWholeFile(files.changeState) {
+            changes = try ChangeLogCommittedState(decoding: changeBytes, path: files.changeState)
+        }
+        return ShapeLogState(snapshot: snapshot, changes: changes)
+    }
+
+    /// Loads the state and plans a read after `request`.
+    public func plan(after request: LogOffset) throws(ShapeLogError) -> ShapeLogPlanResult {
+        guard let state = try loadState() else { return .notReady }
+        return try plan(after: request, state: state)
+    }
+
+    /// Protocol.md §7.5: the end of the response (never crossing a chunk boundary), whether it is
+    /// up to date, and which bytes hold the entries in `(request, end]`.
+    public func plan(after request: LogOffset, state: ShapeLogState) throws(ShapeLogError) -> ShapeLogPlanResult {
+        let snapshot = state.snapshot
+        let chunkCount = snapshot.chunkEnds.count
+        guard let latest = state.latest else { return .notReady }
+        func snapshotPlan(_ chunk: Int) -> ShapeLogPlanResult {
+            let end = LogOffset(tx: 0, op: UInt64(chunk))
+            let start = chunk == 0 ? UInt64(ShapeLogFormat.fileHeaderSize) : snapshot.chunkEnds[chunk - 1]
+            return .ready(
+                ShapeLogPlan(
+                    request: request,
+                    end: end,
+                    latest: latest,
+                    isUpToDate: !request.isBeforeAll && snapshot.isComplete && end >= max(latest, request),
+                    source: .snapshotChunk(index: chunk, start: start, end: snapshot.chunkEnds[chunk]),
+                    lastChangeLSN: state.lastChangeLSN
+                )
+            )
+        }
+        if request.isBeforeAll { return snapshotPlan(0) }
+        if request.isSnapshot && !request.isInfinite {
+            let next = request.op + 1
+            if next < UInt64(chunkCount) { return snapshotPlan(Int(next)) }
+            if !snapshot.isComplete { return .notReady }
+        } else if !snapshot.isComplete {
+            return .notReady
+        }
+        return try changesPlan(after: request, state: state, latest: latest)
+    }
+
+    private func changesPlan(after request: LogOffset, state: ShapeLogState, latest: LogOffset) throws(ShapeLogError)
+        -> ShapeLogPlanResult
+    {
+        if request > latest && request != .snapshotEnd { return .outOfBounds(latest: latest) }
+        let changes = state.changes
+        var plan = ShapeLogPlan(
+            request: request,
+            end: max(request, latest),
+            latest: latest,
+            isUpToDate: true,
+            source: .none,
+            lastChangeLSN: state.lastChangeLSN
+        )
+        guard changes.entryCount > 0 else { return .ready(plan) }
+        guard let index = try ShapeLogFileHandle.openForReading(files.changeIndex) else {
+            throw .corrupt(path: files.changeIndex, detail: "missing while entries are committed")
+        }
+        let first = try firstEntry(after: request, in: index, count: changes.entryCount)
+        guard first < changes.entryCount else { return .ready(plan) }
+        var last = changes.entryCount - 1
+        if let closing = try firstClosedChunk(endingAtOrAfter: first, count: changes.closedChunkCount) {
+            last = closing
+        }
+        let lastEntry = try indexEntry(last, in: index)
+        plan.end = lastEntry.offset
+        plan.isUpToDate = plan.end >= latest
+        let start = try indexEntry(first, in: index).position
+        let end = last + 1 < changes.entryCount ? try indexEntry(last + 1, in: index).position : changes.byteLength
+        plan.source = .changes(first: first, last: last, start: start, end: end)
+        return .ready(plan)
+    }
+
+    /// Reads the entries of `plan`, in log order, each the raw JSON of one message.
+    public func readEntries(_ plan: ShapeLogPlan) throws(ShapeLogError) -> [ArraySlice<UInt8>] {
+        switch plan.source {
+        case .none:
+            return []
+        case .snapshotChunk(_, let start, let end):
+            return try readFrames(files.snapshotLog, start: start, end: end, expected: nil)
+        case .changes(let first, let last, let start, let end):
+            return try readFrames(files.changeLog, start: start, end: end, expected: Int(last - first + 1))
+        }
+    }
+
+    /// The entries of `plan` joined with `,` (no brackets): the inside of a response's JSON array.
+    public func readJoined(_ plan: ShapeLogPlan) throws(ShapeLogError) -> [UInt8] {
+        let entries = try readEntries(plan)
+        var body: [UInt8] = []
+        body.reserveCapacity(entries.reduce(0) { $0 + $1.count + 1 })
+        for (position, entry) in entries.enumerated() {
+            if position > 0 { body.append(UInt8(ascii: ",")) }
+            body.append(contentsOf: entry)
+        }
+        return body
+    }
+
+    private func readFrames(_ path: String, start: UInt64, end: UInt64, expected: Int?) throws(ShapeLogError)
+        -> [ArraySlice<UInt8>]
+    {
+        guard end > start else { return [] }
+        guard let file = try ShapeLogFileHandle.openForReading(path) else {
+            throw .corrupt(path: path, detail: "missing while entries are published")
+        }
+        let header = try file.read(at: 0, count: ShapeLogFormat.fileHeaderSize)
+        let magic = path == files.snapshotLog ? ShapeLogFormat.snapshotLogMagic : ShapeLogFormat.changeLogMagic
+        try ShapeLogFormat.checkFileHeader(header, magic: magic, path: path)
+        let frames = try ShapeLogFormat.parseFrames(file.read(at: start, count: Int(end - start)), path: path)
+        if let expected, frames.count != expected {
+            throw .corrupt(path: path, detail: "expected \(expected) frames, found \(frames.count)")
+        }
+        return frames
+    }
+
+    // MARK: Index lookups
+
+    private struct IndexEntry {
+        var offset: LogOffset
+        var position: UInt64
+    }
+
+    private func indexEntry(_ ordinal: UInt64, in index: ShapeLogFileHandle) throws(ShapeLogError) -> IndexEntry {
+        let at = UInt64(ShapeLogFormat.fileHeaderSize) + ordinal * UInt64(ShapeLogFormat.indexEntrySize)
+        let bytes = try index.read(at: at, count: ShapeLogFormat.indexEntrySize)
+        return IndexEntry(
+            offset: LogOffset(tx: Int64(bitPattern: bytes.shapeLogLoadUInt64(at: 0)), op: bytes.shapeLogLoadUInt64(at: 8)),
+            position: bytes.shapeLogLoadUInt64(at: 16)
+        )
+    }
+
+    /// Binary search: the ordinal of the first entry whose offset is greater than `request`
+    /// (`count` when there is none).
+    private func firstEntry(after request: LogOffset, in index: ShapeLogFileHandle, count: UInt64) throws(ShapeLogError)
+        -> UInt64
+    {
+        var low: UInt64 = 0
+        var high = count
+        while low < high {
+            let middle = low + (high - low) / 2
+            if try indexEntry(middle, in: index).offset > request { high = middle } else { low = middle + 1 }
+        }
+        return low
+    }
+
+    /// Binary search in `changes.chunks`: the last-entry ordinal of the first closed chunk whose
+    /// last entry is at or after `ordinal`, or nil when `ordinal` is in the open chunk.
+    private func firstClosedChunk(endingAtOrAfter ordinal: UInt64, count: UInt64) throws(ShapeLogError) -> UInt64? {
+        guard count > 0 else { return nil }
+        guard let chunks = try ShapeLogFileHandle.openForReading(files.changeChunks) else {
+            throw .corrupt(path: files.changeChunks, detail: "missing while chunks are committed")
+        }
+        func chunkEnd(_ chunk: UInt64) throws(ShapeLogError) -> UInt64 {
+            let at = UInt64(ShapeLogFormat.fileHeaderSize) + chunk * UInt64(ShapeLogFormat.chunkEntrySize)
+            return try chunks.read(at: at, count: ShapeLogFormat.chunkEntrySize).shapeLogLoadUInt64(at: 0)
+        }
+        var low: UInt64 = 0
+        var high = count
+        while low < high {
+            let middle = low + (high - low) / 2
+            if try chunkEnd(middle) >= ordinal { high = middle } else { low = middle + 1 }
+        }
+        return low < count ? try chunkEnd(low) : nil
+    }
+}

@@ -1,0 +1,139 @@
+/// What ``SnapshotWriter`` has published: the snapshot chunks that are complete.
+///
+/// `snapshot.state` layout (little-endian): magic `CSST` (4 bytes), version (1 byte), flags
+/// (1 byte; bit 0 = the snapshot is complete, its last chunk ends with `snapshot-end`), 2 zero
+/// bytes, `chunkCount: u32`, then `chunkCount` × `end: u64` (the byte offset in `snapshot.log`
+/// just past chunk `i`'s last frame; chunk `i` starts where chunk `i-1` ends, chunk 0 after the
+/// 8-byte file header), then `crc: u32`, the CRC-32C of every preceding byte.
+public struct SnapshotState: Sendable, Hashable {
+    /// End byte offset of each complete chunk; chunk `i` is the client-visible offset `0_i`.
+    public var chunkEnds: [UInt64]
+    /// True once `snapshot-end` is written: no more chunks will appear.
+    public var isComplete: Bool
+
+    public init(chunkEnds: [UInt64], isComplete: Bool) {
+        self.chunkEnds = chunkEnds
+        self.isComplete = isComplete
+    }
+
+    func encoded() -> [UInt8] {
+        var bytes = ShapeLogFormat.snapshotStateMagic + [ShapeLogFormat.version, isComplete ? 1 : 0, 0, 0]
+        bytes.shapeLogAppend(UInt32(chunkEnds.count))
+        for end in chunkEnds { bytes.shapeLogAppend(end) }
+        bytes.shapeLogAppend(ShapeLogChecksum.crc32c(bytes))
+        return bytes
+    }
+
+    init(decoding bytes: [UInt8], path: String) throws(ShapeLogError) {
+        try ShapeLogState.checkStateBytes(bytes, magic: ShapeLogFormat.snapshotStateMagic, minimumSize: 16, path: path)
+        let count = Int(bytes.shapeLogLoadUInt32(at: 8))
+        guard bytes.count == 16 + 8 * count else { throw .corrupt(path: path, detail: "chunk count does not match size") }
+        self.isComplete = bytes[5] & 1 == 1
+        self.chunkEnds = (0..<count).map { bytes.shapeLogLoadUInt64(at: 12 + 8 * $0) }
+    }
+}
+
+/// What ``ChangeLogWriter`` last committed: the only bounds a reader may serve from.
+///
+/// `changes.state` layout (little-endian, 68 bytes): magic `CCST` (4), version (1), flags (1; bit 0
+/// = ``latest`` is present), 2 zero bytes, then seven `u64`: ``byteLength``, ``entryCount``,
+/// ``closedChunkCount``, latest `tx`, latest `op`, ``appliedThroughLSN``, ``openChunkBytes``;
+/// then `crc: u32`, the CRC-32C of the preceding 64 bytes.
+public struct ChangeLogCommittedState: Sendable, Hashable {
+    /// Committed length of `changes.log`, including its 8-byte header.
+    public var byteLength: UInt64
+    /// Committed entries in `changes.idx`.
+    public var entryCount: UInt64
+    /// Committed entries in `changes.chunks` (closed chunks).
+    public var closedChunkCount: UInt64
+    /// Offset of the last committed entry, nil when there is none.
+    public var latest: LogOffset?
+    /// The commit LSN of the last transaction router applied to this shape (whether or not it
+    /// produced entries). Replay skips transactions at or below it, which makes replay idempotent.
+    public var appliedThroughLSN: LSN
+    /// Bytes counted towards the still-open chunk, so chunking resumes exactly after a restart.
+    public var openChunkBytes: UInt64
+
+    public static let empty = ChangeLogCommittedState(
+        byteLength: UInt64(ShapeLogFormat.fileHeaderSize),
+        entryCount: 0,
+        closedChunkCount: 0,
+        latest: nil,
+        appliedThroughLSN: .zero,
+        openChunkBytes: 0
+    )
+
+    public init(
+        byteLength: UInt64,
+        entryCount: UInt64,
+        closedChunkCount: UInt64,
+        latest: LogOffset?,
+        appliedThroughLSN: LSN,
+        openChunkBytes: UInt64
+    ) {
+        self.byteLength = byteLength
+        self.entryCount = entryCount
+        self.closedChunkCount = closedChunkCount
+        self.latest = latest
+        self.appliedThroughLSN = appliedThroughLSN
+        self.openChunkBytes = openChunkBytes
+    }
+
+    func encoded() -> [UInt8] {
+        var bytes = ShapeLogFormat.changeStateMagic + [ShapeLogFormat.version, latest == nil ? 0 : 1, 0, 0]
+        for value in [
+            byteLength, entryCount, closedChunkCount, UInt64(bitPattern: latest?.tx ?? 0), latest?.op ?? 0,
+            appliedThroughLSN.value, openChunkBytes,
+        ] {
+            bytes.shapeLogAppend(value)
+        }
+        bytes.shapeLogAppend(ShapeLogChecksum.crc32c(bytes))
+        return bytes
+    }
+
+    init(decoding bytes: [UInt8], path: String) throws(ShapeLogError) {
+        try ShapeLogState.checkStateBytes(bytes, magic: ShapeLogFormat.changeStateMagic, minimumSize: 68, path: path)
+        guard bytes.count == 68 else { throw .corrupt(path: path, detail: "unexpected size \(bytes.count)") }
+        let field = { (index: Int) in bytes.shapeLogLoadUInt64(at: 8 + 8 * index) }
+        self.byteLength = field(0)
+        self.entryCount = field(1)
+        self.closedChunkCount = field(2)
+        self.latest = bytes[5] & 1 == 1 ? LogOffset(tx: Int64(bitPattern: field(3)), op: field(4)) : nil
+        self.appliedThroughLSN = LSN(field(5))
+        self.openChunkBytes = field(6)
+    }
+}
+
+/// Everything a reader needs to answer a request: both published states, read once per request.
+public struct ShapeLogState: Sendable, Hashable {
+    public var snapshot: SnapshotState
+    public var changes: ChangeLogCommittedState
+
+    public init(snapshot: SnapshotState, changes: ChangeLogCommittedState) {
+        self.snapshot = snapshot
+        self.changes = changes
+    }
+
+    /// The shape's latest offset (protocol.md §7.5): the last change entry once the snapshot is
+    /// complete, otherwise the last published snapshot chunk `0_N`; nil before chunk 0 exists.
+    public var latest: LogOffset? {
+        if snapshot.isComplete, let last = changes.latest { return last }
+        guard !snapshot.chunkEnds.isEmpty else { return nil }
+        return LogOffset(tx: 0, op: UInt64(snapshot.chunkEnds.count - 1))
+    }
+
+    /// The commit LSN of the last change entry, if any (fallback for `global_last_seen_lsn`).
+    public var lastChangeLSN: LSN? {
+        guard let last = changes.latest, last.tx > 0 else { return nil }
+        return LSN(UInt64(bitPattern: last.tx))
+    }
+
+    static func checkStateBytes(_ bytes: [UInt8], magic: [UInt8], minimumSize: Int, path: String) throws(ShapeLogError) {
+        guard bytes.count >= minimumSize else { throw .corrupt(path: path, detail: "state file too short") }
+        try ShapeLogFormat.checkFileHeader(bytes, magic: magic, path: path)
+        let body = bytes[0..<(bytes.count - 4)]
+        guard ShapeLogChecksum.crc32c(body) == bytes.shapeLogLoadUInt32(at: bytes.count - 4) else {
+            throw .corrupt(path: path, detail: "state checksum mismatch")
+        }
+    }
+}

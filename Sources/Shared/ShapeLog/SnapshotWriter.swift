@@ -1,0 +1,100 @@
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#else
+import Darwin
+#endif
+
+/// Writes a shape's initial snapshot: `snapshot.log` and `snapshot.state` (see ``ShapeLogFormat``).
+///
+/// Owned by router's snapshot task, one per shape, independent of the shape's
+/// ``ChangeLogWriter`` (they touch different files). Rows are insert messages already rendered
+/// as JSON. Chunking follows protocol.md §7.4: a running count adds `json.count + 1` per row, and
+/// once it reaches the threshold a chunk ends after that row. ``finish(snapshotEnd:)`` appends the
+/// `snapshot-end` control message, which closes the last chunk (alone in it if the last row had
+/// just closed one).
+///
+/// Readers see only what ``publishProgress()`` or ``finish(snapshotEnd:)`` published, so serve
+/// can answer `offset=-1` with chunk 0 while a large snapshot is still being written.
+///
+/// - Important: a snapshot is not resumable. `init` starts a fresh snapshot, discarding any
+///   earlier `snapshot.log` and `snapshot.state` in the folder (a snapshot interrupted by a crash
+///   must be taken again, under a new handle, since its Postgres snapshot is gone).
+public final class SnapshotWriter {
+    private let files: ShapeLogFiles
+    private let file: ShapeLogFileHandle
+    private let chunkThresholdBytes: Int
+    /// Frames not yet written to the file.
+    private var buffer: [UInt8] = []
+    /// Bytes of `snapshot.log` already written (the header included).
+    private var writtenLength: UInt64
+    /// End offsets of the chunks closed so far (published or not).
+    private var chunkEnds: [UInt64] = []
+    private var runningChunkBytes = 0
+    private var publishedChunkCount = 0
+    private var isFinished = false
+
+    /// Creates the snapshot files in `directory`, which must exist.
+    /// - Parameter chunkThresholdBytes: protocol.md §7.4 threshold (`CONDUIT_CHUNK_BYTES`).
+    public init(directory: String, chunkThresholdBytes: Int) throws(ShapeLogError) {
+        guard chunkThresholdBytes > 0 else { throw .misuse("chunk threshold must be positive") }
+        self.files = ShapeLogFiles(directory: directory)
+        self.chunkThresholdBytes = chunkThresholdBytes
+        // Unpublish any previous snapshot before truncating its log under a reader's feet.
+        try ShapeLogIO.remove(files.snapshotState)
+        self.file = try ShapeLogFileHandle(path: files.snapshotLog, flags: O_RDWR | O_CREAT | O_TRUNC)
+        let header = ShapeLogFormat.fileHeader(magic: ShapeLogFormat.snapshotLogMagic)
+        try file.write(header, at: 0)
+        self.writtenLength = UInt64(header.count)
+        try ShapeLogIO.syncDirectory(containing: files.snapshotLog)
+    }
+
+    /// The logical end of the log: written bytes plus buffered ones.
+    private var endPosition: UInt64 { writtenLength + UInt64(buffer.count) }
+
+    /// Appends one snapshot row (an insert message as JSON).
+    public func append(row json: [UInt8]) throws(ShapeLogError) {
+        guard !isFinished else { throw .misuse("append after finish") }
+        ShapeLogFormat.appendFrame(json, to: &buffer)
+        runningChunkBytes += json.count + 1
+        if runningChunkBytes >= chunkThresholdBytes {
+            chunkEnds.append(endPosition)
+            runningChunkBytes = 0
+        }
+        if buffer.count >= ShapeLogFormat.writeBufferBytes { try flush() }
+    }
+
+    /// Makes every chunk closed so far visible to readers (write, fsync, publish). Cheap when no
+    /// chunk closed since the last call, so router may call it after every batch of rows.
+    public func publishProgress() throws(ShapeLogError) {
+        guard !isFinished, chunkEnds.count > publishedChunkCount else { return }
+        try flush()
+        try file.sync()
+        try publish(isComplete: false)
+    }
+
+    /// Appends the `snapshot-end` control message, closing the last chunk, and publishes the
+    /// snapshot as complete. No appends are accepted afterwards.
+    public func finish(snapshotEnd json: [UInt8]) throws(ShapeLogError) {
+        guard !isFinished else { throw .misuse("finish called twice") }
+        ShapeLogFormat.appendFrame(json, to: &buffer)
+        chunkEnds.append(endPosition)
+        runningChunkBytes = 0
+        try flush()
+        try file.sync()
+        try publish(isComplete: true)
+        isFinished = true
+    }
+
+    private func flush() throws(ShapeLogError) {
+        guard !buffer.isEmpty else { return }
+        try file.write(buffer, at: writtenLength)
+        writtenLength += UInt64(buffer.count)
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    private func publish(isComplete: Bool) throws(ShapeLogError) {
+        let state = SnapshotState(chunkEnds: chunkEnds, isComplete: isComplete)
+        try ShapeLogIO.atomicWrite(state.encoded(), to: files.snapshotState)
+        publishedChunkCount = chunkEnds.count
+    }
+}
