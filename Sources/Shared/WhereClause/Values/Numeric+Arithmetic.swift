@@ -1,0 +1,86 @@
+import BigInt
+
+extension Numeric {
+    static func + (a: Numeric, b: Numeric) -> Numeric {
+        if a.isNaN || b.isNaN { return .nan }
+        if !a.isFinite || !b.isFinite {
+            if !a.isFinite && !b.isFinite && a.special != b.special { return .nan }
+            return a.isFinite ? b : a
+        }
+        let s = max(a.scale, b.scale)
+        return Numeric(coefficient: a.coefficient(atScale: s) + b.coefficient(atScale: s), scale: s)
+    }
+
+    static prefix func - (a: Numeric) -> Numeric {
+        switch a.special {
+        case .nan: return .nan
+        case .positiveInfinity: return .negativeInfinity
+        case .negativeInfinity: return .infinity
+        case .finite: return Numeric(coefficient: -a.coefficient, scale: a.scale)
+        }
+    }
+
+    static func - (a: Numeric, b: Numeric) -> Numeric { a + (-b) }
+
+    static func * (a: Numeric, b: Numeric) -> Numeric {
+        if a.isNaN || b.isNaN { return .nan }
+        if !a.isFinite || !b.isFinite {
+            let sign = a.sign * b.sign
+            if sign == 0 { return .nan }
+            return sign > 0 ? .infinity : .negativeInfinity
+        }
+        return Numeric(coefficient: a.coefficient * b.coefficient, scale: a.scale + b.scale)
+    }
+
+    /// PostgreSQL's `numeric_div`, with the result scale from `select_div_scale`.
+    static func divide(_ a: Numeric, _ b: Numeric) throws(WhereClauseError) -> Numeric {
+        if a.isNaN || b.isNaN { return .nan }
+        if b.isFinite && b.sign == 0 { throw .divisionByZero }
+        if !a.isFinite {
+            if !b.isFinite { return .nan }
+            return a.sign * b.sign > 0 ? .infinity : .negativeInfinity
+        }
+        if !b.isFinite { return Numeric(0) }
+        let rscale = divisionScale(a, b)
+        // a/b at rscale: (ca * 10^(rscale - sa + sb)) / cb, rounded.
+        let shift = rscale - a.scale + b.scale
+        var numerator = a.coefficient
+        var denominator = b.coefficient
+        if shift >= 0 { numerator *= powerOfTen(shift) } else { denominator *= powerOfTen(-shift) }
+        return Numeric(coefficient: divideRounded(numerator, denominator), scale: rscale)
+    }
+
+    /// PostgreSQL's `numeric_mod`: `a - trunc(a / b) * b`, scale `max(sa, sb)`.
+    static func remainder(_ a: Numeric, _ b: Numeric) throws(WhereClauseError) -> Numeric {
+        if a.isNaN || b.isNaN { return .nan }
+        if b.isFinite && b.sign == 0 { throw .divisionByZero }
+        if !a.isFinite { return .nan }
+        if !b.isFinite { return a }
+        let s = max(a.scale, b.scale)
+        let r = a.coefficient(atScale: s) % b.coefficient(atScale: s)
+        return Numeric(coefficient: r, scale: s)
+    }
+
+    /// Weight (in base-10000 digits) and first base-10000 digit of a finite non-zero value,
+    /// as PostgreSQL's internal representation has them.
+    private var baseTenThousandLead: (weight: Int, digit: BigInt) {
+        let magnitude = BigInt(coefficient.magnitude)
+        let decimalExponent = magnitude.description.count - 1 - scale
+        let weight = decimalExponent >= 0 ? decimalExponent / 4 : -((-decimalExponent + 3) / 4)
+        let shift = scale + 4 * weight
+        let digit = shift >= 0 ? magnitude / Numeric.powerOfTen(shift) : magnitude * Numeric.powerOfTen(-shift)
+        return (weight, digit)
+    }
+
+    /// `select_div_scale` from PostgreSQL's numeric.c: at least 16 significant digits, at
+    /// least the inputs' scales, between 0 and 1000.
+    static func divisionScale(_ a: Numeric, _ b: Numeric) -> Int {
+        let (w1, d1) = a.sign == 0 ? (0, BigInt(0)) : a.baseTenThousandLead
+        let (w2, d2) = b.sign == 0 ? (0, BigInt(0)) : b.baseTenThousandLead
+        var qweight = w1 - w2
+        if d1 <= d2 { qweight -= 1 }
+        var rscale = 16 - qweight * 4
+        rscale = max(rscale, a.scale, b.scale, 0)
+        return min(rscale, 1000)
+    }
+}
