@@ -165,7 +165,8 @@ public final class SpoolWriter {
 
     /// Group commit: writes the pending batch as a boundary frame, fsyncs the segment, and returns
     /// what is now durable. Rotates to a new segment afterwards if the current one reached
-    /// `segmentTargetBytes`.
+    /// `segmentTargetBytes`; the returned position then points just past the new segment's schema
+    /// frame (same `commitEndLSN`).
     ///
     /// - Returns: the durable position, or nil if the spool holds no Commit yet.
     /// - Throws: ``SpoolError/notAtTransactionBoundary(lastLSN:)`` if a transaction is open;
@@ -185,11 +186,15 @@ public final class SpoolWriter {
                 durablePosition = SpoolDurablePosition(segment: segment.base, offset: segment.size, commitEndLSN: commit)
             }
         }
-        let durable = durablePosition
         if let segment, segment.size >= UInt64(segmentTargetBytes), let commit = lastCommitEndLSN, commit > segment.base {
             try rotate(base: commit)
+            // The new segment (header and schema frame) was fsynced on creation, so the durable
+            // position moves into it and readers leave the finished segment behind.
+            if let rotated = self.segment {
+                durablePosition = SpoolDurablePosition(segment: rotated.base, offset: rotated.size, commitEndLSN: commit)
+            }
         }
-        return durable
+        return durablePosition
     }
 
     /// Compresses the pending batch into one frame and writes it (no fsync).
