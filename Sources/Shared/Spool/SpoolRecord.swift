@@ -25,7 +25,7 @@ public struct SpoolRecord: Hashable, Sendable {
 }
 
 /// The records of one frame, as returned by ``SpoolReader/nextRecords(upTo:)``.
-public struct SpoolBatch: Sendable {
+public struct SpoolBatch: Hashable, Sendable {
     /// The records in log order.
     public var records: [SpoolRecord]
     /// Where this frame starts.
