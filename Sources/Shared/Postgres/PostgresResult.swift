@@ -14,7 +14,7 @@ public struct PostgresResult: Sendable {
     }
 
     /// Copies every row of `result`. `result` stays owned by the caller.
-    init(copying result: OpaquePointer) {
+    public init(copying result: OpaquePointer) {
         let columnCount = Int(PQnfields(result))
         let rowCount = Int(PQntuples(result))
         columnNames = (0..<columnCount).map { String(cString: PQfname(result, Int32($0))) }

@@ -1,0 +1,52 @@
+import Logging
+import Shared
+import Synchronization
+
+/// ingest's side of `ingest.sock`: tells every connected router how far the spool is durable,
+/// and hears back how far router has applied it (for back-pressure).
+final class DurabilityAnnouncer: Sendable {
+    private let server: IPCServer<IngestMessage>
+    private let state: State
+
+    private final class State: Sendable {
+        let latest = Mutex<SpoolDurablePosition?>(nil)
+        /// router's applied commit-end LSN; 0 until a router reports.
+        let consumed = Atomic<UInt64>(0)
+    }
+
+    init(socketPath: String, initial: SpoolDurablePosition?, logger: Logger) throws {
+        let state = State()
+        state.latest.withLock { $0 = initial }
+        self.state = state
+        server = try IPCServer<IngestMessage>(
+            path: socketPath,
+            logger: logger,
+            onConnect: { peer in
+                if let position = state.latest.withLock({ $0 }) { peer.send(Self.message(position)) }
+            },
+            onMessage: { _, message in
+                if case .consumed(let lsn) = message { _ = state.consumed.max(lsn.value, ordering: .relaxed) }
+            }
+        )
+    }
+
+    /// Publishes a new durable position to every router.
+    func announce(_ position: SpoolDurablePosition) {
+        state.latest.withLock { $0 = position }
+        server.broadcast(Self.message(position))
+    }
+
+    /// WAL bytes between what is durable and what router has applied; 0 while no router has
+    /// reported (ingest then never pauses: there is nobody to wait for).
+    func routerLag(durable: LSN) -> UInt64 {
+        let consumed = state.consumed.load(ordering: .relaxed)
+        guard consumed > 0, durable.value > consumed else { return 0 }
+        return durable.value - consumed
+    }
+
+    func close() { server.close() }
+
+    private static func message(_ position: SpoolDurablePosition) -> IngestMessage {
+        .durable(segment: position.segment, offset: position.offset, commitEndLSN: position.commitEndLSN)
+    }
+}

@@ -1,0 +1,32 @@
+import Shared
+
+/// Everything ingest reads from its environment, parsed and checked once at start-up.
+struct IngestConfiguration: Sendable {
+    var databaseURL: String
+    var storage: StorageLayout
+    var streamID: String
+    /// Pause reading the replication stream while router is this many WAL bytes behind what is
+    /// durable in the spool (status updates continue while paused).
+    var maxRouterLagBytes: UInt64
+    /// Interval between standby status updates when nothing else prompts one. PostgreSQL's
+    /// default `wal_sender_timeout` is 60 s; a third of it keeps the walsender content.
+    var statusIntervalSeconds: Double = 10
+    var logLevel: String
+
+    var publicationName: String { "conduit_pub_\(streamID)" }
+    var slotName: String { "conduit_slot_\(streamID)" }
+
+    init(environment: [String: String]) throws(ConfigurationError) {
+        guard let url = environment["DATABASE_URL"], !url.isEmpty else {
+            throw ConfigurationError("DATABASE_URL is not set: give ingest a PostgreSQL connection URL")
+        }
+        databaseURL = url
+        storage = StorageLayout(root: environment["CONDUIT_STORAGE_DIR"] ?? "./conduit-data")
+        streamID = try ConfigurationError.streamID(environment["CONDUIT_STREAM_ID"] ?? "default")
+        maxRouterLagBytes = try ConfigurationError.byteCount(
+            environment["CONDUIT_MAX_ROUTER_LAG_BYTES"] ?? "1073741824",
+            variable: "CONDUIT_MAX_ROUTER_LAG_BYTES"
+        )
+        logLevel = environment["CONDUIT_LOG_LEVEL"] ?? "info"
+    }
+}

@@ -1,0 +1,140 @@
+import Logging
+import Shared
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Streams one replication connection into the spool until it breaks or a stop is requested.
+///
+/// Runs on ingest's dedicated thread (never on the cooperative pool: libpq calls and fsync
+/// block). Per CopyData message it does no allocation beyond the spool's own buffer copy:
+/// only Begin and Commit are decoded here, the spool keeps the raw pgoutput bytes.
+///
+/// Group commit: commits accumulate in the spool's buffer while messages keep arriving; the
+/// spool is flushed and fsync'd when the socket runs dry at a transaction boundary, or when the
+/// oldest unflushed commit is older than ``groupCommitWindow`` — then the flush LSN is confirmed
+/// to PostgreSQL and announced to router.
+final class ReplicationStream {
+    private let connection: ReplicationConnection
+    private let spool: SpoolWriter
+    private let announcer: DurabilityAnnouncer
+    private let logger: Logger
+    private let stop: StopSignal
+    private let maxRouterLag: UInt64
+    private var feedback: FeedbackPolicy
+
+    private var unflushedCommitSince: Double?
+    private var lastKeepaliveWalEnd: LSN = .zero
+
+    /// Longest time a commit waits in the buffer for others to share its fsync.
+    let groupCommitWindow: Double = 0.02
+
+    init(
+        connection: ReplicationConnection,
+        spool: SpoolWriter,
+        announcer: DurabilityAnnouncer,
+        feedback: FeedbackPolicy,
+        maxRouterLag: UInt64,
+        stop: StopSignal,
+        logger: Logger
+    ) {
+        self.connection = connection
+        self.spool = spool
+        self.announcer = announcer
+        self.feedback = feedback
+        self.maxRouterLag = maxRouterLag
+        self.stop = stop
+        self.logger = logger
+    }
+
+    /// The feedback state, to carry over to the next connection.
+    var feedbackState: FeedbackPolicy { feedback }
+
+    /// Streams until a stop is requested (returns) or the connection fails (throws).
+    func run() throws {
+        var pollDescriptor = pollfd(fd: connection.socket, events: Int16(POLLIN), revents: 0)
+        while !stop.isRequested {
+            if announcer.routerLag(durable: feedback.durable) > maxRouterLag {
+                // Back-pressure: stop reading (PostgreSQL keeps the WAL) but keep the walsender
+                // content with status updates.
+                try sendStatusIfDue()
+                usleep(50_000)
+                continue
+            }
+            var received = false
+            drain: while true {
+                switch connection.nextCopyData() {
+                case .message(let bytes):
+                    received = true
+                    try handle(bytes)
+                case .wouldBlock:
+                    break drain
+                case .ended:
+                    throw connection.finishError()
+                }
+            }
+            if !received || commitWindowExpired() {
+                try groupCommit()
+            }
+            try sendStatusIfDue()
+            if !received {
+                pollDescriptor.revents = 0
+                _ = poll(&pollDescriptor, 1, 100)
+            }
+            guard connection.consumeInput() else { throw connection.finishError() }
+        }
+        try groupCommit()
+        try sendStatusIfDue(force: true)
+    }
+
+    private func handle(_ copyData: UnsafeRawBufferPointer) throws {
+        switch try ReplicationMessage(copyData: copyData) {
+        case .xLogData(let header):
+            let payload = header.payload(in: copyData)
+            guard let tag = payload.first else { return }
+            try append(payload, tag: tag, lsn: header.dataStart)
+        case .primaryKeepalive(let keepalive):
+            lastKeepaliveWalEnd = keepalive.walEnd
+            let idle = spool.isAtTransactionBoundary && unflushedCommitSince == nil
+            feedback.keepaliveReceived(walEnd: keepalive.walEnd, replyRequested: keepalive.replyRequested, idle: idle)
+            if keepalive.replyRequested { try sendStatusIfDue() }
+        }
+    }
+
+    private func append(_ payload: UnsafeRawBufferPointer, tag: UInt8, lsn: LSN) throws {
+        // The spool drops transactions it already holds (sent again when a confirmation never
+        // reached PostgreSQL before a crash), so each transaction is spooled once.
+        let result = try spool.append(lsn: lsn, message: payload)
+        if tag == PgOutputMessage.Tag.commit, result == .appended, unflushedCommitSince == nil {
+            unflushedCommitSince = Self.now()
+        }
+    }
+
+    private func commitWindowExpired() -> Bool {
+        guard let since = unflushedCommitSince else { return false }
+        return Self.now() - since >= groupCommitWindow
+    }
+
+    /// Makes every complete transaction in the buffer durable, then confirms and announces it.
+    private func groupCommit() throws {
+        guard unflushedCommitSince != nil, spool.isAtTransactionBoundary else { return }
+        guard let position = try spool.commitBoundaryFlush() else { return }
+        unflushedCommitSince = nil
+        feedback.spoolFlushed(upTo: position.commitEndLSN)
+        announcer.announce(position)
+    }
+
+    private func sendStatusIfDue(force: Bool = false) throws {
+        if force { feedback.keepaliveReceived(walEnd: .zero, replyRequested: true, idle: false) }
+        if let update = feedback.updateDue(now: Self.now()) {
+            try connection.sendCopyData(update.encoded())
+        }
+    }
+
+    static func now() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+    }
+}

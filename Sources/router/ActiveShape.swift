@@ -1,0 +1,114 @@
+import Foundation
+import Shared
+
+/// A shape router is maintaining: its change log writer, the snapshot it must merge with, and
+/// the entry held back until the next one arrives (so the transaction's last entry for the
+/// shape can be marked `last: true`).
+final class ActiveShape {
+    let metadata: ShapeMetadata
+    let changes: ChangeLogWriter
+    let filter: RowFilter?
+    /// Snapshot visibility while merging with the initial snapshot; nil once every later
+    /// transaction is known to be outside it.
+    var visibility: SnapshotVisibility?
+    /// The builder for the relation as last described by the stream; nil until resolved.
+    var builder: ShapeChangeBuilder?
+    /// Set while the current transaction must be applied to this shape.
+    var appliesToCurrentTransaction = false
+    var held: PendingEntry?
+    /// True when entries were appended since the last commit of the change log.
+    var dirty = false
+
+    init(metadata: ShapeMetadata, changes: ChangeLogWriter, filter: RowFilter?, visibility: SnapshotVisibility?) {
+        self.metadata = metadata
+        self.changes = changes
+        self.filter = filter
+        self.visibility = visibility
+    }
+
+    var handle: String { metadata.handle }
+
+    /// Resolves the builder against the stream's description of the table; false when the table
+    /// no longer has the shape's columns (the shape must be removed).
+    func resolve(relation: PgOutputMessage.Relation) -> Bool {
+        guard let layout = ShapeLayout(metadata: metadata, relation: relation) else { return false }
+        if metadata.definition.columns == nil && layout.names.count != metadata.columns.count { return false }
+        builder = ShapeChangeBuilder(layout: layout, replica: metadata.definition.replica, filter: filter)
+        return true
+    }
+
+    /// Starts a transaction: decides whether it applies to this shape.
+    func begin(xid: UInt32, commitLSN: LSN) {
+        held = nil
+        if commitLSN < changes.committedState.appliedThroughLSN {
+            appliesToCurrentTransaction = false  // replayed after a restart: already applied
+            return
+        }
+        if let visibility {
+            if visibility.startedAfter(xid: xid) {
+                self.visibility = nil
+            } else if visibility.isVisible(xid: xid) {
+                appliesToCurrentTransaction = false  // its rows are in the snapshot
+                return
+            }
+        }
+        appliesToCurrentTransaction = true
+    }
+
+    /// Appends `entries`, writing the held entry first.
+    func add(_ entries: [PendingEntry], lsn: String, xid: UInt32) throws {
+        for entry in entries {
+            if let previous = held, let layout = builder?.layout {
+                try changes.append(
+                    offset: previous.offset,
+                    json: ChangeRenderer.render(previous, relationJSON: layout.relationJSON, lsn: lsn, xid: xid, last: false))
+                dirty = true
+            }
+            held = entry
+        }
+    }
+
+    /// Ends the transaction: writes the held entry marked `last`.
+    func commit(lsn: String, xid: UInt32) throws {
+        defer { appliesToCurrentTransaction = false }
+        guard let previous = held, let layout = builder?.layout else { return }
+        held = nil
+        try changes.append(
+            offset: previous.offset,
+            json: ChangeRenderer.render(previous, relationJSON: layout.relationJSON, lsn: lsn, xid: xid, last: true))
+        dirty = true
+    }
+}
+
+/// What router persists per shape besides the shape log: the snapshot to merge with.
+struct RouterShapeState: Codable {
+    var visibility: SnapshotVisibility?
+
+    static func path(_ directory: String) -> String { directory + "/router.json" }
+
+    func write(toDirectory directory: String) throws {
+        try AtomicFile.write(path: Self.path(directory), bytes: [UInt8](try JSONEncoder().encode(self)))
+    }
+
+    static func read(fromDirectory directory: String) -> RouterShapeState? {
+        guard let data = FileManager.default.contents(atPath: path(directory)) else { return nil }
+        return try? JSONDecoder().decode(RouterShapeState.self, from: data)
+    }
+}
+
+/// router's position in the spool: every transaction ending at or before `commitEndLSN` is in
+/// every shape log; `position` is the frame boundary to resume reading at.
+struct RouterCheckpoint: Codable {
+    var position: SpoolPosition
+    var commitEndLSN: LSN
+    var lastCommitLSN: LSN
+
+    func write(to path: String) throws {
+        try AtomicFile.write(path: path, bytes: [UInt8](try JSONEncoder().encode(self)))
+    }
+
+    static func read(from path: String) -> RouterCheckpoint? {
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        return try? JSONDecoder().decode(RouterCheckpoint.self, from: data)
+    }
+}

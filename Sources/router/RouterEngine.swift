@@ -1,0 +1,180 @@
+import Foundation
+import Logging
+import Shared
+
+/// router's main loop: the single writer of every shape log.
+///
+/// Confined to one thread. Each turn it handles queued shape requests, then reads the spool up
+/// to the durable position ingest announced, routing each change to the shapes of its table.
+/// At every transaction boundary where it has caught up (or after a bounded number of frames)
+/// it commits the touched shape logs (fsync + publish), writes its checkpoint, notifies serve
+/// processes and tells ingest how far it got.
+final class RouterEngine {
+    let configuration: RouterConfiguration
+    let logger: Logger
+    let inbox: RouterInbox
+    let stop: StopSignal
+    var notify: (RouterMessage) -> Void = { _ in }
+    var reportConsumed: (LSN) -> Void = { _ in }
+
+    let resolver: ShapeResolver
+    var shapes: [String: ActiveShape] = [:]
+    var shapesByRelation: [UInt32: [ActiveShape]] = [:]
+    var handlesByIdentity: [String: String] = [:]
+    var identityByHandle: [String: String] = [:]
+    var relations: [UInt32: PgOutputMessage.Relation] = [:]
+
+    private let reader: SpoolReader
+    private var cursorOpen = false
+    var checkpoint: RouterCheckpoint?
+    /// Inside a transaction: its xid, commit LSN (decimal), next op index.
+    private(set) var transaction: (xid: UInt32, lsn: LSN, lsnText: String, op: UInt64)?
+    private var truncated: Set<UInt32> = []
+    /// Latest commit fully applied (possibly not yet committed to the shape logs).
+    var appliedCommitEnd: LSN = .zero
+    var appliedCommitLSN: LSN = .zero
+    private var appliedPosition: SpoolPosition?
+    /// xids of recently applied transactions, to detect a snapshot that missed one.
+    var recentXIDs: [UInt32] = []
+
+    init(configuration: RouterConfiguration, inbox: RouterInbox, stop: StopSignal, logger: Logger) throws {
+        self.configuration = configuration
+        self.inbox = inbox
+        self.stop = stop
+        self.logger = logger
+        self.resolver = ShapeResolver(
+            databaseURL: configuration.databaseURL, publication: configuration.publicationName, logger: logger)
+        try FileManager.default.createDirectory(atPath: configuration.storage.shapesDirectory, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: configuration.storage.spoolDirectory, withIntermediateDirectories: true)
+        self.reader = try SpoolReader(directory: configuration.storage.spoolDirectory)
+        self.checkpoint = RouterCheckpoint.read(from: configuration.storage.routerCheckpoint)
+        if let checkpoint {
+            appliedCommitEnd = checkpoint.commitEndLSN
+            appliedCommitLSN = checkpoint.lastCommitLSN
+            appliedPosition = checkpoint.position
+        }
+    }
+
+    /// Runs until a stop is requested.
+    func run() throws {
+        try loadShapes()
+        while !stop.isRequested {
+            // Shapes are created only between transactions, so a new shape never sees half of one.
+            if transaction == nil {
+                for command in inbox.takeCommands() { handle(command) }
+            }
+            let progressed = try readSpool()
+            if !progressed { inbox.wait(milliseconds: 100) }
+        }
+        try commitShapeLogs()
+    }
+
+    /// Applies spool frames up to the durable limit. Returns whether anything was read.
+    private func readSpool() throws -> Bool {
+        guard let limit = inbox.durablePosition else { return false }
+        if !cursorOpen {
+            if let position = appliedPosition {
+                try reader.openCursor(at: position)
+            } else {
+                guard let first = try reader.segments().first else { return false }
+                try reader.openCursor(segment: first)
+            }
+            cursorOpen = true
+        }
+        var frames = 0
+        while frames < 64, let batch = try reader.nextRecords(upTo: limit) {
+            frames += 1
+            for record in batch.records { try apply(record) }
+            if transaction == nil { appliedPosition = batch.end }
+        }
+        guard frames > 0 else { return false }
+        if transaction == nil { try commitShapeLogs() }
+        return true
+    }
+
+    private func apply(_ record: SpoolRecord) throws {
+        let message = try record.decode()
+        switch message {
+        case .relation(let relation):
+            relations[relation.relationID] = relation
+            for shape in shapesByRelation[relation.relationID] ?? [] where !shape.resolve(relation: relation) {
+                logger.info("Table schema changed; removing shape", metadata: ["shape.handle": "\(shape.handle)"])
+                removeShape(shape.handle)
+            }
+        case .begin(let begin):
+            transaction = (begin.xid, begin.finalLSN, String(begin.finalLSN.value), 0)
+            truncated.removeAll()
+            for shape in shapes.values { shape.begin(xid: begin.xid, commitLSN: begin.finalLSN) }
+        case .insert(let insert):
+            try route(insert.relationID) { builder, op, lsn in builder.insert(new: insert.newTuple.columns, op: op, lsn: lsn) }
+        case .update(let update):
+            try route(update.relationID) { builder, op, lsn in
+                builder.update(
+                    old: update.old?.tuple.columns, isFullRow: update.oldTuple != nil,
+                    new: update.newTuple.columns, op: op, lsn: lsn)
+            }
+        case .delete(let delete):
+            try route(delete.relationID) { builder, op, lsn in
+                builder.delete(old: delete.old.tuple.columns, isFullRow: delete.old.kind == .full, op: op, lsn: lsn)
+            }
+        case .truncate(let truncate):
+            truncated.formUnion(truncate.relationIDs)
+        case .commit(let commit):
+            guard let current = transaction else { return }
+            for shape in shapes.values where shape.appliesToCurrentTransaction {
+                try shape.commit(lsn: current.lsnText, xid: current.xid)
+            }
+            for relationID in truncated {
+                for shape in shapesByRelation[relationID] ?? [] {
+                    logger.info("Table truncated; removing shape", metadata: ["shape.handle": "\(shape.handle)"])
+                    removeShape(shape.handle)
+                }
+            }
+            transaction = nil
+            appliedCommitEnd = commit.endLSN
+            appliedCommitLSN = commit.commitLSN
+            recentXIDs.append(current.xid)
+            if recentXIDs.count > 8192 { recentXIDs.removeFirst(4096) }
+        default:
+            break
+        }
+    }
+
+    /// Advances the op index (by 2 per change, protocol.md §7.2) and appends what each shape of
+    /// the relation gets from the change.
+    private func route(_ relationID: UInt32, _ build: (ShapeChangeBuilder, UInt64, LSN) -> [PendingEntry]) throws {
+        guard var current = transaction else { return }
+        let op = current.op
+        current.op += 2
+        transaction = current
+        for shape in shapesByRelation[relationID] ?? [] where shape.appliesToCurrentTransaction {
+            if shape.builder == nil, let relation = relations[relationID], !shape.resolve(relation: relation) {
+                removeShape(shape.handle)
+                continue
+            }
+            guard let builder = shape.builder else { continue }
+            let entries = build(builder, op, current.lsn)
+            if !entries.isEmpty { try shape.add(entries, lsn: current.lsnText, xid: current.xid) }
+        }
+    }
+
+    /// Makes every applied transaction visible: fsync + publish each touched shape log, then the
+    /// checkpoint, then tell serve and ingest.
+    func commitShapeLogs() throws {
+        guard transaction == nil, let position = appliedPosition else { return }
+        for shape in shapes.values where shape.dirty {
+            try shape.changes.commit(appliedThroughLSN: appliedCommitEnd)
+            shape.dirty = false
+            if let latest = shape.changes.committedState.latest {
+                notify(.shapeAdvanced(handle: shape.handle, latest: latest.description))
+            }
+        }
+        let next = RouterCheckpoint(position: position, commitEndLSN: appliedCommitEnd, lastCommitLSN: appliedCommitLSN)
+        if next.commitEndLSN != checkpoint?.commitEndLSN || next.position != checkpoint?.position {
+            try next.write(to: configuration.storage.routerCheckpoint)
+            checkpoint = next
+            notify(.lastSeenLSN(lsn: appliedCommitLSN))
+        }
+        reportConsumed(appliedCommitEnd)
+    }
+}

@@ -1,0 +1,130 @@
+import Shared
+
+/// Decides whether a row (as pgoutput sends it) belongs to a shape. The router wraps the
+/// compiled where clause in one of these; a shape without a where clause has none.
+struct RowFilter: Sendable {
+    let matches: @Sendable (_ row: [TupleData.Column], _ layout: ShapeLayout) -> Bool
+}
+
+/// Turns one replicated row change into the entries one shape must append (protocol.md §4.5):
+/// where-clause boundary crossings become inserts/deletes, key changes become delete + insert,
+/// `replica=default` updates carry only the key and changed columns.
+///
+/// Pure: no I/O, unit-tested on its own.
+struct ShapeChangeBuilder {
+    var layout: ShapeLayout
+    var replica: ReplicaMode
+    var filter: RowFilter?
+
+    /// Entries for an insert at op index `op`.
+    func insert(new: [TupleData.Column], op: UInt64, lsn: LSN) -> [PendingEntry] {
+        guard includes(new) else { return [] }
+        return [insertEntry(new, op: op, lsn: lsn, keyChangeFrom: nil)]
+    }
+
+    /// Entries for a delete of `old` (a full row with REPLICA IDENTITY FULL, else the key).
+    func delete(old: [TupleData.Column], isFullRow: Bool, op: UInt64, lsn: LSN) -> [PendingEntry] {
+        if isFullRow { guard includes(old) else { return [] } }
+        return [deleteEntry(old, fullRow: isFullRow, op: op, lsn: lsn, keyChangeTo: nil)]
+    }
+
+    /// Entries for an update. `old` is the old row when the stream carried one (`isFullRow` for
+    /// REPLICA IDENTITY FULL, otherwise only its key columns).
+    func update(
+        old: [TupleData.Column]?, isFullRow: Bool, new rawNew: [TupleData.Column], op: UInt64, lsn: LSN
+    ) -> [PendingEntry] {
+        let new = Self.fillingUnchanged(rawNew, from: isFullRow ? old : nil)
+        let oldFull = isFullRow ? old : nil
+        let newIn = includes(new)
+        let oldIn = oldFull.map(includes) ?? newIn
+        switch (oldIn, newIn) {
+        case (false, false):
+            return []
+        case (false, true):
+            return [insertEntry(new, op: op, lsn: lsn, keyChangeFrom: nil)]
+        case (true, false):
+            return [deleteEntry(oldFull ?? old ?? new, fullRow: oldFull != nil, op: op, lsn: lsn, keyChangeTo: nil)]
+        case (true, true):
+            break
+        }
+        let newKey = key(new)
+        if let old, Self.keyValues(old, layout.key) != Self.keyValues(new, layout.key) {
+            let oldKey = key(old)
+            return [
+                deleteEntry(oldFull ?? old, fullRow: oldFull != nil, op: op, lsn: lsn, keyChangeTo: newKey),
+                insertEntry(new, op: op + 1, lsn: lsn, keyChangeFrom: oldKey),
+            ]
+        }
+        let changed: [Int]
+        if let oldFull {
+            changed = layout.selected.filter { index in
+                index < new.count && index < oldFull.count && new[index] != oldFull[index] && new[index] != .unchangedToast
+            }
+            if changed.isEmpty { return [] }
+        } else {
+            changed = layout.selected
+        }
+        let offset = LogOffset(lsn: lsn, op: op)
+        switch replica {
+        case .default:
+            let columns = layout.selected.filter { layout.key.contains($0) || changed.contains($0) }
+            let value = ChangeRenderer.object(layout: layout, row: new, columns: columns)
+            return [PendingEntry(offset: offset, operation: .update, key: newKey, value: value)]
+        case .full:
+            let value = ChangeRenderer.object(layout: layout, row: new, columns: layout.selected)
+            let oldValue = oldFull.map { ChangeRenderer.object(layout: layout, row: $0, columns: changed) }
+            return [PendingEntry(offset: offset, operation: .update, key: newKey, value: value, oldValue: oldValue)]
+        }
+    }
+
+    private func includes(_ row: [TupleData.Column]) -> Bool {
+        filter?.matches(row, layout) ?? true
+    }
+
+    private func key(_ row: [TupleData.Column]) -> [UInt8] {
+        ChangeRenderer.key(prefix: layout.keyPrefix, values: Self.keyValues(row, layout.key))
+    }
+
+    private func insertEntry(_ row: [TupleData.Column], op: UInt64, lsn: LSN, keyChangeFrom: [UInt8]?) -> PendingEntry {
+        PendingEntry(
+            offset: LogOffset(lsn: lsn, op: op),
+            operation: .insert,
+            key: key(row),
+            value: ChangeRenderer.object(layout: layout, row: row, columns: layout.selected),
+            keyChange: keyChangeFrom.map { ("key_change_from", $0) }
+        )
+    }
+
+    private func deleteEntry(
+        _ row: [TupleData.Column], fullRow: Bool, op: UInt64, lsn: LSN, keyChangeTo: [UInt8]?
+    ) -> PendingEntry {
+        let columns = (replica == .full && fullRow) ? layout.selected : layout.key
+        return PendingEntry(
+            offset: LogOffset(lsn: lsn, op: op),
+            operation: .delete,
+            key: key(row),
+            value: ChangeRenderer.object(layout: layout, row: row, columns: columns),
+            keyChange: keyChangeTo.map { ("key_change_to", $0) }
+        )
+    }
+
+    static func keyValues(_ row: [TupleData.Column], _ key: [Int]) -> [ArraySlice<UInt8>?] {
+        key.map { index in
+            guard index < row.count else { return nil }
+            switch row[index] {
+            case .text(let bytes), .binary(let bytes): return bytes
+            case .null, .unchangedToast: return nil
+            }
+        }
+    }
+
+    /// The new row with unchanged-TOAST markers replaced by the old row's values when known.
+    static func fillingUnchanged(_ new: [TupleData.Column], from old: [TupleData.Column]?) -> [TupleData.Column] {
+        guard let old, new.contains(.unchangedToast) else { return new }
+        var row = new
+        for index in row.indices where row[index] == .unchangedToast && index < old.count {
+            row[index] = old[index]
+        }
+        return row
+    }
+}

@@ -1,0 +1,51 @@
+import Shared
+
+/// A shape's columns resolved against the relation as the replication stream describes it:
+/// which positions of a pgoutput row are selected, which form the key, and the pre-escaped JSON
+/// pieces used to render every message of the shape.
+struct ShapeLayout: Sendable {
+    /// Relation column positions of the selected columns, in table order.
+    var selected: [Int]
+    /// Relation column positions of the key columns, in key order.
+    var key: [Int]
+    /// `"name":` per relation column, JSON-escaped once.
+    var columnKeys: [[UInt8]]
+    /// Column names per relation position (for where-clause evaluation).
+    var names: [String]
+    /// `"schema"."table"` as the key prefix (raw text, not yet JSON-escaped).
+    var keyPrefix: [UInt8]
+    /// `["schema","table"]`.
+    var relationJSON: [UInt8]
+
+    /// Resolves `metadata`'s columns against `relation`; nil when a selected or key column is
+    /// missing from it (the table changed shape).
+    init?(metadata: ShapeMetadata, relation: PgOutputMessage.Relation) {
+        let names = relation.columns.map(\.name)
+        var selected: [Int] = []
+        for (index, name) in names.enumerated() where metadata.columns.contains(name) { selected.append(index) }
+        guard selected.count == metadata.columns.count else { return nil }
+        var key: [Int] = []
+        for name in metadata.primaryKey {
+            guard let index = names.firstIndex(of: name) else { return nil }
+            key.append(index)
+        }
+        self.selected = selected
+        self.key = key
+        self.names = names
+        self.columnKeys = names.map { name in
+            var writer = JSONWriter(capacity: name.utf8.count + 3)
+            writer.key(name)
+            return writer.bytes
+        }
+        self.keyPrefix = Array(Self.quoted(relation.namespace).utf8) + [UInt8(ascii: ".")] + Array(Self.quoted(relation.name).utf8)
+        var relationWriter = JSONWriter()
+        relationWriter.raw(UInt8(ascii: "["))
+        relationWriter.string(relation.namespace)
+        relationWriter.raw(UInt8(ascii: ","))
+        relationWriter.string(relation.name)
+        relationWriter.raw(UInt8(ascii: "]"))
+        self.relationJSON = relationWriter.bytes
+    }
+
+    static func quoted(_ name: String) -> String { "\"" + name + "\"" }
+}

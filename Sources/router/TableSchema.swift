@@ -1,0 +1,132 @@
+import Shared
+
+/// A table as the catalog describes it: what shape creation validates against and what the
+/// `electric-schema` header is built from.
+struct TableSchema: Sendable {
+    struct Column: Sendable, Hashable {
+        var name: String
+        /// Element type name for arrays, else the type name (`int4`, `text`, an enum's name…).
+        var typeName: String
+        var isArray: Bool
+        var isEnum: Bool
+        var typeModifier: Int32
+        var dimensions: Int
+        var notNull: Bool
+        var generated: Bool
+        /// Position in the primary key, nil when not part of it.
+        var primaryKeyIndex: Int?
+    }
+
+    var relationID: UInt32
+    var schema: String
+    var name: String
+    var replicaIdentityFull: Bool
+    var columns: [Column]
+
+    /// Primary-key column names in key order; every column when the table has no primary key.
+    var primaryKey: [String] {
+        let keyed = columns.filter { $0.primaryKeyIndex != nil }.sorted { $0.primaryKeyIndex! < $1.primaryKeyIndex! }
+        return keyed.isEmpty ? columns.map(\.name) : keyed.map(\.name)
+    }
+
+    /// Reads the table from the catalog; nil when no such ordinary or partitioned table exists.
+    static func load(schema: String, table: String, connection: PostgresConnection) throws -> TableSchema? {
+        let relation = try connection.execute(
+            """
+            SELECT c.oid, c.relreplident FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')
+            """,
+            parameters: [schema, table]
+        )
+        guard let row = relation.rows.first, let oidText = row[0], let oid = UInt32(oidText) else { return nil }
+        let columns = try connection.execute(
+            """
+            SELECT a.attname, coalesce(et.typname, t.typname), et.oid IS NOT NULL,
+                   coalesce(et.typtype, t.typtype) = 'e', a.atttypmod, a.attndims, a.attnotnull,
+                   a.attgenerated <> '',
+                   (SELECT array_position(i.indkey::int2[], a.attnum) - 1 FROM pg_index i
+                     WHERE i.indrelid = a.attrelid AND i.indisprimary)
+            FROM pg_attribute a
+            JOIN pg_type t ON t.oid = a.atttypid
+            LEFT JOIN pg_type et ON et.oid = t.typelem AND t.typcategory = 'A'
+            WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped
+            ORDER BY a.attnum
+            """,
+            parameters: [oidText]
+        )
+        return TableSchema(
+            relationID: oid,
+            schema: schema,
+            name: table,
+            replicaIdentityFull: row[1] == "f",
+            columns: columns.rows.map { value in
+                Column(
+                    name: value[0] ?? "",
+                    typeName: value[1] ?? "",
+                    isArray: value[2] == "t",
+                    isEnum: value[3] == "t",
+                    typeModifier: Int32(value[4] ?? "-1") ?? -1,
+                    dimensions: Int(value[5] ?? "0") ?? 0,
+                    notNull: value[6] == "t",
+                    generated: value[7] == "t",
+                    primaryKeyIndex: value[8].flatMap { Int($0) }
+                )
+            }
+        )
+    }
+
+    /// The `electric-schema` header (protocol.md §5.3) for `selected` columns, in table order.
+    func schemaHeader(selected: [String]) -> String {
+        var writer = JSONWriter()
+        writer.raw(UInt8(ascii: "{"))
+        var first = true
+        for column in columns where selected.contains(column.name) {
+            if !first { writer.raw(UInt8(ascii: ",")) }
+            first = false
+            writer.key(column.name)
+            writer.raw(UInt8(ascii: "{"))
+            writer.key("type")
+            writer.string(column.typeName)
+            if column.isArray {
+                writer.raw(",\"dims\":")
+                writer.integer(max(column.dimensions, 1))
+            }
+            if let index = column.primaryKeyIndex {
+                writer.raw(",\"pk_index\":")
+                writer.integer(index)
+            }
+            if column.notNull { writer.raw(",\"not_null\":true") }
+            Self.writeModifiers(column, into: &writer)
+            writer.raw(UInt8(ascii: "}"))
+        }
+        writer.raw(UInt8(ascii: "}"))
+        return String(decoding: writer.bytes, as: UTF8.self)
+    }
+
+    private static func writeModifiers(_ column: Column, into writer: inout JSONWriter) {
+        let modifier = column.typeModifier
+        guard modifier >= 0 else { return }
+        switch column.typeName {
+        case "varchar":
+            writer.raw(",\"max_length\":")
+            writer.integer(modifier - 4)
+        case "bpchar":
+            writer.raw(",\"length\":")
+            writer.integer(modifier - 4)
+        case "bit", "varbit":
+            writer.raw(",\"length\":")
+            writer.integer(modifier)
+        case "time", "timetz", "timestamp", "timestamptz":
+            writer.raw(",\"precision\":")
+            writer.integer(modifier)
+        case "numeric":
+            writer.raw(",\"precision\":")
+            writer.integer(((modifier - 4) >> 16) & 0xFFFF)
+            writer.raw(",\"scale\":")
+            writer.integer((modifier - 4) & 0xFFFF)
+        default:
+            writer.raw(",\"type_mod\":")
+            writer.integer(modifier)
+        }
+    }
+}
