@@ -1,0 +1,47 @@
+/// Folds constant sub-expressions at compile time, as Electric does at parse time and
+/// PostgreSQL's planner does: `1 + 1` becomes `2`, `'abc'::int4` fails to compile.
+enum ConstantFolder {
+    static func fold(_ e: BoundExpression) throws(WhereClauseError) -> BoundExpression {
+        var node = e
+        switch e.kind {
+        case .constant, .column:
+            return e
+        case .cast(let inner): node.kind = .cast(try fold(inner))
+        case .operation(let op, let args): node.kind = .operation(op, try foldAll(args))
+        case .and(let args): node.kind = .and(try foldAll(args))
+        case .or(let args): node.kind = .or(try foldAll(args))
+        case .not(let inner): node.kind = .not(try fold(inner))
+        case .isNull(let inner, let negated): node.kind = .isNull(try fold(inner), negated: negated)
+        case .booleanTest(let inner, let test, let negated): node.kind = .booleanTest(try fold(inner), test, negated: negated)
+        case .distinct(let a, let b, let negated): node.kind = .distinct(try fold(a), try fold(b), negated: negated)
+        case .inList(let a, let items, let negated): node.kind = .inList(try fold(a), try foldAll(items), negated: negated)
+        case .quantified(let op, let a, let b, let all): node.kind = .quantified(op, try fold(a), try fold(b), all: all)
+        case .coalesce(let args): node.kind = .coalesce(try foldAll(args))
+        case .greatest(let args): node.kind = .greatest(try foldAll(args))
+        case .least(let args): node.kind = .least(try foldAll(args))
+        case .concat(let args): node.kind = .concat(try foldAll(args))
+        case .arrayCat(let a, let b): node.kind = .arrayCat(try fold(a), try fold(b))
+        case .arrayAppend(let a, let b): node.kind = .arrayAppend(try fold(a), try fold(b))
+        case .arrayPrepend(let a, let b): node.kind = .arrayPrepend(try fold(a), try fold(b))
+        case .array(let args): node.kind = .array(try foldAll(args))
+        }
+        guard node.children.allSatisfy(\.isConstant) else { return node }
+        do {
+            let value = try withUnsafeTemporaryAllocation(of: Value.self, capacity: 1) { slots in
+                try Evaluator.evaluate(node, slots)
+            }
+            return BoundExpression(.constant(value, .folded), node.type, at: node.location)
+        } catch let error as WhereClauseError {
+            throw .compile(node.location, error.reason)
+        } catch {
+            throw .compile(node.location, "\(error)")
+        }
+    }
+
+    private static func foldAll(_ nodes: [BoundExpression]) throws(WhereClauseError) -> [BoundExpression] {
+        var result: [BoundExpression] = []
+        result.reserveCapacity(nodes.count)
+        for node in nodes { result.append(try fold(node)) }
+        return result
+    }
+}

@@ -1,0 +1,155 @@
+extension TypeChecker {
+    typealias Signature = (left: SQLType, right: SQLType, result: SQLType, operation: BoundExpression.Operation)
+
+    /// Resolves a binary operator over operand types (no polymorphic `||`): the catalog for
+    /// scalar types; same-type equality for enums; same-type comparisons and containment for
+    /// arrays.
+    func signature(_ symbol: String, display: String, _ left: SQLType, _ right: SQLType, at: Int)
+        throws(WhereClauseError) -> Signature
+    {
+        let notFound = WhereClauseError.compile(at, "operator does not exist: \(left) \(display) \(right)")
+        if left.isArray || right.isArray || left.isEnum || right.isEnum {
+            let type = left.isUnknown ? right : left
+            guard left == right || left.isUnknown || right.isUnknown, !type.isUnknown else { throw notFound }
+            let comparison = BoundExpression.Comparison(rawValue: symbol == "!=" ? "<>" : symbol)
+            if type.isEnum || (type.isArray && type.element.isEnum) {
+                // Enum sort order is the declaration order, which the engine does not know.
+                guard left == right, comparison == .equal || comparison == .notEqual || (type.isArray && ["@>", "<@", "&&"].contains(symbol))
+                else { throw notFound }
+            }
+            if let comparison { return (type, type, .bool, .compare(comparison)) }
+            guard type.isArray else { throw notFound }
+            switch symbol {
+            case "@>": return (type, type, .bool, .contains)
+            case "<@": return (type, type, .bool, .containedBy)
+            case "&&": return (type, type, .bool, .overlaps)
+            default: throw notFound
+            }
+        }
+        let key = symbol == "!=" ? "<>" : symbol
+        switch OperatorCatalog.resolve(OperatorCatalog.binary[key] ?? [], inputs: [left, right]) {
+        case .found(let c): return (c.left ?? c.right, c.right, c.result, c.operation)
+        case .none: throw notFound
+        case .ambiguous: throw .compile(at, "operator is not unique: \(left) \(display) \(right)")
+        }
+    }
+
+    mutating func binaryOperator(_ symbol: String, _ left: BoundExpression, _ right: BoundExpression, at: Int)
+        throws(WhereClauseError) -> BoundExpression
+    {
+        if symbol == "||" { return try concatenation(left, right, at: at) }
+        return try resolveBinary(symbol, display: symbol, left, right, at: at)
+    }
+
+    func resolveBinary(_ symbol: String, display: String, _ left: BoundExpression, _ right: BoundExpression, at: Int)
+        throws(WhereClauseError) -> BoundExpression
+    {
+        let s = try signature(symbol, display: display, left.type, right.type, at: at)
+        let operands = [try coerce(left, to: s.left), try coerce(right, to: s.right)]
+        return BoundExpression(.operation(s.operation, operands), s.result, at: at)
+    }
+
+    /// `||`: array concatenation forms (`anycompatiblearray`), `text || text`, and
+    /// `text || anynonarray` / `anynonarray || text` (output function of the non-text side).
+    func concatenation(_ left: BoundExpression, _ right: BoundExpression, at: Int) throws(WhereClauseError)
+        -> BoundExpression
+    {
+        let l = left.type, r = right.type
+        if l.isArray || r.isArray {
+            if l.isArray && (r.isArray || r.isUnknown) || (l.isUnknown && r.isArray) {
+                let (type, both) = try unify([left, right], context: "ARRAY")
+                return BoundExpression(.arrayCat(both[0], both[1]), type, at: at)
+            }
+            let array = l.isArray ? left : right, scalar = l.isArray ? right : left
+            let proxy = BoundExpression(.constant(.null, .literal), array.type.element, at: array.location)
+            let element = try commonType([proxy, scalar], context: "ARRAY")
+            let typedArray = try coerce(array, to: element.asArray)
+            let typedScalar = try coerce(scalar, to: element)
+            if l.isArray { return BoundExpression(.arrayAppend(typedArray, typedScalar), element.asArray, at: at) }
+            return BoundExpression(.arrayPrepend(typedScalar, typedArray), element.asArray, at: at)
+        }
+        let leftText = l.isString || l.isUnknown, rightText = r.isString || r.isUnknown
+        if leftText && rightText { return try resolveBinary("||", display: "||", left, right, at: at) }
+        if leftText || rightText {
+            func asText(_ e: BoundExpression) throws(WhereClauseError) -> BoundExpression {
+                if e.type.isString || e.type.isUnknown { return try coerce(e, to: .text) }
+                return BoundExpression(.operation(.output, [e]), .text, at: e.location)
+            }
+            return BoundExpression(.operation(.concatText, [try asText(left), try asText(right)]), .text, at: at)
+        }
+        throw .compile(at, "operator does not exist: \(l) || \(r)")
+    }
+
+    func prefixOperator(_ symbol: String, _ operand: BoundExpression, at: Int) throws(WhereClauseError) -> BoundExpression {
+        switch OperatorCatalog.resolve(OperatorCatalog.prefix[symbol] ?? [], inputs: [operand.type]) {
+        case .found(let c):
+            let typed = try coerce(operand, to: c.right)
+            return BoundExpression(.operation(c.operation, [typed]), c.result, at: at)
+        case .none: throw .compile(at, "operator does not exist: \(symbol) \(operand.type)")
+        case .ambiguous: throw .compile(at, "operator is not unique: \(symbol) \(operand.type)")
+        }
+    }
+
+    func distinct(_ left: BoundExpression, _ right: BoundExpression, negated: Bool, at: Int) throws(WhereClauseError)
+        -> BoundExpression
+    {
+        var l = left, r = right
+        if l.type.isUnknown && r.type.isUnknown {
+            l = try coerce(l, to: .text)
+            r = try coerce(r, to: .text)
+        }
+        let equality = try resolveBinary("=", display: "=", l, r, at: at)
+        guard case .operation(_, let operands) = equality.kind else { return equality }
+        return BoundExpression(.distinct(operands[0], operands[1], negated: negated), .bool, at: at)
+    }
+
+    mutating func inList(_ operand: SyntaxNode, _ items: [SyntaxNode], negated: Bool, at: Int) throws(WhereClauseError)
+        -> BoundExpression
+    {
+        let left = try check(operand)
+        var right: [BoundExpression] = []
+        for item in items { right.append(try check(item)) }
+        if let type = try? commonType([left] + right, context: "IN"), !type.isEnum {
+            let typedLeft = try coerce(left, to: type)
+            var typedItems: [BoundExpression] = []
+            for item in right { typedItems.append(try coerce(item, to: type)) }
+            _ = try signature("=", display: "=", type, type, at: at)
+            return BoundExpression(.inList(typedLeft, typedItems, negated: negated), .bool, at: at)
+        }
+        var comparisons: [BoundExpression] = []
+        for item in right { comparisons.append(try resolveBinary("=", display: "=", left, item, at: at)) }
+        let any = BoundExpression(.or(comparisons), .bool, at: at)
+        return negated ? BoundExpression(.not(any), .bool, at: at) : any
+    }
+
+    mutating func between(
+        _ operand: SyntaxNode, _ low: SyntaxNode, _ high: SyntaxNode, symmetric: Bool, negated: Bool, at: Int
+    ) throws(WhereClauseError) -> BoundExpression {
+        func range(_ lo: SyntaxNode, _ hi: SyntaxNode) throws(WhereClauseError) -> BoundExpression {
+            let x = try check(operand)
+            let lower = try resolveBinary(negated ? "<" : ">=", display: negated ? "<" : ">=", x, try check(lo), at: at)
+            let upper = try resolveBinary(negated ? ">" : "<=", display: negated ? ">" : "<=", x, try check(hi), at: at)
+            return BoundExpression(negated ? .or([lower, upper]) : .and([lower, upper]), .bool, at: at)
+        }
+        let forward = try range(low, high)
+        guard symmetric else { return forward }
+        let backward = try range(high, low)
+        return BoundExpression(negated ? .and([forward, backward]) : .or([forward, backward]), .bool, at: at)
+    }
+
+    func quantified(_ symbol: String, _ left: BoundExpression, _ right: BoundExpression, all: Bool, at: Int)
+        throws(WhereClauseError) -> BoundExpression
+    {
+        guard right.type.isArray || right.type.isUnknown else {
+            throw .compile(at, "op ANY/ALL (array) requires array on right side")
+        }
+        var l = left
+        if l.type.isUnknown && right.type.isUnknown { l = try coerce(l, to: .text) }
+        let elementType = right.type.isArray ? right.type.element : SQLType.unknown
+        let s = try signature(symbol, display: symbol, l.type, elementType.isUnknown ? l.type : elementType, at: at)
+        guard s.result == .bool else { throw .compile(at, "op ANY/ALL (array) requires operator to yield boolean") }
+        let typedLeft = try coerce(l, to: s.left)
+        let typedRight = try coerce(right, to: s.right.asArray)
+        return BoundExpression(.quantified(s.operation, typedLeft, typedRight, all: all), .bool, at: at)
+    }
+}

@@ -1,0 +1,152 @@
+/// A compiled, type-checked where clause: compile once per shape, evaluate per row.
+///
+/// ```swift
+/// let clause = try WhereClause.compile("status = $1 AND amount > 10", columns: columns, params: [1: "open"])
+/// clause.evaluate(row: ["status": "open", "amount": "12"])   // true
+/// let (sql, binds) = clause.sql()                            // for the snapshot query
+/// ```
+///
+/// Semantics follow PostgreSQL (protocol §10) with the session settings Conduit uses
+/// (`DateStyle=ISO`, `TimeZone=UTC`, `IntervalStyle=iso_8601`); text ordering is by bytes
+/// (the C collation), and ``sql(firstParameterIndex:)`` adds `COLLATE "C"` to text ordering
+/// comparisons so the snapshot agrees with the evaluator.
+public struct WhereClause: Sendable {
+    /// The where string as given.
+    public let text: String
+    /// The columns the clause references, in evaluation-slot order: the order of values for
+    /// ``evaluate(values:)``.
+    public let referencedColumns: [WhereColumn]
+    let root: BoundExpression
+    let slotTypes: [SQLType]
+
+    /// Parses, type checks and constant-folds a where clause.
+    ///
+    /// - Parameters:
+    ///   - text: the `where` request parameter.
+    ///   - columns: the table's columns.
+    ///   - params: positional parameters (`$1` → `params[1]`), already validated by
+    ///     ``validateParamKeys(_:)``. Each behaves like a string literal typed by context.
+    /// - Throws: ``WhereClauseError`` (kind `.compile`) whose ``WhereClauseError/message`` is
+    ///   the text for the 400 response, e.g. `At location 0: unknown reference foo`.
+    public static func compile(_ text: String, columns: [WhereColumn], params: [Int: String] = [:])
+        throws(WhereClauseError) -> WhereClause
+    {
+        let syntax = try Parser.parse(text)
+        var checker = TypeChecker(columns: columns, parameters: params)
+        let bound = try ConstantFolder.fold(try checker.checkCondition(syntax))
+        return WhereClause(text: text, referencedColumns: checker.referenced, root: bound)
+    }
+
+    init(text: String, referencedColumns: [WhereColumn], root: BoundExpression) {
+        self.text = text
+        self.referencedColumns = referencedColumns
+        self.root = root
+        self.slotTypes = referencedColumns.map(TypeChecker.columnType)
+    }
+
+    /// True only when the clause is SQL TRUE for the row. NULL (unknown) and evaluation
+    /// errors (integer overflow, division by zero, invalid text in a cast) mean the row is not
+    /// in the shape; PostgreSQL would fail the statement for the latter, so such rows can
+    /// never be part of a snapshot either.
+    public func evaluate(row: some WhereRow) -> Bool {
+        (try? evaluateTristate(row: row)) == true
+    }
+
+    /// The SQL result: `true`, `false`, or `nil` for NULL.
+    /// - Throws: ``WhereClauseError`` (kind `.evaluation`) when PostgreSQL would raise an
+    ///   error evaluating this row, or when a column's text is not valid for its type.
+    public func evaluateTristate(row: some WhereRow) throws(WhereClauseError) -> Bool? {
+        try withSlots { slots throws(WhereClauseError) in
+            for index in slots.indices {
+                let text = row.text(ofColumn: referencedColumns[index].name)
+                slots.initializeElement(at: index, to: try parseColumn(text, index))
+            }
+        }
+    }
+
+    /// Like ``evaluate(row:)`` with the texts of ``referencedColumns`` in order (nil is NULL):
+    /// the fastest path, for callers that map column positions once per relation.
+    public func evaluate(values: [String?]) -> Bool {
+        (try? evaluateTristate(values: values)) == true
+    }
+
+    /// Like ``evaluateTristate(row:)`` with the texts of ``referencedColumns`` in order.
+    public func evaluateTristate(values: [String?]) throws(WhereClauseError) -> Bool? {
+        guard values.count == referencedColumns.count else {
+            throw .evaluation("expected \(referencedColumns.count) values, got \(values.count)")
+        }
+        return try withSlots { slots throws(WhereClauseError) in
+            for index in slots.indices { slots.initializeElement(at: index, to: try parseColumn(values[index], index)) }
+        }
+    }
+
+    private func parseColumn(_ text: String?, _ index: Int) throws(WhereClauseError) -> Value {
+        guard let text else { return .null }
+        guard let value = ValueText.parse(text, as: slotTypes[index]) else {
+            throw .evaluation("invalid text for column of type \(slotTypes[index])")
+        }
+        return value
+    }
+
+    /// Runs the evaluator over a stack-allocated slot buffer filled by `fill`.
+    private func withSlots(_ fill: (UnsafeMutableBufferPointer<Value>) throws(WhereClauseError) -> Void)
+        throws(WhereClauseError) -> Bool?
+    {
+        let count = referencedColumns.count
+        let result: Result<Value, WhereClauseError> = withUnsafeTemporaryAllocation(of: Value.self, capacity: max(count, 1)) {
+            buffer in
+            let slots = UnsafeMutableBufferPointer(rebasing: buffer[0..<count])
+            slots.initialize(repeating: .null)
+            defer { slots.deinitialize() }
+            do throws(WhereClauseError) {
+                try fill(slots)
+                return .success(try Evaluator.evaluate(root, slots))
+            } catch {
+                return .failure(error)
+            }
+        }
+        switch result {
+        case .success(.bool(let b)): return b
+        case .success: return nil
+        case .failure(let error): throw error
+        }
+    }
+
+    /// The clause as SQL for the snapshot query, with every constant (literals, parameters,
+    /// folded values) as a bind parameter `$k::type` and identifiers double-quoted.
+    ///
+    /// - Parameter firstParameterIndex: the number of the first placeholder, for embedding
+    ///   into a statement that already uses `$1…$(k-1)`.
+    /// - Returns: the SQL boolean expression and the parameter values in placeholder order
+    ///   (PostgreSQL text format).
+    public func sql(firstParameterIndex: Int = 1) -> (sql: String, parameters: [String?]) {
+        var renderer = SQLRenderer(mode: .parameters, firstParameterIndex: firstParameterIndex)
+        let sql = renderer.render(root)
+        return (sql, renderer.parameters)
+    }
+
+    /// A canonical rendering with constants inlined: equal for clauses that compile to the
+    /// same typed expression (so `x = $1` with `1: "5"` and `x = 5` and `(x = '5')` agree);
+    /// use it in shape identity instead of the raw text.
+    public var normalized: String {
+        var renderer = SQLRenderer(mode: .inline)
+        return renderer.render(root)
+    }
+
+    /// The conjuncts a router can index (see ``IndexableCondition``).
+    public var indexableConditions: [IndexableCondition] {
+        IndexableCondition.extract(from: root)
+    }
+}
+
+/// A row as the evaluator reads it: PostgreSQL text per column.
+public protocol WhereRow {
+    /// The text representation of the column's value (as pgoutput or `col::text` gives it;
+    /// booleans as `t`/`f`), or nil for NULL.
+    func text(ofColumn name: String) -> String?
+}
+
+extension Dictionary: WhereRow where Key == String, Value == String {
+    /// A missing key is NULL.
+    public func text(ofColumn name: String) -> String? { self[name] }
+}
