@@ -1,0 +1,106 @@
+import Hummingbird
+import Shared
+
+/// The error bodies of protocol.md §6, with the headers §5.2 prescribes for them.
+enum ErrorResponses {
+    /// 400 `{"message":"Invalid request","errors":{…}}`.
+    static func invalidRequest(_ errors: [String: [String]], status: HTTPResponse.Status = .badRequest) -> Response {
+        let fields = errors.keys.sorted().map { field in
+            JSONText.string(field) + ":[" + errors[field]!.map(JSONText.string).joined(separator: ",") + "]"
+        }
+        return json(status, "{\"message\":\"Invalid request\",\"errors\":{" + fields.joined(separator: ",") + "}}")
+    }
+
+    /// `{"message":"<text>"}` with `no-store` caching and an optional `retry-after`.
+    static func message(_ status: HTTPResponse.Status, _ text: String, retryAfter: Int? = nil) -> Response {
+        var response = json(status, "{\"message\":" + JSONText.string(text) + "}")
+        if let retryAfter { response.headers[.retryAfter] = String(retryAfter) }
+        return response
+    }
+
+    /// router is down or did not answer (protocol.md §3.3).
+    static var routerUnavailable: Response {
+        message(
+            .serviceUnavailable,
+            "Cannot connect to the database to verify the shape. Please try again later.",
+            retryAfter: 1
+        )
+    }
+
+    /// router rejected the definition: `field` nil ⇒ `{"message": …}`.
+    static func invalidDefinition(status: Int, field: String?, message text: String) -> Response {
+        let status = HTTPResponse.Status(code: status)
+        var response: Response
+        if let field {
+            response = invalidRequest([field: [text]], status: status)
+        } else {
+            response = message(status, text)
+        }
+        if status == .serviceUnavailable { response.headers[.retryAfter] = "1" }
+        return response
+    }
+
+    /// 409 `[{"headers":{"control":"must-refetch"}}]` pointing at `newHandle` (protocol.md §8.6).
+    static func mustRefetch(newHandle: String?) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = JSONText.contentType
+        headers[.cacheControl] = ShapeResponseHeaders.cacheControl(.conflict(hasNewHandle: newHandle != nil))
+        if let newHandle {
+            headers[.electricHandle] = newHandle
+            headers[.eTag] = "\"\(newHandle)::\""
+        }
+        return Response(status: .conflict, headers: headers, body: body("[{\"headers\":{\"control\":\"must-refetch\"}}]"))
+    }
+
+    /// 500 that never leaks details.
+    static var internalError: Response { json(.internalServerError, "{\"error\":\"Internal server error\"}") }
+
+    /// A JSON error body with `cache-control: no-store` and `surrogate-control: no-store`.
+    private static func json(_ status: HTTPResponse.Status, _ text: String) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = JSONText.contentType
+        headers[.cacheControl] = ShapeResponseHeaders.cacheControl(.error)
+        headers[.surrogateControl] = "no-store"
+        return Response(status: status, headers: headers, body: body(text))
+    }
+
+    static func body(_ text: String) -> ResponseBody {
+        ResponseBody(byteBuffer: ByteBuffer(string: text))
+    }
+}
+
+/// Minimal JSON text for serve's own small messages (entries themselves are stored pre-rendered).
+enum JSONText {
+    static let contentType = "application/json; charset=utf-8"
+
+    /// `text` as a JSON string literal, quotes included.
+    static func string(_ text: String) -> String {
+        var result = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case "\n": result += "\\n"
+            case "\r": result += "\\r"
+            case "\t": result += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result + "\""
+    }
+}
+
+extension HTTPFields.Element.Name {
+    static let electricHandle = Self("electric-handle")!
+    static let electricOffset = Self("electric-offset")!
+    static let electricSchema = Self("electric-schema")!
+    static let electricUpToDate = Self("electric-up-to-date")!
+    static let electricCursor = Self("electric-cursor")!
+    static let electricHasData = Self("electric-has-data")!
+    static let electricServer = Self("electric-server")!
+    static let surrogateControl = Self("surrogate-control")!
+    static let requestID = Self("x-request-id")!
+}

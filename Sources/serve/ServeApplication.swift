@@ -1,0 +1,121 @@
+import Hummingbird
+import Logging
+import Shared
+
+/// Builds serve's HTTP application: the router connection, the notifier and the responder.
+///
+/// Binds `CONDUIT_HOST:CONDUIT_PORT` with `SO_REUSEADDR`. Hummingbird 2 does not expose
+/// `SO_REUSEPORT`, so several serve processes on one machine listen on distinct ports behind a
+/// proxy (see the systemd template unit) rather than sharing one.
+func buildApplication(configuration: ServeConfiguration, logger: Logger) -> some ApplicationProtocol {
+    let layout = StorageLayout(root: configuration.storageDirectory)
+    let notifier = LiveNotifier()
+    let catalog = ShapeCatalog(layout: layout)
+    let routerClient = RouterClient(
+        socketPath: layout.routerSocket,
+        logger: logger,
+        onConnectionChange: { connected in
+            notifier.routerConnectionChanged(connected)
+            logger.info(connected ? "Connected to router" : "Disconnected from router")
+        },
+        onNotification: { message in
+            if case .shapeRemoved(let handle) = message { catalog.evict(handle) }
+            notifier.receive(message)
+        }
+    )
+    let routes = ShapeRoutes(configuration: configuration, catalog: catalog, notifier: notifier, resolver: routerClient)
+    let responder = ServeResponder(shapes: routes, notifier: notifier, logger: logger)
+    return Application(
+        responder: responder,
+        configuration: ApplicationConfiguration(
+            address: .hostname(configuration.host, port: configuration.port),
+            reuseAddress: true
+        ),
+        logger: logger
+    )
+}
+
+/// Dispatches on the normalized path (protocol.md §1) and adds the headers every response
+/// carries: `electric-server`, `x-request-id` and CORS (§5.1).
+struct ServeResponder: HTTPResponder {
+    typealias Context = BasicRequestContext
+
+    let shapes: ShapeRoutes
+    let notifier: LiveNotifier
+    let logger: Logger
+
+    func respond(to request: Request, context: Context) async throws -> Response {
+        let requestID = Self.makeRequestID()
+        var logger = self.logger
+        logger[metadataKey: "serve.request_id"] = "\(requestID)"
+        let path = Self.normalize(request.uri.path)
+        var response: Response
+        switch (path, request.method) {
+        case ("/v1/shape", .get):
+            response = await shapes.get(request, logger: logger)
+        case ("/v1/shape", .head):
+            response = await shapes.get(request, logger: logger)
+            response.body = ResponseBody()
+        case ("/v1/shape", .options):
+            response = Self.preflight(request)
+        case ("/v1/shape", _):
+            response = ErrorResponses.message(.methodNotAllowed, "\(request.method.rawValue) not allowed")
+            response.headers[.cacheControl] = ShapeResponseHeaders.cacheControl(.nonGetMethod)
+            response.headers[.surrogateControl] = nil
+        case ("/v1/health", .get), ("/v1/health", .head):
+            response = health()
+        case ("/", .get), ("/", .head):
+            response = Response(status: .ok)
+        default:
+            response = Response(status: .notFound, body: ErrorResponses.body("Not found"))
+        }
+        response.headers[.electricServer] = ShapeResponseHeaders.serverHeader
+        response.headers[.requestID] = requestID
+        response.headers[.accessControlAllowOrigin] = request.headers[.origin] ?? "*"
+        response.headers[.accessControlExposeHeaders] = ShapeResponseHeaders.exposedHeaders
+        response.headers[.accessControlAllowMethods] =
+            path == "/v1/shape" ? ShapeResponseHeaders.shapeMethods : ShapeResponseHeaders.otherMethods
+        logger.debug(
+            "Request served",
+            metadata: ["http.method": "\(request.method.rawValue)", "http.path": "\(path)", "http.status": "\(response.status.code)"]
+        )
+        return response
+    }
+
+    /// `/v1/shape/`, `/v1//shape` and `/v1/%73hape` all mean `/v1/shape`.
+    static func normalize(_ path: String) -> String {
+        let decoded = QueryString.decodePath(path)
+        return "/" + decoded.split(separator: "/", omittingEmptySubsequences: true).joined(separator: "/")
+    }
+
+    /// `OPTIONS /v1/shape` (protocol.md §9.3): 204, no cache-control.
+    static func preflight(_ request: Request) -> Response {
+        var headers = HTTPFields()
+        headers[.accessControlMaxAge] = "86400"
+        headers[.connection] = "keep-alive"
+        let requested = request.headers[values: .accessControlRequestHeaders]
+        if let allowed = ShapeResponseHeaders.allowedPreflightHeaders(requested) {
+            headers[.accessControlAllowHeaders] = allowed
+        }
+        return Response(status: .noContent, headers: headers)
+    }
+
+    /// `GET /v1/health` (protocol.md §9.1): active once router is connected.
+    func health() -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = JSONText.contentType
+        headers[.cacheControl] = "no-cache, no-store, must-revalidate"
+        let active = notifier.isRouterConnected
+        return Response(
+            status: active ? .ok : .accepted,
+            headers: headers,
+            body: ErrorResponses.body(active ? "{\"status\":\"active\"}" : "{\"status\":\"starting\"}")
+        )
+    }
+
+    static func makeRequestID() -> String {
+        let value = UInt64.random(in: .min ... .max)
+        let hex = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+}

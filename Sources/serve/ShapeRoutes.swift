@@ -1,0 +1,108 @@
+import Hummingbird
+import Logging
+import Shared
+
+/// How serve asks router for a shape's handle (``RouterClient`` in production).
+protocol ShapeResolver: Sendable {
+    func resolveShape(_ definition: ShapeDefinition) async throws -> ShapeResolution
+}
+
+extension RouterClient: ShapeResolver {
+    func resolveShape(_ definition: ShapeDefinition) async throws -> ShapeResolution {
+        try await getOrCreateShape(definition, timeout: .seconds(30))
+    }
+}
+
+/// `GET`/`HEAD /v1/shape`: validation, handle resolution (protocol.md §8.6), then serving the log.
+struct ShapeRoutes: Sendable {
+    let configuration: ServeConfiguration
+    let catalog: ShapeCatalog
+    let notifier: LiveNotifier
+    let resolver: any ShapeResolver
+    let clock = ContinuousClock()
+
+    /// A shape that may be served for the request.
+    struct ResolvedShape: Sendable {
+        var handle: String
+        var metadata: ShapeMetadata
+    }
+
+    enum Resolution: Sendable {
+        case shape(ResolvedShape)
+        case response(Response)
+    }
+
+    func get(_ request: Request, logger: Logger) async -> Response {
+        let shapeRequest: ShapeRequest
+        do {
+            shapeRequest = try ShapeRequest.parse(QueryString.parse(request.uri.query))
+        } catch {
+            return ErrorResponses.invalidRequest(error.errors)
+        }
+        do {
+            switch try await resolve(shapeRequest, logger: logger) {
+            case .response(let response):
+                return response
+            case .shape(let shape):
+                var logger = logger
+                logger[metadataKey: "shape.handle"] = "\(shape.handle)"
+                let ifNoneMatch = request.headers[values: .ifNoneMatch]
+                let session = ShapeSession(routes: self, request: shapeRequest, shape: shape, logger: logger)
+                if shapeRequest.live {
+                    return try await request.body.consumeWithCancellationOnInboundClose { _ in
+                        try await session.respond(ifNoneMatch: ifNoneMatch)
+                    }
+                }
+                return try await session.respond(ifNoneMatch: ifNoneMatch)
+            }
+        } catch is CancellationError {
+            return ErrorResponses.message(.serviceUnavailable, "Request cancelled", retryAfter: 1)
+        } catch {
+            logger.error("Shape request failed", metadata: ["error": "\(error)"])
+            return ErrorResponses.internalError
+        }
+    }
+
+    /// Finds the shape to serve, or the response that replaces serving it (§8.6).
+    func resolve(_ request: ShapeRequest, logger: Logger) async throws -> Resolution {
+        if let handle = request.handle, !notifier.isRemoved(handle),
+            let metadata = try await catalog.metadata(for: handle),
+            catalog.serves(request.definition, from: metadata)
+        {
+            return .shape(ResolvedShape(handle: handle, metadata: metadata))
+        }
+        let resolution: ShapeResolution
+        do {
+            resolution = try await resolver.resolveShape(request.definition)
+        } catch {
+            logger.warning("Router did not answer a shape request", metadata: ["error": "\(error)"])
+            return .response(ErrorResponses.routerUnavailable)
+        }
+        switch resolution {
+        case .invalid(let status, let field, let message):
+            return .response(ErrorResponses.invalidDefinition(status: status, field: field, message: message))
+        case .handle(nil):
+            return .response(ErrorResponses.message(.serviceUnavailable, "Failed to create shape, please retry", retryAfter: 1))
+        case .handle(let routerHandle?):
+            if let requested = request.handle, requested != routerHandle || notifier.isRemoved(requested) {
+                return .response(ErrorResponses.mustRefetch(newHandle: routerHandle))
+            }
+            guard let metadata = try await catalog.metadata(for: routerHandle) else {
+                logger.warning("Router announced a shape without shape.json", metadata: ["shape.handle": "\(routerHandle)"])
+                return .response(ErrorResponses.message(.serviceUnavailable, "Failed to create shape, please retry", retryAfter: 1))
+            }
+            catalog.confirm(request.definition, for: routerHandle)
+            return .shape(ResolvedShape(handle: routerHandle, metadata: metadata))
+        }
+    }
+
+    /// The 409 for a shape that disappeared while being served: points at the definition's
+    /// current handle when router knows one.
+    func conflictForRemovedShape(_ request: ShapeRequest, removedHandle: String) async -> Response {
+        catalog.evict(removedHandle)
+        if case .handle(let handle?)? = try? await resolver.resolveShape(request.definition), handle != removedHandle {
+            return ErrorResponses.mustRefetch(newHandle: handle)
+        }
+        return ErrorResponses.mustRefetch(newHandle: nil)
+    }
+}

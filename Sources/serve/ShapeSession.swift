@@ -1,0 +1,186 @@
+import Foundation
+import Hummingbird
+import Logging
+import Shared
+
+/// Serves one resolved shape request: plans the read, waits where the protocol waits (snapshot
+/// not published yet, out-of-bounds offsets, live long-polls), and builds the response.
+struct ShapeSession: Sendable {
+    let routes: ShapeRoutes
+    let request: ShapeRequest
+    let shape: ShapeRoutes.ResolvedShape
+    let logger: Logger
+
+    /// How often a waiting request re-reads the committed state even without a notification,
+    /// in case one was missed or router is down.
+    static let recheckInterval: Duration = .seconds(1)
+
+    private var reader: ShapeLogReader { routes.catalog.reader(for: shape.handle) }
+    private var notifier: LiveNotifier { routes.notifier }
+
+    func respond(ifNoneMatch: [String]) async throws -> Response {
+        guard case .offset(let offset) = request.offset else { return try await nowResponse() }
+        var generation = notifier.generation(of: shape.handle)
+        var result = try await plan(offset)
+
+        // Initial snapshot chunks (and an unfinished snapshot) are waited for (protocol.md §8.1).
+        let snapshotDeadline = routes.clock.now.advanced(by: routes.configuration.snapshotTimeout)
+        while result == .notReady {
+            switch try await waitForProgress(since: &generation, until: snapshotDeadline) {
+            case .removed: return await routes.conflictForRemovedShape(request, removedHandle: shape.handle)
+            case .deadlinePassed:
+                return ErrorResponses.message(.serviceUnavailable, "Timed out waiting for the shape's snapshot", retryAfter: 5)
+            case .proceed: result = try await plan(offset)
+            }
+        }
+        // A client ahead of the log may be talking to a lagging process: wait half a long-poll (§7.6).
+        let boundsDeadline = routes.clock.now.advanced(by: routes.configuration.longPollTimeout / 2)
+        while case .outOfBounds = result {
+            switch try await waitForProgress(since: &generation, until: boundsDeadline) {
+            case .removed: return await routes.conflictForRemovedShape(request, removedHandle: shape.handle)
+            case .deadlinePassed: return ErrorResponses.invalidRequest(["offset": ["out of bounds for this shape"]])
+            case .proceed: result = try await plan(offset)
+            }
+        }
+        guard case .ready(let plan) = result else { return ErrorResponses.internalError }
+
+        let etag = ShapeResponseHeaders.etag(handle: shape.handle, requestOffset: request.offset.text, responseOffset: plan.end)
+        if ShapeResponseHeaders.ifNoneMatch(ifNoneMatch, matches: etag) {
+            return Response(status: .notModified, headers: headers(end: plan.end, etag: etag, upToDate: plan.isUpToDate, hasData: true, status: .notModified))
+        }
+        if request.live && !plan.hasEntries { return try await longPoll(offset, initial: plan, generation: generation) }
+        return try await dataResponse(plan)
+    }
+
+    private func plan(_ offset: LogOffset) async throws -> ShapeLogPlanResult {
+        let reader = self.reader
+        return try await DiskIO.run { try reader.plan(after: offset) }
+    }
+
+    private enum Progress {
+        case proceed
+        case removed
+        case deadlinePassed
+    }
+
+    /// Waits for a notification or one re-check interval, bounded by `deadline`.
+    private func waitForProgress(since generation: inout UInt64, until deadline: ContinuousClock.Instant) async throws
+        -> Progress
+    {
+        let remaining = routes.clock.now.duration(to: deadline)
+        guard remaining > .zero else { return .deadlinePassed }
+        let wake = await notifier.wait(for: shape.handle, since: generation, timeout: min(remaining, Self.recheckInterval))
+        try Task.checkCancellation()
+        generation = notifier.generation(of: shape.handle)
+        switch wake {
+        case .removed: return .removed
+        case .cancelled: throw CancellationError()
+        case .advanced: return .proceed
+        case .timedOut:
+            // Without a notification: make sure router has not dropped the folder meanwhile.
+            return await routes.catalog.stillExists(shape.handle) ? .proceed : .removed
+        }
+    }
+
+    /// Holds a caught-up live request until the shape advances or the long-poll timeout passes.
+    private func longPoll(_ offset: LogOffset, initial: ShapeLogPlan, generation start: UInt64) async throws -> Response {
+        var generation = start
+        let deadline = routes.clock.now.advanced(by: routes.configuration.longPollTimeout)
+        while true {
+            switch try await waitForProgress(since: &generation, until: deadline) {
+            case .removed:
+                return await routes.conflictForRemovedShape(request, removedHandle: shape.handle)
+            case .deadlinePassed:
+                return noChangeResponse(end: initial.end, fallbackLSN: initial.lastChangeLSN)
+            case .proceed:
+                let result = try await plan(offset)
+                if case .ready(let plan) = result, plan.hasEntries { return try await dataResponse(plan) }
+                if case .outOfBounds = result {
+                    // The log moved backwards: the shape was replaced under the same handle.
+                    return await routes.conflictForRemovedShape(request, removedHandle: shape.handle)
+                }
+            }
+        }
+    }
+
+    /// 200 with the entries of `plan`, plus `up-to-date` when the plan reaches the end.
+    private func dataResponse(_ plan: ShapeLogPlan) async throws -> Response {
+        let reader = self.reader
+        let entries = try await DiskIO.run { try reader.readJoined(plan) }
+        var body: [UInt8] = []
+        body.reserveCapacity(entries.count + 120)
+        body.append(UInt8(ascii: "["))
+        body.append(contentsOf: entries)
+        if plan.isUpToDate {
+            if !entries.isEmpty { body.append(UInt8(ascii: ",")) }
+            body.append(contentsOf: Self.upToDateMessage(globalLSN(for: plan)).utf8)
+        }
+        body.append(UInt8(ascii: "]"))
+        let etag = ShapeResponseHeaders.etag(handle: shape.handle, requestOffset: request.offset.text, responseOffset: plan.end)
+        return Response(
+            status: .ok,
+            headers: headers(end: plan.end, etag: etag, upToDate: plan.isUpToDate, hasData: true, status: .ok),
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: body))
+        )
+    }
+
+    /// `offset=now` (protocol.md §7.5 step 6): the current end of the log, no entries.
+    private func nowResponse() async throws -> Response {
+        let reader = self.reader
+        let state = try await DiskIO.run { try reader.loadState() }
+        var end = LogOffset.snapshotEnd
+        if let state, state.snapshot.isComplete, let latest = state.changes.latest { end = latest }
+        return noChangeResponse(end: end, fallbackLSN: state?.lastChangeLSN)
+    }
+
+    /// `[up-to-date]` with `electric-has-data: false` and a never-revalidating ETag.
+    private func noChangeResponse(end: LogOffset, fallbackLSN: LSN?) -> Response {
+        let lsn = notifier.lastSeenLSN ?? fallbackLSN ?? .zero
+        let etag = ShapeResponseHeaders.etag(
+            handle: shape.handle,
+            requestOffset: request.offset.text,
+            responseOffset: end,
+            monotonic: MonotonicTag.next()
+        )
+        return Response(
+            status: .ok,
+            headers: headers(end: end, etag: etag, upToDate: true, hasData: false, status: .ok),
+            body: ErrorResponses.body("[" + Self.upToDateMessage(lsn) + "]")
+        )
+    }
+
+    /// `global_last_seen_lsn` (protocol.md §4.6): a live response's own end; otherwise the
+    /// replication stream's position, never below the response's end.
+    private func globalLSN(for plan: ShapeLogPlan) -> LSN {
+        let endLSN = plan.end.tx > 0 && !plan.end.isInfinite ? LSN(UInt64(plan.end.tx)) : nil
+        if request.live, let endLSN { return endLSN }
+        return max(notifier.lastSeenLSN ?? .zero, endLSN ?? plan.lastChangeLSN ?? .zero)
+    }
+
+    static func upToDateMessage(_ lsn: LSN) -> String {
+        "{\"headers\":{\"control\":\"up-to-date\",\"global_last_seen_lsn\":\"\(lsn.decimal)\"}}"
+    }
+
+    /// The headers of a 200/304 shape response (protocol.md §5.1).
+    private func headers(end: LogOffset, etag: String, upToDate: Bool, hasData: Bool, status: HTTPResponse.Status) -> HTTPFields {
+        var headers = HTTPFields()
+        headers[.contentType] = JSONText.contentType
+        headers[.electricHandle] = shape.handle
+        headers[.electricOffset] = end.description
+        headers[.eTag] = etag
+        headers[.cacheControl] = ShapeResponseHeaders.cacheControl(ShapeResponseHeaders.successKind(for: request))
+        headers[.electricHasData] = hasData ? "true" : "false"
+        if upToDate { headers[.electricUpToDate] = "" }
+        if request.live {
+            headers[.electricCursor] = ShapeResponseHeaders.nextCursor(
+                unixSeconds: Int64(Date().timeIntervalSince1970),
+                interval: routes.configuration.longPollTimeoutSeconds,
+                previous: request.cursor,
+                jitter: { Int64.random(in: 1...3600) }
+            )
+        } else if status == .ok {
+            headers[.electricSchema] = shape.metadata.schemaHeader
+        }
+        return headers
+    }
+}
