@@ -5,7 +5,7 @@ import Testing
 struct ZstdTests {
     @Test(arguments: [0, 1, 100, 1 << 20])
     func roundTrip(size: Int) throws {
-        var generator = SplitMix64(seed: UInt64(size))
+        var generator = SeededTestRandom(seed: UInt64(size))
         let words = ["INSERT", "public", "items", "id", "title", "2026-11-27", "t", "n"]
         var input: [UInt8] = []
         while input.count < size {

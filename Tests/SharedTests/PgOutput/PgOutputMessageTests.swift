@@ -38,7 +38,7 @@ struct PgOutputMessageTests {
     }
 
     @Test func randomBytesNeverTrap() {
-        var generator = SplitMix64(seed: 0xC0DE)
+        var generator = SeededTestRandom(seed: 0xC0DE)
         let tags = Array("BCRYIUDTOMxz".utf8)
         for round in 0..<20_000 {
             var bytes = (0..<Int.random(in: 0..<64, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
@@ -48,7 +48,7 @@ struct PgOutputMessageTests {
     }
 
     @Test func randomMutationsOfValidMessagesNeverTrap() {
-        var generator = SplitMix64(seed: 42)
+        var generator = SeededTestRandom(seed: 42)
         for message in PgOutputFixtures.all {
             let original = PgOutputTestEncoder.encode(message)
             for _ in 0..<2_000 {
@@ -109,7 +109,7 @@ struct PgOutputMessageTests {
 }
 
 /// A small seeded generator so random tests are reproducible.
-struct SplitMix64: RandomNumberGenerator {
+struct SeededTestRandom: RandomNumberGenerator {
     private var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {

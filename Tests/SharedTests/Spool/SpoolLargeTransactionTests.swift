@@ -5,7 +5,7 @@ import Testing
 
 struct SpoolLargeTransactionTests {
     @Test func aMillionRowTransactionIsWrittenWithBoundedMemory() throws {
-        try withTemporaryDirectory { directory in
+        try withUniqueTestDirectory { directory in
             let rows = 1_000_000
             let frameTarget = 1 << 20
             let writer = try SpoolWriter(directory: directory, logger: quietLogger)
@@ -58,10 +58,10 @@ struct SpoolLargeTransactionTests {
     /// `CONDUIT_SPOOL_BENCHMARK=1 swift test -c release --filter SpoolLargeTransactionTests/writerThroughput`
     @Test(.enabled(if: ProcessInfo.processInfo.environment["CONDUIT_SPOOL_BENCHMARK"] != nil), .serialized, arguments: [1, 10, 1_000])
     func writerThroughput(flushEvery: Int) throws {
-        try withTemporaryDirectory { directory in
+        try withUniqueTestDirectory { directory in
             let transactions = 1_000
             let rowsPerTransaction = 1_000
-            var generator = SplitMix64(seed: 1)
+            var generator = SeededTestRandom(seed: 1)
             // 50,000 distinct rows (about 5 MB): more than a 1 MiB frame holds, so each frame's
             // compression sees only distinct rows, as with real traffic.
             var messages: [[UInt8]] = []

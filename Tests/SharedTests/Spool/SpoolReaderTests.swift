@@ -4,7 +4,7 @@ import Testing
 
 struct SpoolReaderTests {
     @Test func readerNeverPassesTheDurableLimit() throws {
-        try withTemporaryDirectory { directory in
+        try withUniqueTestDirectory { directory in
             var stream = FakeReplicationStream()
             let writer = try SpoolWriter(directory: directory, frameTargetBytes: 512, logger: quietLogger)
             let first = stream.transaction(rows: 3)
@@ -40,7 +40,7 @@ struct SpoolReaderTests {
     }
 
     @Test func aLimitInsideAFrameIsRejected() throws {
-        try withTemporaryDirectory { directory in
+        try withUniqueTestDirectory { directory in
             var stream = FakeReplicationStream()
             let writer = try SpoolWriter(directory: directory, logger: quietLogger)
             try writer.append(stream.transaction(rows: 3))
@@ -54,7 +54,7 @@ struct SpoolReaderTests {
     }
 
     @Test func corruptionBeforeTheLimitIsAnError() throws {
-        try withTemporaryDirectory { directory in
+        try withUniqueTestDirectory { directory in
             var stream = FakeReplicationStream()
             let writer = try SpoolWriter(directory: directory, logger: quietLogger)
             try writer.append(stream.transaction(rows: 3))
@@ -62,9 +62,9 @@ struct SpoolReaderTests {
             try writer.append(stream.transaction(rows: 3))
             let durable = try #require(try writer.commitBoundaryFlush())
             let path = SpoolDirectory.path(of: durable.segment, in: directory)
-            var bytes = try readWholeFile(path)
+            var bytes = try spoolTestRead(path)
             bytes[Int(afterFirst.offset) + 40] ^= 0xFF
-            try writeWholeFile(path, bytes)
+            try spoolTestWrite(path, bytes)
 
             let reader = try SpoolReader(directory: directory)
             try reader.openCursor(segment: durable.segment)
@@ -78,7 +78,7 @@ struct SpoolReaderTests {
     }
 
     @Test func aMissingNextSegmentIsAnError() throws {
-        try withTemporaryDirectory { directory in
+        try withUniqueTestDirectory { directory in
             var stream = FakeReplicationStream()
             let writer = try SpoolWriter(directory: directory, segmentTargetBytes: 1, logger: quietLogger)
             let first = stream.transaction(rows: 1)
@@ -93,7 +93,7 @@ struct SpoolReaderTests {
     }
 
     @Test func readingWithoutACursorOrFromAMissingSegmentThrows() throws {
-        try withTemporaryDirectory { directory in
+        try withUniqueTestDirectory { directory in
             let reader = try SpoolReader(directory: directory)
             let limit = SpoolDurablePosition(segment: LSN(1), offset: 100, commitEndLSN: LSN(1))
             #expect(throws: SpoolError.self) { try reader.nextRecords(upTo: limit) }

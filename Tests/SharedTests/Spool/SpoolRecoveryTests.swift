@@ -19,20 +19,20 @@ struct SpoolRecoveryTests {
     }
 
     @Test func tornTailAtEveryByteOfTheLastFrameRecoversToThePreviousCommit() throws {
-        try withTemporaryDirectory { source in
+        try withUniqueTestDirectory { source in
             var stream = FakeReplicationStream()
             let written = try writeTwoTransactions(directory: source, stream: &stream)
             let segmentName = SpoolFormat.segmentFileName(base: written.afterSecond.segment)
-            let complete = try readWholeFile(source + "/" + segmentName)
+            let complete = try spoolTestRead(source + "/" + segmentName)
             #expect(UInt64(complete.count) == written.afterSecond.offset)
 
             for cut in Int(written.afterFirst.offset)..<complete.count {
-                try withTemporaryDirectory { directory in
-                    try writeWholeFile(directory + "/" + segmentName, Array(complete[0..<cut]))
+                try withUniqueTestDirectory { directory in
+                    try spoolTestWrite(directory + "/" + segmentName, Array(complete[0..<cut]))
                     let writer = try SpoolWriter(directory: directory, logger: quietLogger)
                     #expect(writer.lastCommitEndLSN == written.first.last!.lsn)
                     #expect(writer.durablePosition == written.afterFirst)
-                    #expect(try fileSize(directory + "/" + segmentName) == written.afterFirst.offset)
+                    #expect(try spoolTestFileSize(directory + "/" + segmentName) == written.afterFirst.offset)
                     #expect(writer.relations[PgOutputFixtures.relation.relationID] == PgOutputFixtures.relation)
 
                     // PostgreSQL re-sends from the resume point: the first transaction again, then the second.
@@ -47,22 +47,22 @@ struct SpoolRecoveryTests {
     }
 
     @Test func corruptChecksumInTheTailIsDropped() throws {
-        try withTemporaryDirectory { directory in
+        try withUniqueTestDirectory { directory in
             var stream = FakeReplicationStream()
             let written = try writeTwoTransactions(directory: directory, stream: &stream)
             let path = SpoolDirectory.path(of: written.afterSecond.segment, in: directory)
-            var bytes = try readWholeFile(path)
+            var bytes = try spoolTestRead(path)
             bytes[Int(written.afterFirst.offset) + SpoolFormat.frameHeaderSize + 3] ^= 0x40
-            try writeWholeFile(path, bytes)
+            try spoolTestWrite(path, bytes)
 
             let writer = try SpoolWriter(directory: directory, logger: quietLogger)
             #expect(writer.lastCommitEndLSN == written.first.last!.lsn)
-            #expect(try fileSize(path) == written.afterFirst.offset)
+            #expect(try spoolTestFileSize(path) == written.afterFirst.offset)
         }
     }
 
     @Test func framesOfAnUncommittedTransactionAreDropped() throws {
-        try withTemporaryDirectory { directory in
+        try withUniqueTestDirectory { directory in
             var stream = FakeReplicationStream()
             let other = PgOutputMessage.Relation(relationID: 30_000, namespace: "public", name: "late", replicaIdentity: .default, columns: [])
             let committed = stream.transaction(rows: 5, schema: [.relation(PgOutputFixtures.relation)])
@@ -76,10 +76,10 @@ struct SpoolRecoveryTests {
                 try writer.append(Array(big.dropLast()))  // the crash comes before the Commit
                 #expect(writer.pendingBytes < 4096 + 200)
                 path = SpoolDirectory.path(of: durable.segment, in: directory)
-                #expect(try fileSize(path) > durable.offset)
+                #expect(try spoolTestFileSize(path) > durable.offset)
             }
             let reopened = try SpoolWriter(directory: directory, logger: quietLogger)
-            #expect(try fileSize(path) == durable.offset)
+            #expect(try spoolTestFileSize(path) == durable.offset)
             #expect(reopened.lastCommitEndLSN == committed.last!.lsn)
             #expect(reopened.relations.keys.sorted() == [PgOutputFixtures.relation.relationID])
             #expect(try reopened.append(big) == big.count)
@@ -87,7 +87,7 @@ struct SpoolRecoveryTests {
     }
 
     @Test func completeButUnsyncedTransactionsAreKept() throws {
-        try withTemporaryDirectory { directory in
+        try withUniqueTestDirectory { directory in
             var stream = FakeReplicationStream()
             let first = stream.transaction(rows: 2)
             let second = stream.transaction(rows: 2)
@@ -106,7 +106,7 @@ struct SpoolRecoveryTests {
     }
 
     @Test func recoveryOfARotatedSegmentWithOnlyItsSchemaFrame() throws {
-        try withTemporaryDirectory { directory in
+        try withUniqueTestDirectory { directory in
             var stream = FakeReplicationStream()
             let first = stream.transaction(rows: 2, schema: [.relation(PgOutputFixtures.relation)])
             do {
@@ -116,7 +116,7 @@ struct SpoolRecoveryTests {
                 try writer.append(Array(stream.transaction(rows: 3).dropLast()))
             }
             // A crash while creating a segment leaves a temporary file that recovery removes.
-            try writeWholeFile(directory + "/" + SpoolFormat.segmentFileName(base: LSN(UInt64.max)) + ".tmp", [1, 2, 3])
+            try spoolTestWrite(directory + "/" + SpoolFormat.segmentFileName(base: LSN(UInt64.max)) + ".tmp", [1, 2, 3])
             let reopened = try SpoolWriter(directory: directory, logger: quietLogger)
             #expect(reopened.currentSegment == first.last!.lsn)
             #expect(reopened.lastCommitEndLSN == first.last!.lsn)
@@ -127,13 +127,13 @@ struct SpoolRecoveryTests {
     }
 
     @Test func corruptSegmentHeaderIsReportedNotDiscarded() throws {
-        try withTemporaryDirectory { directory in
+        try withUniqueTestDirectory { directory in
             var stream = FakeReplicationStream()
             let written = try writeTwoTransactions(directory: directory, stream: &stream)
             let path = SpoolDirectory.path(of: written.afterSecond.segment, in: directory)
-            var bytes = try readWholeFile(path)
+            var bytes = try spoolTestRead(path)
             bytes[13] ^= 1
-            try writeWholeFile(path, bytes)
+            try spoolTestWrite(path, bytes)
             #expect {
                 _ = try SpoolWriter(directory: directory, logger: quietLogger)
             } throws: { error in

@@ -4,7 +4,7 @@ import Testing
 
 struct SpoolRoundTripTests {
     @Test func writeThenReadAcrossSeveralSegments() throws {
-        try withTemporaryDirectory { directory in
+        try withUniqueTestDirectory { directory in
             var stream = FakeReplicationStream()
             let writer = try SpoolWriter(directory: directory, segmentTargetBytes: 4096, frameTargetBytes: 1024, logger: quietLogger)
             var appended: [SpooledMessage] = []
@@ -25,7 +25,7 @@ struct SpoolRoundTripTests {
     }
 
     @Test func segmentsAreNamedByTheCommitEndTheyResumeFrom() throws {
-        try withTemporaryDirectory { directory in
+        try withUniqueTestDirectory { directory in
             var stream = FakeReplicationStream()
             let writer = try SpoolWriter(directory: directory, segmentTargetBytes: 1, logger: quietLogger)
             let first = stream.transaction(rows: 2)
@@ -41,7 +41,7 @@ struct SpoolRoundTripTests {
     }
 
     @Test func relationAndTypeRecordsAreRepeatedAtEachSegmentStart() throws {
-        try withTemporaryDirectory { directory in
+        try withUniqueTestDirectory { directory in
             var stream = FakeReplicationStream()
             let writer = try SpoolWriter(directory: directory, segmentTargetBytes: 1, logger: quietLogger)
             var altered = PgOutputFixtures.relation
@@ -73,7 +73,7 @@ struct SpoolRoundTripTests {
     }
 
     @Test func cursorOpenedAtACheckpointReplaysTheSegmentSchemaFirst() throws {
-        try withTemporaryDirectory { directory in
+        try withUniqueTestDirectory { directory in
             var stream = FakeReplicationStream()
             let writer = try SpoolWriter(directory: directory, segmentTargetBytes: 1, logger: quietLogger)
             try writer.append(stream.transaction(rows: 1, schema: [.relation(PgOutputFixtures.relation)]))
@@ -99,7 +99,7 @@ struct SpoolRoundTripTests {
     }
 
     @Test func flushInsideATransactionThrowsAndEmptySpoolHasNoDurablePosition() throws {
-        try withTemporaryDirectory { directory in
+        try withUniqueTestDirectory { directory in
             var stream = FakeReplicationStream()
             let writer = try SpoolWriter(directory: directory, logger: quietLogger)
             #expect(try writer.commitBoundaryFlush() == nil)
@@ -115,7 +115,7 @@ struct SpoolRoundTripTests {
     }
 
     @Test func malformedTrackedMessagesAreRejected() throws {
-        try withTemporaryDirectory { directory in
+        try withUniqueTestDirectory { directory in
             let writer = try SpoolWriter(directory: directory, logger: quietLogger)
             #expect(throws: SpoolError.self) { try writer.append(lsn: LSN(1), message: [UInt8(ascii: "B"), 0, 1]) }
             #expect(throws: SpoolError.self) { try writer.append(lsn: LSN(1), message: [UInt8]()) }

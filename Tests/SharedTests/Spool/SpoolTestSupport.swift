@@ -85,16 +85,16 @@ func readMessages(directory: String, upTo limit: SpoolDurablePosition) throws ->
     }
 }
 
-func fileSize(_ path: String) throws -> UInt64 {
+func spoolTestFileSize(_ path: String) throws -> UInt64 {
     try PosixFile.openForReading(path).size()
 }
 
-func readWholeFile(_ path: String) throws -> [UInt8] {
+func spoolTestRead(_ path: String) throws -> [UInt8] {
     let file = try PosixFile.openForReading(path)
     return try file.read(count: Int(try file.size()), at: 0)
 }
 
-func writeWholeFile(_ path: String, _ bytes: [UInt8]) throws {
+func spoolTestWrite(_ path: String, _ bytes: [UInt8]) throws {
     let file = try PosixFile(path: path, flags: O_WRONLY | O_CREAT | O_TRUNC)
     try file.write(bytes, at: 0)
 }

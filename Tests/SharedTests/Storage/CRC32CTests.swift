@@ -13,7 +13,7 @@ struct CRC32CTests {
     }
 
     @Test func sliceByEightMatchesBitwiseReferenceAtEveryLengthAndAlignment() {
-        var generator = SplitMix64(seed: 7)
+        var generator = SeededTestRandom(seed: 7)
         let data = (0..<300).map { _ in UInt8.random(in: 0...255, using: &generator) }
         for start in 0..<9 {
             for end in stride(from: start, through: data.count, by: 7) {

@@ -9,7 +9,7 @@ import Testing
 
 struct FileTests {
     @Test func atomicWriteCreatesAndReplaces() throws {
-        try withTemporaryDirectory { directory in
+        try withUniqueTestDirectory { directory in
             let path = directory + "/router.checkpoint"
             try AtomicFile.write(path: path, bytes: Array("one".utf8))
             try AtomicFile.write(path: path, bytes: Array("second".utf8))
@@ -20,7 +20,7 @@ struct FileTests {
     }
 
     @Test func positionalReadWriteTruncateAndSize() throws {
-        try withTemporaryDirectory { directory in
+        try withUniqueTestDirectory { directory in
             let file = try PosixFile(path: directory + "/f", flags: O_RDWR | O_CREAT)
             try file.write(Array("hello world".utf8), at: 0)
             try file.write(Array("W".utf8), at: 6)
@@ -36,7 +36,7 @@ struct FileTests {
     }
 
     @Test func errorsNameThePathAndErrno() throws {
-        try withTemporaryDirectory { directory in
+        try withUniqueTestDirectory { directory in
             let missing = directory + "/nope/file"
             #expect {
                 _ = try PosixFile.openForReading(missing)
@@ -48,7 +48,7 @@ struct FileTests {
     }
 
     @Test func createDirectoryMakesParentsAndListsEntries() throws {
-        try withTemporaryDirectory { directory in
+        try withUniqueTestDirectory { directory in
             let nested = directory + "/a/b/c"
             try FileSystem.createDirectory(nested)
             try FileSystem.createDirectory(nested)

@@ -7,22 +7,22 @@ import Darwin
 @testable import Shared
 
 /// Runs `body` with a fresh directory unique to this call, removed afterwards.
-func withTemporaryDirectory<T>(_ body: (String) throws -> T) throws -> T {
+func withUniqueTestDirectory<T>(_ body: (String) throws -> T) throws -> T {
     var template = Array("/tmp/conduit-spool-test-XXXXXX".utf8CString)
     let path = template.withUnsafeMutableBufferPointer { buffer -> String? in
         guard let result = mkdtemp(buffer.baseAddress!) else { return nil }
         return String(cString: result)
     }
     guard let path else { throw FileError(operation: "mkdtemp", path: "/tmp", errno: errno) }
-    defer { removeTree(path) }
+    defer { removeTestTree(path) }
     return try body(path)
 }
 
 /// `rm -rf` for test directories (no symlink handling needed).
-func removeTree(_ path: String) {
+func removeTestTree(_ path: String) {
     if let names = try? FileSystem.listDirectory(path) {
         for name in names {
-            removeTree(path + "/" + name)
+            removeTestTree(path + "/" + name)
         }
         rmdir(path)
     } else {
