@@ -65,13 +65,21 @@ enum SpoolFrameCodec {
         case frame(SpoolFrameHeader, compressed: [UInt8])
         /// Something is there but it is not a whole valid frame (torn write or corruption).
         case invalid(String)
+        /// The frame (or its header) would end at `end`, past the caller's limit; its payload was not read.
+        case crossesLimit(end: UInt64)
     }
 
     /// Reads and checksums the frame at `offset`.
     ///
-    /// - Parameter fileSize: when known, lengths pointing past it are reported as invalid before
-    ///   any payload is read.
-    static func readFrame(from file: PosixFile, at offset: UInt64, fileSize: UInt64?) throws(FileError) -> FrameRead {
+    /// - Parameters:
+    ///   - fileSize: lengths pointing past it are reported as invalid before any payload is read,
+    ///     so a garbage length never causes a huge allocation.
+    ///   - limit: when given, no byte at or past it is read; a frame reaching past it is reported
+    ///     as ``FrameRead/crossesLimit(end:)``.
+    static func readFrame(from file: PosixFile, at offset: UInt64, fileSize: UInt64, limit: UInt64? = nil) throws(FileError) -> FrameRead {
+        if let limit, offset + UInt64(SpoolFormat.frameHeaderSize) > limit {
+            return .crossesLimit(end: offset + UInt64(SpoolFormat.frameHeaderSize))
+        }
         let headerBytes = try file.read(count: SpoolFormat.frameHeaderSize, at: offset)
         if headerBytes.isEmpty { return .endOfFile }
         guard headerBytes.count == SpoolFormat.frameHeaderSize else {
@@ -84,7 +92,10 @@ enum SpoolFrameCodec {
         case .success(let value): header = value
         }
         let payloadOffset = offset + UInt64(SpoolFormat.frameHeaderSize)
-        if let fileSize, payloadOffset + UInt64(header.compressedLength) > fileSize {
+        if let limit, payloadOffset + UInt64(header.compressedLength) > limit {
+            return .crossesLimit(end: payloadOffset + UInt64(header.compressedLength))
+        }
+        if payloadOffset + UInt64(header.compressedLength) > fileSize {
             return .invalid("frame payload of \(header.compressedLength) bytes runs past the end of the file (\(fileSize) bytes)")
         }
         let compressed = try file.read(count: header.compressedLength, at: payloadOffset)

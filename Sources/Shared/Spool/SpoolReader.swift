@@ -92,7 +92,8 @@ public final class SpoolReader {
             if here >= limit.position { return nil }
             let limitInThisSegment = current.segment == limit.segment
             let read = try withFileErrors { () throws(FileError) in
-                try SpoolFrameCodec.readFrame(from: current.file, at: current.offset, fileSize: nil)
+                try SpoolFrameCodec.readFrame(
+                    from: current.file, at: current.offset, fileSize: try current.file.size(), limit: limitInThisSegment ? limit.offset : nil)
             }
             switch read {
             case .endOfFile:
@@ -103,11 +104,10 @@ public final class SpoolReader {
                 cursor = current
             case .invalid(let reason):
                 throw .corruptFrame(path: current.file.path, offset: current.offset, reason: reason)
+            case .crossesLimit(let end):
+                throw .limitMismatch(path: current.file.path, offset: current.offset, limit: limit, reason: "a frame crosses the limit (frame ends at \(end))")
             case .frame(let header, let compressed):
                 let end = current.offset + UInt64(header.totalSize)
-                if limitInThisSegment && end > limit.offset {
-                    throw .limitMismatch(path: current.file.path, offset: current.offset, limit: limit, reason: "a frame crosses the limit (frame ends at \(end))")
-                }
                 let batch = try makeBatch(header: header, compressed: compressed, cursor: current, end: end)
                 current.offset = end
                 cursor = current
@@ -119,9 +119,11 @@ public final class SpoolReader {
     /// The first frame of the cursor's segment if it is a schema frame and lies before the cursor.
     private func schemaBatch(of current: Cursor) throws(SpoolError) -> SpoolBatch? {
         let first = UInt64(SpoolFormat.segmentHeaderSize)
-        let read = try withFileErrors { () throws(FileError) in try SpoolFrameCodec.readFrame(from: current.file, at: first, fileSize: nil) }
+        let read = try withFileErrors { () throws(FileError) in
+            try SpoolFrameCodec.readFrame(from: current.file, at: first, fileSize: try current.file.size(), limit: current.offset)
+        }
         switch read {
-        case .endOfFile:
+        case .endOfFile, .crossesLimit:
             return nil
         case .invalid(let reason):
             throw .corruptFrame(path: current.file.path, offset: first, reason: reason)
@@ -157,7 +159,7 @@ public final class SpoolReader {
         }
         var opened = try makeCursor(segment: next, offset: UInt64(SpoolFormat.segmentHeaderSize), replaySchema: false)
         let read = try withFileErrors { () throws(FileError) in
-            try SpoolFrameCodec.readFrame(from: opened.file, at: opened.offset, fileSize: nil)
+            try SpoolFrameCodec.readFrame(from: opened.file, at: opened.offset, fileSize: try opened.file.size())
         }
         if case .frame(let header, _) = read, header.flags.contains(.schema) {
             opened.offset += UInt64(header.totalSize)

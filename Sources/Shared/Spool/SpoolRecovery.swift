@@ -90,6 +90,8 @@ enum SpoolRecovery {
             case .invalid(let reason):
                 stopReason = reason
                 break scan
+            case .crossesLimit:
+                preconditionFailure("recovery reads without a limit")
             case .frame(let frameHeader, let compressed):
                 let records = try SpoolFrameReading.decompressRecords(
                     compressed: compressed, header: frameHeader, decompressor: decompressor, path: path, offset: offset)
