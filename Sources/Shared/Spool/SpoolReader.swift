@@ -10,8 +10,9 @@
 /// - Never reads bytes at or past `limit`: the file size is not trusted.
 /// - A bad magic, length, checksum or a missing byte before the limit is a
 ///   ``SpoolError/corruptFrame(path:offset:reason:)``, not the end of data.
-/// - When opened in the middle of a segment, the segment's schema frame is returned first, so
-///   Relation messages needed to decode the rest are always seen.
+/// - When opened in the middle of a segment, the schema in force there (the segment's schema frame
+///   plus later Relation/Type messages before the position) is returned first, so the Relation
+///   messages needed to decode the rest are always seen.
 ///
 /// - Important: not `Sendable`; one owner (router's spool task).
 public final class SpoolReader {
@@ -54,8 +55,8 @@ public final class SpoolReader {
 
     /// Positions the cursor at a frame boundary previously returned as a ``SpoolBatch/end``
     /// (for example router's checkpoint). If that is past the segment's first frame, the first
-    /// ``nextRecords(upTo:)`` call returns the segment's schema frame (if it has one) before
-    /// continuing at `position`.
+    /// ``nextRecords(upTo:)`` call returns a schema batch (``SpoolBatch/isSchema``): the latest
+    /// Type and Relation message per id as of `position`, before continuing there.
     public func openCursor(at position: SpoolPosition) throws(SpoolError) {
         let headerEnd = UInt64(SpoolFormat.segmentHeaderSize)
         cursor = try makeCursor(segment: position.segment, offset: max(position.offset, headerEnd), replaySchema: position.offset > headerEnd)
@@ -85,7 +86,7 @@ public final class SpoolReader {
         if current.schemaReplayPending {
             current.schemaReplayPending = false
             cursor = current
-            if let schema = try schemaBatch(of: current) { return schema }
+            if let schema = try schemaReplay(of: current) { return schema }
         }
         while true {
             let here = SpoolPosition(segment: current.segment, offset: current.offset)
@@ -116,24 +117,51 @@ public final class SpoolReader {
         }
     }
 
-    /// The first frame of the cursor's segment if it is a schema frame and lies before the cursor.
-    private func schemaBatch(of current: Cursor) throws(SpoolError) -> SpoolBatch? {
-        let first = UInt64(SpoolFormat.segmentHeaderSize)
-        let read = try withFileErrors { () throws(FileError) in
-            try SpoolFrameCodec.readFrame(from: current.file, at: first, fileSize: try current.file.size(), limit: current.offset)
+    /// The schema in force at the cursor: the latest Type and Relation message per id among the
+    /// segment's frames before the cursor (its schema frame and any schema changes after it),
+    /// as one batch of kind-``SpoolRecordKind/schema`` records. Nil if there are none.
+    ///
+    /// Costs one decompression of the segment's prefix, once per ``openCursor(at:)``.
+    private func schemaReplay(of current: Cursor) throws(SpoolError) -> SpoolBatch? {
+        let headerEnd = UInt64(SpoolFormat.segmentHeaderSize)
+        var offset = headerEnd
+        var schema = SpoolSchemaCache()
+        let fileSize = try withFileErrors { () throws(FileError) in try current.file.size() }
+        while offset < current.offset {
+            let read = try withFileErrors { () throws(FileError) in
+                try SpoolFrameCodec.readFrame(from: current.file, at: offset, fileSize: fileSize, limit: current.offset)
+            }
+            switch read {
+            case .endOfFile, .crossesLimit:
+                throw .limitMismatch(
+                    path: current.file.path, offset: offset,
+                    limit: SpoolDurablePosition(segment: current.segment, offset: current.offset, commitEndLSN: .zero),
+                    reason: "the cursor position is not a frame boundary of this segment")
+            case .invalid(let reason):
+                throw .corruptFrame(path: current.file.path, offset: offset, reason: reason)
+            case .frame(let header, let compressed):
+                let records = try SpoolFrameReading.decompressRecords(
+                    compressed: compressed, header: header, decompressor: decompressor, path: current.file.path, offset: offset)
+                for record in records where record.tag == PgOutputMessage.Tag.relation || record.tag == PgOutputMessage.Tag.type {
+                    do throws(PgOutputDecodingError) {
+                        try schema.observe(lsn: record.lsn, message: record.payload)
+                    } catch {
+                        throw .corruptFrame(path: current.file.path, offset: offset, reason: "stored schema message at \(record.lsn) is malformed: \(error)")
+                    }
+                }
+                offset += UInt64(header.totalSize)
+            }
         }
-        switch read {
-        case .endOfFile, .crossesLimit:
-            return nil
-        case .invalid(let reason):
-            throw .corruptFrame(path: current.file.path, offset: first, reason: reason)
-        case .frame(let header, let compressed):
-            let end = first + UInt64(header.totalSize)
-            guard header.flags.contains(.schema), end <= current.offset else { return nil }
-            var batch = try makeBatch(header: header, compressed: compressed, cursor: current, end: end)
-            batch.end = SpoolPosition(segment: current.segment, offset: current.offset)
-            return batch
-        }
+        guard !schema.isEmpty else { return nil }
+        let records = schema.replayEntries().map { SpoolRecord(kind: .schema, lsn: $0.lsn, payload: $0.bytes[...]) }
+        return SpoolBatch(
+            records: records,
+            start: SpoolPosition(segment: current.segment, offset: headerEnd),
+            end: SpoolPosition(segment: current.segment, offset: current.offset),
+            endsAtTransactionBoundary: true,
+            isSchema: true,
+            lastCommitEndLSN: nil
+        )
     }
 
     private func makeBatch(header: SpoolFrameHeader, compressed: [UInt8], cursor current: Cursor, end: UInt64) throws(SpoolError) -> SpoolBatch {

@@ -72,7 +72,7 @@ struct SpoolRoundTripTests {
         }
     }
 
-    @Test func cursorOpenedAtACheckpointReplaysTheSegmentSchemaFirst() throws {
+    @Test func cursorOpenedAtACheckpointReplaysTheSchemaInForceThere() throws {
         try withUniqueTestDirectory { directory in
             var stream = FakeReplicationStream()
             let writer = try SpoolWriter(directory: directory, segmentTargetBytes: 1, logger: quietLogger)
@@ -95,6 +95,34 @@ struct SpoolRoundTripTests {
                 rest += batch.records.filter { $0.kind == .pgoutput }.map { SpooledMessage(lsn: $0.lsn, bytes: Array($0.payload)) }
             }
             #expect(rest == tail)
+        }
+    }
+
+    @Test func cursorOpenedMidFirstSegmentReplaysRelationsSeenEarlierInIt() throws {
+        try withUniqueTestDirectory { directory in
+            var stream = FakeReplicationStream()
+            var altered = PgOutputFixtures.relation
+            altered.name = "renamed"
+            let writer = try SpoolWriter(directory: directory, logger: quietLogger)
+            try writer.append(stream.transaction(rows: 1, schema: [.relation(PgOutputFixtures.relation)]))
+            try writer.commitBoundaryFlush()
+            try writer.append(stream.transaction(rows: 1, schema: [.relation(altered)]))
+            let checkpoint = try #require(try writer.commitBoundaryFlush())
+            try writer.append(stream.transaction(rows: 1))
+            let durable = try #require(try writer.commitBoundaryFlush())
+
+            let reader = try SpoolReader(directory: directory)
+            try reader.openCursor(at: checkpoint.position)
+            let schema = try #require(try reader.nextRecords(upTo: durable))
+            #expect(schema.isSchema && schema.records.allSatisfy { $0.kind == .schema })
+            #expect(try schema.records.map { try $0.decode() } == [.relation(altered)])
+            let next = try #require(try reader.nextRecords(upTo: durable))
+            #expect(!next.isSchema && next.start == checkpoint.position)
+
+            var misaligned = checkpoint.position
+            misaligned.offset -= 1
+            try reader.openCursor(at: misaligned)
+            #expect(throws: SpoolError.self) { try reader.nextRecords(upTo: durable) }
         }
     }
 
