@@ -32,10 +32,29 @@ struct ShapeRoutes: Sendable {
         case response(Response)
     }
 
+    /// Serves `request`; a live request is cancelled when the client closes its connection.
     func get(_ request: Request, logger: Logger) async -> Response {
+        await respond(
+            query: request.uri.query,
+            ifNoneMatch: request.headers[values: .ifNoneMatch],
+            logger: logger,
+            whileConnected: { operation in
+                try await request.body.consumeWithCancellationOnInboundClose { _ in try await operation() }
+            }
+        )
+    }
+
+    /// The response to a shape request with raw query `query`.
+    /// - Parameter whileConnected: runs a live request's long-poll, cancelling it if the client goes away.
+    func respond(
+        query: String?,
+        ifNoneMatch: [String],
+        logger: Logger,
+        whileConnected: @Sendable (@Sendable () async throws -> Response) async throws -> Response = { try await $0() }
+    ) async -> Response {
         let shapeRequest: ShapeRequest
         do {
-            shapeRequest = try ShapeRequest.parse(QueryString.parse(request.uri.query))
+            shapeRequest = try ShapeRequest.parse(QueryString.parse(query))
         } catch {
             return ErrorResponses.invalidRequest(error.errors)
         }
@@ -46,12 +65,9 @@ struct ShapeRoutes: Sendable {
             case .shape(let shape):
                 var logger = logger
                 logger[metadataKey: "shape.handle"] = "\(shape.handle)"
-                let ifNoneMatch = request.headers[values: .ifNoneMatch]
                 let session = ShapeSession(routes: self, request: shapeRequest, shape: shape, logger: logger)
                 if shapeRequest.live {
-                    return try await request.body.consumeWithCancellationOnInboundClose { _ in
-                        try await session.respond(ifNoneMatch: ifNoneMatch)
-                    }
+                    return try await whileConnected { try await session.respond(ifNoneMatch: ifNoneMatch) }
                 }
                 return try await session.respond(ifNoneMatch: ifNoneMatch)
             }

@@ -1,0 +1,69 @@
+import Shared
+import Testing
+
+@testable import Serve
+
+struct LiveNotifierTests {
+    /// Waits until `count` waiters are registered (the notifier is driven from another task).
+    static func waitForWaiters(_ notifier: LiveNotifier, count: Int) async {
+        while notifier.waiterCount < count { await Task.yield() }
+    }
+
+    @Test(.timeLimit(.minutes(1))) func advanceWakesEveryWaiterOfTheHandle() async {
+        let notifier = LiveNotifier()
+        async let first = notifier.wait(for: "h", since: 0, timeout: .seconds(60))
+        async let second = notifier.wait(for: "h", since: 0, timeout: .seconds(60))
+        await Self.waitForWaiters(notifier, count: 2)
+        notifier.receive(.shapeAdvanced(handle: "other", latest: "1_0"))
+        #expect(notifier.waiterCount == 2)
+        notifier.receive(.shapeAdvanced(handle: "h", latest: "1_0"))
+        #expect(await first == .advanced)
+        #expect(await second == .advanced)
+        #expect(notifier.waiterCount == 0)
+        #expect(notifier.generation(of: "h") == 1)
+    }
+
+    @Test(.timeLimit(.minutes(1))) func removalWakesWaitersAndSticks() async {
+        let notifier = LiveNotifier()
+        async let waiting = notifier.wait(for: "h", since: 0, timeout: .seconds(60))
+        await Self.waitForWaiters(notifier, count: 1)
+        notifier.receive(.shapeRemoved(handle: "h"))
+        #expect(await waiting == .removed)
+        #expect(notifier.isRemoved("h"))
+        #expect(await notifier.wait(for: "h", since: 1, timeout: .seconds(60)) == .removed)
+    }
+
+    @Test(.timeLimit(.minutes(1))) func timeoutRemovesTheWaiter() async {
+        let notifier = LiveNotifier()
+        #expect(await notifier.wait(for: "h", since: 0, timeout: .milliseconds(10)) == .timedOut)
+        #expect(notifier.waiterCount == 0)
+    }
+
+    @Test(.timeLimit(.minutes(1))) func cancellationRemovesTheWaiter() async {
+        let notifier = LiveNotifier()
+        let task = Task { await notifier.wait(for: "h", since: 0, timeout: .seconds(60)) }
+        await Self.waitForWaiters(notifier, count: 1)
+        task.cancel()
+        #expect(await task.value == .cancelled)
+        #expect(notifier.waiterCount == 0)
+    }
+
+    /// An advance between reading the log and registering the wait is not lost.
+    @Test(.timeLimit(.minutes(1))) func advanceBeforeTheWaitReturnsAtOnce() async {
+        let notifier = LiveNotifier()
+        let generation = notifier.generation(of: "h")
+        notifier.receive(.shapeAdvanced(handle: "h", latest: "1_0"))
+        #expect(await notifier.wait(for: "h", since: generation, timeout: .seconds(60)) == .advanced)
+    }
+
+    @Test func tracksRouterState() {
+        let notifier = LiveNotifier()
+        #expect(notifier.lastSeenLSN == nil)
+        notifier.receive(.lastSeenLSN(lsn: LSN(500)))
+        notifier.receive(.lastSeenLSN(lsn: LSN(400)))
+        #expect(notifier.lastSeenLSN == LSN(500))
+        #expect(!notifier.isRouterConnected)
+        notifier.routerConnectionChanged(true)
+        #expect(notifier.isRouterConnected)
+    }
+}
