@@ -17,6 +17,8 @@ import Logging
 /// fsynced byte is always the end of a boundary frame, and every frame before it is valid.
 /// Why nothing is duplicated: the resume LSN is the end of the last *kept* commit, and the writer
 /// drops re-sent transactions that committed before it.
+/// A damaged frame that is followed by valid frames is not a torn tail but damage to possibly
+/// durable data: recovery then throws instead of truncating.
 /// Leftover `*.spool.tmp` files (a crash while creating a segment) are removed: they never held
 /// durable data. Earlier segments are not scanned; they were fsynced before rotation.
 enum SpoolRecovery {
@@ -88,6 +90,7 @@ enum SpoolRecovery {
             case .endOfFile:
                 break scan
             case .invalid(let reason):
+                try refuseIfDamageIsFollowedByValidFrames(file: file, at: offset, fileSize: fileSize, reason: reason)
                 stopReason = reason
                 break scan
             case .crossesLimit:
@@ -146,6 +149,37 @@ enum SpoolRecovery {
             schema: schema,
             lastCommitEnd: keptCommitEnd
         )
+    }
+}
+
+extension SpoolRecovery {
+    /// Distinguishes a torn tail from damaged durable data.
+    ///
+    /// A crash can only tear the frames written after the last fsync, i.e. the end of the file.
+    /// If the damaged frame's header is intact and a valid frame follows it, the damage is in the
+    /// middle of data that may have been fsynced and confirmed to PostgreSQL: truncating would
+    /// silently lose it, so recovery stops with an error for an operator instead.
+    fileprivate static func refuseIfDamageIsFollowedByValidFrames(
+        file: PosixFile,
+        at offset: UInt64,
+        fileSize: UInt64,
+        reason: String
+    ) throws(SpoolError) {
+        let headerBytes = try withFileErrors { () throws(FileError) in try file.read(count: SpoolFormat.frameHeaderSize, at: offset) }
+        guard headerBytes.count == SpoolFormat.frameHeaderSize,
+            case .success(let header) = headerBytes.withUnsafeBytes({ SpoolFrameHeader.decode($0) })
+        else { return }
+        let next = offset + UInt64(header.totalSize)
+        guard next < fileSize else { return }
+        let following = try withFileErrors { () throws(FileError) in try SpoolFrameCodec.readFrame(from: file, at: next, fileSize: fileSize) }
+        if case .frame = following {
+            throw .corruptFrame(
+                path: file.path,
+                offset: offset,
+                reason: "\(reason), but valid frames follow at offset \(next): this is damage inside the spool, not a torn tail; "
+                    + "refusing to truncate (restore the segment or rebuild the spool)"
+            )
+        }
     }
 }
 

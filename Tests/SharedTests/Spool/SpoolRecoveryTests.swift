@@ -61,6 +61,23 @@ struct SpoolRecoveryTests {
         }
     }
 
+    @Test func damageFollowedByValidFramesIsReportedNotTruncated() throws {
+        try withUniqueTestDirectory { directory in
+            var stream = FakeReplicationStream()
+            let written = try writeTwoTransactions(directory: directory, stream: &stream)
+            let path = SpoolDirectory.path(of: written.afterSecond.segment, in: directory)
+            var bytes = try spoolTestRead(path)
+            bytes[SpoolFormat.segmentHeaderSize + SpoolFormat.frameHeaderSize + 3] ^= 0x40  // inside the first frame
+            try spoolTestWrite(path, bytes)
+            #expect {
+                _ = try SpoolWriter(directory: directory, logger: quietLogger)
+            } throws: { error in
+                "\(error)".contains("refusing to truncate")
+            }
+            #expect(try spoolTestFileSize(path) == written.afterSecond.offset)
+        }
+    }
+
     @Test func framesOfAnUncommittedTransactionAreDropped() throws {
         try withUniqueTestDirectory { directory in
             var stream = FakeReplicationStream()
