@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Synchronization
 
@@ -81,7 +82,7 @@ final class ConduitProcess: @unchecked Sendable, CustomStringConvertible {
         process.standardError = log
         process.standardInput = FileHandle.nullDevice
         do {
-            try process.run()
+            try runWithDefaultSignalMask(process)
         } catch {
             throw SupportError("could not launch \(executablePath): \(error)")
         }
@@ -89,6 +90,37 @@ final class ConduitProcess: @unchecked Sendable, CustomStringConvertible {
         try? log.close()
         let name = URL(fileURLWithPath: executablePath).lastPathComponent
         return ConduitProcess(name: name, logPath: logPath, pid: process.processIdentifier, process: process)
+    }
+
+    /// Starts `process` from a new thread whose signal mask is empty.
+    ///
+    /// A child inherits the signal mask of the thread that spawns it, and `Process.run()` does not
+    /// reset it. Tests run on Swift concurrency's pool threads, which block nearly every signal, so
+    /// a child spawned from one would never see SIGTERM (seen: `SigBlk: fffffffe3bfbea27`), and
+    /// ``terminate()`` would silently do nothing.
+    private static func runWithDefaultSignalMask(_ process: Process) throws {
+        /// Touched by one thread at a time: the spawner, then (after `done`) the caller.
+        final class Handoff: @unchecked Sendable {
+            let process: Process
+            var failure: (any Error)?
+            let done = DispatchSemaphore(value: 0)
+            init(process: Process) { self.process = process }
+        }
+        let handoff = Handoff(process: process)
+        let thread = Thread {
+            var empty = sigset_t()
+            sigemptyset(&empty)
+            pthread_sigmask(SIG_SETMASK, &empty, nil)
+            do {
+                try handoff.process.run()
+            } catch {
+                handoff.failure = error
+            }
+            handoff.done.signal()
+        }
+        thread.start()
+        handoff.done.wait()
+        if let failure = handoff.failure { throw failure }
     }
 
     private init(name: String, logPath: String, pid: Int32, process: Process) {
