@@ -20,6 +20,8 @@ public enum SpoolError: Error, Sendable, CustomStringConvertible {
     case messageTooLarge(lsn: LSN, size: Int)
     /// A file operation failed.
     case file(FileError)
+    /// An earlier write or fsync failed (described); this writer accepts no more work.
+    case writerFailed(String)
     /// zstd failed on a frame.
     case compression(path: String, offset: UInt64, error: ZstdError)
 
@@ -45,6 +47,8 @@ public enum SpoolError: Error, Sendable, CustomStringConvertible {
             return "cannot spool message at \(lsn): \(size) bytes exceeds the 4 GiB record limit"
         case .file(let error):
             return "spool file operation failed: \(error)"
+        case .writerFailed(let earlier):
+            return "spool writer is unusable after an earlier failure (\(earlier)); reopen the spool to recover"
         case .compression(let path, let offset, let error):
             return "spool segment \(path) frame at offset \(offset): \(error)"
         }

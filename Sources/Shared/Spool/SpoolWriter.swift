@@ -20,8 +20,10 @@ import Logging
 /// transaction whose `Begin.finalLSN` is below ``lastCommitEndLSN``: commit records are written in
 /// commit order, so such a transaction's commit ended at or before that LSN.
 ///
-/// - Important: not `Sendable`; one owner. After any thrown error other than from `init`, discard
-///   the writer and create a new one: recovery restores a consistent spool.
+/// - Important: not `Sendable`; one owner. After a failed write or fsync the writer refuses all
+///   further calls (``SpoolError/writerFailed(_:)``): a retried fsync can report success for data
+///   the kernel already dropped. Create a new writer; recovery restores a consistent spool.
+///   Nothing is written on `deinit`: pending records were never durable and are simply lost.
 public final class SpoolWriter {
     public let directory: String
     public let segmentTargetBytes: Int
@@ -40,6 +42,8 @@ public final class SpoolWriter {
     private var inTransaction = false
     private var skippingDuplicate = false
     private var hasUnsyncedBytes = false
+    /// The write or fsync failure that made this writer unusable.
+    private var failure: SpoolError?
 
     /// End LSN of the last Commit appended (durable or not); after `init`, the last one in the spool.
     public private(set) var lastCommitEndLSN: LSN?
@@ -111,6 +115,7 @@ public final class SpoolWriter {
             throw .undecodableMessage(lsn: lsn, error: PgOutputDecodingError(tag: 0, offset: 0, reason: .empty))
         }
         guard message.count <= Int(UInt32.max) else { throw .messageTooLarge(lsn: lsn, size: message.count) }
+        if let failure { throw .writerFailed("\(failure)") }
         if skippingDuplicate {
             if tag == PgOutputMessage.Tag.commit { skippingDuplicate = false }
             duplicateMessagesSkipped += 1
@@ -149,7 +154,7 @@ public final class SpoolWriter {
         pendingRecordCount += 1
         lastAppendedLSN = lsn
         if pending.count >= frameTargetBytes {
-            try writePendingFrame()
+            try failing { () throws(SpoolError) in try writePendingFrame() }
         }
         return .appended
     }
@@ -173,7 +178,22 @@ public final class SpoolWriter {
     ///   ``SpoolError`` if a write or fsync fails (then discard this writer).
     @discardableResult
     public func commitBoundaryFlush() throws(SpoolError) -> SpoolDurablePosition? {
+        if let failure { throw .writerFailed("\(failure)") }
         guard isAtTransactionBoundary else { throw .notAtTransactionBoundary(lastLSN: lastAppendedLSN) }
+        return try failing { () throws(SpoolError) in try flushAndSync() }
+    }
+
+    /// Runs `body`; if it throws, remembers the error so the writer refuses further work.
+    private func failing<T>(_ body: () throws(SpoolError) -> T) throws(SpoolError) -> T {
+        do {
+            return try body()
+        } catch {
+            failure = error
+            throw error
+        }
+    }
+
+    private func flushAndSync() throws(SpoolError) -> SpoolDurablePosition? {
         try writePendingFrame()
         if let segment, hasUnsyncedBytes {
             do throws(FileError) {

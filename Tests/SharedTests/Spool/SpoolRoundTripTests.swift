@@ -142,6 +142,27 @@ struct SpoolRoundTripTests {
         }
     }
 
+    @Test func aFailedWriteMakesTheWriterRefuseFurtherWork() throws {
+        try withUniqueTestDirectory { directory in
+            var stream = FakeReplicationStream()
+            let spool = directory + "/spool"
+            let writer = try SpoolWriter(directory: spool, segmentTargetBytes: 1, logger: quietLogger)
+            try writer.append(stream.transaction(rows: 1))
+            removeTestTree(spool)  // rotation after the fsync cannot create the next segment
+            #expect {
+                try writer.commitBoundaryFlush()
+            } throws: { error in
+                "\(error)".contains(spool) && "\(error)".contains("No such file or directory")
+            }
+            #expect {
+                try writer.append(stream.transaction(rows: 1))
+            } throws: { error in
+                "\(error)".hasPrefix("spool writer is unusable after an earlier failure")
+            }
+            #expect(throws: SpoolError.self) { try writer.commitBoundaryFlush() }
+        }
+    }
+
     @Test func malformedTrackedMessagesAreRejected() throws {
         try withUniqueTestDirectory { directory in
             let writer = try SpoolWriter(directory: directory, logger: quietLogger)
