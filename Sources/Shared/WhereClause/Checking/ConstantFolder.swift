@@ -25,6 +25,7 @@ enum ConstantFolder {
         case .arrayPrepend(let a, let b): node.kind = .arrayPrepend(try fold(a), try fold(b))
         case .array(let args): node.kind = .array(try foldAll(args))
         }
+        if let simplified = simplify(node) { return simplified }
         guard node.children.allSatisfy(\.isConstant) else { return node }
         do {
             let value = try withUnsafeTemporaryAllocation(of: Value.self, capacity: 1) { slots in
@@ -35,6 +36,37 @@ enum ConstantFolder {
             throw .compile(node.location, error.reason)
         } catch {
             throw .compile(node.location, "\(error)")
+        }
+    }
+
+    /// PostgreSQL's `eval_const_expressions` shortcuts that change observable behaviour: a
+    /// strict operator or cast with a constant NULL input is NULL without evaluating its other
+    /// inputs (so `(i8 - 1) >= NULL` cannot overflow), and `AND false` / `OR true` decide the
+    /// result without evaluating the rest; constant `true` in AND (`false` in OR) is dropped.
+    private static func simplify(_ node: BoundExpression) -> BoundExpression? {
+        func isConstant(_ e: BoundExpression, _ value: Bool?) -> Bool {
+            switch (e.kind, value) {
+            case (.constant(.null, _), nil): return true
+            case (.constant(.bool(let b), _), let v?): return b == v
+            default: return false
+            }
+        }
+        let null = BoundExpression(.constant(.null, .folded), node.type, at: node.location)
+        switch node.kind {
+        case .operation(_, let args) where args.contains(where: { isConstant($0, nil) }): return null
+        case .cast(let inner) where isConstant(inner, nil): return null
+        case .and(let args), .or(let args):
+            var isAnd = false
+            if case .and = node.kind { isAnd = true }
+            if args.contains(where: { isConstant($0, !isAnd) }) {
+                return BoundExpression(.constant(.bool(!isAnd), .folded), .bool, at: node.location)
+            }
+            let remaining = args.filter { !isConstant($0, isAnd) }
+            if remaining.count == args.count { return nil }
+            if remaining.isEmpty { return BoundExpression(.constant(.bool(isAnd), .folded), .bool, at: node.location) }
+            if remaining.count == 1 { return remaining[0] }
+            return BoundExpression(isAnd ? .and(remaining) : .or(remaining), .bool, at: node.location)
+        default: return nil
         }
     }
 

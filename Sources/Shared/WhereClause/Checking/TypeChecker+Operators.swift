@@ -28,7 +28,9 @@ extension TypeChecker {
         }
         let key = symbol == "!=" ? "<>" : symbol
         switch OperatorCatalog.resolve(OperatorCatalog.binary[key] ?? [], inputs: [left, right]) {
-        case .found(let c): return (c.left ?? c.right, c.right, c.result, c.operation)
+        case .found(let c):
+            if let wide = c.widened { return (wide, wide, c.result, c.operation) }
+            return (c.left ?? c.right, c.right, c.result, c.operation)
         case .none: throw notFound
         case .ambiguous: throw .compile(at, "operator is not unique: \(left) \(display) \(right)")
         }

@@ -20,10 +20,11 @@ enum Evaluator {
                 if a.isNull { return .null }
                 return try Operations.unary(operation, a, type: arguments[0].type, result: e.type)
             }
+            // PostgreSQL evaluates every argument of a strict function before checking for
+            // NULLs, so an error in the second argument surfaces even when the first is NULL.
             let a = try evaluate(arguments[0], slots)
-            if a.isNull { return .null }
             let b = try evaluate(arguments[1], slots)
-            if b.isNull { return .null }
+            if a.isNull || b.isNull { return .null }
             return try Operations.binary(operation, a, b, leftType: arguments[0].type, rightType: arguments[1].type, result: e.type)
         case .and(let operands):
             var sawNull = false
@@ -70,12 +71,15 @@ enum Evaluator {
             }
             return .bool(isDistinct != negated)
         case .inList(let left, let items, let negated):
+            // Evaluated like PostgreSQL's `x = ANY(ARRAY[items])`: every item first.
             let a = try evaluate(left, slots)
+            var values: [Value] = []
+            values.reserveCapacity(items.count)
+            for item in items { values.append(try evaluate(item, slots)) }
             if a.isNull { return .null }
             var sawNull = false
             let bpchar = left.type.base == .bpchar
-            for item in items {
-                let b = try evaluate(item, slots)
+            for b in values {
                 if b.isNull {
                     sawNull = true
                 } else if ValueOrder.compare(a, b, bpchar: bpchar) == 0 {
@@ -133,9 +137,9 @@ enum Evaluator {
         _ operation: BoundExpression.Operation, _ left: BoundExpression, _ right: BoundExpression, all: Bool,
         _ slots: UnsafeMutableBufferPointer<Value>
     ) throws(WhereClauseError) -> Value {
+        let a = try evaluate(left, slots)
         guard case .array(let array) = try evaluate(right, slots) else { return .null }
         if array.elements.isEmpty { return .bool(all) }
-        let a = try evaluate(left, slots)
         if a.isNull { return .null }
         var sawNull = false
         let elementType = right.type.element

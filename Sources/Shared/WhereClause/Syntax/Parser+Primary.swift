@@ -76,7 +76,9 @@ extension Parser {
         default:
             break
         }
-        if Parser.reserved.contains(word) { throw syntaxError(token) }
+        if Parser.reserved.contains(word), !(["like", "ilike"].contains(word) && peek().kind == .leftParen) {
+            throw syntaxError(token)
+        }
         advance()
         if current.kind == .dot, word == "pg_catalog", case .identifier(let name, _) = peek().kind {
             advance()

@@ -40,7 +40,7 @@ enum Calendar {
         julian = (y != 0 ? (julian + 305) % 365 : (julian + 306) % 366) + 123
         y += quad * 4
         let q = julian * 2141 / 65536
-        let day = julian - 7834 * q / 65536
+        let day = julian - 7834 * q / 256
         let month = (q + 10) % 12 + 1
         return (y - 4800, month, day)
     }

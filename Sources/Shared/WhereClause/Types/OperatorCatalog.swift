@@ -11,6 +11,10 @@ enum OperatorCatalog {
         var right: SQLType
         var result: SQLType
         var operation: BoundExpression.Operation
+        /// For PostgreSQL's cross-type operators (`int24pl`, `float48mul`, `date_lt_timestamp`,
+        /// …): both operands are converted to this type and the same-type operator is applied,
+        /// which is what those functions compute.
+        var widened: SQLType? = nil
     }
 
     static let comparable: [SQLType] = [
@@ -26,6 +30,27 @@ enum OperatorCatalog {
         }
         for comparison in BoundExpression.Comparison.allCases {
             for t in comparable { add(comparison.rawValue, t, t, .bool, .compare(comparison)) }
+        }
+        // Cross-type operators matter for resolution: `float4 + int4` picks float48pl (double
+        // precision) because float8 is the preferred type at the converted position.
+        let crossPairs: [(SQLType, SQLType, SQLType)] = [
+            (.int2, .int4, .int4), (.int4, .int2, .int4), (.int2, .int8, .int8), (.int8, .int2, .int8),
+            (.int4, .int8, .int8), (.int8, .int4, .int8), (.float4, .float8, .float8), (.float8, .float4, .float8),
+        ]
+        for (l, r, wide) in crossPairs {
+            for (op, operation) in [("+", BoundExpression.Operation.add), ("-", .subtract), ("*", .multiply), ("/", .divide)] {
+                table[op, default: []].append(Candidate(left: l, right: r, result: wide, operation: operation, widened: wide))
+            }
+        }
+        let crossComparisons: [(SQLType, SQLType, SQLType)] = crossPairs + [
+            (.date, .timestamp, .timestamp), (.timestamp, .date, .timestamp), (.date, .timestamptz, .timestamptz),
+            (.timestamptz, .date, .timestamptz), (.timestamp, .timestamptz, .timestamptz), (.timestamptz, .timestamp, .timestamptz),
+        ]
+        for comparison in BoundExpression.Comparison.allCases {
+            for (l, r, wide) in crossComparisons {
+                table[comparison.rawValue, default: []].append(
+                    Candidate(left: l, right: r, result: .bool, operation: .compare(comparison), widened: wide))
+            }
         }
         for t in arithmetic {
             add("+", t, t, t, .add)

@@ -1,0 +1,161 @@
+import Foundation
+import Testing
+@testable import Shared
+
+/// Differential test: random typed rows and random well-typed where-expressions, evaluated by
+/// PostgreSQL and by Conduit's evaluator; results (true / false / NULL / error) must agree.
+///
+/// - Rows are inserted into a temporary table and read back as text with the session settings
+///   Conduit assumes (`TimeZone=UTC`, `DateStyle=ISO`, `IntervalStyle=iso_8601`,
+///   `extra_float_digits=1`), which is what pgoutput would send.
+/// - Expressions are evaluated in batches (`SELECT id, e1, e2, … FROM rows`). If a batch fails,
+///   each of its expressions is re-run through a PL/pgSQL helper that evaluates row by row and
+///   turns exceptions into `ERROR`.
+/// - Errors: a PostgreSQL error on a row must be a Conduit evaluation error on that row; a
+///   Conduit compile error (e.g. a constant `1/0` folded at compile time) must be a PostgreSQL
+///   error on every row.
+/// - Half the expressions are sent to PostgreSQL as written, half as Conduit's ``WhereClause/normalized``
+///   rendering, which also checks the SQL renderer.
+///
+/// Environment: `PGHOST` (skipped when unset), `PGPORT`, `PGUSER`, `PGDATABASE`;
+/// `CONDUIT_DIFF_CASES` (default 100000 row × expression cases), `CONDUIT_DIFF_SEED`.
+@Suite(.enabled(if: ProcessInfo.processInfo.environment["PGHOST"] != nil))
+struct WhereClauseDifferentialTests {
+    static let rowCount = 200
+    static let batchSize = 40
+
+    enum Outcome: Equatable, CustomStringConvertible {
+        case value(Bool?)
+        case error(String)
+
+        var description: String {
+            switch self {
+            case .value(let b): b.map { String($0) } ?? "NULL"
+            case .error(let m): "ERROR(\(m))"
+            }
+        }
+
+        func agrees(with other: Outcome) -> Bool {
+            switch (self, other) {
+            case (.value(let a), .value(let b)): a == b
+            case (.error, .error): true
+            default: false
+            }
+        }
+    }
+
+    @Test(.timeLimit(.minutes(5))) func conduitAgreesWithPostgres() throws {
+        let environment = ProcessInfo.processInfo.environment
+        let seed = environment["CONDUIT_DIFF_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 1...UInt64.max)
+        let cases = environment["CONDUIT_DIFF_CASES"].flatMap(Int.init) ?? 100_000
+        print("where-clause differential test: seed \(seed) (CONDUIT_DIFF_SEED), \(cases) cases")
+        let started = Date()
+        var generator = DiffGenerator(rng: SeededGenerator(seed: seed))
+        let connection = try PostgresConnection(conninfo: "")
+        try connection.execute(
+            "SET TimeZone = 'UTC'; SET DateStyle = 'ISO'; SET IntervalStyle = 'iso_8601'; SET extra_float_digits = 1")
+        let rows = try createRows(connection, &generator)
+        let columns = DiffTable.columns.map(\.column)
+        let expressionCount = max(1, cases / rows.count)
+        var mismatches: [String] = []
+        var mismatchCount = 0
+        var checked = 0
+        var errorsBoth = 0
+        var pending: [(text: String, sent: String, clause: Result<WhereClause, WhereClauseError>)] = []
+        func flush() throws {
+            let results = try evaluateInPostgres(connection, pending.map(\.sent), rowCount: rows.count)
+            for (index, item) in pending.enumerated() {
+                var reported = false
+                for (rowIndex, row) in rows.enumerated() {
+                    let expected = results[index][rowIndex]
+                    let actual: Outcome
+                    switch item.clause {
+                    case .failure(let error): actual = .error("compile: \(error.message)")
+                    case .success(let clause):
+                        do { actual = .value(try clause.evaluateTristate(row: row)) } catch { actual = .error(error.message) }
+                    }
+                    checked += 1
+                    if case .error = expected, case .error = actual { errorsBoth += 1 }
+                    if !expected.agrees(with: actual) { mismatchCount += 1 }
+                    if !expected.agrees(with: actual), !reported, mismatches.count < 25 {
+                        reported = true
+                        mismatches.append("expression: \(item.text)\n  sent: \(item.sent)\n  row: \(row.sorted { $0.key < $1.key })\n  postgres: \(expected)\n  conduit: \(actual)")
+                    }
+                }
+            }
+            pending.removeAll()
+        }
+        for number in 0..<expressionCount {
+            let text = generator.expression("bool", depth: generator.int(1...4))
+            let clause = Result { () throws(WhereClauseError) in try WhereClause.compile(text, columns: columns) }
+            var sent = text
+            if number % 2 == 1, case .success(let compiled) = clause { sent = compiled.normalized }
+            pending.append((text, sent, clause))
+            if pending.count == Self.batchSize { try flush() }
+        }
+        if !pending.isEmpty { try flush() }
+        let seconds = Date().timeIntervalSince(started)
+        print("where-clause differential test: \(checked) cases (\(errorsBoth) errors on both sides) in \(String(format: "%.1f", seconds)) s, seed \(seed)")
+        for mismatch in mismatches { print("MISMATCH (seed \(seed))\n\(mismatch)") }
+        #expect(mismatchCount == 0, "\(mismatchCount) mismatching cases, seed \(seed)")
+        #expect(checked >= min(cases, expressionCount * rows.count))
+    }
+
+    /// Creates the temporary table and helper function; returns the rows as PostgreSQL prints them.
+    func createRows(_ connection: PostgresConnection, _ generator: inout DiffGenerator) throws -> [[String: String]] {
+        let definitions = DiffTable.columns.map { "\($0.name) \($0.sqlType)" }.joined(separator: ", ")
+        try connection.execute("DROP TABLE IF EXISTS wc_rows; CREATE TEMP TABLE wc_rows (id int4, \(definitions))")
+        var tuples: [String] = []
+        for id in 0..<Self.rowCount {
+            let values = DiffTable.columns.map { column -> String in
+                let kind = column.name == "ta" ? "ascii" : column.sqlType
+                guard let value = generator.rowValue(kind) else { return "NULL" }
+                return "'" + value.replacingOccurrences(of: "'", with: "''") + "'"
+            }
+            tuples.append("(\(id), \(values.joined(separator: ", ")))")
+        }
+        try connection.execute("INSERT INTO wc_rows VALUES " + tuples.joined(separator: ", "))
+        try connection.execute("""
+            CREATE OR REPLACE FUNCTION pg_temp.wc_try(expr text) RETURNS TABLE(rid int, res text) LANGUAGE plpgsql AS $$
+            DECLARE r record; v boolean;
+            BEGIN
+              FOR r IN SELECT id FROM wc_rows ORDER BY id LOOP
+                BEGIN
+                  EXECUTE format('SELECT (%s)::boolean FROM wc_rows WHERE id = $1', expr) INTO v USING r.id;
+                  rid := r.id; res := CASE WHEN v IS NULL THEN NULL WHEN v THEN 't' ELSE 'f' END;
+                EXCEPTION WHEN others THEN rid := r.id; res := 'ERROR: ' || SQLERRM;
+                END;
+                RETURN NEXT;
+              END LOOP;
+            END $$
+            """)
+        let names = DiffTable.columns.map(\.name)
+        let result = try connection.execute("SELECT \(names.joined(separator: ", ")) FROM wc_rows ORDER BY id")
+        return result.rows.map { values in
+            var row: [String: String] = [:]
+            for (name, value) in zip(names, values) where value != nil { row[name] = value }
+            return row
+        }
+    }
+
+    /// Results per expression per row.
+    func evaluateInPostgres(_ connection: PostgresConnection, _ expressions: [String], rowCount: Int) throws -> [[Outcome]] {
+        let select = expressions.map { "(\($0))::boolean" }.joined(separator: ", ")
+        if let result = try? connection.execute("SELECT \(select) FROM wc_rows ORDER BY id"), result.rows.count == rowCount {
+            return expressions.indices.map { column in result.rows.map { Self.outcome($0[column]) } }
+        }
+        return try expressions.map { expression in
+            let result = try connection.execute("SELECT res FROM pg_temp.wc_try($1) ORDER BY rid", parameters: [expression])
+            return result.rows.map { Self.outcome($0[0]) }
+        }
+    }
+
+    static func outcome(_ text: String?) -> Outcome {
+        switch text {
+        case nil: .value(nil)
+        case "t": .value(true)
+        case "f": .value(false)
+        case let other?: .error(other)
+        }
+    }
+}
