@@ -20,6 +20,9 @@ import Logging
 /// transaction whose `Begin.finalLSN` is below ``lastCommitEndLSN``: commit records are written in
 /// commit order, so such a transaction's commit ended at or before that LSN.
 ///
+/// Reconnects: if the stream restarts inside a transaction, the partial copy is discarded when the
+/// next Begin arrives (or by ``discardOpenTransaction()``), so the re-sent transaction is stored once.
+///
 /// - Important: not `Sendable`; one owner. After a failed write or fsync the writer refuses all
 ///   further calls (``SpoolError/writerFailed(_:)``): a retried fsync can report success for data
 ///   the kernel already dropped. Create a new writer; recovery restores a consistent spool.
@@ -44,6 +47,12 @@ public final class SpoolWriter {
     private var hasUnsyncedBytes = false
     /// The write or fsync failure that made this writer unusable.
     private var failure: SpoolError?
+    /// Segment size and last commit end after the last frame that ended at a transaction boundary.
+    private var boundaryFileEnd: UInt64 = 0
+    private var boundaryCommitEnd: LSN?
+    /// Pending bytes and records up to the last Commit appended to the current batch.
+    private var pendingBoundaryBytes = 0
+    private var pendingBoundaryRecords = 0
 
     /// End LSN of the last Commit appended (durable or not); after `init`, the last one in the spool.
     public private(set) var lastCommitEndLSN: LSN?
@@ -100,6 +109,8 @@ public final class SpoolWriter {
         if let segment = recovered.segment, let commit = recovered.lastCommitEnd {
             self.durablePosition = SpoolDurablePosition(segment: segment.base, offset: segment.size, commitEndLSN: commit)
         }
+        self.boundaryFileEnd = recovered.segment?.size ?? 0
+        self.boundaryCommitEnd = recovered.lastCommitEnd
         pending.reserveCapacity(self.frameTargetBytes + self.frameTargetBytes / 4)
     }
 
@@ -116,6 +127,11 @@ public final class SpoolWriter {
         }
         guard message.count <= Int(UInt32.max) else { throw .messageTooLarge(lsn: lsn, size: message.count) }
         if let failure { throw .writerFailed("\(failure)") }
+        if tag == PgOutputMessage.Tag.begin && (inTransaction || skippingDuplicate) {
+            // The stream restarted (ingest reconnected) in the middle of a transaction.
+            logger.warning("Begin inside an open transaction; discarding its partial data", metadata: ["pg.lsn": "\(lsn)"])
+            try discardOpenTransaction()
+        }
         if skippingDuplicate {
             if tag == PgOutputMessage.Tag.commit { skippingDuplicate = false }
             duplicateMessagesSkipped += 1
@@ -141,6 +157,8 @@ public final class SpoolWriter {
                 inTransaction = false
                 lastCommitEndLSN = commit.endLSN
                 pendingLastCommitEnd = commit.endLSN
+                pendingBoundaryBytes = pending.count + SpoolFormat.recordHeaderSize + message.count
+                pendingBoundaryRecords = pendingRecordCount + 1
             case PgOutputMessage.Tag.relation, PgOutputMessage.Tag.type:
                 try schema.observe(lsn: lsn, message: message)
             default:
@@ -157,6 +175,35 @@ public final class SpoolWriter {
             try failing { () throws(SpoolError) in try writePendingFrame() }
         }
         return .appended
+    }
+
+    /// Drops everything appended since the last transaction boundary, so a transaction that the
+    /// server will send again (after a reconnect) is not stored twice.
+    ///
+    /// Pending records after the last Commit are discarded. If frames were already written for the
+    /// open transaction, the segment is truncated back to the last boundary frame; complete but
+    /// unflushed transactions in those frames are dropped too and ``lastCommitEndLSN`` moves back
+    /// accordingly, so resume replication from it. Called automatically when a Begin arrives
+    /// inside an open transaction. Nothing durable is ever removed.
+    public func discardOpenTransaction() throws(SpoolError) {
+        if let failure { throw .writerFailed("\(failure)") }
+        defer {
+            inTransaction = false
+            skippingDuplicate = false
+        }
+        if let segment, segment.size > boundaryFileEnd {
+            try failing { () throws(SpoolError) in
+                try withFileErrors { () throws(FileError) in try segment.file.truncate(to: boundaryFileEnd) }
+            }
+            self.segment?.size = boundaryFileEnd
+            lastCommitEndLSN = boundaryCommitEnd
+            pendingBoundaryBytes = 0
+            pendingBoundaryRecords = 0
+            pendingLastCommitEnd = nil
+        }
+        pending.removeSubrange(pendingBoundaryBytes...)
+        pendingRecordCount = pendingBoundaryRecords
+        if pendingRecordCount == 0 { pendingFirstLSN = nil }
     }
 
     /// Appends one message held in an array. See ``append(lsn:message:)-(_,UnsafeRawBufferPointer)``.
@@ -241,6 +288,12 @@ public final class SpoolWriter {
         pendingRecordCount = 0
         pendingFirstLSN = nil
         pendingLastCommitEnd = nil
+        pendingBoundaryBytes = 0
+        pendingBoundaryRecords = 0
+        if flags.contains(.endsAtBoundary), let segment {
+            boundaryFileEnd = segment.size
+            boundaryCommitEnd = lastCommitEndLSN
+        }
     }
 
     private func encodeFrame(batch: [UInt8], recordCount: Int, flags: SpoolFrameFlags, lastCommitEnd: LSN?) throws(SpoolError) -> [UInt8] {
@@ -291,6 +344,7 @@ public final class SpoolWriter {
             firstFrame: schemaFrame
         )
         try? previous?.file.close()
+        boundaryFileEnd = segment?.size ?? 0
         logger.info(
             "Spool segment rotated",
             metadata: [
