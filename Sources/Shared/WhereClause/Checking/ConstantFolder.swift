@@ -16,7 +16,7 @@ enum ConstantFolder {
         case .distinct(let a, let b, let negated): node.kind = .distinct(try fold(a), try fold(b), negated: negated)
         case .inList(let a, let items, let negated): node.kind = .inList(try fold(a), try foldAll(items), negated: negated)
         case .quantified(let op, let a, let b, let all): node.kind = .quantified(op, try fold(a), try fold(b), all: all)
-        case .coalesce(let args): node.kind = .coalesce(try foldAll(args))
+        case .coalesce(let args): node.kind = .coalesce(try foldCoalesce(args))
         case .greatest(let args): node.kind = .greatest(try foldAll(args))
         case .least(let args): node.kind = .least(try foldAll(args))
         case .concat(let args): node.kind = .concat(try foldAll(args))
@@ -26,7 +26,7 @@ enum ConstantFolder {
         case .array(let args): node.kind = .array(try foldAll(args))
         }
         if let simplified = simplify(node) { return simplified }
-        guard node.children.allSatisfy(\.isConstant) else { return node }
+        guard node.children.allSatisfy(\.isConstant), !isStable(node) else { return node }
         do {
             let value = try withUnsafeTemporaryAllocation(of: Value.self, capacity: 1) { slots in
                 try Evaluator.evaluate(node, slots)
@@ -67,6 +67,40 @@ enum ConstantFolder {
             if remaining.count == 1 { return remaining[0] }
             return BoundExpression(isAnd ? .and(remaining) : .or(remaining), .bool, at: node.location)
         default: return nil
+        }
+    }
+
+    /// `coalesce`: constant NULL arguments are dropped and everything after the first
+    /// non-NULL constant is never evaluated (so it cannot raise an error), as in PostgreSQL.
+    private static func foldCoalesce(_ args: [BoundExpression]) throws(WhereClauseError) -> [BoundExpression] {
+        var result: [BoundExpression] = []
+        for arg in args {
+            let folded = try fold(arg)
+            if case .constant(let value, _) = folded.kind {
+                if value.isNull { continue }
+                result.append(folded)
+                break
+            }
+            result.append(folded)
+        }
+        if result.isEmpty, let first = args.first {
+            return [BoundExpression(.constant(.null, .folded), first.type, at: first.location)]
+        }
+        return result
+    }
+
+    /// Operations PostgreSQL marks STABLE (they depend on the TimeZone setting or on output
+    /// functions) are not folded by its planner, so errors in them surface per row, after
+    /// AND/OR short-circuiting. Conduit keeps them unfolded for the same behaviour.
+    static func isStable(_ node: BoundExpression) -> Bool {
+        switch node.kind {
+        case .concat: return true
+        case .operation(.output, _): return true
+        case .cast(let inner):
+            return inner.type.base == .timestamptz || (node.type.base == .timestamptz && !inner.type.isString)
+        case .operation(.add, let args), .operation(.subtract, let args):
+            return node.type.base == .timestamptz || args.contains { $0.type.base == .timestamptz && node.type.base != .interval }
+        default: return false
         }
     }
 

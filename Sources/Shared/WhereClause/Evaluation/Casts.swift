@@ -74,7 +74,7 @@ enum Casts {
             guard DateTimeArithmetic.isFinite(t) else { return .date(t) }
             return .date(Calendar.floorDivide(t, Calendar.microsecondsPerDay).quotient)
         case (.timestamp(let t), .time), (.timestamptz(let t), .time):
-            guard DateTimeArithmetic.isFinite(t) else { throw .evaluation("cannot convert infinite timestamp to time") }
+            guard DateTimeArithmetic.isFinite(t) else { return .null }
             return .time(Calendar.floorDivide(t, Calendar.microsecondsPerDay).remainder)
         case (.time(let t), .interval): return .interval(Interval(months: 0, days: 0, microseconds: t))
         case (.interval(let i), .time):

@@ -6,9 +6,11 @@ extension Parser {
         case .op(let symbol) where symbol == "-" || symbol == "+":
             advance()
             let operand = try parseExpression(.unary)
-            // PostgreSQL folds the sign into numeric literals (so -2147483648 is an int4).
-            if symbol == "-", case .number(let digits) = operand.kind, !digits.hasPrefix("-") {
-                return SyntaxNode(.number("-" + digits), at: token.location)
+            // PostgreSQL folds the sign into numeric literals textually (so -2147483648 is an
+            // int4 and - -2147483648 is the int8 2147483648).
+            if symbol == "-", case .number(let digits) = operand.kind {
+                let negated = digits.hasPrefix("-") ? String(digits.dropFirst()) : "-" + digits
+                return SyntaxNode(.number(negated), at: token.location)
             }
             return SyntaxNode(.unary(symbol, operand), at: token.location)
         case .identifier(let word, quoted: false) where word == "not":
