@@ -114,6 +114,22 @@ struct SpoolLargeTransactionTests {
                 = \(String(format: "%.2f", Double(writer.uncompressedBytesWritten) / Double(writer.compressedBytesWritten)))x
                 """
             )
+
+            // Read everything back and decode every message, as router does.
+            let limit = try #require(try writer.commitBoundaryFlush())
+            let readStart = clock.now
+            var decoded = 0
+            let reader = try SpoolReader(directory: directory)
+            try reader.openCursor(segment: try #require(try reader.segments().first))
+            while let batch = try reader.nextRecords(upTo: limit) {
+                for record in batch.records {
+                    _ = try record.decode()
+                    decoded += 1
+                }
+            }
+            let readElapsed = clock.now - readStart
+            let readSeconds = Double(readElapsed.components.seconds) + Double(readElapsed.components.attoseconds) / 1e18
+            print("spool reader: \(decoded) records read and decoded in \(String(format: "%.2f", readSeconds)) s = \(Int(Double(decoded) / readSeconds)) records/s")
         }
     }
 }
