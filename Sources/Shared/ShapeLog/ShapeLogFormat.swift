@@ -128,21 +128,8 @@ extension [UInt8] {
     }
 }
 
-/// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78) of frame payloads and state files.
-///
-/// Byte-at-a-time table lookup: entries are small and already in cache when checksummed.
+/// CRC-32C of frame payloads and state files: the same checksum as the spool (``CRC32C``).
 enum ShapeLogChecksum {
-    static func crc32c(_ bytes: some Collection<UInt8>) -> UInt32 {
-        var state: UInt32 = 0xFFFF_FFFF
-        for byte in bytes {
-            state = table[Int((state ^ UInt32(byte)) & 0xFF)] ^ (state >> 8)
-        }
-        return ~state
-    }
-
-    private static let table: [UInt32] = (0..<256).map { byte in
-        var crc = UInt32(byte)
-        for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0x82F6_3B78 : crc >> 1 }
-        return crc
-    }
+    static func crc32c(_ bytes: [UInt8]) -> UInt32 { CRC32C.checksum(bytes) }
+    static func crc32c(_ bytes: ArraySlice<UInt8>) -> UInt32 { CRC32C.checksum(bytes) }
 }

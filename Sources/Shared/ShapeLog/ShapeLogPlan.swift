@@ -24,6 +24,22 @@ public struct ShapeLogPlan: Sendable, Hashable {
     public var lastChangeLSN: LSN?
 
     public var hasEntries: Bool { source != .none }
+
+    public init(
+        request: LogOffset,
+        end: LogOffset,
+        latest: LogOffset,
+        isUpToDate: Bool,
+        source: Source,
+        lastChangeLSN: LSN?
+    ) {
+        self.request = request
+        self.end = end
+        self.latest = latest
+        self.isUpToDate = isUpToDate
+        self.source = source
+        self.lastChangeLSN = lastChangeLSN
+    }
 }
 
 /// The outcome of planning a read.
