@@ -53,17 +53,21 @@ struct HTTPHeaders: Sendable {
 struct HTTPClient: Sendable {
     /// For example `http://127.0.0.1:3000`.
     let baseURL: String
-    private let session: URLSession
 
-    init(baseURL: String) {
-        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+    /// One session for every client in the test process (sessions are never invalidated, so one
+    /// per client would leak a little per test).
+    private static let session: URLSession = {
         let configuration = URLSessionConfiguration.ephemeral
         configuration.urlCache = nil
         configuration.requestCachePolicy = .reloadIgnoringLocalAndRemoteCacheData
         configuration.timeoutIntervalForRequest = 60
         configuration.timeoutIntervalForResource = 120
         configuration.httpMaximumConnectionsPerHost = 64
-        session = URLSession(configuration: configuration)
+        return URLSession(configuration: configuration)
+    }()
+
+    init(baseURL: String) {
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
     }
 
     /// `http://127.0.0.1:<port>`.
@@ -94,7 +98,7 @@ struct HTTPClient: Sendable {
         if let body { request.httpBody = Data(body) }
         let (data, response): (Data, URLResponse)
         do {
-            (data, response) = try await session.data(for: request)
+            (data, response) = try await Self.session.data(for: request)
         } catch {
             throw SupportError("\(method) \(target) failed: \(error)")
         }
