@@ -8,8 +8,8 @@ enum ConstantFolder {
             return e
         case .cast(let inner): node.kind = .cast(try fold(inner))
         case .operation(let op, let args): node.kind = .operation(op, try foldAll(args))
-        case .and(let args): node.kind = .and(try foldAll(args))
-        case .or(let args): node.kind = .or(try foldAll(args))
+        case .and(let args): node.kind = .and(try foldLogical(args, stopAt: false))
+        case .or(let args): node.kind = .or(try foldLogical(args, stopAt: true))
         case .not(let inner): node.kind = .not(try fold(inner))
         case .isNull(let inner, let negated): node.kind = .isNull(try fold(inner), negated: negated)
         case .booleanTest(let inner, let test, let negated): node.kind = .booleanTest(try fold(inner), test, negated: negated)
@@ -68,6 +68,22 @@ enum ConstantFolder {
             return BoundExpression(isAnd ? .and(remaining) : .or(remaining), .bool, at: node.location)
         default: return nil
         }
+    }
+
+    /// AND/OR operands are folded in order and folding stops at the first constant that
+    /// decides the result (`false` for AND, `true` for OR): PostgreSQL's
+    /// `simplify_and_arguments`/`simplify_or_arguments` never look at the rest, so errors in
+    /// them are never raised.
+    private static func foldLogical(_ args: [BoundExpression], stopAt decisive: Bool) throws(WhereClauseError)
+        -> [BoundExpression]
+    {
+        var result: [BoundExpression] = []
+        for arg in args {
+            let folded = try fold(arg)
+            result.append(folded)
+            if case .constant(.bool(let b), _) = folded.kind, b == decisive { return [folded] }
+        }
+        return result
     }
 
     /// `coalesce`: constant NULL arguments are dropped and everything after the first

@@ -105,23 +105,41 @@ extension TypeChecker {
         return BoundExpression(.distinct(operands[0], operands[1], negated: negated), .bool, at: at)
     }
 
+    /// `x [NOT] IN (items)` the way PostgreSQL's `transformAExprIn` builds it: items without
+    /// column references (at least two, with a common type) become one `x = ANY(ARRAY[...])`
+    /// test; every other item becomes its own `x = item` (`x <> item` for NOT IN), combined
+    /// left to right with OR (AND). The order matters for which errors short-circuiting skips.
     mutating func inList(_ operand: SyntaxNode, _ items: [SyntaxNode], negated: Bool, at: Int) throws(WhereClauseError)
         -> BoundExpression
     {
         let left = try check(operand)
-        var right: [BoundExpression] = []
-        for item in items { right.append(try check(item)) }
-        if let type = try? commonType([left] + right, context: "IN"), !type.isEnum {
+        var constants: [BoundExpression] = []
+        var others: [BoundExpression] = []
+        for item in items {
+            let bound = try check(item)
+            if TypeChecker.referencesColumns(bound) { others.append(bound) } else { constants.append(bound) }
+        }
+        var parts: [BoundExpression] = []
+        if constants.count > 1, let type = try? commonType([left] + constants, context: "IN"), !type.isEnum,
+            (try? signature("=", display: "=", type, type, at: at)) != nil
+        {
             let typedLeft = try coerce(left, to: type)
             var typedItems: [BoundExpression] = []
-            for item in right { typedItems.append(try coerce(item, to: type)) }
-            _ = try signature("=", display: "=", type, type, at: at)
-            return BoundExpression(.inList(typedLeft, typedItems, negated: negated), .bool, at: at)
+            for item in constants { typedItems.append(try coerce(item, to: type)) }
+            parts.append(BoundExpression(.inList(typedLeft, typedItems, negated: negated), .bool, at: at))
+        } else {
+            others = constants + others
+            others.sort { $0.location < $1.location }
         }
-        var comparisons: [BoundExpression] = []
-        for item in right { comparisons.append(try resolveBinary("=", display: "=", left, item, at: at)) }
-        let any = BoundExpression(.or(comparisons), .bool, at: at)
-        return negated ? BoundExpression(.not(any), .bool, at: at) : any
+        let symbol = negated ? "<>" : "="
+        for item in others { parts.append(try resolveBinary(symbol, display: symbol, left, item, at: at)) }
+        if parts.count == 1 { return parts[0] }
+        return BoundExpression(negated ? .and(parts) : .or(parts), .bool, at: at)
+    }
+
+    static func referencesColumns(_ e: BoundExpression) -> Bool {
+        if case .column = e.kind { return true }
+        return e.children.contains(where: referencesColumns)
     }
 
     mutating func between(

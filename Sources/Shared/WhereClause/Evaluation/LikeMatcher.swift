@@ -4,68 +4,68 @@
 enum LikeMatcher {
     static func matches(_ text: String, pattern: String, caseInsensitive: Bool) throws(WhereClauseError) -> Bool {
         let subject = Array((caseInsensitive ? TextCase.lower(text) : text).unicodeScalars)
-        let tokens = try compile(caseInsensitive ? TextCase.lower(pattern) : pattern)
-        return match(subject, tokens)
+        let tokens = Array((caseInsensitive ? TextCase.lower(pattern) : pattern).unicodeScalars)
+        return try match(subject[...], tokens[...]) == .matched
     }
 
-    enum Token: Equatable {
-        case literal(Unicode.Scalar)
-        case any
-        case anySequence
-    }
+    enum Outcome { case matched, failed, abort }
 
-    static func compile(_ pattern: String) throws(WhereClauseError) -> [Token] {
-        var tokens: [Token] = []
-        var escaped = false
-        for c in pattern.unicodeScalars {
-            if escaped {
-                tokens.append(.literal(c))
-                escaped = false
-            } else if c == "\\" {
-                escaped = true
-            } else if c == "%" {
-                if tokens.last != .anySequence { tokens.append(.anySequence) }
-            } else if c == "_" {
-                tokens.append(.any)
-            } else {
-                tokens.append(.literal(c))
-            }
-        }
-        if escaped { throw .evaluation("LIKE pattern must not end with escape character") }
-        return tokens
-    }
+    static let trailingEscape = WhereClauseError.evaluation("LIKE pattern must not end with escape character")
 
-    /// Iterative matching with single-star backtracking: linear in practice, quadratic at
-    /// worst, no recursion.
-    static func match(_ subject: [Unicode.Scalar], _ tokens: [Token]) -> Bool {
-        var s = 0, t = 0
-        var starToken = -1, starSubject = 0
-        while s < subject.count {
-            if t < tokens.count {
-                switch tokens[t] {
-                case .anySequence:
-                    starToken = t
-                    starSubject = s
-                    t += 1
-                    continue
-                case .any:
-                    s += 1
-                    t += 1
-                    continue
-                case .literal(let c) where c == subject[s]:
-                    s += 1
-                    t += 1
-                    continue
-                default:
-                    break
+    /// A port of PostgreSQL's `MatchText` (like_match.c) over Unicode scalars, including when
+    /// it notices a trailing escape (only if matching gets that far) and its `LIKE_ABORT`
+    /// pruning. Recursion depth is bounded by the number of `%` in the pattern.
+    static func match(_ text: ArraySlice<Unicode.Scalar>, _ pattern: ArraySlice<Unicode.Scalar>) throws(WhereClauseError)
+        -> Outcome
+    {
+        var t = text, p = pattern
+        if p.count == 1 && p.first == "%" { return .matched }
+        while let pc = p.first, let tc = t.first {
+            if pc == "\\" {
+                p = p.dropFirst()
+                guard let escaped = p.first else { throw trailingEscape }
+                if escaped != tc { return .failed }
+            } else if pc == "%" {
+                p = p.dropFirst()
+                while let next = p.first {
+                    if next == "%" {
+                        p = p.dropFirst()
+                    } else if next == "_" {
+                        if t.isEmpty { return .abort }
+                        t = t.dropFirst()
+                        p = p.dropFirst()
+                    } else {
+                        break
+                    }
                 }
+                guard let head = p.first else { return .matched }
+                let first: Unicode.Scalar
+                if head == "\\" {
+                    guard p.count >= 2 else { throw trailingEscape }
+                    first = p[p.index(after: p.startIndex)]
+                } else {
+                    first = head
+                }
+                while let c = t.first {
+                    if c == first {
+                        let outcome = try match(t, p)
+                        if outcome != .failed { return outcome }
+                    }
+                    t = t.dropFirst()
+                }
+                return .abort
+            } else if pc == "_" {
+                t = t.dropFirst()
+                p = p.dropFirst()
+                continue
+            } else if pc != tc {
+                return .failed
             }
-            guard starToken >= 0 else { return false }
-            t = starToken + 1
-            starSubject += 1
-            s = starSubject
+            t = t.dropFirst()
+            p = p.dropFirst()
         }
-        while t < tokens.count, tokens[t] == .anySequence { t += 1 }
-        return t == tokens.count
+        if !t.isEmpty { return .failed }
+        while p.first == "%" { p = p.dropFirst() }
+        return p.isEmpty ? .matched : .abort
     }
 }
