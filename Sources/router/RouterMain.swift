@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Shared
+import Synchronization
 
 /// `router`: spool → shape logs. See docs/ARCHITECTURE.md.
 @main
@@ -13,9 +14,11 @@ struct RouterMain {
             let stop = StopSignal()
             let inbox = RouterInbox()
             let engine = try RouterEngine(configuration: configuration, inbox: inbox, stop: stop, logger: logger)
+            let lastSeen = LastSeenLSN(engine.appliedCommitLSN)
             let server = try IPCServer<RouterMessage>(
                 path: configuration.storage.routerSocket,
                 logger: logger,
+                onConnect: { peer in peer.send(.lastSeenLSN(lsn: lastSeen.value)) },
                 onMessage: { peer, message in
                     switch message {
                     case .getOrCreateShape(let id, let definition):
@@ -36,7 +39,10 @@ struct RouterMain {
                     }
                 }
             )
-            engine.notify = { server.broadcast($0) }
+            engine.notify = { message in
+                if case .lastSeenLSN(let lsn) = message { lastSeen.value = lsn }
+                server.broadcast(message)
+            }
             engine.reportConsumed = { ingest.send(.consumed(commitEndLSN: $0)) }
             logger.info("router started", metadata: ["storage.dir": "\(configuration.storage.root)"])
             try engine.run()
@@ -47,5 +53,17 @@ struct RouterMain {
             logger.critical("router failed", metadata: ["error": "\(error)"])
             exit(1)
         }
+    }
+}
+
+/// The latest commit router has published, for serve processes that connect later.
+final class LastSeenLSN: Sendable {
+    private let stored: Atomic<UInt64>
+
+    init(_ lsn: LSN) { stored = Atomic(lsn.value) }
+
+    var value: LSN {
+        get { LSN(stored.load(ordering: .relaxed)) }
+        set { stored.store(newValue.value, ordering: .relaxed) }
     }
 }

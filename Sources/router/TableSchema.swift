@@ -44,7 +44,7 @@ struct TableSchema: Sendable {
             SELECT a.attname, coalesce(et.typname, t.typname), et.oid IS NOT NULL,
                    coalesce(et.typtype, t.typtype) = 'e', a.atttypmod, a.attndims, a.attnotnull,
                    a.attgenerated <> '',
-                   (SELECT array_position(i.indkey::int2[], a.attnum) - 1 FROM pg_index i
+                   (SELECT array_position(i.indkey::int2[], a.attnum) - array_lower(i.indkey::int2[], 1) FROM pg_index i
                      WHERE i.indrelid = a.attrelid AND i.indisprimary)
             FROM pg_attribute a
             JOIN pg_type t ON t.oid = a.atttypid
