@@ -18,6 +18,8 @@ struct ServeConfiguration: Sendable, Equatable {
     /// How long an initial request waits for snapshot chunk 0 (Electric's
     /// `snapshot_timeout_to_first_data`).
     var snapshotTimeout: Duration = .seconds(30)
+    /// How long an SSE stream stays open before the client must reconnect (Electric's `sse_timeout`).
+    var sseTimeout: Duration = .seconds(60)
 
     init() {}
 

@@ -1,3 +1,4 @@
+import Foundation
 import NIOPosix
 import Shared
 import Synchronization
@@ -47,8 +48,8 @@ final class ShapeCatalog: Sendable {
     /// True while `shape.json` is still on disk (router deletes the folder when it drops a shape).
     func stillExists(_ handle: String) async -> Bool {
         guard Self.isPlausible(handle) else { return false }
-        let directory = layout.shapeDirectory(handle)
-        return (try? await DiskIO.run({ try ShapeMetadata.read(fromDirectory: directory) != nil })) ?? false
+        let path = ShapeLogFiles(directory: layout.shapeDirectory(handle)).metadata
+        return (try? await DiskIO.run({ FileManager.default.fileExists(atPath: path) })) ?? false
     }
 
     /// Whether a request for `definition` may be served from `metadata`'s shape.

@@ -15,12 +15,15 @@ struct ShapeSession: Sendable {
     /// in case one was missed or router is down.
     static let recheckInterval: Duration = .seconds(1)
 
-    private var reader: ShapeLogReader { routes.catalog.reader(for: shape.handle) }
-    private var notifier: LiveNotifier { routes.notifier }
+    var reader: ShapeLogReader { routes.catalog.reader(for: shape.handle) }
+    var notifier: LiveNotifier { routes.notifier }
 
     func respond(ifNoneMatch: [String]) async throws -> Response {
         guard case .offset(let offset) = request.offset else { return try await nowResponse() }
         var generation = notifier.generation(of: shape.handle)
+        // Read before planning, so the log read below contains everything up to it (router
+        // broadcasts a position only after applying it).
+        let lastSeenBeforePlan = notifier.lastSeenLSN
         var result = try await plan(offset)
 
         // Initial snapshot chunks (and an unfinished snapshot) are waited for (protocol.md §8.1).
@@ -45,6 +48,7 @@ struct ShapeSession: Sendable {
         guard case .ready(let plan) = result else { return ErrorResponses.internalError }
 
         let etag = ShapeResponseHeaders.etag(handle: shape.handle, requestOffset: request.offset.text, responseOffset: plan.end)
+        if request.liveSSE { return sseResponse(after: offset, initial: plan, lastSeen: lastSeenBeforePlan) }
         if ShapeResponseHeaders.ifNoneMatch(ifNoneMatch, matches: etag) {
             return Response(status: .notModified, headers: headers(end: plan.end, etag: etag, upToDate: plan.isUpToDate, hasData: true, status: .notModified))
         }
@@ -52,19 +56,35 @@ struct ShapeSession: Sendable {
         return try await dataResponse(plan)
     }
 
-    private func plan(_ offset: LogOffset) async throws -> ShapeLogPlanResult {
+    /// Plans a read after `offset`.
+    ///
+    /// An offset past the shape's latest entry but not past what router has processed
+    /// (`lastSeenLSN`) is caught up, not out of bounds: the shape has no entries up to there. The
+    /// TypeScript client resumes SSE streams from `<global_last_seen_lsn>_0`, which lands there.
+    func plan(_ offset: LogOffset) async throws -> ShapeLogPlanResult {
         let reader = self.reader
-        return try await DiskIO.run { try reader.plan(after: offset) }
+        let result = try await DiskIO.run { try reader.plan(after: offset) }
+        if case .outOfBounds(let latest) = result, isCaughtUp(offset) {
+            return .ready(
+                ShapeLogPlan(request: offset, end: offset, latest: latest, isUpToDate: true, source: .none, lastChangeLSN: nil)
+            )
+        }
+        return result
     }
 
-    private enum Progress {
+    private func isCaughtUp(_ offset: LogOffset) -> Bool {
+        guard offset.tx > 0, let processed = notifier.lastSeenLSN else { return false }
+        return UInt64(offset.tx) <= processed.value
+    }
+
+    enum Progress {
         case proceed
         case removed
         case deadlinePassed
     }
 
     /// Waits for a notification or one re-check interval, bounded by `deadline`.
-    private func waitForProgress(since generation: inout UInt64, until deadline: ContinuousClock.Instant) async throws
+    func waitForProgress(since generation: inout UInt64, until deadline: ContinuousClock.Instant) async throws
         -> Progress
     {
         let remaining = routes.clock.now.duration(to: deadline)
@@ -95,7 +115,7 @@ struct ShapeSession: Sendable {
             case .proceed:
                 let result = try await plan(offset)
                 if case .ready(let plan) = result, plan.hasEntries { return try await dataResponse(plan) }
-                if case .outOfBounds = result {
+                if case .outOfBounds = result, !isCaughtUp(offset) {
                     // The log moved backwards: the shape was replaced under the same handle.
                     return await routes.conflictForRemovedShape(request, removedHandle: shape.handle)
                 }
@@ -162,7 +182,7 @@ struct ShapeSession: Sendable {
     }
 
     /// The headers of a 200/304 shape response (protocol.md §5.1).
-    private func headers(end: LogOffset, etag: String, upToDate: Bool, hasData: Bool, status: HTTPResponse.Status) -> HTTPFields {
+    func headers(end: LogOffset, etag: String, upToDate: Bool, hasData: Bool, status: HTTPResponse.Status) -> HTTPFields {
         var headers = HTTPFields()
         headers[.contentType] = JSONText.contentType
         headers[.electricHandle] = shape.handle

@@ -28,6 +28,7 @@ final class RoutesFixture: Sendable {
     init(
         longPollTimeout: Duration = .seconds(20),
         snapshotTimeout: Duration = .seconds(30),
+        sseTimeout: Duration = .seconds(60),
         resolver: @escaping @Sendable (ShapeDefinition) throws -> ShapeResolution = { _ in .handle("h1") }
     ) {
         root = FileManager.default.temporaryDirectory.path + "/serve-" + UUID().uuidString
@@ -36,6 +37,7 @@ final class RoutesFixture: Sendable {
         configuration.storageDirectory = root
         configuration.longPollTimeout = longPollTimeout
         configuration.snapshotTimeout = snapshotTimeout
+        configuration.sseTimeout = sseTimeout
         routes = ShapeRoutes(
             configuration: configuration,
             catalog: ShapeCatalog(layout: layout),
