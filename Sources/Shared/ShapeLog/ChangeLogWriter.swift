@@ -16,11 +16,11 @@ import Darwin
 /// Chunking (protocol.md §7.4, WAL log): a running count adds each entry's JSON size; when it
 /// reaches the threshold the chunk closes at that entry. The count survives restarts in the
 /// committed state.
+///
+/// File descriptors are held only while writing (write-through, commit, recovery), so router can
+/// keep a writer for every shape without running into the process's descriptor limit.
 public final class ChangeLogWriter {
     private let files: ShapeLogFiles
-    private let log: ShapeLogFileHandle
-    private let index: ShapeLogFileHandle
-    private let chunks: ShapeLogFileHandle
     private let chunkThresholdBytes: UInt64
 
     /// The state last made durable and visible (``appliedThroughLSN`` may be newer in memory; see
@@ -53,13 +53,13 @@ public final class ChangeLogWriter {
             state = .empty
         }
         let header = UInt64(ShapeLogFormat.fileHeaderSize)
-        self.log = try Self.recover(files.changeLog, ShapeLogFormat.changeLogMagic, length: state.byteLength)
-        self.index = try Self.recover(
+        _ = try Self.recover(files.changeLog, ShapeLogFormat.changeLogMagic, length: state.byteLength)
+        _ = try Self.recover(
             files.changeIndex,
             ShapeLogFormat.changeIndexMagic,
             length: header + state.entryCount * UInt64(ShapeLogFormat.indexEntrySize)
         )
-        self.chunks = try Self.recover(
+        _ = try Self.recover(
             files.changeChunks,
             ShapeLogFormat.changeChunksMagic,
             length: header + state.closedChunkCount * UInt64(ShapeLogFormat.chunkEntrySize)
@@ -122,7 +122,7 @@ public final class ChangeLogWriter {
         }
         pending.entryCount += 1
         pending.latest = offset
-        if logBuffer.count + indexBuffer.count >= ShapeLogFormat.writeBufferBytes { try writeBuffers() }
+        if logBuffer.count + indexBuffer.count >= ShapeLogFormat.writeBufferBytes { try writeBuffers(openFiles()) }
     }
 
     /// True when entries were appended since the last commit.
@@ -142,10 +142,11 @@ public final class ChangeLogWriter {
             committedState.appliedThroughLSN = pending.appliedThroughLSN
             return
         }
-        try writeBuffers()
-        try log.sync()
-        try index.sync()
-        if pending.closedChunkCount != committedState.closedChunkCount { try chunks.sync() }
+        let handles = try openFiles()
+        try writeBuffers(handles)
+        try handles.log.sync()
+        try handles.index.sync()
+        if pending.closedChunkCount != committedState.closedChunkCount { try handles.chunks.sync() }
         try ShapeLogIO.atomicWrite(pending.encoded(), to: files.changeState)
         committedState = pending
     }
@@ -157,18 +158,37 @@ public final class ChangeLogWriter {
         chunkBuffer.removeAll()
         let header = UInt64(ShapeLogFormat.fileHeaderSize)
         let state = committedState
-        if logWritten > state.byteLength { try log.truncate(to: state.byteLength) }
         let indexLength = header + state.entryCount * UInt64(ShapeLogFormat.indexEntrySize)
-        if indexWritten > indexLength { try index.truncate(to: indexLength) }
         let chunksLength = header + state.closedChunkCount * UInt64(ShapeLogFormat.chunkEntrySize)
-        if chunksWritten > chunksLength { try chunks.truncate(to: chunksLength) }
+        if logWritten > state.byteLength || indexWritten > indexLength || chunksWritten > chunksLength {
+            let handles = try openFiles()
+            try handles.log.truncate(to: state.byteLength)
+            try handles.index.truncate(to: indexLength)
+            try handles.chunks.truncate(to: chunksLength)
+        }
         logWritten = state.byteLength
         indexWritten = indexLength
         chunksWritten = chunksLength
         pending = state
     }
 
-    private func writeBuffers() throws(ShapeLogError) {
+    /// The three data files, open for one operation; closed when the value goes away.
+    private struct OpenFiles {
+        var log: ShapeLogFileHandle
+        var index: ShapeLogFileHandle
+        var chunks: ShapeLogFileHandle
+    }
+
+    private func openFiles() throws(ShapeLogError) -> OpenFiles {
+        OpenFiles(
+            log: try ShapeLogFileHandle(path: files.changeLog, flags: O_RDWR),
+            index: try ShapeLogFileHandle(path: files.changeIndex, flags: O_RDWR),
+            chunks: try ShapeLogFileHandle(path: files.changeChunks, flags: O_RDWR)
+        )
+    }
+
+    private func writeBuffers(_ handles: OpenFiles) throws(ShapeLogError) {
+        let (log, index, chunks) = (handles.log, handles.index, handles.chunks)
         if !logBuffer.isEmpty {
             try log.write(logBuffer, at: logWritten)
             logWritten += UInt64(logBuffer.count)
