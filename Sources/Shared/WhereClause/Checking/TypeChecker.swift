@@ -66,10 +66,10 @@ struct TypeChecker {
             return try prefixOperator(symbol, try check(operand), at: at)
         case .binary(let symbol, let left, let right):
             return try binaryOperator(symbol, try check(left), try check(right), at: at)
-        case .and(let left, let right):
-            return try logical(isAnd: true, [left, right], at: at)
-        case .or(let left, let right):
-            return try logical(isAnd: false, [left, right], at: at)
+        case .and(let operands):
+            return try logical(isAnd: true, operands, at: at)
+        case .or(let operands):
+            return try logical(isAnd: false, operands, at: at)
         case .not(let operand):
             let bound = try requireBoolean(try check(operand), context: "NOT")
             return BoundExpression(.not(bound), .bool, at: at)

@@ -82,7 +82,9 @@ enum DateTimeArithmetic {
         }
         if interval.days != 0 {
             let (days, time) = Calendar.floorDivide(value, Calendar.microsecondsPerDay)
-            value = (days + Int64(interval.days)) * Calendar.microsecondsPerDay + time
+            let (dayMicros, overflow) = (days + Int64(interval.days)).multipliedReportingOverflow(by: Calendar.microsecondsPerDay)
+            guard !overflow else { throw timestampOutOfRange }
+            value = dayMicros + time
             guard Calendar.timestampRange.contains(value) else { throw timestampOutOfRange }
         }
         let (sum, overflow) = value.addingReportingOverflow(interval.microseconds)

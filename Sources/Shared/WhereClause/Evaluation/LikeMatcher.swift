@@ -5,7 +5,7 @@ enum LikeMatcher {
     static func matches(_ text: String, pattern: String, caseInsensitive: Bool) throws(WhereClauseError) -> Bool {
         let subject = Array((caseInsensitive ? TextCase.lower(text) : text).unicodeScalars)
         let tokens = Array((caseInsensitive ? TextCase.lower(pattern) : pattern).unicodeScalars)
-        return try match(subject[...], tokens[...]) == .matched
+        return try match(subject[...], tokens[...], depth: 0) == .matched
     }
 
     enum Outcome { case matched, failed, abort }
@@ -15,9 +15,11 @@ enum LikeMatcher {
     /// A port of PostgreSQL's `MatchText` (like_match.c) over Unicode scalars, including when
     /// it notices a trailing escape (only if matching gets that far) and its `LIKE_ABORT`
     /// pruning. Recursion depth is bounded by the number of `%` in the pattern.
-    static func match(_ text: ArraySlice<Unicode.Scalar>, _ pattern: ArraySlice<Unicode.Scalar>) throws(WhereClauseError)
-        -> Outcome
+    static func match(_ text: ArraySlice<Unicode.Scalar>, _ pattern: ArraySlice<Unicode.Scalar>, depth: Int)
+        throws(WhereClauseError) -> Outcome
     {
+        // PostgreSQL's check_stack_depth(); a pattern needs thousands of `%` to get here.
+        guard depth < 2000 else { throw .evaluation("stack depth limit exceeded") }
         var t = text, p = pattern
         if p.count == 1 && p.first == "%" { return .matched }
         while let pc = p.first, let tc = t.first {
@@ -48,7 +50,7 @@ enum LikeMatcher {
                 }
                 while let c = t.first {
                     if c == first {
-                        let outcome = try match(t, p)
+                        let outcome = try match(t, p, depth: depth + 1)
                         if outcome != .failed { return outcome }
                     }
                     t = t.dropFirst()

@@ -17,6 +17,11 @@ struct Parser {
 
     var tokens: [Token]
     var index = 0
+    /// Current nesting of sub-expressions (recursion plus left-associative chains).
+    var depth = 0
+    /// Deeper expressions are rejected (PostgreSQL would hit `max_stack_depth`), which keeps the
+    /// recursive checker, evaluator and renderer far from the thread's stack limit.
+    static let maximumDepth = 500
 
     /// Parses a complete where clause.
     static func parse(_ text: String) throws(WhereClauseError) -> SyntaxNode {
@@ -64,8 +69,16 @@ struct Parser {
 
     /// Parses an expression whose operators all bind at least as tightly as `minimum`.
     mutating func parseExpression(_ minimum: Level) throws(WhereClauseError) -> SyntaxNode {
+        depth += 1
+        let start = depth
+        defer { depth = start - 1 }
+        guard depth <= Parser.maximumDepth else { throw .compile(current.location, "stack depth limit exceeded") }
         var left = try parsePrefix()
         while let level = infixLevel(), level >= minimum {
+            if level != .and && level != .or {
+                depth += 1
+                guard depth <= Parser.maximumDepth else { throw .compile(current.location, "stack depth limit exceeded") }
+            }
             left = try parseInfix(left, level: level)
             if [.isTest, .comparison, .pattern].contains(level), let following = infixLevel(), following == level {
                 throw syntaxError(current)
@@ -118,10 +131,14 @@ struct Parser {
             return SyntaxNode(.element(left, index), at: token.location)
         case .or:
             advance()
-            return SyntaxNode(.or(left, try parseExpression(.and)), at: token.location)
+            let right = try parseExpression(.and)
+            if case .or(let operands) = left.kind { return SyntaxNode(.or(operands + [right]), at: left.location) }
+            return SyntaxNode(.or([left, right]), at: token.location)
         case .and:
             advance()
-            return SyntaxNode(.and(left, try parseExpression(.not)), at: token.location)
+            let right = try parseExpression(.not)
+            if case .and(let operands) = left.kind { return SyntaxNode(.and(operands + [right]), at: left.location) }
+            return SyntaxNode(.and([left, right]), at: token.location)
         case .isTest:
             return try parseIsTest(left)
         case .pattern:

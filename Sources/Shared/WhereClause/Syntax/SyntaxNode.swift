@@ -23,8 +23,10 @@ struct SyntaxNode: Hashable, Sendable {
         case unary(String, SyntaxNode)
         /// Infix operators: comparison, arithmetic, `||`, `@>`, `<@`, `&&`.
         case binary(String, SyntaxNode, SyntaxNode)
-        case and(SyntaxNode, SyntaxNode)
-        case or(SyntaxNode, SyntaxNode)
+        /// `a AND b AND c`, flattened so long chains need no deep recursion.
+        case and([SyntaxNode])
+        /// `a OR b OR c`, flattened.
+        case or([SyntaxNode])
         case not(SyntaxNode)
         case isNull(SyntaxNode, negated: Bool)
         case booleanTest(SyntaxNode, BooleanTest, negated: Bool)

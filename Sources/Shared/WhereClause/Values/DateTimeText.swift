@@ -105,9 +105,13 @@ enum DateTimeText {
         }
         guard let parsed = parseDateTime(text) else { return nil }
         let (dayMicros, o1) = parsed.days.multipliedReportingOverflow(by: Calendar.microsecondsPerDay)
+        guard !o1 else { return nil }
         var (value, o2) = dayMicros.addingReportingOverflow(parsed.microseconds)
-        if withTimeZone, let offset = parsed.offsetSeconds { value -= offset * Calendar.microsecondsPerSecond }
-        guard !o1, !o2, Calendar.timestampRange.contains(value) else { return nil }
+        var o3 = false
+        if withTimeZone, let offset = parsed.offsetSeconds {
+            (value, o3) = value.subtractingReportingOverflow(offset * Calendar.microsecondsPerSecond)
+        }
+        guard !o2, !o3, Calendar.timestampRange.contains(value) else { return nil }
         return value
     }
 

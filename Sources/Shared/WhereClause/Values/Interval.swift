@@ -53,7 +53,7 @@ struct Interval: Hashable, Sendable {
         var resultDays = try int32(Double(days) * factor)
         let monthRemainderDays = tsRound((Double(months) * factor - Double(resultMonths)) * 30)
         var secondRemainder = tsRound(
-            (Double(days) * factor - Double(resultDays) + monthRemainderDays - Double(Int32(truncatingIfNeeded: Int64(monthRemainderDays)))) * 86400)
+            (Double(days) * factor - Double(resultDays) + monthRemainderDays - monthRemainderDays.rounded(.towardZero)) * 86400)
         if abs(secondRemainder) >= 86400 {
             let whole = try int32((secondRemainder / 86400).rounded(.towardZero))
             let (sum, overflow) = resultDays.addingReportingOverflow(whole)

@@ -35,26 +35,35 @@ enum IntervalText {
         }
 
         mutating func addDays(whole: Int64, fraction: Double, scale: Int64) {
-            days += whole * scale
+            add(\.days, whole * scale)
             guard fraction != 0 else { return }
             let scaled = fraction * Double(scale)
             let extra = Int64(scaled)
-            days += extra
+            add(\.days, extra)
             addFractionMicros(scaled - Double(extra), scale: Calendar.microsecondsPerDay)
         }
 
+        /// Adds with overflow detection; overflow makes the whole input invalid.
+        mutating func add(_ field: WritableKeyPath<Accumulator, Int64>, _ amount: Int64) {
+            let (sum, overflow) = self[keyPath: field].addingReportingOverflow(amount)
+            valid = valid && !overflow
+            self[keyPath: field] = sum
+        }
+
         mutating func addMonths(whole: Int64, fraction: Double) {
-            months += whole
+            add(\.months, whole)
             guard fraction != 0 else { return }
             let scaled = fraction * 30
             let extra = Int64(scaled)
-            days += extra
+            add(\.days, extra)
             addFractionMicros(scaled - Double(extra), scale: Calendar.microsecondsPerDay)
         }
 
         mutating func addYears(whole: Int64, fraction: Double, scale: Int64) {
-            months += whole * scale * 12
-            months += Int64((fraction * Double(scale) * 12).rounded(.toNearestOrEven))
+            let (product, overflow) = whole.multipliedReportingOverflow(by: scale * 12)
+            valid = valid && !overflow
+            add(\.months, product)
+            add(\.months, Int64((fraction * Double(scale) * 12).rounded(.toNearestOrEven)))
         }
 
         mutating func add(number: String, unit: String) -> Bool {
@@ -110,7 +119,7 @@ enum IntervalText {
                 var timeScanner = scanner
                 guard let micros = timeField(number: number, scanner: &timeScanner) else { return nil }
                 scanner = timeScanner
-                total.micros += micros
+                total.add(\.micros, micros)
             } else {
                 scanner.skipSpaces()
                 let unit = scanner.word()
@@ -129,7 +138,7 @@ enum IntervalText {
     /// `[+-]HH:MM[:SS[.f]]` after its first number has been read.
     private static func timeField(number: String, scanner: inout TextScanner) -> Int64? {
         let negative = number.hasPrefix("-")
-        guard let hours = Int64(number.drop { $0 == "+" || $0 == "-" }), scanner.take(":"),
+        guard let hours = Int64(number.drop { $0 == "+" || $0 == "-" }), hours < 2_562_047_788, scanner.take(":"),
             let minutes = scanner.number(minDigits: 1, maxDigits: 2)
         else { return nil }
         var micros = hours * Calendar.microsecondsPerHour + Int64(minutes) * Calendar.microsecondsPerMinute
@@ -138,7 +147,7 @@ enum IntervalText {
             micros += Int64(seconds) * Calendar.microsecondsPerSecond
             if scanner.take(".") { micros += scanner.fractionMicroseconds() }
         }
-        guard minutes < 60, hours < 2_562_047_788 else { return nil }
+        guard minutes < 60 else { return nil }
         return negative ? -micros : micros
     }
 
