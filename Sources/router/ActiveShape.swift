@@ -15,6 +15,10 @@ final class ActiveShape {
     var builder: ShapeChangeBuilder?
     /// Set while the current transaction must be applied to this shape.
     var appliesToCurrentTransaction = false
+    /// The transaction (router's sequence number) ``appliesToCurrentTransaction`` was decided for.
+    var decidedForTransaction: UInt64 = 0
+    /// The indexed conjunct this shape is filed under in its ``RelationShapes``, if any.
+    var indexKey: (column: String, values: [String])?
     var held: PendingEntry?
     /// True when entries were appended since the last commit of the change log.
     var dirty = false

@@ -1,15 +1,30 @@
 import Shared
 
-/// A shape's where clause compiled against its table: evaluated by router on every row of the
-/// table, rendered to SQL (all values bound) for the snapshot, and normalized for identity.
-struct CompiledFilter {
-    var normalized: String
-    var sql: (sql: String, parameters: [String?])
-    var rowFilter: RowFilter
+/// A shape's where clause compiled against its table: evaluated by router on every candidate
+/// row, rendered to SQL (every value a bind parameter) for the snapshot, normalized for identity,
+/// and mined for the conditions router indexes shapes by.
+struct CompiledFilter: Sendable {
+    var clause: WhereClause
 
+    var normalized: String { clause.normalized }
+    var sql: (sql: String, parameters: [String?]) { clause.sql() }
+    var indexable: [IndexableCondition] { clause.indexableConditions }
+
+    var rowFilter: RowFilter {
+        let clause = self.clause
+        return RowFilter(columns: clause.referencedColumns.map(\.name)) { clause.evaluate(values: $0) }
+    }
+
+    /// Compiles the definition's where clause against the table's columns; nil without one.
     static func compile(_ definition: ShapeDefinition, table: TableSchema) throws(ShapeRequestError) -> CompiledFilter? {
         guard let text = definition.whereClause else { return nil }
-        _ = text
-        throw .invalid(field: "where", message: "where clauses are not supported by this build")
+        let columns = table.columns.map {
+            WhereColumn(name: $0.name, typeName: $0.typeName, isArray: $0.isArray, isEnum: $0.isEnum)
+        }
+        do {
+            return CompiledFilter(clause: try WhereClause.compile(text, columns: columns, params: definition.params))
+        } catch {
+            throw .invalid(field: "where", message: error.message)
+        }
     }
 }

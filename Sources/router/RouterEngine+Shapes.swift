@@ -28,7 +28,7 @@ extension RouterEngine {
                     changes: changes,
                     filter: resolved?.filter?.rowFilter,
                     visibility: RouterShapeState.read(fromDirectory: directory)?.visibility)
-                register(shape, identity: resolved?.identity)
+                register(shape, identity: resolved?.identity, conditions: resolved?.filter?.indexable ?? [])
             } catch {
                 logger.error("Cannot load shape; discarding it", metadata: ["shape.handle": "\(handle)", "error": "\(error)"])
                 deleteDirectory(handle)
@@ -83,7 +83,7 @@ extension RouterEngine {
             try changes.commit(appliedThroughLSN: appliedCommitEnd)
             let writer = try SnapshotWriter(directory: directory, chunkThresholdBytes: configuration.chunkBytes)
             let shape = ActiveShape(metadata: metadata, changes: changes, filter: resolved.filter?.rowFilter, visibility: visibility)
-            register(shape, identity: resolved.identity)
+            register(shape, identity: resolved.identity, conditions: resolved.filter?.indexable ?? [])
             if let relation = relations[metadata.relationID] { _ = shape.resolve(relation: relation) }
             startCopy(session: session, writer: writer, visibility: visibility, handle: handle)
             logger.info(
@@ -125,9 +125,11 @@ extension RouterEngine {
         thread.start()
     }
 
-    func register(_ shape: ActiveShape, identity: String?) {
+    func register(_ shape: ActiveShape, identity: String?, conditions: [IndexableCondition]) {
         shapes[shape.handle] = shape
-        shapesByRelation[shape.metadata.relationID, default: []].append(shape)
+        let relationShapes = shapesByRelation[shape.metadata.relationID] ?? RelationShapes()
+        relationShapes.add(shape, conditions: conditions)
+        shapesByRelation[shape.metadata.relationID] = relationShapes
         if let identity {
             handlesByIdentity[identity] = shape.handle
             identityByHandle[shape.handle] = identity
@@ -137,7 +139,7 @@ extension RouterEngine {
     /// Forgets a shape and deletes its files; serve processes are told so its clients refetch.
     func removeShape(_ handle: String) {
         guard let shape = shapes.removeValue(forKey: handle) else { return }
-        shapesByRelation[shape.metadata.relationID]?.removeAll { $0 === shape }
+        shapesByRelation[shape.metadata.relationID]?.remove(shape)
         if let identity = identityByHandle.removeValue(forKey: handle) { handlesByIdentity[identity] = nil }
         deleteDirectory(handle)
         notify(.shapeRemoved(handle: handle))

@@ -19,16 +19,23 @@ final class RouterEngine {
 
     let resolver: ShapeResolver
     var shapes: [String: ActiveShape] = [:]
-    var shapesByRelation: [UInt32: [ActiveShape]] = [:]
+    var shapesByRelation: [UInt32: RelationShapes] = [:]
     var handlesByIdentity: [String: String] = [:]
     var identityByHandle: [String: String] = [:]
     var relations: [UInt32: PgOutputMessage.Relation] = [:]
+    /// Column names per relation, kept beside ``relations`` so routing a row allocates nothing.
+    private var columnNames: [UInt32: [String]] = [:]
 
     private let reader: SpoolReader
     private var cursorOpen = false
     var checkpoint: RouterCheckpoint?
     /// Inside a transaction: its xid, commit LSN (decimal), next op index.
     private(set) var transaction: (xid: UInt32, lsn: LSN, lsnText: String, op: UInt64)?
+    /// Sequence number of the current transaction; shapes decide lazily, on first touch,
+    /// whether it applies to them, so a transaction costs nothing for shapes it never touches.
+    private var transactionSequence: UInt64 = 0
+    /// Shapes the current transaction applies to and touched.
+    private var touched: [ActiveShape] = []
     private var truncated: Set<UInt32> = []
     /// Latest commit fully applied (possibly not yet committed to the shape logs).
     var appliedCommitEnd: LSN = .zero
@@ -97,35 +104,39 @@ final class RouterEngine {
         switch message {
         case .relation(let relation):
             relations[relation.relationID] = relation
-            for shape in shapesByRelation[relation.relationID] ?? [] where !shape.resolve(relation: relation) {
+            columnNames[relation.relationID] = relation.columns.map(\.name)
+            for shape in shapesByRelation[relation.relationID]?.all ?? [] where !shape.resolve(relation: relation) {
                 logger.info("Table schema changed; removing shape", metadata: ["shape.handle": "\(shape.handle)"])
                 removeShape(shape.handle)
             }
         case .begin(let begin):
             transaction = (begin.xid, begin.finalLSN, String(begin.finalLSN.value), 0)
+            transactionSequence += 1
             truncated.removeAll()
-            for shape in shapes.values { shape.begin(xid: begin.xid, commitLSN: begin.finalLSN) }
+            touched.removeAll()
         case .insert(let insert):
-            try route(insert.relationID) { builder, op, lsn in builder.insert(new: insert.newTuple.columns, op: op, lsn: lsn) }
+            try route(insert.relationID, rows: [insert.newTuple.columns]) { builder, op, lsn in
+                builder.insert(new: insert.newTuple.columns, op: op, lsn: lsn)
+            }
         case .update(let update):
-            try route(update.relationID) { builder, op, lsn in
+            let rows = [update.newTuple.columns] + (update.old.map { [$0.tuple.columns] } ?? [])
+            try route(update.relationID, rows: rows) { builder, op, lsn in
                 builder.update(
                     old: update.old?.tuple.columns, isFullRow: update.oldTuple != nil,
                     new: update.newTuple.columns, op: op, lsn: lsn)
             }
         case .delete(let delete):
-            try route(delete.relationID) { builder, op, lsn in
+            try route(delete.relationID, rows: [delete.old.tuple.columns]) { builder, op, lsn in
                 builder.delete(old: delete.old.tuple.columns, isFullRow: delete.old.kind == .full, op: op, lsn: lsn)
             }
         case .truncate(let truncate):
             truncated.formUnion(truncate.relationIDs)
         case .commit(let commit):
             guard let current = transaction else { return }
-            for shape in shapes.values where shape.appliesToCurrentTransaction {
-                try shape.commit(lsn: current.lsnText, xid: current.xid)
-            }
+            for shape in touched { try shape.commit(lsn: current.lsnText, xid: current.xid) }
+            touched.removeAll()
             for relationID in truncated {
-                for shape in shapesByRelation[relationID] ?? [] {
+                for shape in shapesByRelation[relationID]?.all ?? [] {
                     logger.info("Table truncated; removing shape", metadata: ["shape.handle": "\(shape.handle)"])
                     removeShape(shape.handle)
                 }
@@ -142,13 +153,24 @@ final class RouterEngine {
 
     /// Advances the op index (by 2 per change, protocol.md §7.2) and appends what each shape of
     /// the relation gets from the change.
-    private func route(_ relationID: UInt32, _ build: (ShapeChangeBuilder, UInt64, LSN) -> [PendingEntry]) throws {
+    private func route(
+        _ relationID: UInt32, rows: [[TupleData.Column]], _ build: (ShapeChangeBuilder, UInt64, LSN) -> [PendingEntry]
+    ) throws {
         guard var current = transaction else { return }
         let op = current.op
         current.op += 2
         transaction = current
-        for shape in shapesByRelation[relationID] ?? [] where shape.appliesToCurrentTransaction {
-            if shape.builder == nil, let relation = relations[relationID], !shape.resolve(relation: relation) {
+        guard let relationShapes = shapesByRelation[relationID], let relation = relations[relationID],
+            let names = columnNames[relationID]
+        else { return }
+        for shape in relationShapes.candidates(rows: rows, names: names) {
+            if shape.decidedForTransaction != transactionSequence {
+                shape.decidedForTransaction = transactionSequence
+                shape.begin(xid: current.xid, commitLSN: current.lsn)
+                if shape.appliesToCurrentTransaction { touched.append(shape) }
+            }
+            guard shape.appliesToCurrentTransaction else { continue }
+            if shape.builder == nil, !shape.resolve(relation: relation) {
                 removeShape(shape.handle)
                 continue
             }

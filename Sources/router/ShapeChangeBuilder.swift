@@ -1,9 +1,11 @@
 import Shared
 
-/// Decides whether a row (as pgoutput sends it) belongs to a shape. The router wraps the
-/// compiled where clause in one of these; a shape without a where clause has none.
+/// Decides whether a row belongs to a shape from the texts of the columns it references (in
+/// `columns` order, nil for NULL). router wraps the compiled where clause in one of these; a
+/// shape without a where clause has none.
 struct RowFilter: Sendable {
-    let matches: @Sendable (_ row: [TupleData.Column], _ layout: ShapeLayout) -> Bool
+    let columns: [String]
+    let evaluate: @Sendable (_ values: [String?]) -> Bool
 }
 
 /// Turns one replicated row change into the entries one shape must append (protocol.md §4.5):
@@ -15,6 +17,15 @@ struct ShapeChangeBuilder {
     var layout: ShapeLayout
     var replica: ReplicaMode
     var filter: RowFilter?
+    /// Relation positions of the filter's columns (nil when the relation lacks one).
+    private let filterPositions: [Int?]
+
+    init(layout: ShapeLayout, replica: ReplicaMode, filter: RowFilter?) {
+        self.layout = layout
+        self.replica = replica
+        self.filter = filter
+        self.filterPositions = filter?.columns.map { layout.names.firstIndex(of: $0) } ?? []
+    }
 
     /// Entries for an insert at op index `op`.
     func insert(new: [TupleData.Column], op: UInt64, lsn: LSN) -> [PendingEntry] {
@@ -78,7 +89,15 @@ struct ShapeChangeBuilder {
     }
 
     private func includes(_ row: [TupleData.Column]) -> Bool {
-        filter?.matches(row, layout) ?? true
+        guard let filter else { return true }
+        let values: [String?] = filterPositions.map { position in
+            guard let position, position < row.count else { return nil }
+            switch row[position] {
+            case .text(let bytes), .binary(let bytes): return String(decoding: bytes, as: UTF8.self)
+            case .null, .unchangedToast: return nil
+            }
+        }
+        return filter.evaluate(values)
     }
 
     private func key(_ row: [TupleData.Column]) -> [UInt8] {

@@ -37,7 +37,7 @@ struct ShapeChangeBuilderTests {
     }
 
     /// Rows whose `done` column is `t`.
-    static let onlyDone = RowFilter { row, _ in row.count > 2 && row[2] == .text(Array("t".utf8)[...]) }
+    static let onlyDone = RowFilter(columns: ["done"]) { $0[0] == "t" }
 
     @Test func insertCarriesTheWholeSelectedRow() throws {
         let entries = Self.builder().insert(new: Self.row("1", "a", nil), op: 4, lsn: LSN(100))

@@ -1,0 +1,67 @@
+import Shared
+
+/// The shapes of one table, arranged so that routing a row costs time proportional to the
+/// shapes it may match rather than to all shapes of the table.
+///
+/// A shape whose where clause has an indexable conjunct (`column = constant` or
+/// `column IN (constants)`) is filed under that column and value(s); a row can only match it
+/// if its text for that column is one of them, so only those shapes are evaluated for the row.
+/// Every other shape is a candidate for every row.
+final class RelationShapes {
+    private(set) var all: [ActiveShape] = []
+    private var unindexed: [ActiveShape] = []
+    /// column → value text → shapes.
+    private var indexed: [String: [String: [ActiveShape]]] = [:]
+
+    var isEmpty: Bool { all.isEmpty }
+
+    func add(_ shape: ActiveShape, conditions: [IndexableCondition]) {
+        all.append(shape)
+        for condition in conditions {
+            switch condition {
+            case .equals(let column, let value):
+                shape.indexKey = (column, [value])
+            case .oneOf(let column, let values):
+                shape.indexKey = (column, values)
+            case .arrayContains:
+                continue
+            }
+            break
+        }
+        guard let key = shape.indexKey else {
+            unindexed.append(shape)
+            return
+        }
+        for value in Set(key.values) { indexed[key.column, default: [:]][value, default: []].append(shape) }
+    }
+
+    func remove(_ shape: ActiveShape) {
+        all.removeAll { $0 === shape }
+        guard let key = shape.indexKey else {
+            unindexed.removeAll { $0 === shape }
+            return
+        }
+        for value in Set(key.values) {
+            indexed[key.column]?[value]?.removeAll { $0 === shape }
+            if indexed[key.column]?[value]?.isEmpty == true { indexed[key.column]?[value] = nil }
+        }
+        if indexed[key.column]?.isEmpty == true { indexed[key.column] = nil }
+    }
+
+    /// The shapes `rows` (an old and/or new image of one change, with relation column `names`)
+    /// may belong to, each once.
+    func candidates(rows: [[TupleData.Column]], names: [String]) -> [ActiveShape] {
+        if indexed.isEmpty { return unindexed }
+        var result = unindexed
+        var seen = Set<ObjectIdentifier>()
+        for (column, byValue) in indexed {
+            guard let position = names.firstIndex(of: column) else { continue }
+            for row in rows where position < row.count {
+                guard case .text(let bytes) = row[position] else { continue }
+                guard let shapes = byValue[String(decoding: bytes, as: UTF8.self)] else { continue }
+                for shape in shapes where seen.insert(ObjectIdentifier(shape)).inserted { result.append(shape) }
+            }
+        }
+        return result
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import Shared
+import Testing
+
+/// `where`, `params`, `columns` and `replica` through the whole pipeline.
+@Suite(.enabled(if: TestDatabase.isAvailable, "needs PostgreSQL: run through scripts/test"), .timeLimit(.minutes(5)))
+struct ShapeDefinitionTests {
+    static let setup = """
+        CREATE TABLE todos (id int PRIMARY KEY, owner int, status text, priority int, "has,comma" text, "has""quote" text);
+        INSERT INTO todos SELECT g, g % 5, CASE WHEN g % 2 = 0 THEN 'todo' ELSE 'done' END, g % 7, 'c' || g, 'q' || g
+        FROM generate_series(1, 200) g;
+        """
+
+    /// What a follower of `columns` should hold for rows matching `condition`.
+    static func expected(_ sql: PostgresConnection, condition: String) throws -> [String: [String: String?]] {
+        let result = try sql.execute(#"SELECT id::text, status, "has,comma", "has""quote" FROM todos WHERE "# + condition)
+        var rows: [String: [String: String?]] = [:]
+        for row in result.rows {
+            rows["\"public\".\"todos\"/\"\(row[0]!)\""] = ["id": row[0], "status": row[1], "has,comma": row[2], "has\"quote": row[3]]
+        }
+        return rows
+    }
+
+    @Test func filteredProjectedShapeFollowsRowsInAndOut() async throws {
+        try await TestDatabase.withDatabase(label: "where") { database in
+            let sql = try database.connect()
+            try sql.execute(Self.setup)
+            try await TemporaryDirectory.with { directory in
+                try await ConduitCluster.with(database: database, directory: directory) { cluster in
+                    let follower = ShapeFollower(
+                        client: cluster.client, table: "todos", where: "status = $1 AND priority > 3",
+                        columns: #"id,status,"has,comma","has""quote""#, params: ["todo"])
+                    try await follower.syncUntilUpToDate()
+                    let condition = "status = 'todo' AND priority > 3"
+                    #expect(follower.rows == (try Self.expected(sql, condition: condition)))
+
+                    try sql.execute("UPDATE todos SET priority = 6 WHERE id = 2")  // moves in
+                    try sql.execute("UPDATE todos SET status = 'done' WHERE id = 4")  // moves out
+                    try sql.execute("UPDATE todos SET owner = 99 WHERE id = 6")  // unselected column: nothing
+                    try sql.execute("INSERT INTO todos VALUES (1000, 1, 'todo', 5, 'x', 'y'), (1001, 1, 'todo', 1, 'x', 'y')")
+                    try sql.execute("DELETE FROM todos WHERE id = 12")
+                    let expected = try Self.expected(sql, condition: condition)
+                    try await follower.syncUntil { $0.rows == expected }
+                    let live = follower.changes.filter { $0.lsn != nil }
+                    #expect(live.contains { $0.operation == "insert" && $0.key.hasSuffix("/\"2\"") })
+                    #expect(live.contains { $0.operation == "delete" && $0.key.hasSuffix("/\"4\"") })
+                    #expect(!live.contains { $0.key.hasSuffix("/\"6\"") })
+                    #expect(!live.contains { $0.key.hasSuffix("/\"1001\"") })
+                    for change in live { #expect(change.value["owner"] == nil) }
+                }
+            }
+        }
+    }
+
+    @Test func replicaFullCarriesWholeRowsAndOldValues() async throws {
+        try await TestDatabase.withDatabase(label: "full") { database in
+            let sql = try database.connect()
+            try sql.execute(Self.setup)
+            try await TemporaryDirectory.with { directory in
+                try await ConduitCluster.with(database: database, directory: directory) { cluster in
+                    let full = ShapeFollower(
+                        client: cluster.client, table: "todos", where: "owner = 3", extraParameters: [("replica", "full")])
+                    let plain = ShapeFollower(client: cluster.client, table: "todos", where: "owner = 3")
+                    try await full.syncUntilUpToDate()
+                    try await plain.syncUntilUpToDate()
+                    #expect(full.handle != plain.handle)
+                    try sql.execute("UPDATE todos SET priority = 100 WHERE id = 3")
+                    try await full.syncUntil { $0.changes.contains { $0.operation == "update" } }
+                    try await plain.syncUntil { $0.changes.contains { $0.operation == "update" } }
+                    let fullUpdate = full.changes.first { $0.operation == "update" }!
+                    let plainUpdate = plain.changes.first { $0.operation == "update" }!
+                    #expect(fullUpdate.value["status"] != nil)
+                    #expect(fullUpdate.oldValue == ["priority": "3"])
+                    #expect(plainUpdate.value == ["id": "3", "priority": "100"])
+                }
+            }
+        }
+    }
+
+    @Test func invalidDefinitionsAre400s() async throws {
+        try await TestDatabase.withDatabase(label: "bad") { database in
+            let sql = try database.connect()
+            try sql.execute(Self.setup)
+            try await TemporaryDirectory.with { directory in
+                try await ConduitCluster.with(database: database, directory: directory) { cluster in
+                    let cases: [(query: String, field: String, fragment: String)] = [
+                        ("where=nope%20%3D%201", "where", "unknown reference nope"),
+                        ("where=status%20%3E%201", "where", "operator does not exist"),
+                        ("where=id%20%3D%20%241", "where", "parameter $1 was not provided"),
+                        ("columns=status", "columns", "missing: id"),
+                        ("columns=id,ghost", "columns", "not found on the table: ghost"),
+                        ("replica=sometimes", "replica", "is invalid"),
+                    ]
+                    for (query, field, fragment) in cases {
+                        let response = try await cluster.client.get("/v1/shape?table=todos&offset=-1&\(query)")
+                        #expect(response.status == 400, "\(query): \(response)")
+                        let errors = (try? response.json() as? [String: Any])?["errors"] as? [String: [String]]
+                        #expect(errors?[field]?.first?.contains(fragment) == true, "\(query): \(response.text)")
+                    }
+                }
+            }
+        }
+    }
+}
