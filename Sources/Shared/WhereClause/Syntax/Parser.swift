@@ -130,15 +130,19 @@ struct Parser {
             try expect(.rightBracket)
             return SyntaxNode(.element(left, index), at: token.location)
         case .or:
-            advance()
-            let right = try parseExpression(.and)
-            if case .or(let operands) = left.kind { return SyntaxNode(.or(operands + [right]), at: left.location) }
-            return SyntaxNode(.or([left, right]), at: token.location)
+            var operands = [left]
+            while current.isKeyword("or") {
+                advance()
+                operands.append(try parseExpression(.and))
+            }
+            return SyntaxNode(.or(operands), at: token.location)
         case .and:
-            advance()
-            let right = try parseExpression(.not)
-            if case .and(let operands) = left.kind { return SyntaxNode(.and(operands + [right]), at: left.location) }
-            return SyntaxNode(.and([left, right]), at: token.location)
+            var operands = [left]
+            while current.isKeyword("and") {
+                advance()
+                operands.append(try parseExpression(.not))
+            }
+            return SyntaxNode(.and(operands), at: token.location)
         case .isTest:
             return try parseIsTest(left)
         case .pattern:
