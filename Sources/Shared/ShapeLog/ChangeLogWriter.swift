@@ -151,6 +151,49 @@ public final class ChangeLogWriter {
         committedState = pending
     }
 
+    // MARK: Group commit steps (see ``commit(_:appliedThroughLSN:)``)
+
+    var directory: String { files.directory }
+
+    /// Records the LSN and writes buffers; true when there are entries to publish.
+    func prepareGroupCommit(appliedThroughLSN lsn: LSN) throws(ShapeLogError) -> Bool {
+        pending.appliedThroughLSN = max(pending.appliedThroughLSN, lsn)
+        guard hasUncommittedEntries else {
+            committedState.appliedThroughLSN = pending.appliedThroughLSN
+            return false
+        }
+        try writeBuffers(openFiles())
+        return true
+    }
+
+    func writeTemporaryState() throws(ShapeLogError) {
+        let file = try ShapeLogFileHandle(path: files.changeState + ".tmp", flags: O_WRONLY | O_CREAT | O_TRUNC)
+        try file.write(pending.encoded(), at: 0)
+    }
+
+    func renameTemporaryState() throws(ShapeLogError) {
+        guard rename(files.changeState + ".tmp", files.changeState) == 0 else {
+            throw .io(operation: "rename", path: files.changeState + ".tmp", errno: errno)
+        }
+    }
+
+    /// The portable fallback of the group commit's flushes.
+    func syncForGroupCommit(dataFiles: Bool) throws(ShapeLogError) {
+        if dataFiles {
+            let handles = try openFiles()
+            try handles.log.sync()
+            try handles.index.sync()
+            try handles.chunks.sync()
+        } else {
+            if let temporary = try ShapeLogFileHandle.openForReading(files.changeState + ".tmp") { try temporary.sync() }
+            try ShapeLogIO.syncDirectory(containing: files.changeState)
+        }
+    }
+
+    func markGroupCommitted() {
+        committedState = pending
+    }
+
     /// Drops the entries appended since the last commit (a transaction router decided to abort).
     public func discardUncommitted() throws(ShapeLogError) {
         logBuffer.removeAll()
