@@ -134,7 +134,10 @@ enum OperatorCatalog {
         }
         if viable.count == 1 { return .found(viable[0]) }
         if known.count < inputs.count {
+            // Unknown inputs: pick the category the candidates agree on (string wins); on a
+            // conflict fall through to the "all known inputs have one type" heuristic.
             var narrowed = viable
+            var resolved = true
             for position in inputs.indices where inputs[position].isUnknown {
                 let categories = narrowed.map { types($0)[position].category }
                 let chosen: SQLType.Category
@@ -143,14 +146,15 @@ enum OperatorCatalog {
                 } else if let first = categories.first, categories.allSatisfy({ $0 == first }) {
                     chosen = first
                 } else {
-                    return .ambiguous
+                    resolved = false
+                    break
                 }
                 narrowed = narrowed.filter { types($0)[position].category == chosen }
                 if narrowed.contains(where: { types($0)[position].isPreferred }) {
                     narrowed = narrowed.filter { types($0)[position].isPreferred }
                 }
             }
-            if !narrowed.isEmpty { viable = narrowed }
+            if resolved && !narrowed.isEmpty { viable = narrowed }
             if viable.count == 1 { return .found(viable[0]) }
             if let first = known.first, known.allSatisfy({ $0 == first }) {
                 let accepting = viable.filter { c in
