@@ -59,15 +59,17 @@ extension ShapeSession {
         lastSeen: LSN?
     ) async throws -> Bool {
         var plan = first
-        let reader = self.reader
         while true {
-            let current = plan
-            let entries = try await DiskIO.run { try reader.readEntries(current) }
+            var cursor = ShapeLogEntryCursor(plan: plan, reader: reader)
             var buffer = ByteBuffer()
-            for entry in entries {
-                buffer.writeString("data: ")
-                buffer.writeBytes(entry)
-                buffer.writeString("\n\n")
+            while let entries = try await Self.nextBatch(&cursor) {
+                for entry in entries {
+                    buffer.writeString("data: ")
+                    buffer.writeBytes(entry)
+                    buffer.writeString("\n\n")
+                }
+                try await writer.write(buffer)
+                buffer.clear()
             }
             position = plan.end
             if plan.isUpToDate {

@@ -124,24 +124,59 @@ struct ShapeSession: Sendable {
     }
 
     /// 200 with the entries of `plan`, plus `up-to-date` when the plan reaches the end.
+    ///
+    /// The first window of entries is read before answering, so a damaged log still gets a 500;
+    /// the rest streams a window at a time (a chunk can be ~10 MB).
     private func dataResponse(_ plan: ShapeLogPlan) async throws -> Response {
-        let reader = self.reader
-        let entries = try await DiskIO.run { try reader.readJoined(plan) }
-        var body: [UInt8] = []
-        body.reserveCapacity(entries.count + 120)
-        body.append(UInt8(ascii: "["))
-        body.append(contentsOf: entries)
-        if plan.isUpToDate {
-            if !entries.isEmpty { body.append(UInt8(ascii: ",")) }
-            body.append(contentsOf: Self.upToDateMessage(globalLSN(for: plan)).utf8)
+        var firstCursor = ShapeLogEntryCursor(plan: plan, reader: reader)
+        let first = try await Self.nextBatch(&firstCursor)
+        let afterFirst = firstCursor
+        let trailer = plan.isUpToDate ? Self.upToDateMessage(globalLSN(for: plan)) : nil
+        let logger = self.logger
+        let body = ResponseBody { writer in
+            var cursor = afterFirst
+            var buffer = ByteBuffer(string: "[")
+            var batch = first
+            var isFirstEntry = true
+            do {
+                while let entries = batch {
+                    for entry in entries {
+                        if !isFirstEntry { buffer.writeString(",") }
+                        buffer.writeBytes(entry)
+                        isFirstEntry = false
+                    }
+                    try await writer.write(buffer)
+                    buffer.clear()
+                    batch = try await Self.nextBatch(&cursor)
+                }
+            } catch let error as ShapeLogError {
+                // Headers are gone already: end the body early so the client sees invalid JSON and retries.
+                logger.error("Shape log read failed mid-response", metadata: ["error": "\(error)"])
+                throw error
+            }
+            if let trailer { buffer.writeString(isFirstEntry ? trailer : "," + trailer) }
+            buffer.writeString("]")
+            try await writer.write(buffer)
+            try await writer.finish(nil)
         }
-        body.append(UInt8(ascii: "]"))
         let etag = ShapeResponseHeaders.etag(handle: shape.handle, requestOffset: request.offset.text, responseOffset: plan.end)
         return Response(
             status: .ok,
             headers: headers(end: plan.end, etag: etag, upToDate: plan.isUpToDate, hasData: true, status: .ok),
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: body))
+            body: body
         )
+    }
+
+    /// Reads the cursor's next window on the I/O pool.
+    static func nextBatch(_ cursor: inout ShapeLogEntryCursor) async throws -> [ArraySlice<UInt8>]? {
+        let current = cursor
+        let (advanced, batch) = try await DiskIO.run {
+            var copy = current
+            let batch = try copy.next()
+            return (copy, batch)
+        }
+        cursor = advanced
+        return batch
     }
 
     /// `offset=now` (protocol.md §7.5 step 6): the current end of the log, no entries.

@@ -148,3 +148,40 @@ struct SnapshotLogTests {
         }
     }
 }
+
+struct ShapeLogEntryCursorTests {
+    typealias Support = ShapeLogTestSupport
+
+    /// Small windows, a frame larger than the window, and the same entries as a whole read.
+    @Test(arguments: [1, 50, 100, 1 << 20])
+    func cursorReturnsEveryEntryInOrder(window: Int) throws {
+        try Support.withTemporaryDirectory { directory in
+            let snapshot = try SnapshotWriter(directory: directory, chunkThresholdBytes: 1 << 20)
+            for id in 0..<10 { try snapshot.append(row: Support.row(id, size: 30 + id * 20)) }
+            try snapshot.finish(snapshotEnd: Support.json("{\"end\":true}"))
+            let changes = try ChangeLogWriter(directory: directory, chunkThresholdBytes: 1 << 20)
+            for op in 0..<7 { try changes.append(offset: LogOffset(tx: 9, op: UInt64(op * 2)), json: Support.row(op, size: 25 + op * 40)) }
+            try changes.commit(appliedThroughLSN: LSN(9))
+            let reader = ShapeLogReader(directory: directory)
+            for offset in [LogOffset.beforeAll, .snapshotEnd] {
+                let plan = try #require(Support.ready(try reader.plan(after: offset)))
+                var cursor = ShapeLogEntryCursor(plan: plan, reader: reader)
+                var streamed: [ArraySlice<UInt8>] = []
+                while let batch = try cursor.next(maxBytes: window) { streamed += batch }
+                #expect(Support.strings(streamed) == Support.strings(try reader.readEntries(plan)))
+                #expect(cursor.isFinished)
+            }
+        }
+    }
+
+    @Test func cursorOverAnEmptyPlanIsDone() throws {
+        try Support.withTemporaryDirectory { directory in
+            let snapshot = try SnapshotWriter(directory: directory, chunkThresholdBytes: 100)
+            try snapshot.finish(snapshotEnd: Support.json("{}"))
+            let reader = ShapeLogReader(directory: directory)
+            let plan = try #require(Support.ready(try reader.plan(after: LogOffset(tx: 0, op: 0))))
+            var cursor = ShapeLogEntryCursor(plan: plan, reader: reader)
+            #expect(try cursor.next() == nil)
+        }
+    }
+}
