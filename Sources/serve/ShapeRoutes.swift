@@ -66,10 +66,18 @@ struct ShapeRoutes: Sendable {
                 var logger = logger
                 logger[metadataKey: "shape.handle"] = "\(shape.handle)"
                 let session = ShapeSession(routes: self, request: shapeRequest, shape: shape, logger: logger)
-                if shapeRequest.live {
-                    return try await whileConnected { try await session.respond(ifNoneMatch: ifNoneMatch) }
+                do {
+                    if shapeRequest.live {
+                        return try await whileConnected { try await session.respond(ifNoneMatch: ifNoneMatch) }
+                    }
+                    return try await session.respond(ifNoneMatch: ifNoneMatch)
+                } catch let error as ShapeLogError {
+                    // router deletes a dropped shape's folder; a read racing with that is a 409, not a 500.
+                    guard await catalog.stillExists(shape.handle) else {
+                        return await conflictForRemovedShape(shapeRequest, removedHandle: shape.handle)
+                    }
+                    throw error
                 }
-                return try await session.respond(ifNoneMatch: ifNoneMatch)
             }
         } catch is CancellationError {
             return ErrorResponses.message(.serviceUnavailable, "Request cancelled", retryAfter: 1)

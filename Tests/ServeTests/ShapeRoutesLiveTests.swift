@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import Shared
 import Testing
@@ -86,5 +87,21 @@ struct ShapeRoutesLiveTests {
         // Compared by length and first differing byte: printing 1.8 MB bodies would drown the log.
         #expect(body.count == expected.count)
         #expect(firstDifference == nil)
+    }
+}
+
+struct ShapeRoutesRemovalTests {
+    /// A shape folder deleted by router (without a notification reaching this process) is a 409.
+    @Test func deletedFolderGives409() async throws {
+        let fixture = RoutesFixture(resolver: { _ in .handle("h2") })
+        try fixture.makeShape(rows: ["{}"])
+        let writer = try fixture.changeWriter()
+        try writer.append(offset: LogOffset(tx: 10, op: 0), json: Array("{}".utf8))
+        try writer.commit(appliedThroughLSN: LSN(10))
+        #expect(await fixture.get("table=items&offset=0_0&handle=h1").status == .ok)
+        try FileManager.default.removeItem(atPath: fixture.layout.shapeDirectory("h1"))
+        let response = await fixture.get("table=items&offset=0_0&handle=h1")
+        #expect(response.status == .conflict)
+        #expect(response.headers[.electricHandle] == "h2")
     }
 }
