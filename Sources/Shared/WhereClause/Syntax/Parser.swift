@@ -227,6 +227,15 @@ struct Parser {
             try expect(.rightParen)
             return SyntaxNode(.inList(left, items, negated: negated), at: token.location)
         case "like", "ilike":
+            let symbol = token.keyword == "ilike" ? "~~*" : "~~"
+            if let quantifier = current.keyword, ["any", "some", "all"].contains(quantifier), peek().kind == .leftParen {
+                if negated { throw .compile(current.location, "NOT \(token.text.uppercased()) \(quantifier.uppercased()) is not supported") }
+                advance()
+                advance()
+                let array = try parseExpression(.lowest)
+                try expect(.rightParen)
+                return SyntaxNode(.quantified(symbol, left, array, all: quantifier == "all"), at: token.location)
+            }
             let pattern = try parseExpression(.other)
             if current.isKeyword("escape") { throw .compile(current.location, "ESCAPE clauses are not supported") }
             return SyntaxNode(

@@ -1,0 +1,61 @@
+import Testing
+@testable import Shared
+
+struct WhereClauseTemporalTests {
+    @Test func dates() throws {
+        #expect(try evaluate("d = '2024-02-29'", ["d": "2024-02-29"]) == true)
+        #expect(try evaluate("d + 1 = '2024-03-01'", ["d": "2024-02-29"]) == true)
+        #expect(try evaluate("d - '2024-01-01'::date = 59", ["d": "2024-02-29"]) == true)
+        #expect(try evaluate("d < '0001-01-01'", ["d": "0044-03-15 BC"]) == true)
+        #expect(try evaluate("d > '5000-01-01'", ["d": "infinity"]) == true)
+        #expect(try evaluate("d < ts", ["d": "2024-01-01", "ts": "2024-01-01 00:00:01"]) == true)
+        #expect(try constantText("'2024-01-31'::date + '1 month'::interval") == "2024-02-29 00:00:00")
+        #expect(try constantText("'0044-03-15 BC'::date") == "0044-03-15 BC")
+        #expect(try constantText("'epoch'::date") == "1970-01-01")
+        #expect(throws: WhereClauseError.self) { try evaluate("d - d = 0", ["d": "infinity"]) }
+    }
+
+    @Test func timestamps() throws {
+        #expect(try evaluate("ts = '2024-01-01T12:00:00.5'", ["ts": "2024-01-01 12:00:00.5"]) == true)
+        #expect(try evaluate("tz = '2024-01-01 14:00:00+02'", ["tz": "2024-01-01 12:00:00+00"]) == true)
+        #expect(try evaluate("tz::timestamp = '2024-01-01 12:00'", ["tz": "2024-01-01 12:00:00+00"]) == true)
+        #expect(try evaluate("ts > 'infinity'", ["ts": "infinity"]) == false)
+        #expect(try evaluate("ts::time IS NULL", ["ts": "infinity"]) == true)
+        #expect(try evaluate("tz = '2024-01-01 12:00:00+05:30'", ["tz": "2024-01-01 06:30:00+00"]) == true)
+        #expect(try evaluate("tz::text = '2024-01-01 06:30:00+00'", ["tz": "2024-01-01 06:30:00+00"]) == true)
+        #expect(try constantText("'2024-03-31 10:00'::timestamp - '1 mon'::interval") == "2024-02-29 10:00:00")
+        #expect(try constantText("'2024-01-02'::timestamp - '2024-01-01 01:30'::timestamp") == "PT22H30M")
+        #expect(try constantText("'2024-03-01'::timestamp - '2024-01-01'::timestamp") == "P60D")
+        #expect(try constantText("'1999-12-31 23:59:59.9999995'::timestamp") == "2000-01-01 00:00:00")
+        #expect(try constantText("'2000-01-01'::date + '12:30'::time") == "2000-01-01 12:30:00")
+    }
+
+    @Test func times() throws {
+        #expect(try evaluate("tm + '1 hour' = '01:00'", ["tm": "24:00:00"]) == true)
+        #expect(try evaluate("tm - '1 hour'::interval = '23:30'", ["tm": "00:30:00"]) == true)
+        #expect(try constantText("'12:00'::time - '11:59:59.5'::time") == "PT0.5S")
+    }
+
+    @Test func intervals() throws {
+        #expect(try evaluate("iv = '30 days'", ["iv": "P1M"]) == true)
+        #expect(try evaluate("iv = '1 day'", ["iv": "PT24H"]) == true)
+        #expect(try evaluate("iv > '1 mon'", ["iv": "P31D"]) == true)
+        #expect(try constantText("'1 year 2 mons 3 days 04:05:06.5'::interval") == "P1Y2M3DT4H5M6.5S")
+        #expect(try constantText("'-1 day +02:03:00'::interval") == "P-1DT2H3M")
+        #expect(try constantText("'P1Y2M3DT4H5M6S'::interval") == "P1Y2M3DT4H5M6S")
+        #expect(try constantText("'1.5 days'::interval") == "P1DT12H")
+        #expect(try constantText("'1.5 years'::interval") == "P1Y6M")
+        #expect(try constantText("'1 week ago'::interval") == "P-7D")
+        #expect(try constantText("'00:00:00'::interval") == "PT0S")
+        #expect(try constantText("'-00:00:01.5'::interval") == "PT-1.5S")
+        #expect(try constantText("'@ 3 hours 10 minutes'::interval") == "PT3H10M")
+        #expect(try constantText("'36 hours'::interval * 0.5") == "PT18H")
+        #expect(try constantText("'1 mon'::interval * 1.5") == "P1M15D")
+        #expect(try constantText("'1 mon'::interval / 4") == "P7DT12H")
+        #expect(try constantText("justify_days('35 days'::interval)") == "P1M5D")
+        #expect(try constantText("justify_hours('27 hours'::interval)") == "P1DT3H")
+        #expect(try constantText("justify_interval('1 mon -1 hour'::interval)") == "P29DT23H")
+        #expect(try constantText("- '1 day'::interval") == "P-1D")
+        #expect(compileError("iv = '1 fortnight'") == "At location 5: invalid syntax for type interval: 1 fortnight")
+    }
+}
