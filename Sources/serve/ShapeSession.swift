@@ -24,28 +24,13 @@ struct ShapeSession: Sendable {
         // Read before planning, so the log read below contains everything up to it (router
         // broadcasts a position only after applying it).
         let lastSeenBeforePlan = notifier.lastSeenLSN
-        var result = try await plan(offset)
+        let result = try await plan(offset)
 
-        // Initial snapshot chunks (and an unfinished snapshot) are waited for (protocol.md §8.1).
-        let snapshotDeadline = routes.clock.now.advanced(by: routes.configuration.snapshotTimeout)
-        while result == .notReady {
-            switch try await waitForProgress(since: &generation, until: snapshotDeadline) {
-            case .removed: return await routes.conflictForRemovedShape(request, removedHandle: shape.handle)
-            case .deadlinePassed:
-                return ErrorResponses.message(.serviceUnavailable, "Timed out waiting for the shape's snapshot", retryAfter: 5)
-            case .proceed: result = try await plan(offset)
-            }
+        let plan: ShapeLogPlan
+        switch try await waitUntilReady(offset, first: result, generation: &generation) {
+        case .plan(let ready): plan = ready
+        case .response(let response): return response
         }
-        // A client ahead of the log may be talking to a lagging process: wait half a long-poll (§7.6).
-        let boundsDeadline = routes.clock.now.advanced(by: routes.configuration.longPollTimeout / 2)
-        while case .outOfBounds = result {
-            switch try await waitForProgress(since: &generation, until: boundsDeadline) {
-            case .removed: return await routes.conflictForRemovedShape(request, removedHandle: shape.handle)
-            case .deadlinePassed: return ErrorResponses.invalidRequest(["offset": ["out of bounds for this shape"]])
-            case .proceed: result = try await plan(offset)
-            }
-        }
-        guard case .ready(let plan) = result else { return ErrorResponses.internalError }
 
         let etag = ShapeResponseHeaders.etag(handle: shape.handle, requestOffset: request.offset.text, responseOffset: plan.end)
         if request.liveSSE { return sseResponse(after: offset, initial: plan, lastSeen: lastSeenBeforePlan) }
@@ -54,6 +39,47 @@ struct ShapeSession: Sendable {
         }
         if request.live && !plan.hasEntries { return try await longPoll(offset, initial: plan, generation: generation) }
         return try await dataResponse(plan)
+    }
+
+    private enum Waited {
+        case plan(ShapeLogPlan)
+        case response(Response)
+    }
+
+    /// Waits while the data is not published yet (protocol.md §8.1: snapshot chunks, an
+    /// unfinished snapshot; 503 after the snapshot timeout) or the client is ahead of the log
+    /// (§7.6: perhaps this process lags; 400 after half a long-poll).
+    private func waitUntilReady(_ offset: LogOffset, first: ShapeLogPlanResult, generation: inout UInt64) async throws
+        -> Waited
+    {
+        var result = first
+        let snapshotDeadline = routes.clock.now.advanced(by: routes.configuration.snapshotTimeout)
+        var boundsDeadline: ContinuousClock.Instant?
+        while true {
+            let deadline: ContinuousClock.Instant
+            switch result {
+            case .ready(let plan):
+                return .plan(plan)
+            case .notReady:
+                deadline = snapshotDeadline
+            case .outOfBounds:
+                let bounds = boundsDeadline ?? routes.clock.now.advanced(by: routes.configuration.longPollTimeout / 2)
+                boundsDeadline = bounds
+                deadline = bounds
+            }
+            switch try await waitForProgress(since: &generation, until: deadline) {
+            case .removed:
+                return .response(await routes.conflictForRemovedShape(request, removedHandle: shape.handle))
+            case .deadlinePassed where result == .notReady:
+                return .response(
+                    ErrorResponses.message(.serviceUnavailable, "Timed out waiting for the shape's snapshot", retryAfter: 5)
+                )
+            case .deadlinePassed:
+                return .response(ErrorResponses.invalidRequest(["offset": ["out of bounds for this shape"]]))
+            case .proceed:
+                result = try await plan(offset)
+            }
+        }
     }
 
     /// Plans a read after `offset`.
