@@ -58,8 +58,10 @@ extension ShapeRequest {
                 values[key] = value
             }
         }
-        /// Ecto treats an empty string as absent.
-        func present(_ key: String) -> String? { values[key].flatMap { $0.isEmpty ? nil : $0 } }
+        /// Ecto treats an empty or whitespace-only string as absent.
+        func present(_ key: String) -> String? {
+            values[key].flatMap { $0.allSatisfy(\.isWhitespace) ? nil : $0 }
+        }
 
         // (a) casting
         var castErrors: [String: [String]] = [:]

@@ -50,6 +50,7 @@ struct ShapeRequestTests {
     @Test(arguments: [
         ("offset=-1", ["table": ["can't be blank"]]),
         ("table=&offset=-1", ["table": ["can't be blank"]]),
+        ("table=+%20&offset=-1", ["table": ["can't be blank"]]),
         ("table=items", ["offset": ["can't be blank"]]),
         ("table=items&offset=invalid", ["offset": ["has invalid format"]]),
         ("table=items&offset=0_-1", ["offset": ["has invalid format"]]),
