@@ -52,6 +52,13 @@ enum ErrorResponses {
         return Response(status: .conflict, headers: headers, body: body("[{\"headers\":{\"control\":\"must-refetch\"}}]"))
     }
 
+    /// 401 for a missing or wrong secret (protocol.md §2): no caching headers, no CORS.
+    static var unauthorized: Response {
+        var headers = HTTPFields()
+        headers[.contentType] = JSONText.contentType
+        return Response(status: .unauthorized, headers: headers, body: body("{\"message\":\"Unauthorized - Invalid API secret\"}"))
+    }
+
     /// 500 that never leaks details.
     static var internalError: Response { json(.internalServerError, "{\"error\":\"Internal server error\"}") }
 

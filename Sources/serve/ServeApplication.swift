@@ -49,6 +49,13 @@ struct ServeResponder: HTTPResponder {
         var logger = self.logger
         logger[metadataKey: "serve.request_id"] = "\(requestID)"
         let path = Self.normalize(request.uri.path)
+        if path == "/v1/shape", request.method != .options, !isAuthorized(request) {
+            // Sent before CORS headers are added, as Electric does (protocol.md §1, §2).
+            var response = ErrorResponses.unauthorized
+            response.headers[.electricServer] = ShapeResponseHeaders.serverHeader
+            response.headers[.requestID] = requestID
+            return response
+        }
         var response: Response
         switch (path, request.method) {
         case ("/v1/shape", .get):
@@ -80,6 +87,26 @@ struct ServeResponder: HTTPResponder {
             metadata: ["http.method": "\(request.method.rawValue)", "http.path": "\(path)", "http.status": "\(response.status.code)"]
         )
         return response
+    }
+
+    /// True when no secret is configured, or the request's `secret` (or deprecated `api_secret`)
+    /// parameter equals it.
+    func isAuthorized(_ request: Request) -> Bool {
+        guard let secret = shapes.configuration.secret else { return true }
+        let pairs = QueryString.parse(request.uri.query)
+        let given = pairs.last(where: { $0.key == "secret" })?.value ?? pairs.last(where: { $0.key == "api_secret" })?.value
+        return given.map { Self.constantTimeEqual($0, secret) } ?? false
+    }
+
+    /// Compares without an early exit, so response timing does not reveal the secret's prefix.
+    static func constantTimeEqual(_ lhs: String, _ rhs: String) -> Bool {
+        let left = Array(lhs.utf8)
+        let right = Array(rhs.utf8)
+        var difference = UInt8(left.count == right.count ? 0 : 1)
+        for index in 0..<max(left.count, right.count) {
+            difference |= (index < left.count ? left[index] : 0) ^ (index < right.count ? right[index] : 0)
+        }
+        return difference == 0
     }
 
     /// `/v1/shape/`, `/v1//shape` and `/v1/%73hape` all mean `/v1/shape`.

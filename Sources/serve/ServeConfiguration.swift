@@ -9,12 +9,15 @@ import Logging
 /// | `CONDUIT_PORT` | `3000` | port to bind |
 /// | `CONDUIT_LONG_POLL_TIMEOUT` | `20000` | ms a live request waits for changes |
 /// | `CONDUIT_LOG_LEVEL` | `info` | swift-log level |
+/// | `CONDUIT_SECRET` | unset | when set, `/v1/shape` requires `secret=<value>` (protocol.md §2) |
 struct ServeConfiguration: Sendable, Equatable {
     var storageDirectory = "./conduit-data"
     var host = "127.0.0.1"
     var port = 3000
     var longPollTimeout: Duration = .milliseconds(20000)
     var logLevel: Logger.Level = .info
+    /// The API secret shape requests must carry; nil serves without authentication.
+    var secret: String?
     /// How long an initial request waits for snapshot chunk 0 (Electric's
     /// `snapshot_timeout_to_first_data`).
     var snapshotTimeout: Duration = .seconds(30)
@@ -43,6 +46,7 @@ struct ServeConfiguration: Sendable, Equatable {
             }
             longPollTimeout = .milliseconds(milliseconds)
         }
+        if let value = environment["CONDUIT_SECRET"], !value.isEmpty { secret = value }
         if let value = environment["CONDUIT_LOG_LEVEL"], !value.isEmpty {
             guard let level = Logger.Level(rawValue: value.lowercased()) else {
                 throw ServeConfigurationError(

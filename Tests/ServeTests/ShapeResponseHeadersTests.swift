@@ -1,3 +1,5 @@
+import Hummingbird
+import Logging
 import Shared
 import Testing
 
@@ -120,5 +122,74 @@ struct ServeConfigurationTests {
     ])
     func rejectsInvalidValues(variable: String, value: String) {
         #expect(throws: ServeConfigurationError.self) { try ServeConfiguration(environment: [variable: value]) }
+    }
+}
+
+struct ServeSecretTests {
+    @Test func secretComesFromTheEnvironment() throws {
+        #expect(try ServeConfiguration(environment: [:]).secret == nil)
+        #expect(try ServeConfiguration(environment: ["CONDUIT_SECRET": ""]).secret == nil)
+        #expect(try ServeConfiguration(environment: ["CONDUIT_SECRET": "s3cret"]).secret == "s3cret")
+    }
+
+    @Test func constantTimeComparison() {
+        #expect(ServeResponder.constantTimeEqual("abc", "abc"))
+        #expect(!ServeResponder.constantTimeEqual("abc", "abd"))
+        #expect(!ServeResponder.constantTimeEqual("abc", "abcd"))
+        #expect(!ServeResponder.constantTimeEqual("", "a"))
+        #expect(ServeResponder.constantTimeEqual("", ""))
+    }
+}
+
+struct ServeAuthorizationTests {
+    static func responder(secret: String?) -> ServeResponder {
+        var configuration = ServeConfiguration()
+        configuration.secret = secret
+        let notifier = LiveNotifier()
+        let routes = ShapeRoutes(
+            configuration: configuration,
+            catalog: ShapeCatalog(layout: StorageLayout(root: "/nonexistent")),
+            notifier: notifier,
+            resolver: FakeResolver(answer: { _ in .handle(nil) })
+        )
+        return ServeResponder(shapes: routes, notifier: notifier, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+    }
+
+    static func request(_ path: String) -> Request {
+        Request(head: HTTPRequest(method: .get, scheme: "http", authority: "localhost", path: path), body: RequestBody(buffer: ByteBuffer()))
+    }
+
+    @Test func secretIsRequiredWhenConfigured() {
+        let responder = Self.responder(secret: "s3cret")
+        #expect(responder.isAuthorized(Self.request("/v1/shape?table=t&offset=-1&secret=s3cret")))
+        #expect(responder.isAuthorized(Self.request("/v1/shape?table=t&offset=-1&api_secret=s3cret")))
+        #expect(!responder.isAuthorized(Self.request("/v1/shape?table=t&offset=-1&secret=wrong")))
+        #expect(!responder.isAuthorized(Self.request("/v1/shape?table=t&offset=-1")))
+    }
+
+    @Test func anythingGoesWithoutASecret() {
+        #expect(Self.responder(secret: nil).isAuthorized(Self.request("/v1/shape?table=t&offset=-1")))
+    }
+
+    @Test func healthReflectsTheRouterConnection() async throws {
+        let responder = Self.responder(secret: nil)
+        let starting = responder.health()
+        #expect(starting.status == .accepted)
+        #expect(try await starting.bodyText() == "{\"status\":\"starting\"}")
+        responder.notifier.routerConnectionChanged(true)
+        let active = responder.health()
+        #expect(active.status == .ok)
+        #expect(active.headers[.cacheControl] == "no-cache, no-store, must-revalidate")
+        #expect(try await active.bodyText() == "{\"status\":\"active\"}")
+    }
+
+    @Test func preflightEchoesAllowedHeaders() {
+        var head = HTTPRequest(method: .options, scheme: "http", authority: "localhost", path: "/v1/shape")
+        head.headerFields[.accessControlRequestHeaders] = "If-None-Match"
+        let response = ServeResponder.preflight(Request(head: head, body: RequestBody(buffer: ByteBuffer())))
+        #expect(response.status == .noContent)
+        #expect(response.headers[.accessControlMaxAge] == "86400")
+        #expect(response.headers[.accessControlAllowHeaders] == "If-None-Match")
+        #expect(response.headers[.cacheControl] == nil)
     }
 }
