@@ -39,8 +39,10 @@ public final class SnapshotWriter {
         guard chunkThresholdBytes > 0 else { throw .misuse("chunk threshold must be positive") }
         self.files = ShapeLogFiles(directory: directory)
         self.chunkThresholdBytes = chunkThresholdBytes
-        // Unpublish any previous snapshot before truncating its log under a reader's feet.
+        // Unpublish any previous snapshot (durably) before truncating its log, so neither a
+        // reader nor a crash can pair the old state with the new log.
         try ShapeLogIO.remove(files.snapshotState)
+        try ShapeLogIO.syncDirectory(containing: files.snapshotState)
         self.file = try ShapeLogFileHandle(path: files.snapshotLog, flags: O_RDWR | O_CREAT | O_TRUNC)
         let header = ShapeLogFormat.fileHeader(magic: ShapeLogFormat.snapshotLogMagic)
         try file.write(header, at: 0)
