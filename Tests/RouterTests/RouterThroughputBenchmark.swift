@@ -1,0 +1,95 @@
+import Foundation
+import Logging
+import Shared
+import Testing
+
+@testable import Router
+
+/// Router throughput: changes routed per second through the real routing path (index lookup,
+/// where-clause evaluation, JSON rendering, change-log appends and group commits to disk).
+///
+/// Runs only with `CONDUIT_BENCH=1` (see `bench/router`): it prints figures, asserts nothing
+/// about time. Reference figures are the ones ElectricSQL publishes for the same kinds of shapes.
+@Suite(.enabled(if: ProcessInfo.processInfo.environment["CONDUIT_BENCH"] == "1"), .serialized)
+struct RouterThroughputBenchmark {
+    static let columns: [PgOutputMessage.Relation.Column] = [
+        .init(flags: 1, name: "id", typeOID: 20, typeModifier: -1),
+        .init(flags: 0, name: "owner_id", typeOID: 23, typeModifier: -1),
+        .init(flags: 0, name: "status", typeOID: 25, typeModifier: -1),
+        .init(flags: 0, name: "priority", typeOID: 23, typeModifier: -1),
+    ]
+    static let whereColumns = [
+        WhereColumn(name: "id", typeName: "int8"), WhereColumn(name: "owner_id", typeName: "int4"),
+        WhereColumn(name: "status", typeName: "text"), WhereColumn(name: "priority", typeName: "int4"),
+    ]
+
+    @Test func indexedShapes() throws {
+        let shapes = Int(ProcessInfo.processInfo.environment["CONDUIT_BENCH_SHAPES"] ?? "10000")!
+        let rate = try Self.measure(shapeCount: shapes, changes: 200_000) { index in
+            ("owner_id = $1", [1: String(index)])
+        }
+        Self.report("\(shapes) shapes `owner_id = $1` (indexed)", rate: rate, reference: 5_000)
+    }
+
+    @Test(arguments: [10, 100])
+    func unindexedShapes(count: Int) throws {
+        let rate = try Self.measure(shapeCount: count, changes: count == 10 ? 100_000 : 50_000) { index in
+            ("owner_id % 1000 = $1 OR priority > 1000", [1: String(index)])
+        }
+        Self.report("\(count) shapes that cannot be indexed", rate: rate, reference: count == 10 ? 1_400 : 140)
+    }
+
+    static func report(_ label: String, rate: Double, reference: Double) {
+        print(String(format: "router bench: %@: %.0f changes/s (ElectricSQL reference %.0f/s, ratio %.1fx)", label, rate, reference, rate / reference))
+    }
+
+    /// Routes `changes` inserts (100 per transaction, owner ids spread over the shapes) through
+    /// a router holding `shapeCount` shapes, committing shape logs every 10 transactions.
+    static func measure(shapeCount: Int, changes: Int, clause: (Int) -> (String, [Int: String])) throws -> Double {
+        let directory = NSTemporaryDirectory() + "conduit-router-bench-\(UInt32.random(in: 0...UInt32.max))"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let configuration = try RouterConfiguration(environment: [
+            "DATABASE_URL": "postgresql://unused", "CONDUIT_STORAGE_DIR": directory,
+        ])
+        let engine = try RouterEngine(configuration: configuration, inbox: RouterInbox(), stop: StopSignal(), logger: Logger(label: "bench"))
+        for index in 0..<shapeCount {
+            let (text, params) = clause(index)
+            let compiled = CompiledFilter(clause: try WhereClause.compile(text, columns: whereColumns, params: params))
+            let handle = "bench-\(index)"
+            let shapeDirectory = configuration.storage.shapeDirectory(handle)
+            try FileManager.default.createDirectory(atPath: shapeDirectory, withIntermediateDirectories: true)
+            let metadata = ShapeMetadata(
+                handle: handle, definition: ShapeDefinition(schema: "public", table: "items", whereClause: text, params: params),
+                relationID: 1, primaryKey: ["id"], columns: columns.map(\.name), schemaHeader: "{}", normalizedWhere: compiled.normalized)
+            let shape = ActiveShape(
+                metadata: metadata, changes: try ChangeLogWriter(directory: shapeDirectory, chunkThresholdBytes: 10 << 20),
+                filter: compiled.rowFilter, visibility: nil)
+            engine.register(shape, identity: handle, conditions: compiled.indexable)
+        }
+        try engine.apply(.relation(.init(relationID: 1, namespace: "public", name: "items", replicaIdentity: .full, columns: columns)))
+        let perTransaction = 100
+        var lsn: UInt64 = 1 << 24
+        var id = 0
+        let clock = ContinuousClock()
+        let elapsed = try clock.measure {
+            for transaction in 0..<(changes / perTransaction) {
+                lsn += 10_000
+                try engine.apply(.begin(.init(finalLSN: LSN(lsn), commitTimestamp: 0, xid: UInt32(1000 + transaction))))
+                for _ in 0..<perTransaction {
+                    id += 1
+                    let owner = (id &* 7919) % shapeCount
+                    let row: [TupleData.Column] = [
+                        .text(Array(String(id).utf8)[...]), .text(Array(String(owner).utf8)[...]),
+                        .text(Array("todo".utf8)[...]), .text(Array(String(id % 9).utf8)[...]),
+                    ]
+                    try engine.apply(.insert(.init(relationID: 1, newTuple: TupleData(columns: row))))
+                }
+                try engine.apply(.commit(.init(commitLSN: LSN(lsn), endLSN: LSN(lsn + 8), commitTimestamp: 0)))
+                if transaction % 10 == 9 { try engine.commitShapeLogs() }
+            }
+            try engine.commitShapeLogs()
+        }
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return Double(changes) / seconds
+    }
+}
