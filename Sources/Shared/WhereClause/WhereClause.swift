@@ -16,8 +16,8 @@ public struct WhereClause: Sendable {
     /// The columns the clause references, in evaluation-slot order: the order of values for
     /// ``evaluate(values:)``.
     public let referencedColumns: [WhereColumn]
-    let root: BoundExpression
-    let slotTypes: [SQLType]
+    let program: EvaluationProgram
+    var root: BoundExpression { program.root }
 
     /// Parses, type checks and constant-folds a where clause.
     ///
@@ -40,8 +40,7 @@ public struct WhereClause: Sendable {
     init(text: String, referencedColumns: [WhereColumn], root: BoundExpression) {
         self.text = text
         self.referencedColumns = referencedColumns
-        self.root = root
-        self.slotTypes = referencedColumns.map(TypeChecker.columnType)
+        self.program = EvaluationProgram(root: root, columns: referencedColumns)
     }
 
     /// True only when the clause is SQL TRUE for the row. NULL (unknown) and evaluation
@@ -49,67 +48,25 @@ public struct WhereClause: Sendable {
     /// in the shape; PostgreSQL would fail the statement for the latter, so such rows can
     /// never be part of a snapshot either.
     public func evaluate(row: some WhereRow) -> Bool {
-        (try? evaluateTristate(row: row)) == true
+        (try? program.run(row: row)) == true
     }
 
     /// The SQL result: `true`, `false`, or `nil` for NULL.
     /// - Throws: ``WhereClauseError`` (kind `.evaluation`) when PostgreSQL would raise an
     ///   error evaluating this row, or when a column's text is not valid for its type.
     public func evaluateTristate(row: some WhereRow) throws(WhereClauseError) -> Bool? {
-        try withSlots { slots throws(WhereClauseError) in
-            for index in slots.indices {
-                let text = row.text(ofColumn: referencedColumns[index].name)
-                slots.initializeElement(at: index, to: try parseColumn(text, index))
-            }
-        }
+        try program.run(row: row)
     }
 
     /// Like ``evaluate(row:)`` with the texts of ``referencedColumns`` in order (nil is NULL):
     /// the fastest path, for callers that map column positions once per relation.
     public func evaluate(values: [String?]) -> Bool {
-        (try? evaluateTristate(values: values)) == true
+        (try? program.run(values: values)) == true
     }
 
     /// Like ``evaluateTristate(row:)`` with the texts of ``referencedColumns`` in order.
     public func evaluateTristate(values: [String?]) throws(WhereClauseError) -> Bool? {
-        guard values.count == referencedColumns.count else {
-            throw .evaluation("expected \(referencedColumns.count) values, got \(values.count)")
-        }
-        return try withSlots { slots throws(WhereClauseError) in
-            for index in slots.indices { slots.initializeElement(at: index, to: try parseColumn(values[index], index)) }
-        }
-    }
-
-    private func parseColumn(_ text: String?, _ index: Int) throws(WhereClauseError) -> Value {
-        guard let text else { return .null }
-        guard let value = ValueText.parse(text, as: slotTypes[index]) else {
-            throw .evaluation("invalid text for column of type \(slotTypes[index])")
-        }
-        return value
-    }
-
-    /// Runs the evaluator over a stack-allocated slot buffer filled by `fill`.
-    private func withSlots(_ fill: (UnsafeMutableBufferPointer<Value>) throws(WhereClauseError) -> Void)
-        throws(WhereClauseError) -> Bool?
-    {
-        let count = referencedColumns.count
-        let result: Result<Value, WhereClauseError> = withUnsafeTemporaryAllocation(of: Value.self, capacity: max(count, 1)) {
-            buffer in
-            let slots = UnsafeMutableBufferPointer(rebasing: buffer[0..<count])
-            slots.initialize(repeating: .null)
-            defer { slots.deinitialize() }
-            do throws(WhereClauseError) {
-                try fill(slots)
-                return .success(try Evaluator.evaluate(root, slots))
-            } catch {
-                return .failure(error)
-            }
-        }
-        switch result {
-        case .success(.bool(let b)): return b
-        case .success: return nil
-        case .failure(let error): throw error
-        }
+        try program.run(values: values)
     }
 
     /// The clause as SQL for the snapshot query, with every constant (literals, parameters,

@@ -27,7 +27,9 @@ struct TypeChecker {
     }
 
     static func columnType(_ column: WhereColumn) -> SQLType {
-        let base = column.isEnum ? .enumeration(column.typeName) : (SQLType.base(named: column.typeName) ?? .enumeration(column.typeName))
+        let base = column.isEnum
+            ? .enumeration(EnumTypeID.named(column.typeName))
+            : (SQLType.base(named: column.typeName) ?? .enumeration(EnumTypeID.named(column.typeName)))
         return SQLType(base, array: column.isArray)
     }
 

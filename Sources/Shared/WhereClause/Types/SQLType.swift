@@ -9,7 +9,7 @@ struct SQLType: Hashable, Sendable, CustomStringConvertible {
         case unknown
         /// A user-defined enum, by type name. Values behave as text but only `=`/`<>` against
         /// the same enum and `::text` are allowed.
-        case enumeration(String)
+        case enumeration(EnumTypeID)
     }
 
     var base: Base
@@ -57,7 +57,7 @@ struct SQLType: Hashable, Sendable, CustomStringConvertible {
     var sqlName: String {
         let element: String
         switch base {
-        case .enumeration(let name): element = "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        case .enumeration(let id): element = "\"" + id.name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
         default: element = internalName
         }
         return isArray ? element + "[]" : element
@@ -83,7 +83,7 @@ struct SQLType: Hashable, Sendable, CustomStringConvertible {
         case .timestamptz: "timestamptz"
         case .interval: "interval"
         case .unknown: "unknown"
-        case .enumeration(let name): name
+        case .enumeration(let id): id.name
         }
     }
 

@@ -120,6 +120,11 @@ enum FloatText {
 /// decimal digits only.
 enum IntegerText {
     static func parse(_ text: String, min: Int64, max: Int64) -> Int64? {
+        // Hot path for row values: plain ASCII digits with an optional sign, read from the
+        // contiguous UTF-8 storage without creating any intermediate strings.
+        if let fast = text.utf8.withContiguousStorageIfAvailable({ parseDigits($0) }), let value = fast {
+            return value >= min && value <= max ? value : nil
+        }
         let trimmed = text.trimmingSQLWhitespace()
         var scalars = trimmed.unicodeScalars[...]
         var negative = false
@@ -138,5 +143,28 @@ enum IntegerText {
             value = next
         }
         return value >= min && value <= max ? value : nil
+    }
+
+    /// `[+-]digits` with no whitespace; nil (meaning "take the general path") otherwise or on
+    /// overflow.
+    private static func parseDigits(_ bytes: UnsafeBufferPointer<UInt8>) -> Int64? {
+        var index = 0
+        var negative = false
+        if index < bytes.count, bytes[index] == 0x2D || bytes[index] == 0x2B {
+            negative = bytes[index] == 0x2D
+            index += 1
+        }
+        guard index < bytes.count else { return nil }
+        var value: Int64 = 0
+        while index < bytes.count {
+            let digit = bytes[index] &- 0x30
+            guard digit < 10 else { return nil }
+            let (times, o1) = value.multipliedReportingOverflow(by: 10)
+            let (next, o2) = negative ? times.subtractingReportingOverflow(Int64(digit)) : times.addingReportingOverflow(Int64(digit))
+            if o1 || o2 { return nil }
+            value = next
+            index += 1
+        }
+        return value
     }
 }

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A runtime SQL value. The static ``SQLType`` decides which case a value has: integers of
 /// all widths share ``int(_:)``; text, varchar, bpchar and enums share ``text(_:)`` (bpchar
 /// keeps its padding; comparisons strip it).
@@ -84,6 +90,17 @@ enum ValueOrder {
     }
 
     static func compareBytes(_ x: String, _ y: String) -> Int {
+        let fast = x.utf8.withContiguousStorageIfAvailable { a in
+            y.utf8.withContiguousStorageIfAvailable { b -> Int in
+                let common = Swift.min(a.count, b.count)
+                if common > 0, let pa = a.baseAddress, let pb = b.baseAddress {
+                    let c = memcmp(pa, pb, common)
+                    if c != 0 { return c < 0 ? -1 : 1 }
+                }
+                return a.count == b.count ? 0 : (a.count < b.count ? -1 : 1)
+            }
+        }
+        if let fast, let result = fast { return result }
         var i = x.utf8.makeIterator(), j = y.utf8.makeIterator()
         while true {
             switch (i.next(), j.next()) {

@@ -1,0 +1,48 @@
+/// The immutable evaluation state of a compiled clause, shared by reference so that the hot
+/// path retains one object instead of copying ``WhereClause``'s fields.
+final class EvaluationProgram: Sendable {
+    let root: BoundExpression
+    let columnNames: [String]
+    let slotTypes: [SQLType]
+
+    init(root: BoundExpression, columns: [WhereColumn]) {
+        self.root = root
+        self.columnNames = columns.map(\.name)
+        self.slotTypes = columns.map(TypeChecker.columnType)
+    }
+
+    func run(values: [String?]) throws(WhereClauseError) -> Bool? {
+        guard values.count == slotTypes.count else {
+            throw .evaluation("expected \(slotTypes.count) values, got \(values.count)")
+        }
+        return try run { index throws(WhereClauseError) in try self.parse(values[index], index) }
+    }
+
+    func run(row: some WhereRow) throws(WhereClauseError) -> Bool? {
+        try run { index throws(WhereClauseError) in try self.parse(row.text(ofColumn: self.columnNames[index]), index) }
+    }
+
+    private func parse(_ text: String?, _ index: Int) throws(WhereClauseError) -> Value {
+        guard let text else { return .null }
+        guard let value = ValueText.parse(text, as: slotTypes[index]) else {
+            throw .evaluation("invalid text for column of type \(slotTypes[index])")
+        }
+        return value
+    }
+
+    /// Parses every referenced column into a stack-allocated slot buffer, then evaluates.
+    @inline(__always)
+    private func run(_ value: (Int) throws(WhereClauseError) -> Value) throws(WhereClauseError) -> Bool? {
+        let count = slotTypes.count
+        let result = try withUnsafeTemporaryAllocation(of: Value.self, capacity: max(count, 1)) {
+            buffer throws(WhereClauseError) -> Value in
+            let slots = UnsafeMutableBufferPointer(rebasing: buffer[0..<count])
+            slots.initialize(repeating: .null)
+            defer { slots.deinitialize() }
+            for index in 0..<count { slots[index] = try value(index) }
+            return try Evaluator.evaluate(root, slots)
+        }
+        if case .bool(let b) = result { return b }
+        return nil
+    }
+}
