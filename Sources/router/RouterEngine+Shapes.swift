@@ -64,6 +64,9 @@ extension RouterEngine {
             removeShape(handle)
         case .snapshotFinished(let handle):
             logger.info("Snapshot complete", metadata: ["shape.handle": "\(handle)"])
+            notifySnapshot(handle)
+        case .snapshotProgressed(let handle):
+            notifySnapshot(handle)
         }
     }
 
@@ -111,12 +114,20 @@ extension RouterEngine {
         }
     }
 
+    /// Wakes serve processes waiting for a shape's snapshot chunks.
+    private func notifySnapshot(_ handle: String) {
+        guard let shape = shapes[handle] else { return }
+        notify(.shapeAdvanced(handle: handle, latest: (shape.changes.committedState.latest ?? .snapshotEnd).description))
+    }
+
     private func startCopy(session: SnapshotSession, writer: SnapshotWriter, visibility: SnapshotVisibility, handle: String) {
         let transfer = SnapshotTransfer(session: session, writer: writer)
         let inbox = self.inbox
         let thread = Thread {
             do {
-                try transfer.session.copyRows(into: transfer.writer, visibility: visibility)
+                try transfer.session.copyRows(into: transfer.writer, visibility: visibility) {
+                    inbox.post(.snapshotProgressed(handle: handle))
+                }
                 inbox.post(.snapshotFinished(handle: handle))
             } catch {
                 inbox.post(.snapshotFailed(handle: handle, reason: "\(error)"))

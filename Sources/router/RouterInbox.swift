@@ -7,6 +7,8 @@ enum RouterCommand: Sendable {
     case shapeRequest(peer: IPCPeer<RouterMessage>, requestID: UInt64, definition: ShapeDefinition, create: Bool)
     case snapshotFailed(handle: String, reason: String)
     case snapshotFinished(handle: String)
+    /// More snapshot chunks were published (serve may answer waiting initial requests).
+    case snapshotProgressed(handle: String)
 }
 
 /// A thread-safe mailbox the main loop drains between spool batches, plus the latest durable

@@ -33,7 +33,8 @@ final class SnapshotSession {
 
     /// Streams the table's rows (selected columns, where clause applied by PostgreSQL) into
     /// `writer` as insert messages, then the `snapshot-end` message.
-    func copyRows(into writer: SnapshotWriter, visibility: SnapshotVisibility) throws {
+    /// `published` is called after each intermediate publication of chunks.
+    func copyRows(into writer: SnapshotWriter, visibility: SnapshotVisibility, published: () -> Void) throws {
         let table = resolved.table
         let columns = resolved.columns
         let quotedTable = PostgresConnection.quoteIdentifier(table.schema) + "." + PostgresConnection.quoteIdentifier(table.name)
@@ -62,7 +63,10 @@ final class SnapshotSession {
             let key = ChangeRenderer.key(prefix: prefix, values: keyPositions.map { values[$0].map { Array($0.utf8)[...] } })
             try writer.append(row: ChangeRenderer.snapshotRow(key: key, names: names, values: values, relationJSON: relation.bytes))
             rows += 1
-            if rows % 10_000 == 0 { try writer.publishProgress() }
+            if rows % 10_000 == 0 {
+                try writer.publishProgress()
+                published()
+            }
         }
         try connection.execute("COMMIT")
         try writer.finish(snapshotEnd: ChangeRenderer.snapshotEnd(visibility))
