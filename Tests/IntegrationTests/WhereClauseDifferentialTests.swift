@@ -14,15 +14,22 @@ import Testing
 /// - Errors: a PostgreSQL error on a row must be a Conduit evaluation error on that row; a
 ///   Conduit compile error (e.g. a constant `1/0` folded at compile time) must be a PostgreSQL
 ///   error on every row.
-/// - Half the expressions are sent to PostgreSQL as written, half as Conduit's ``WhereClause/normalized``
-///   rendering, which also checks the SQL renderer.
+/// - A third of the expressions are sent to PostgreSQL as written, a third as Conduit's
+///   ``WhereClause/normalized`` rendering, and a third as ``WhereClause/sql(firstParameterIndex:)``
+///   with bind parameters (the snapshot path), which checks the renderer both ways.
 ///
 /// Environment: `PGHOST` (skipped when unset), `PGPORT`, `PGUSER`, `PGDATABASE`;
 /// `CONDUIT_DIFF_CASES` (default 100000 row × expression cases), `CONDUIT_DIFF_SEED`.
 @Suite(.enabled(if: ProcessInfo.processInfo.environment["PGHOST"] != nil))
 struct WhereClauseDifferentialTests {
     static let rowCount = 200
-    static let batchSize = 40
+    static let batchSize = 20
+
+    /// Batches answered by a single statement vs. re-run per expression after an error.
+    final class Counters {
+        var batches = 0
+        var fallbacks = 0
+    }
 
     enum Outcome: Equatable, CustomStringConvertible {
         case value(Bool?)
@@ -50,6 +57,7 @@ struct WhereClauseDifferentialTests {
         let cases = environment["CONDUIT_DIFF_CASES"].flatMap(Int.init) ?? 100_000
         print("where-clause differential test: seed \(seed) (CONDUIT_DIFF_SEED), \(cases) cases")
         let started = Date()
+        let counters = Counters()
         var generator = DiffGenerator(rng: SeededGenerator(seed: seed))
         let connection = try PostgresConnection(conninfo: "")
         try connection.execute(
@@ -61,9 +69,9 @@ struct WhereClauseDifferentialTests {
         var mismatchCount = 0
         var checked = 0
         var errorsBoth = 0
-        var pending: [(text: String, sent: String, clause: Result<WhereClause, WhereClauseError>)] = []
+        var pending: [(text: String, sent: Sent, clause: Result<WhereClause, WhereClauseError>)] = []
         func flush() throws {
-            let results = try evaluateInPostgres(connection, pending.map(\.sent), rowCount: rows.count)
+            let results = try evaluateInPostgres(connection, pending.map(\.sent), rowCount: rows.count, counters: counters)
             for (index, item) in pending.enumerated() {
                 var reported = false
                 for (rowIndex, row) in rows.enumerated() {
@@ -88,14 +96,17 @@ struct WhereClauseDifferentialTests {
         for number in 0..<expressionCount {
             let text = generator.expression("bool", depth: generator.int(1...4))
             let clause = Result { () throws(WhereClauseError) in try WhereClause.compile(text, columns: columns) }
-            var sent = text
-            if number % 2 == 1, case .success(let compiled) = clause { sent = compiled.normalized }
+            var sent = Sent.text(text)
+            if case .success(let compiled) = clause {
+                if number % 3 == 1 { sent = .text(compiled.normalized) }
+                if number % 3 == 2 { sent = .bound(compiled) }
+            }
             pending.append((text, sent, clause))
             if pending.count == Self.batchSize { try flush() }
         }
         if !pending.isEmpty { try flush() }
         let seconds = Date().timeIntervalSince(started)
-        print("where-clause differential test: \(checked) cases (\(errorsBoth) errors on both sides) in \(String(format: "%.1f", seconds)) s, seed \(seed)")
+        print("where-clause differential test: \(checked) cases (\(errorsBoth) errors on both sides) in \(String(format: "%.1f", seconds)) s, \(counters.batches) batches (\(counters.fallbacks) re-run per row), seed \(seed)")
         for mismatch in mismatches { print("MISMATCH (seed \(seed))\n\(mismatch)") }
         #expect(mismatchCount == 0, "\(mismatchCount) mismatching cases, seed \(seed)")
         #expect(checked >= min(cases, expressionCount * rows.count))
@@ -138,14 +149,59 @@ struct WhereClauseDifferentialTests {
         }
     }
 
-    /// Results per expression per row.
-    func evaluateInPostgres(_ connection: PostgresConnection, _ expressions: [String], rowCount: Int) throws -> [[Outcome]] {
-        let select = expressions.map { "(\($0))::boolean" }.joined(separator: ", ")
-        if let result = try? connection.execute("SELECT \(select) FROM wc_rows ORDER BY id"), result.rows.count == rowCount {
+    /// How an expression is sent to PostgreSQL.
+    enum Sent: CustomStringConvertible {
+        /// SQL text (as written, or Conduit's normalized rendering).
+        case text(String)
+        /// Conduit's parameterized rendering, with bind values.
+        case bound(WhereClause)
+
+        var description: String {
+            switch self {
+            case .text(let sql): sql
+            case .bound(let clause): "\(clause.sql().sql) with \(clause.sql().parameters)"
+            }
+        }
+    }
+
+    /// Results per expression per row: one statement for the whole batch (bind parameters
+    /// numbered across expressions); if it fails, one statement per expression; if that fails
+    /// too, row by row through `wc_try` (bound expressions then use their inline normalized
+    /// form, the same renderer).
+    func evaluateInPostgres(_ connection: PostgresConnection, _ expressions: [Sent], rowCount: Int, counters: Counters) throws
+        -> [[Outcome]]
+    {
+        counters.batches += 1
+        var parameters: [String?] = []
+        let select = expressions.map { sent -> String in
+            switch sent {
+            case .text(let sql): return "(\(sql))::boolean"
+            case .bound(let clause):
+                let rendered = clause.sql(firstParameterIndex: parameters.count + 1)
+                parameters += rendered.parameters
+                return "(\(rendered.sql))::boolean"
+            }
+        }.joined(separator: ", ")
+        if let result = try? connection.execute("SELECT \(select) FROM wc_rows ORDER BY id", parameters: parameters),
+            result.rows.count == rowCount
+        {
             return expressions.indices.map { column in result.rows.map { Self.outcome($0[column]) } }
         }
-        return try expressions.map { expression in
-            let result = try connection.execute("SELECT res FROM pg_temp.wc_try($1) ORDER BY rid", parameters: [expression])
+        if expressions.count > 1 {
+            var results: [[Outcome]] = []
+            for expression in expressions {
+                results += try evaluateInPostgres(connection, [expression], rowCount: rowCount, counters: counters)
+            }
+            return results
+        }
+        counters.fallbacks += 1
+        return try expressions.map { sent in
+            let sql: String
+            switch sent {
+            case .text(let text): sql = text
+            case .bound(let clause): sql = clause.normalized
+            }
+            let result = try connection.execute("SELECT res FROM pg_temp.wc_try($1) ORDER BY rid", parameters: [sql])
             return result.rows.map { Self.outcome($0[0]) }
         }
     }

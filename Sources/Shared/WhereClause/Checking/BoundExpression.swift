@@ -12,9 +12,6 @@ struct BoundExpression: Sendable {
         case lower, upper, arrayDimensions
         case justifyDays, justifyHours, justifyInterval
         case element
-        /// The operand's type output function (`textanycat`'s conversion); renders as the bare
-        /// operand because PostgreSQL applies it implicitly.
-        case output
     }
 
     /// The six comparison operators.

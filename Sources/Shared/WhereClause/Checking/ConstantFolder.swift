@@ -105,19 +105,31 @@ enum ConstantFolder {
         return result
     }
 
-    /// Operations PostgreSQL marks STABLE (they depend on the TimeZone setting or on output
-    /// functions) are not folded by its planner, so errors in them surface per row, after
-    /// AND/OR short-circuiting. Conduit keeps them unfolded for the same behaviour.
+    /// Operations PostgreSQL marks STABLE are not folded by its planner, so errors in them
+    /// surface per row, after AND/OR short-circuiting; Conduit keeps them unfolded for the same
+    /// behaviour. STABLE (from `pg_proc.provolatile`): anything converting to or from
+    /// timestamptz or adding intervals to it (TimeZone), the text output of date, timestamp,
+    /// interval, enum and array values and the text input of date, time, timestamp, interval
+    /// and arrays (DateStyle, IntervalStyle), and `concat`.
     static func isStable(_ node: BoundExpression) -> Bool {
         switch node.kind {
         case .concat: return true
-        case .operation(.output, _): return true
-        case .cast(let inner):
-            return inner.type.base == .timestamptz || (node.type.base == .timestamptz && !inner.type.isString)
+        case .cast(let inner): return castIsStable(from: inner.type, to: node.type)
         case .operation(.add, let args), .operation(.subtract, let args):
             return node.type.base == .timestamptz || args.contains { $0.type.base == .timestamptz && node.type.base != .interval }
         default: return false
         }
+    }
+
+    static func castIsStable(from source: SQLType, to target: SQLType) -> Bool {
+        if source.base == .timestamptz || target.base == .timestamptz { return true }
+        if target.isString && !source.isString {
+            return source.isArray || source.isEnum || [.date, .timestamp, .interval].contains(source.base)
+        }
+        if source.isString && !target.isString {
+            return target.isArray || [.date, .time, .timestamp, .interval].contains(target.base)
+        }
+        return false
     }
 
     private static func foldAll(_ nodes: [BoundExpression]) throws(WhereClauseError) -> [BoundExpression] {

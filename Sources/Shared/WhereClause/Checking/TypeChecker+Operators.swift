@@ -52,7 +52,7 @@ extension TypeChecker {
     }
 
     /// `||`: array concatenation forms (`anycompatiblearray`), `text || text`, and
-    /// `text || anynonarray` / `anynonarray || text` (output function of the non-text side).
+    /// `text || anynonarray` / `anynonarray || text` (the non-text side cast to text).
     func concatenation(_ left: BoundExpression, _ right: BoundExpression, at: Int) throws(WhereClauseError)
         -> BoundExpression
     {
@@ -75,7 +75,8 @@ extension TypeChecker {
         if leftText || rightText {
             func asText(_ e: BoundExpression) throws(WhereClauseError) -> BoundExpression {
                 if e.type.isString || e.type.isUnknown { return try coerce(e, to: .text) }
-                return BoundExpression(.operation(.output, [e]), .text, at: e.location)
+                // textanycat is `$1 || $2::text`: the cast, so booleans become 'true'/'false'.
+                return BoundExpression(.cast(e), .text, at: e.location)
             }
             return BoundExpression(.operation(.concatText, [try asText(left), try asText(right)]), .text, at: at)
         }

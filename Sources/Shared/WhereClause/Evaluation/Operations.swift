@@ -24,7 +24,6 @@ enum Operations {
         case (.justifyDays, .interval(let x)): return .interval(x.justifiedDays())
         case (.justifyHours, .interval(let x)): return .interval(x.justifiedHours())
         case (.justifyInterval, .interval(let x)): return .interval(x.justified())
-        case (.output, _): return .text(ValueText.format(a, as: type))
         default: throw .evaluation("unsupported operand for \(operation)")
         }
     }

@@ -116,7 +116,6 @@ struct SQLRenderer {
         case .justifyHours: return call("justify_hours", args)
         case .justifyInterval: return call("justify_interval", args)
         case .element: return "(\(render(args[0])))[\(render(args[1]))]"
-        case .output: return render(args[0])
         }
     }
 }
