@@ -30,9 +30,15 @@ extension DiffGenerator {
         }
     }
 
+    static let textRoundTripTypes = ["int2", "int4", "int8", "numeric", "float4", "float8", "bool", "uuid", "date", "time", "timestamp", "timestamptz", "interval", "int4[]", "text[]"]
+
     mutating func expression(_ type: String, depth: Int) -> String {
         if depth <= 0 || chance(0.3) { return leaf(type) }
         let d = depth - 1
+        // Output then input again: exercises every type's text output and input functions.
+        if DiffGenerator.textRoundTripTypes.contains(type), chance(0.08) {
+            return "((\(expression(type, depth: d)))::text)::\(type)"
+        }
         switch type {
         case "bool": return boolean(d)
         case "int2", "int4", "int8", "numeric", "float4", "float8": return number(type, d)
@@ -86,7 +92,7 @@ extension DiffGenerator {
         case 1: return "concat(\(expression("text", depth: d)), \(expression(pick(["int4", "bool", "numeric", "date"]), depth: d)), \(expression("text", depth: d)))"
         case 2: return "(\(expression(pick(DiffGenerator.comparableTypes + ["int4[]", "text[]"]), depth: d)))::text"
         case 3: return "(\(expression("text", depth: d)) || \(expression(pick(["int4", "float8", "numeric", "bool", "date"]), depth: d)))"
-        case 4: return "coalesce(\(expression("text", depth: d)), \(leaf("text")))"
+        case 4: return pick(["coalesce(\(expression("text", depth: d)), \(leaf("text")))", "greatest(\(expression("text", depth: d)), \(leaf("text")))", "least(\(expression("text", depth: d)), t, v)"])
         case 5: return expression("ascii", depth: d)
         default: return "(\(expression("bpchar", depth: d)))::text"
         }
