@@ -57,6 +57,7 @@ struct DiffGenerator {
 
     mutating func rowValue(_ type: String) -> String? {
         if chance(0.1) { return nil }
+        if chance(0.4), let random = randomValue(type) { return random }
         switch type {
         case "int2": return pick(["0", "1", "-1", "32767", "-32768", "100", "-7", String(int(-32768...32767))])
         case "int4": return pick(["0", "1", "-1", "2147483647", "-2147483648", "42", "-100", String(int(-100_000...100_000))])
@@ -81,6 +82,59 @@ struct DiffGenerator {
         case "interval": return pick(["00:00:00", "1 day", "-1 day", "1 mon", "30 days", "1 year 2 mons 3 days 04:05:06.5", "-3 days 04:00:00", "P1DT2H", "36:00:00", "1 mon -1 days", "\(int(-50...50)) days \(int(0...23)):00:00"])
         case "int4[]": return pick(["{}", "{1,2,3}", "{1,NULL,3}", "{NULL}", "{-2147483648,2147483647}", "{{1,2},{3,4}}", "{42}", "{1,1,2}", "{\(int(-5...5)),\(int(-5...5))}"])
         case "text[]": return pick(["{}", "{a,b}", "{\"a b\",NULL,c}", "{\"\"}", "{é,😀}", "{A}", "{\"x,y\"}"])
+        default: return nil
+        }
+    }
+
+    static let textPool: [String] = ["a", "b", "A", "Z", "z", "0", " ", "%", "_", "\\", "'", "\"", ",", "{", "}", "é", "e\u{301}", "ß", "Σ", "σ", "日", "😀", "x", "\t", "\n"]
+
+    mutating func randomText(maxLength: Int = 6, ascii: Bool = false) -> String {
+        let pool = ascii ? ["a", "b", "A", "B", "z", "%", "_", " ", "\\", "0"] : DiffGenerator.textPool
+        return (0..<int(0...maxLength)).map { _ in pick(pool) }.joined()
+    }
+
+    /// Values spread over each type's whole domain (complementing the curated edge cases).
+    mutating func randomValue(_ type: String) -> String? {
+        switch type {
+        case "int2": return String(int(Int(Int16.min)...Int(Int16.max)))
+        case "int4": return String(int(Int(Int32.min)...Int(Int32.max)))
+        case "int8": return String(Int64.random(in: .min ... .max, using: &rng))
+        case "numeric":
+            let digits = (0..<int(1...30)).map { _ in String(int(0...9)) }.joined()
+            let scale = int(0...min(20, digits.count))
+            let split = digits.index(digits.endIndex, offsetBy: -scale)
+            return (chance(0.5) ? "-" : "") + digits[..<split] + (scale > 0 ? "." + digits[split...] : "")
+        case "float8":
+            let value = Double(bitPattern: UInt64.random(in: .min ... .max, using: &rng))
+            return value.isNaN ? "NaN" : value.isInfinite ? (value < 0 ? "-Infinity" : "Infinity") : "\(value)"
+        case "float4":
+            let value = Float(bitPattern: UInt32.random(in: .min ... .max, using: &rng))
+            guard !value.isNaN, !value.isInfinite, value.isNormal || value == 0 else { return "0" }
+            return "\(value)"
+        case "text", "varchar": return randomText()
+        case "ascii": return randomText(ascii: true)
+        case "bpchar": return randomText(maxLength: 3, ascii: true)
+        case "uuid": return (0..<32).map { _ in String(int(0...15), radix: 16) }.joined()
+        case "bool": return pick(["true", "false", "yes", "no", "1", "0", "on", "off"])
+        case "date":
+            let bc = chance(0.1)
+            return "\(Calendar.pad(int(1...(bc ? 4000 : 9999)), 4))-\(int(1...12))-\(int(1...28))\(bc ? " BC" : "")"
+        case "time": return "\(int(0...23)):\(int(0...59)):\(int(0...59)).\(int(0...999999))"
+        case "timestamp", "timestamptz":
+            let bc = chance(0.05)
+            return "\(Calendar.pad(int(1...(bc ? 4000 : 9999)), 4))-\(int(1...12))-\(int(1...28)) \(int(0...23)):\(int(0...59)):\(int(0...59)).\(int(0...999999))\(type == "timestamptz" ? pick(["", "+05:30", "-08", "Z"]) : "")\(bc ? " BC" : "")"
+        case "interval":
+            return "\(int(-2000...2000)) mons \(int(-100_000...100_000)) days \(Int64.random(in: -10_000_000_000_000...10_000_000_000_000, using: &rng)) microseconds"
+        case "int4[]":
+            let items = (0..<int(0...5)).map { _ in chance(0.15) ? "NULL" : String(int(-5...5)) }
+            return "{" + items.joined(separator: ",") + "}"
+        case "text[]":
+            let items = (0..<int(0...4)).map { _ -> String in
+                if chance(0.15) { return "NULL" }
+                let text = randomText(maxLength: 3)
+                return "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+            }
+            return "{" + items.joined(separator: ",") + "}"
         default: return nil
         }
     }
