@@ -51,12 +51,12 @@ enum DateTimeText {
     /// `HH:MM[:SS[.ffffff]]`, rounding to microseconds; `24:00:00` allowed.
     static func scanTime(_ scanner: inout TextScanner) -> Int64? {
         guard let hour = scanner.number(minDigits: 1, maxDigits: 2), scanner.take(":"),
-            let minute = scanner.number(minDigits: 2, maxDigits: 2)
+            let minute = scanner.number(minDigits: 1, maxDigits: 2)
         else { return nil }
         var second = 0
         var fraction: Int64 = 0
         if scanner.take(":") {
-            guard let s = scanner.number(minDigits: 2, maxDigits: 2) else { return nil }
+            guard let s = scanner.number(minDigits: 1, maxDigits: 2) else { return nil }
             second = s
             if scanner.take(".") { fraction = scanner.fractionMicroseconds() }
         }
