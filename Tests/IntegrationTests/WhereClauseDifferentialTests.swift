@@ -4,6 +4,8 @@ import Testing
 
 /// Differential test: random typed rows and random well-typed where-expressions, evaluated by
 /// PostgreSQL and by Conduit's evaluator; results (true / false / NULL / error) must agree.
+/// A quarter of the expressions are of other types and compared as text (`(e)::text`), which
+/// checks values exactly (numeric scales, float digits, interval and date formatting).
 ///
 /// - Rows are inserted into a temporary table and read back as text with the session settings
 ///   Conduit assumes (`TimeZone=UTC`, `DateStyle=ISO`, `IntervalStyle=iso_8601`,
@@ -33,11 +35,13 @@ struct WhereClauseDifferentialTests {
 
     enum Outcome: Equatable, CustomStringConvertible {
         case value(Bool?)
+        case text(String?)
         case error(String)
 
         var description: String {
             switch self {
             case .value(let b): b.map { String($0) } ?? "NULL"
+            case .text(let t): t.map { "'\($0)'" } ?? "NULL"
             case .error(let m): "ERROR(\(m))"
             }
         }
@@ -45,6 +49,7 @@ struct WhereClauseDifferentialTests {
         func agrees(with other: Outcome) -> Bool {
             switch (self, other) {
             case (.value(let a), .value(let b)): a == b
+            case (.text(let a), .text(let b)): a == b
             case (.error, .error): true
             default: false
             }
@@ -69,9 +74,9 @@ struct WhereClauseDifferentialTests {
         var mismatchCount = 0
         var checked = 0
         var errorsBoth = 0
-        var pending: [(text: String, sent: Sent, clause: Result<WhereClause, WhereClauseError>)] = []
+        var pending: [(text: String, sent: Sent, clause: Result<WhereClause, WhereClauseError>, isText: Bool)] = []
         func flush() throws {
-            let results = try evaluateInPostgres(connection, pending.map(\.sent), rowCount: rows.count, counters: counters)
+            let results = try evaluateInPostgres(connection, pending.map { ($0.sent, $0.isText) }, rowCount: rows.count, counters: counters)
             for (index, item) in pending.enumerated() {
                 var reported = false
                 for (rowIndex, row) in rows.enumerated() {
@@ -79,6 +84,15 @@ struct WhereClauseDifferentialTests {
                     let actual: Outcome
                     switch item.clause {
                     case .failure(let error): actual = .error("compile: \(error.message)")
+                    case .success(let clause) where item.isText:
+                        do {
+                            switch try clause.program.value(row: row) {
+                            case .text(let text): actual = .text(text)
+                            default: actual = .text(nil)
+                            }
+                        } catch {
+                            actual = .error(error.message)
+                        }
                     case .success(let clause):
                         do { actual = .value(try clause.evaluateTristate(row: row)) } catch { actual = .error(error.message) }
                     }
@@ -94,14 +108,23 @@ struct WhereClauseDifferentialTests {
             pending.removeAll()
         }
         for number in 0..<expressionCount {
-            let text = generator.expression("bool", depth: generator.int(1...4))
-            let clause = Result { () throws(WhereClauseError) in try WhereClause.compile(text, columns: columns) }
+            let isText = number % 4 == 3
+            let text: String
+            let clause: Result<WhereClause, WhereClauseError>
+            if isText {
+                let type = generator.pick(DiffGenerator.textRoundTripTypes + ["text", "bpchar"])
+                text = "(\(generator.expression(type, depth: generator.int(1...4))))::text"
+                clause = Result { () throws(WhereClauseError) in try WhereClause.compileExpression(text, columns: columns) }
+            } else {
+                text = generator.expression("bool", depth: generator.int(1...4))
+                clause = Result { () throws(WhereClauseError) in try WhereClause.compile(text, columns: columns) }
+            }
             var sent = Sent.text(text)
             if case .success(let compiled) = clause {
                 if number % 3 == 1 { sent = .text(compiled.normalized) }
                 if number % 3 == 2 { sent = .bound(compiled) }
             }
-            pending.append((text, sent, clause))
+            pending.append((text, sent, clause, isText))
             if pending.count == Self.batchSize { try flush() }
         }
         if !pending.isEmpty { try flush() }
@@ -128,13 +151,13 @@ struct WhereClauseDifferentialTests {
         try connection.execute("INSERT INTO wc_rows VALUES " + tuples.joined(separator: ", "))
         try connection.execute("""
             CREATE OR REPLACE FUNCTION pg_temp.wc_try(expr text) RETURNS TABLE(rid int, res text) LANGUAGE plpgsql AS $$
-            DECLARE r record; v boolean;
+            DECLARE r record; v text;
             BEGIN
               FOR r IN SELECT id FROM wc_rows ORDER BY id LOOP
                 BEGIN
-                  EXECUTE format('SELECT (%s)::boolean FROM wc_rows WHERE id = $1', expr) INTO v USING r.id;
-                  rid := r.id; res := CASE WHEN v IS NULL THEN NULL WHEN v THEN 't' ELSE 'f' END;
-                EXCEPTION WHEN others THEN rid := r.id; res := 'ERROR: ' || SQLERRM;
+                  EXECUTE format('SELECT (%s)::text FROM wc_rows WHERE id = $1', expr) INTO v USING r.id;
+                  rid := r.id; res := CASE WHEN v IS NULL THEN 'N' ELSE 'V' || v END;
+                EXCEPTION WHEN others THEN rid := r.id; res := 'E' || SQLERRM;
                 END;
                 RETURN NEXT;
               END LOOP;
@@ -168,24 +191,26 @@ struct WhereClauseDifferentialTests {
     /// numbered across expressions); if it fails, one statement per expression; if that fails
     /// too, row by row through `wc_try` (bound expressions then use their inline normalized
     /// form, the same renderer).
-    func evaluateInPostgres(_ connection: PostgresConnection, _ expressions: [Sent], rowCount: Int, counters: Counters) throws
+    func evaluateInPostgres(_ connection: PostgresConnection, _ expressions: [(Sent, Bool)], rowCount: Int, counters: Counters) throws
         -> [[Outcome]]
     {
         counters.batches += 1
         var parameters: [String?] = []
-        let select = expressions.map { sent -> String in
+        let select = expressions.map { sent, _ -> String in
             switch sent {
-            case .text(let sql): return "(\(sql))::boolean"
+            case .text(let sql): return "(\(sql))::text"
             case .bound(let clause):
                 let rendered = clause.sql(firstParameterIndex: parameters.count + 1)
                 parameters += rendered.parameters
-                return "(\(rendered.sql))::boolean"
+                return "(\(rendered.sql))::text"
             }
         }.joined(separator: ", ")
         if let result = try? connection.execute("SELECT \(select) FROM wc_rows ORDER BY id", parameters: parameters),
             result.rows.count == rowCount
         {
-            return expressions.indices.map { column in result.rows.map { Self.outcome($0[column]) } }
+            return expressions.indices.map { column in
+                result.rows.map { Self.outcome($0[column].map { "V" + $0 } ?? "N", isText: expressions[column].1) }
+            }
         }
         if expressions.count > 1 {
             var results: [[Outcome]] = []
@@ -195,23 +220,27 @@ struct WhereClauseDifferentialTests {
             return results
         }
         counters.fallbacks += 1
-        return try expressions.map { sent in
+        return try expressions.map { sent, isText in
             let sql: String
             switch sent {
             case .text(let text): sql = text
             case .bound(let clause): sql = clause.normalized
             }
             let result = try connection.execute("SELECT res FROM pg_temp.wc_try($1) ORDER BY rid", parameters: [sql])
-            return result.rows.map { Self.outcome($0[0]) }
+            return result.rows.map { Self.outcome($0[0] ?? "N", isText: isText) }
         }
     }
 
-    static func outcome(_ text: String?) -> Outcome {
+    /// Decodes `N` (NULL), `V<text>` (a value as text) or `E<message>` (an error).
+    static func outcome(_ encoded: String, isText: Bool) -> Outcome {
+        if encoded.hasPrefix("E") { return .error(String(encoded.dropFirst())) }
+        let text: String? = encoded.hasPrefix("V") ? String(encoded.dropFirst()) : nil
+        if isText { return .text(text) }
         switch text {
-        case nil: .value(nil)
-        case "t": .value(true)
-        case "f": .value(false)
-        case let other?: .error(other)
+        case nil: return .value(nil)
+        case "true": return .value(true)
+        case "false": return .value(false)
+        case let other?: return .error("unexpected boolean text \(other)")
         }
     }
 }

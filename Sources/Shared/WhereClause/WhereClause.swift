@@ -37,6 +37,18 @@ public struct WhereClause: Sendable {
         return WhereClause(text: text, referencedColumns: checker.referenced, root: bound)
     }
 
+    /// Compiles an expression of any type (not only boolean) — for tests that compare the
+    /// text of arbitrary expressions with PostgreSQL's.
+    static func compileExpression(_ text: String, columns: [WhereColumn], params: [Int: String] = [:])
+        throws(WhereClauseError) -> WhereClause
+    {
+        let syntax = try Parser.parse(text)
+        var checker = TypeChecker(columns: columns, parameters: params)
+        var bound = try checker.check(syntax)
+        if bound.type.isUnknown { bound = try checker.coerce(bound, to: .text) }
+        return WhereClause(text: text, referencedColumns: checker.referenced, root: try ConstantFolder.fold(bound))
+    }
+
     init(text: String, referencedColumns: [WhereColumn], root: BoundExpression) {
         self.text = text
         self.referencedColumns = referencedColumns

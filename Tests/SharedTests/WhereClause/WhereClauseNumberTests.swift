@@ -64,6 +64,11 @@ struct WhereClauseNumberTests {
         #expect(try constantText("'-0'::float8") == "-0")
         #expect(try constantText("1234567::float4") == "1.234567e+06")
         #expect(try constantText("'inf'::float8") == "Infinity")
+        // PostgreSQL's Ryu never picks a decimal exactly halfway to the neighbouring float.
+        #expect(try constantText("(-1395928028)::float4") == "-1.3959281e+09")
+        #expect(try constantText("110506176::float4") == "1.10506176e+08")
+        #expect(try constantText("5e-324::float8") == "5e-324")
+        #expect(try constantText("1.7976931348623157e308::float8") == "1.7976931348623157e+308")
         #expect(try constantText("0.1::float8::numeric") == "0.1")
         #expect(try constantText("2.5::float8::int4") == "2")
         #expect(try constantText("3.5::float8::int4") == "4")

@@ -15,11 +15,22 @@ final class EvaluationProgram: Sendable {
         guard values.count == slotTypes.count else {
             throw .evaluation("expected \(slotTypes.count) values, got \(values.count)")
         }
-        return try run { index throws(WhereClauseError) in try self.parse(values[index], index) }
+        return Self.truth(try run { index throws(WhereClauseError) in try self.parse(values[index], index) })
     }
 
     func run(row: some WhereRow) throws(WhereClauseError) -> Bool? {
+        Self.truth(try value(row: row))
+    }
+
+    /// The root's value for a row, of any type (used by tests for non-boolean expressions).
+    func value(row: some WhereRow) throws(WhereClauseError) -> Value {
         try run { index throws(WhereClauseError) in try self.parse(row.text(ofColumn: self.columnNames[index]), index) }
+    }
+
+    @inline(__always)
+    private static func truth(_ value: Value) -> Bool? {
+        if case .bool(let b) = value { return b }
+        return nil
     }
 
     private func parse(_ text: String?, _ index: Int) throws(WhereClauseError) -> Value {
@@ -32,9 +43,9 @@ final class EvaluationProgram: Sendable {
 
     /// Parses every referenced column into a stack-allocated slot buffer, then evaluates.
     @inline(__always)
-    private func run(_ value: (Int) throws(WhereClauseError) -> Value) throws(WhereClauseError) -> Bool? {
+    private func run(_ value: (Int) throws(WhereClauseError) -> Value) throws(WhereClauseError) -> Value {
         let count = slotTypes.count
-        let result = try withUnsafeTemporaryAllocation(of: Value.self, capacity: max(count, 1)) {
+        return try withUnsafeTemporaryAllocation(of: Value.self, capacity: max(count, 1)) {
             buffer throws(WhereClauseError) -> Value in
             let slots = UnsafeMutableBufferPointer(rebasing: buffer[0..<count])
             slots.initialize(repeating: .null)
@@ -42,7 +53,5 @@ final class EvaluationProgram: Sendable {
             for index in 0..<count { slots[index] = try value(index) }
             return try Evaluator.evaluate(root, slots)
         }
-        if case .bool(let b) = result { return b }
-        return nil
     }
 }

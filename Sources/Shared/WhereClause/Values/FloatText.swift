@@ -62,42 +62,24 @@ enum FloatText {
     static func format(_ value: Double) -> String {
         if value.isNaN { return "NaN" }
         if value.isInfinite { return value < 0 ? "-Infinity" : "Infinity" }
-        return format(shortest: value.description, fixedLimit: 15)
+        if value == 0 { return value.sign == .minus ? "-0" : "0" }
+        return layout(ShortestDecimal.digits(of: abs(value)), negative: value.sign == .minus, fixedLimit: 15)
     }
 
     static func format(_ value: Float) -> String {
         if value.isNaN { return "NaN" }
         if value.isInfinite { return value < 0 ? "-Infinity" : "Infinity" }
-        return format(shortest: value.description, fixedLimit: 6)
+        if value == 0 { return value.sign == .minus ? "-0" : "0" }
+        return layout(ShortestDecimal.digits(of: abs(value)), negative: value.sign == .minus, fixedLimit: 6)
     }
 
-    /// Re-lays out Swift's shortest round-trip representation (`1e-05`, `123.0`,
-    /// `1.2345e+16`) in PostgreSQL's style.
-    private static func format(shortest: String, fixedLimit: Int) -> String {
-        var text = Substring(shortest)
-        var negative = false
-        if text.hasPrefix("-") {
-            negative = true
-            text = text.dropFirst()
-        }
-        var exponent = 0
-        if let e = text.firstIndex(where: { $0 == "e" || $0 == "E" }) {
-            exponent = Int(text[text.index(after: e)...]) ?? 0
-            text = text[..<e]
-        }
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        let integerPart = parts[0]
-        let fractionPart = parts.count > 1 ? parts[1] : ""
-        var digits = String(integerPart) + fractionPart
-        var pointPosition = integerPart.count + exponent
-        while digits.hasPrefix("0") && digits.count > 1 {
-            digits.removeFirst()
-            pointPosition -= 1
-        }
-        while digits.hasSuffix("0") && digits.count > 1 { digits.removeLast() }
-        if digits == "0" { return negative ? "-0" : "0" }
-        let decimalExponent = pointPosition - 1
+    /// Lays out shortest digits the way PostgreSQL's Ryu `to_chars` does: fixed notation when
+    /// the exponent is in `-4 ..< fixedLimit`, otherwise `d.ddde±XX`.
+    private static func layout(_ shortest: ShortestDecimal.Digits, negative: Bool, fixedLimit: Int) -> String {
         let sign = negative ? "-" : ""
+        let digits = shortest.digits
+        let decimalExponent = shortest.exponent
+        let pointPosition = decimalExponent + 1
         if decimalExponent >= -4 && decimalExponent < fixedLimit {
             if pointPosition <= 0 {
                 return sign + "0." + String(repeating: "0", count: -pointPosition) + digits
