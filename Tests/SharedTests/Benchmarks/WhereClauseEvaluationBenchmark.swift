@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import Shared
+import Shared
 
 /// Evaluations per second of `status = 'todo' AND priority > 3` on one core, from row texts as
 /// router has them. Runs only with `CONDUIT_BENCH=1` (see `bench/where-eval`); prints, asserts
