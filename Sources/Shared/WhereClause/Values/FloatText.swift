@@ -63,14 +63,18 @@ enum FloatText {
         if value.isNaN { return "NaN" }
         if value.isInfinite { return value < 0 ? "-Infinity" : "Infinity" }
         if value == 0 { return value.sign == .minus ? "-0" : "0" }
-        return layout(ShortestDecimal.digits(of: abs(value)), negative: value.sign == .minus, fixedLimit: 15)
+        let digits = ShortestDecimal.fastDigits(value.description, magnitude: abs(value), mantissaWidth: 53)
+            ?? ShortestDecimal.digits(of: abs(value))
+        return layout(digits, negative: value.sign == .minus, fixedLimit: 15)
     }
 
     static func format(_ value: Float) -> String {
         if value.isNaN { return "NaN" }
         if value.isInfinite { return value < 0 ? "-Infinity" : "Infinity" }
         if value == 0 { return value.sign == .minus ? "-0" : "0" }
-        return layout(ShortestDecimal.digits(of: abs(value)), negative: value.sign == .minus, fixedLimit: 6)
+        let digits = ShortestDecimal.fastDigits(value.description, magnitude: Double(abs(value)), mantissaWidth: 24)
+            ?? ShortestDecimal.digits(of: abs(value))
+        return layout(digits, negative: value.sign == .minus, fixedLimit: 6)
     }
 
     /// Lays out shortest digits the way PostgreSQL's Ryu `to_chars` does: fixed notation when

@@ -14,6 +14,43 @@ enum ShortestDecimal {
         var exponent: Int
     }
 
+    /// Fast path: Swift's shortest representation is PostgreSQL's unless it lies exactly on
+    /// the boundary between two floats. A decimal `a × 10^k` can only equal such a (dyadic)
+    /// midpoint if it is an integer with the float's spacing ≥ 2 and a small `k`, or if `5^-k`
+    /// divides `a`; only then is the exact computation run. `mantissaWidth` is 53 (double) or
+    /// 24 (float).
+    static func fastDigits(_ description: String, magnitude: Double, mantissaWidth: Int) -> Digits? {
+        var text = Substring(description)
+        if text.hasPrefix("-") { text = text.dropFirst() }
+        var exponent = 0
+        if let e = text.firstIndex(where: { $0 == "e" || $0 == "E" }) {
+            guard let parsed = Int(text[text.index(after: e)...]) else { return nil }
+            exponent = parsed
+            text = text[..<e]
+        }
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        var digits = String(parts[0]) + (parts.count > 1 ? parts[1] : "")
+        var pointPosition = parts[0].count + exponent
+        while digits.hasPrefix("0") && digits.count > 1 {
+            digits.removeFirst()
+            pointPosition -= 1
+        }
+        while digits.hasSuffix("0") && digits.count > 1 { digits.removeLast() }
+        guard digits != "0", digits.count <= 17, let a = UInt64(digits) else { return nil }
+        let k = pointPosition - digits.count
+        if k >= 0 {
+            // An integer midpoint is (odd < 2^(width+2)) × 2^j, so 5^k must divide that odd
+            // number: impossible once 5^k exceeds it.
+            let maximumK = mantissaWidth == 53 ? 23 : 11
+            if k <= maximumK && magnitude >= Double(sign: .plus, exponent: mantissaWidth, significand: 1) { return nil }
+        } else if -k <= 27 {
+            var five: UInt64 = 1
+            for _ in 0 ..< -k { five *= 5 }
+            if a % five == 0 { return nil }
+        }
+        return Digits(digits: digits, exponent: pointPosition - 1)
+    }
+
     static func digits(of value: Double) -> Digits {
         let bits = value.bitPattern
         let mantissaBits = bits & ((1 << 52) - 1)
