@@ -142,7 +142,12 @@ extension DiffGenerator {
         case 12: return "(\(expression("int4", depth: d)) \(comparison) \(pick(["ANY", "ALL"]))(\(expression("int4[]", depth: d))))"
         case 13: return "(\(expression("int4[]", depth: d)) \(pick(["@>", "<@", "&&", "=", "<>", "<", ">="])) \(expression("int4[]", depth: d)))"
         case 14: return "(\(expression("text[]", depth: d)) \(pick(["@>", "<@", "&&", "="])) \(expression("text[]", depth: d)))"
-        default: return pick(["b", "like(\(expression("text", depth: d)), 'a%')", "(\(expression("text", depth: d)) = ANY(xa))"])
+        default:
+            return pick([
+                "b", "like(\(expression("text", depth: d)), 'a%')", "(\(expression("text", depth: d)) = ANY(xa))",
+                "(\(expression("bpchar", depth: d)) \(pick(["", "NOT "]))LIKE \(pick(["'a '", "'a%'", "'_'", "'a'", "t"])))",
+                "(\(expression("text", depth: d)) LIKE \(pick(["ANY", "ALL"]))(\(expression("text[]", depth: d))))",
+            ])
         }
     }
 }

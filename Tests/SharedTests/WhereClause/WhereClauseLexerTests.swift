@@ -44,6 +44,7 @@ struct WhereClauseLexerTests {
         ("a = $1x", "At location 4: trailing junk after parameter at or near \"$1x\""),
         ("a ? b", "At location 2: syntax error at or near \"?\""),
         ("/* open", "At location 0: unterminated /* comment at or near \"/* open\""),
+        ("b = B'101'", "At location 4: BitString values are not supported"),
     ])
     func lexicalErrors(text: String, message: String) {
         #expect(compileError(text) == message)

@@ -87,7 +87,10 @@ struct Lexer {
             return single(.dot)
         default:
             if Lexer.isDigit(c) { return lexNumber(start: start) }
-            if Lexer.isIdentifierStart(c) { return lexIdentifier(start: start) }
+            if (c == "b" || c == "B" || c == "x" || c == "X"), peek(1) == "'" {
+                throw .compile(start, "BitString values are not supported")
+            }
+            if Lexer.isIdentifierStart(c) { return try lexIdentifier(start: start) }
             return try lexOperator(start: start)
         }
     }
@@ -102,7 +105,7 @@ struct Lexer {
         isIdentifierStart(c) || isDigit(c) || c == "$"
     }
 
-    private mutating func lexIdentifier(start: Int) -> Token {
+    private mutating func lexIdentifier(start: Int) throws(WhereClauseError) -> Token {
         var name = String.UnicodeScalarView()
         while let c = peek(), Lexer.isIdentifierPart(c) {
             // PostgreSQL lower-cases only ASCII letters of unquoted identifiers.
