@@ -2,6 +2,8 @@
 /// path retains one object instead of copying ``WhereClause``'s fields.
 final class EvaluationProgram: Sendable {
     let root: BoundExpression
+    /// The root compiled to (`@Sendable`, immutable) closures: the hot path.
+    private let compiled: CompiledNode
     let columnNames: [String]
     let slotTypes: [SQLType]
 
@@ -9,6 +11,7 @@ final class EvaluationProgram: Sendable {
         self.root = root
         self.columnNames = columns.map(\.name)
         self.slotTypes = columns.map(TypeChecker.columnType)
+        self.compiled = NodeCompiler.compile(root)
     }
 
     func run(values: [String?]) throws(WhereClauseError) -> Bool? {
@@ -51,7 +54,7 @@ final class EvaluationProgram: Sendable {
             slots.initialize(repeating: .null)
             defer { slots.deinitialize() }
             for index in 0..<count { slots[index] = try value(index) }
-            return try Evaluator.evaluate(root, slots)
+            return try compiled(slots)
         }
     }
 }

@@ -1,0 +1,107 @@
+/// A where-clause node compiled into a closure for the hot path.
+///
+/// Closures avoid re-reading the indirect-enum tree on every row (each payload extraction
+/// retains and releases). The common shapes — column references, constants, comparisons,
+/// AND/OR/NOT, IS NULL, IN lists and casts — get specialized closures; everything else calls
+/// the tree-walking ``Evaluator`` for its subtree, so both paths share one semantics.
+typealias CompiledNode = @Sendable (UnsafeMutableBufferPointer<Value>) throws(WhereClauseError) -> Value
+
+enum NodeCompiler {
+    static func compile(_ e: BoundExpression) -> CompiledNode {
+        switch e.kind {
+        case .constant(let value, _):
+            return { _ in value }
+        case .column(let slot, _):
+            return { slots in slots[slot] }
+        case .operation(.compare(let comparison), let args) where args.count == 2:
+            return compare(comparison, args[0], args[1])
+        case .operation(let operation, let args) where args.count == 2:
+            let left = compile(args[0]), right = compile(args[1])
+            let leftType = args[0].type, rightType = args[1].type, result = e.type
+            return { slots throws(WhereClauseError) in
+                let a = try left(slots)
+                let b = try right(slots)
+                if a.isNull || b.isNull { return .null }
+                return try Operations.binary(operation, a, b, leftType: leftType, rightType: rightType, result: result)
+            }
+        case .cast(let inner):
+            let operand = compile(inner)
+            let source = inner.type, target = e.type
+            return { slots throws(WhereClauseError) in
+                let value = try operand(slots)
+                if value.isNull { return .null }
+                return try Casts.convert(value, from: source, to: target)
+            }
+        case .and(let operands):
+            let parts = operands.map(compile)
+            return { slots throws(WhereClauseError) in
+                var sawNull = false
+                for part in parts {
+                    switch try part(slots) {
+                    case .bool(false): return .bool(false)
+                    case .null: sawNull = true
+                    default: break
+                    }
+                }
+                return sawNull ? .null : .bool(true)
+            }
+        case .or(let operands):
+            let parts = operands.map(compile)
+            return { slots throws(WhereClauseError) in
+                var sawNull = false
+                for part in parts {
+                    switch try part(slots) {
+                    case .bool(true): return .bool(true)
+                    case .null: sawNull = true
+                    default: break
+                    }
+                }
+                return sawNull ? .null : .bool(false)
+            }
+        case .not(let inner):
+            let operand = compile(inner)
+            return { slots throws(WhereClauseError) in
+                if case .bool(let b) = try operand(slots) { return .bool(!b) }
+                return .null
+            }
+        case .isNull(let inner, let negated):
+            let operand = compile(inner)
+            return { slots throws(WhereClauseError) in .bool(try operand(slots).isNull != negated) }
+        case .inList(let left, let items, let negated) where items.allSatisfy(\.isConstant):
+            let operand = compile(left)
+            let bpchar = left.type.base == .bpchar
+            let values = items.compactMap(\.constantValue).filter { !$0.isNull }
+            let hasNull = values.count != items.count
+            return { slots throws(WhereClauseError) in
+                let a = try operand(slots)
+                if a.isNull { return .null }
+                for b in values where ValueOrder.compare(a, b, bpchar: bpchar) == 0 { return .bool(!negated) }
+                return hasNull ? .null : .bool(negated)
+            }
+        default:
+            return { slots throws(WhereClauseError) in try Evaluator.evaluate(e, slots) }
+        }
+    }
+
+    /// Comparisons, with the column-versus-constant shape specialized.
+    private static func compare(_ comparison: BoundExpression.Comparison, _ left: BoundExpression, _ right: BoundExpression)
+        -> CompiledNode
+    {
+        let bpchar = left.type.base == .bpchar
+        if case .column(let slot, _) = left.kind, case .constant(let constant, _) = right.kind {
+            if constant.isNull { return { _ in .null } }
+            return { slots in
+                let a = slots[slot]
+                if a.isNull { return .null }
+                return .bool(comparison.holds(ValueOrder.compare(a, constant, bpchar: bpchar)))
+            }
+        }
+        let l = compile(left), r = compile(right)
+        return { slots throws(WhereClauseError) in
+            let a = try l(slots)
+            let b = try r(slots)
+            if a.isNull || b.isNull { return .null }
+            return .bool(comparison.holds(ValueOrder.compare(a, b, bpchar: bpchar)))
+        }
+    }
+}
