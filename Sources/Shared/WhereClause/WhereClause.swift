@@ -6,10 +6,24 @@
 /// let (sql, binds) = clause.sql()                            // for the snapshot query
 /// ```
 ///
-/// Semantics follow PostgreSQL (protocol §10) with the session settings Conduit uses
-/// (`DateStyle=ISO`, `TimeZone=UTC`, `IntervalStyle=iso_8601`); text ordering is by bytes
-/// (the C collation), and ``sql(firstParameterIndex:)`` adds `COLLATE "C"` to text ordering
-/// comparisons so the snapshot agrees with the evaluator.
+/// Semantics follow PostgreSQL 15 (protocol §10) with the session settings Conduit uses
+/// (`DateStyle=ISO`, `TimeZone=UTC`, `IntervalStyle=iso_8601`, `extra_float_digits=1`):
+/// operator resolution and implicit casts, three-valued logic, constant folding (including
+/// which errors the planner's folding and AND/OR short-circuiting hide), exact `numeric`,
+/// float NaN/±Infinity ordering, bpchar padding rules, array text format and NULL rules.
+/// A differential test checks all of this against a live PostgreSQL.
+///
+/// Known differences from PostgreSQL:
+/// - Text ordering is by UTF-8 bytes (the C collation); ``sql(firstParameterIndex:)`` therefore
+///   adds `COLLATE "C"` to text ordering comparisons so the snapshot agrees with the evaluator.
+/// - `lower`, `upper` and `ILIKE` map case per Unicode scalar (like a UTF-8 libc locale), not per
+///   the database's collation; a C-locale database only folds ASCII.
+/// - `numeric ^ numeric` is computed in double precision (16 significant digits).
+/// - Date/time input accepts ISO forms only (`2024-01-31`, `2024-01-31 12:00[:00.5][+02]`,
+///   `infinity`, `epoch`), not `Jan 31 2024` or `today`; array bounds decorations are parsed
+///   but not kept; type modifiers (`varchar(10)`, `numeric(10,2)`) are rejected.
+/// - Error locations are offsets in Unicode scalars (equal to PostgreSQL's byte offsets for
+///   ASCII where strings).
 public struct WhereClause: Sendable {
     /// The where string as given.
     public let text: String
