@@ -78,6 +78,16 @@ struct WhereClauseNumberTests {
         #expect(compileError("f8 = '1e400'") == "At location 5: invalid syntax for type float8: 1e400")
     }
 
+    @Test func longIntegerInLists() throws {
+        let list = (1...50).map(String.init).joined(separator: ", ")
+        #expect(try evaluate("id IN (\(list))", ["id": "37"]) == true)
+        #expect(try evaluate("id IN (\(list))", ["id": "51"]) == false)
+        #expect(try evaluate("id IN (\(list), NULL)", ["id": "51"]) == nil)
+        #expect(try evaluate("id NOT IN (\(list))", ["id": "51"]) == true)
+        #expect(try evaluate("i2 IN (\(list))", ["i2": "2"]) == true)
+        #expect(try evaluate("id IN (\(list))", [:]) == nil)
+    }
+
     @Test func nullsPropagate() throws {
         #expect(try evaluate("id + 1 = 2", [:]) == nil)
         #expect(try evaluate("id = 1 OR true", [:]) == true)

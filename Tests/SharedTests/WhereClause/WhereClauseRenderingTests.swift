@@ -80,6 +80,9 @@ struct WhereClauseIndexableTests {
         #expect(try conditions("i2 = 7") == [.equals(column: "i2", value: "7")])
         #expect(try conditions("v = $1", params: [1: "x"]) == [.equals(column: "v", value: "x")])
         #expect(try conditions("d = '2024-1-2'") == [.equals(column: "d", value: "2024-01-02")])
+        #expect(try conditions("b AND NOT b AND b IS FALSE") == [
+            .equals(column: "b", value: "t"), .equals(column: "b", value: "f"), .equals(column: "b", value: "f"),
+        ])
     }
 
     @Test func inListsAndArrays() throws {

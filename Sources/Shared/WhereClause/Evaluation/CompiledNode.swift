@@ -67,6 +67,26 @@ enum NodeCompiler {
         case .isNull(let inner, let negated):
             let operand = compile(inner)
             return { slots throws(WhereClauseError) in .bool(try operand(slots).isNull != negated) }
+        case .inList(let left, let items, let negated) where items.count >= 8 && left.type.isInteger:
+            // Long integer lists (`id IN (…hundreds of ids…)`) use a hash set.
+            let operand = compile(left)
+            var set = Set<Int64>()
+            var hasNull = false
+            var allConstant = true
+            for item in items {
+                switch item.constantValue {
+                case .int(let i)?: set.insert(i)
+                case .null?: hasNull = true
+                default: allConstant = false
+                }
+            }
+            guard allConstant else { return { slots throws(WhereClauseError) in try Evaluator.evaluate(e, slots) } }
+            let members = set, containsNull = hasNull
+            return { slots throws(WhereClauseError) in
+                guard case .int(let a) = try operand(slots) else { return .null }
+                if members.contains(a) { return .bool(!negated) }
+                return containsNull ? .null : .bool(negated)
+            }
         case .inList(let left, let items, let negated) where items.allSatisfy(\.isConstant):
             let operand = compile(left)
             let bpchar = left.type.base == .bpchar

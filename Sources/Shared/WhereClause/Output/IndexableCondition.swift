@@ -11,7 +11,8 @@
 /// (`1.0` = `1`), floats (`-0` = `0`), `bpchar` (padding), intervals (`1 mon` = `30 days`),
 /// timestamps and times (text depends on session settings), enums (only usable via `::text`).
 public enum IndexableCondition: Sendable, Hashable {
-    /// `column = constant` (either order).
+    /// `column = constant` (either order); also a bare boolean column (`"t"`), `NOT column`
+    /// and `column IS TRUE/FALSE`.
     case equals(column: String, value: String)
     /// `column IN (constants)`; NULL items are dropped (they never match).
     case oneOf(column: String, values: [String])
@@ -82,6 +83,12 @@ public enum IndexableCondition: Sendable, Hashable {
 
     private static func condition(_ e: BoundExpression) -> IndexableCondition? {
         switch e.kind {
+        case .column(_, let name) where e.type == .bool:
+            return .equals(column: name, value: "t")
+        case .not(let inner):
+            if case .column(_, let name) = inner.kind, inner.type == .bool { return .equals(column: name, value: "f") }
+        case .booleanTest(let inner, let test, negated: false) where test != .isUnknown:
+            if case .column(_, let name) = inner.kind { return .equals(column: name, value: test == .isTrue ? "t" : "f") }
         case .operation(.compare(.equal), let args):
             for (c, k) in [(args[0], args[1]), (args[1], args[0])] {
                 if let col = column(c), !col.type.isArray, let value = text(k, as: c.type) {
