@@ -130,7 +130,7 @@ extension DiffGenerator {
             return "(\(a) IS \(pick(["", "NOT "]))DISTINCT FROM \(b))"
         case 9:
             let type = pick(DiffGenerator.comparableTypes)
-            let items = (0..<int(1...4)).map { _ in expression(type, depth: max(d - 1, 0)) }
+            let items = (0..<pick([1, 2, 3, 4, 9])).map { _ in expression(type, depth: max(d - 1, 0)) }
             return "(\(expression(type, depth: d)) \(pick(["", "NOT "]))IN (\(items.joined(separator: ", "))))"
         case 10:
             let type = pick(DiffGenerator.comparableTypes)
