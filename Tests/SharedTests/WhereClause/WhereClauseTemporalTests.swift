@@ -56,6 +56,11 @@ struct WhereClauseTemporalTests {
         #expect(try constantText("justify_hours('27 hours'::interval)") == "P1DT3H")
         #expect(try constantText("justify_interval('1 mon -1 hour'::interval)") == "P29DT23H")
         #expect(try constantText("- '1 day'::interval") == "P-1D")
+        // Row values may arrive in the postgres IntervalStyle (checked against PostgreSQL 15 output).
+        #expect(try constantText("'38 years 11 mons -99723 days +87160:37:06.076012'::interval") == "P38Y11M-99723DT87160H37M6.076012S")
+        #expect(try constantText("'2562047788:00:54.775807'::interval") == "PT2562047788H54.775807S")
+        #expect(try constantText("'-2562047788:00:54.775807'::interval") == "PT-2562047788H-54.775807S")
+        #expect(try constantText("'1 day -00:00:00.000001'::interval") == "P1DT-0.000001S")
         #expect(compileError("iv = '1 fortnight'") == "At location 5: invalid syntax for type interval: 1 fortnight")
     }
 }

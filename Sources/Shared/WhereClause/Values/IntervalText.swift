@@ -135,19 +135,27 @@ enum IntervalText {
         return result
     }
 
-    /// `[+-]HH:MM[:SS[.f]]` after its first number has been read.
+    /// `[+-]HH:MM[:SS[.f]]` after its first number has been read; hours may be as large as
+    /// the microsecond field allows (`2562047788:00:54.775807`).
     private static func timeField(number: String, scanner: inout TextScanner) -> Int64? {
         let negative = number.hasPrefix("-")
-        guard let hours = Int64(number.drop { $0 == "+" || $0 == "-" }), hours < 2_562_047_788, scanner.take(":"),
-            let minutes = scanner.number(minDigits: 1, maxDigits: 2)
+        guard let hours = Int64(number.drop { $0 == "+" || $0 == "-" }), hours <= 2_562_047_788, scanner.take(":"),
+            let minutes = scanner.number(minDigits: 1, maxDigits: 2), minutes < 60
         else { return nil }
-        var micros = hours * Calendar.microsecondsPerHour + Int64(minutes) * Calendar.microsecondsPerMinute
+        var micros = hours * Calendar.microsecondsPerHour
+        var overflow = false
+        func add(_ amount: Int64) {
+            let (sum, o) = micros.addingReportingOverflow(amount)
+            overflow = overflow || o
+            micros = sum
+        }
+        add(Int64(minutes) * Calendar.microsecondsPerMinute)
         if scanner.take(":") {
             guard let seconds = scanner.number(minDigits: 1, maxDigits: 2) else { return nil }
-            micros += Int64(seconds) * Calendar.microsecondsPerSecond
-            if scanner.take(".") { micros += scanner.fractionMicroseconds() }
+            add(Int64(seconds) * Calendar.microsecondsPerSecond)
+            if scanner.take(".") { add(scanner.fractionMicroseconds()) }
         }
-        guard minutes < 60 else { return nil }
+        guard !overflow else { return nil }
         return negative ? -micros : micros
     }
 
