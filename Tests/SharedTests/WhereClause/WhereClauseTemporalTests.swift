@@ -23,6 +23,9 @@ struct WhereClauseTemporalTests {
         #expect(try evaluate("ts::time IS NULL", ["ts": "infinity"]) == true)
         #expect(try evaluate("tz = '2024-01-01 12:00:00+05:30'", ["tz": "2024-01-01 06:30:00+00"]) == true)
         #expect(try evaluate("tz::text = '2024-01-01 06:30:00+00'", ["tz": "2024-01-01 06:30:00+00"]) == true)
+        // Row text from a session in another TimeZone, including a seconds offset (LMT).
+        #expect(try evaluate("tz = '1850-01-01 00:00:00+00'", ["tz": "1850-01-01 00:19:32+00:19:32"]) == true)
+        #expect(try evaluate("tz = '2024-01-01 12:00:00+00'", ["tz": "2024-01-01 13:00:00+01"]) == true)
         #expect(try constantText("'2024-03-31 10:00'::timestamp - '1 mon'::interval") == "2024-02-29 10:00:00")
         #expect(try constantText("'2024-01-02'::timestamp - '2024-01-01 01:30'::timestamp") == "PT22H30M")
         #expect(try constantText("'2024-03-01'::timestamp - '2024-01-01'::timestamp") == "P60D")

@@ -72,14 +72,16 @@ enum DateTimeText {
         let negative: Bool
         if scanner.take("+") { negative = false } else if scanner.take("-") { negative = true } else { return nil }
         guard let first = scanner.number(minDigits: 1, maxDigits: 4) else { return nil }
-        var hours = first, minutes = 0
+        var hours = first, minutes = 0, extraSeconds = 0
         if first > 99 {
             hours = first / 100
             minutes = first % 100
         } else if scanner.take(":") {
             minutes = scanner.number(minDigits: 2, maxDigits: 2) ?? 0
+            // Historical local-mean-time offsets print with seconds: `+00:09:21`.
+            if scanner.take(":") { extraSeconds = scanner.number(minDigits: 2, maxDigits: 2) ?? 0 }
         }
-        let seconds = Int64(hours * 3600 + minutes * 60)
+        let seconds = Int64(hours * 3600 + minutes * 60 + extraSeconds)
         return negative ? -seconds : seconds
     }
 
