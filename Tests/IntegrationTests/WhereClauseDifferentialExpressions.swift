@@ -62,7 +62,9 @@ extension DiffGenerator {
         case "int4[]":
             return pick(["(\(expression("int4[]", depth: d)) || \(expression("int4[]", depth: d)))", "array_append(\(expression("int4[]", depth: d)), \(expression("int4", depth: d)))",
                 "array_prepend(\(expression("int4", depth: d)), \(expression("int4[]", depth: d)))", "array_cat(\(expression("int4[]", depth: d)), ia)", "ARRAY[\(expression("int4", depth: d)), \(expression("int4", depth: d))]",
-                "(\(expression("int4[]", depth: d)) || \(expression("int4", depth: d)))"])
+                "(\(expression("int4[]", depth: d)) || \(expression("int4", depth: d)))",
+                "ARRAY[ARRAY[\(expression("int4", depth: d)), \(leaf("int4"))], ARRAY[\(leaf("int4")), \(expression("int4", depth: d))]]",
+                "ARRAY[\(expression("int4[]", depth: d)), ia]"])
         case "text[]": return pick(["(\(expression("text[]", depth: d)) || \(expression("text", depth: d)))", "array_append(xa, \(expression("text", depth: d)))", "ARRAY[\(expression("text", depth: d))]"])
         case "uuid": return "coalesce(\(expression("uuid", depth: d)), 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11')"
         case "bpchar": return "coalesce(\(expression("bpchar", depth: d)), c)"
@@ -76,7 +78,7 @@ extension DiffGenerator {
         if ["int2", "int4", "int8", "numeric"].contains(type) { ops.append("%") }
         if type == "float8" && chance(0.1) { ops.append("^") }
         switch int(0...9) {
-        case 0: return "(- \(a))"
+        case 0: return chance(0.8) ? "(- \(a))" : "(+ \(a))"
         case 1:
             let source = pick(DiffGenerator.numericTypes)
             return "(\(expression(source, depth: d)))::\(type)"
@@ -140,7 +142,9 @@ extension DiffGenerator {
             if chance(0.5) { return "(\(expression("text", depth: d)) \(pick(["", "NOT "]))LIKE \(pattern))" }
             return "(\(expression("ascii", depth: d)) \(pick(["", "NOT "]))ILIKE \(pick(["'a%'", "'%B'", "'hello%'", "'_'", "ta"])))"
         case 12: return "(\(expression("int4", depth: d)) \(comparison) \(pick(["ANY", "ALL"]))(\(expression("int4[]", depth: d))))"
-        case 13: return "(\(expression("int4[]", depth: d)) \(pick(["@>", "<@", "&&", "=", "<>", "<", ">="])) \(expression("int4[]", depth: d)))"
+        case 13:
+            if chance(0.2) { return "(\(expression("int4[]", depth: d)) IS \(pick(["", "NOT "]))DISTINCT FROM \(expression("int4[]", depth: d)))" }
+            return "(\(expression("int4[]", depth: d)) \(pick(["@>", "<@", "&&", "=", "<>", "<", ">="])) \(expression("int4[]", depth: d)))"
         case 14: return "(\(expression("text[]", depth: d)) \(pick(["@>", "<@", "&&", "="])) \(expression("text[]", depth: d)))"
         default:
             return pick([

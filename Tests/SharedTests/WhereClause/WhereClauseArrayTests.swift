@@ -37,6 +37,10 @@ struct WhereClauseArrayTests {
         #expect(try constantText("0 || ARRAY[1,2]") == "{0,1,2}")
         #expect(try constantText("ARRAY[1] || ARRAY[[2],[3]]") == "{{1},{2},{3}}")
         #expect(try constantText("ARRAY[[1,2],[3,4]]") == "{{1,2},{3,4}}")
+        #expect(try evaluate("ARRAY[ia, ia]::text = '{{1,2},{1,2}}'", ["ia": "{1,2}"]) == true)
+        #expect(try evaluate("ARRAY[ia, NULL]::text = '{}'", [:]) == true)
+        #expect(throws: ArrayOperations.mismatchedDimensions) { try evaluate("ARRAY[ia, '{}'] IS NULL", ["ia": "{1}"]) }
+        #expect(throws: ArrayOperations.mismatchedDimensions) { try evaluate("ARRAY[ia, ARRAY[1]] IS NULL", ["ia": "{1,2}"]) }
         #expect(try constantText("array_cat(NULL::int4[], ARRAY[1])") == "{1}")
         #expect(try constantText("array_append(NULL::int4[], 1)") == "{1}")
         #expect(try constantText("array_prepend(NULL, ARRAY[1])") == "{NULL,1}")

@@ -62,16 +62,15 @@ extension TypeChecker {
         }
     }
 
-    /// `ARRAY[...]`: the common type of the elements (text when all are unknown); nested
-    /// array constructors make multi-dimensional arrays.
+    /// `ARRAY[...]`: the common type of the elements (text when all are unknown). When the
+    /// elements are arrays (nested constructors or any array-typed expressions) the result is
+    /// one dimension deeper, as in PostgreSQL's `transformArrayExpr`.
     mutating func arrayConstructor(_ elements: [SyntaxNode], at: Int) throws(WhereClauseError) -> BoundExpression {
         guard !elements.isEmpty else { throw .compile(at, "cannot determine type of empty array") }
         var bound: [BoundExpression] = []
         for element in elements { bound.append(try check(element)) }
-        let nested = elements.allSatisfy { if case .array = $0.kind { return true } else { return false } }
         let (type, typed) = try unify(bound, context: "ARRAY")
-        if nested { return BoundExpression(.array(typed), type, at: at) }
-        guard !type.isArray else { throw .compile(at, "nested array values must be written with ARRAY[...] or [...]") }
+        if type.isArray { return BoundExpression(.array(typed), type, at: at) }
         return BoundExpression(.array(typed), type.asArray, at: at)
     }
 }

@@ -67,24 +67,31 @@ enum ArrayOperations {
         return .array(ArrayValue([element] + x.elements))
     }
 
-    /// `ARRAY[...]`: scalars make a one-dimensional array; sub-arrays (nested constructors)
-    /// must all have the same dimensions and make one more dimension. NULL or empty
-    /// sub-arrays are skipped as PostgreSQL does.
+    static let mismatchedDimensions = WhereClauseError.evaluation(
+        "multidimensional arrays must have array expressions with matching dimensions")
+
+    /// `ARRAY[...]`: scalars make a one-dimensional array; sub-arrays must all have the same
+    /// dimensions and make one more dimension. If every sub-array is NULL or empty the result
+    /// is empty; a mix of empty and non-empty ones is an error (`ExecEvalArrayExpr`).
     static func construct(_ values: [Value], nested: Bool) throws(WhereClauseError) -> Value {
         guard nested else { return .array(ArrayValue(values)) }
         var elements: [Value] = []
         var inner: [Int]?
         var count = 0
+        var haveEmpty = false
         for value in values {
-            guard case .array(let sub) = value, !sub.elements.isEmpty else { continue }
-            if let inner, inner != sub.dimensions {
-                throw .evaluation("multidimensional arrays must have array expressions with matching dimensions")
+            guard case .array(let sub) = value, !sub.elements.isEmpty else {
+                haveEmpty = true
+                continue
             }
+            if let inner, inner != sub.dimensions { throw mismatchedDimensions }
             inner = sub.dimensions
             elements += sub.elements
             count += 1
         }
         guard let inner else { return .array(.empty) }
+        if haveEmpty { throw mismatchedDimensions }
+        guard inner.count < 6 else { throw .evaluation("number of array dimensions (7) exceeds the maximum allowed (6)") }
         return .array(ArrayValue(elements: elements, dimensions: [count] + inner))
     }
 }
