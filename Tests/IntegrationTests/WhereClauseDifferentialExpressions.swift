@@ -81,7 +81,11 @@ extension DiffGenerator {
         case 0: return chance(0.8) ? "(- \(a))" : "(+ \(a))"
         case 1:
             let source = pick(DiffGenerator.numericTypes)
-            return "(\(expression(source, depth: d)))::\(type)"
+            switch int(0...2) {
+            case 0: return "CAST(\(expression(source, depth: d)) AS \(type))"
+            case 1 where type != "float4": return "\(type == "numeric" ? pick(["numeric", "float8"]) : type)(\(expression(source, depth: d)))"
+            default: return "(\(expression(source, depth: d)))::\(type)"
+            }
         case 2: return pick(["coalesce(\(a), \(b))", "greatest(\(a), \(b), \(leaf(type)))", "least(\(a), \(b))"])
         case 3 where type == "int4": return pick(["array_ndims(\(expression("int4[]", depth: d)))", "(\(expression("date", depth: d)) - \(expression("date", depth: d)))", "(\(expression("bool", depth: d)))::int4", "(ia)[\(int(0...3))]"])
         case 4:
@@ -100,7 +104,11 @@ extension DiffGenerator {
         case 3: return "(\(expression("text", depth: d)) || \(expression(pick(["int4", "float8", "numeric", "bool", "date"]), depth: d)))"
         case 4: return pick(["coalesce(\(expression("text", depth: d)), \(leaf("text")))", "greatest(\(expression("text", depth: d)), \(leaf("text")))", "least(\(expression("text", depth: d)), t, v)"])
         case 5: return expression("ascii", depth: d)
-        default: return "(\(expression("bpchar", depth: d)))::text"
+        default:
+            return pick([
+                "(\(expression("bpchar", depth: d)))::text", "(c || \(expression("text", depth: d)))", "coalesce(c, \(expression("text", depth: d)))",
+                "lower(\(expression("bpchar", depth: d)))", "text(\(expression(pick(["int4", "date", "bool", "interval"]), depth: d)))",
+            ])
         }
     }
 

@@ -87,6 +87,9 @@ struct WhereClauseParserTests {
         ("count(*) > 1", "At location 0: aggregation is not supported in this context"),
         ("select = 1", "At location 0: syntax error at or near \"select\""),
         ("a LIKE 'x' ESCAPE '!'", "At location 11: ESCAPE clauses are not supported"),
+        ("numeric(1) = 1", "At location 11: syntax error at or near \"=\""),
+        ("numeric(10) '1.5' = n", "At location 12: unsupported type numeric with modifiers"),
+        ("integer(a) = 1", "At location 11: syntax error at or near \"=\""),
     ])
     func syntaxErrors(text: String, message: String) {
         #expect(compileError(text) == message)

@@ -9,6 +9,13 @@ struct WhereClauseTemporalTests {
         #expect(try evaluate("d < '0001-01-01'", ["d": "0044-03-15 BC"]) == true)
         #expect(try evaluate("d > '5000-01-01'", ["d": "infinity"]) == true)
         #expect(try evaluate("d < ts", ["d": "2024-01-01", "ts": "2024-01-01 00:00:01"]) == true)
+        // Cross-type comparisons never fail on dates beyond the timestamp range.
+        #expect(try evaluate("d > ts", ["d": "5874897-12-31", "ts": "294276-12-31 23:59:59"]) == true)
+        #expect(try evaluate("d < ts", ["d": "5874897-12-31", "ts": "infinity"]) == true)
+        #expect(try evaluate("'5874897-12-31'::date > ts", ["ts": "2024-01-01 00:00:00"]) == true)
+        #expect(throws: WhereClauseError.self) { try evaluate("d::timestamp > ts", ["d": "5874897-12-31", "ts": "2024-01-01 00:00:00"]) }
+        let rendered = try WhereClause.compile("'5874897-12-31'::date > ts", columns: testColumns).normalized
+        #expect(rendered == "('5874897-12-31'::date > \"ts\")")
         #expect(try constantText("'2024-01-31'::date + '1 month'::interval") == "2024-02-29 00:00:00")
         #expect(try constantText("'0044-03-15 BC'::date") == "0044-03-15 BC")
         #expect(try constantText("'epoch'::date") == "1970-01-01")

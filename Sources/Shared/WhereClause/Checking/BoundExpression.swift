@@ -12,6 +12,10 @@ struct BoundExpression: Sendable {
         case lower, upper, arrayDimensions
         case justifyDays, justifyHours, justifyInterval
         case element
+        /// A date widened for a cross-type comparison with a timestamp(tz) (`date_lt_timestamp`
+        /// and friends): dates beyond the timestamp range compare as "after every finite
+        /// timestamp, before infinity" instead of failing like the `::timestamp` cast.
+        case widenDate
     }
 
     /// The six comparison operators.

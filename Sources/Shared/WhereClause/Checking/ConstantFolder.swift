@@ -114,6 +114,8 @@ enum ConstantFolder {
     static func isStable(_ node: BoundExpression) -> Bool {
         switch node.kind {
         case .concat: return true
+        // Never folded: the saturated value has no text form; the renderer emits the date.
+        case .operation(.widenDate, _): return true
         case .cast(let inner): return castIsStable(from: inner.type, to: node.type)
         case .operation(.add, let args), .operation(.subtract, let args):
             return node.type.base == .timestamptz || args.contains { $0.type.base == .timestamptz && node.type.base != .interval }

@@ -47,8 +47,19 @@ extension TypeChecker {
         throws(WhereClauseError) -> BoundExpression
     {
         let s = try signature(symbol, display: display, left.type, right.type, at: at)
-        let operands = [try coerce(left, to: s.left), try coerce(right, to: s.right)]
+        let operands = [try comparisonOperand(left, to: s.left, s.operation), try comparisonOperand(right, to: s.right, s.operation)]
         return BoundExpression(.operation(s.operation, operands), s.result, at: at)
+    }
+
+    /// Coerces an operand; a date compared with a timestamp(tz) is widened without the
+    /// cast's range error, as PostgreSQL's cross-type comparison functions do.
+    func comparisonOperand(_ operand: BoundExpression, to target: SQLType, _ operation: BoundExpression.Operation)
+        throws(WhereClauseError) -> BoundExpression
+    {
+        if case .compare = operation, operand.type == .date, target == .timestamp || target == .timestamptz {
+            return BoundExpression(.operation(.widenDate, [operand]), target, at: operand.location)
+        }
+        return try coerce(operand, to: target)
     }
 
     /// `||`: array concatenation forms (`anycompatiblearray`), `text || text`, and

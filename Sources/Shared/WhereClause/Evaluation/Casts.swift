@@ -93,6 +93,15 @@ enum Casts {
         return try Arithmetic.checked(Int64(rounded), target)
     }
 
+    /// `date2timestamp_opt_overflow` as the cross-type comparisons use it: a date after the
+    /// last finite timestamp becomes a value between every finite timestamp and infinity.
+    static func saturatingDateToTimestamp(_ days: Int64) -> Int64 {
+        guard DateTimeArithmetic.isFinite(days) else { return days }
+        let (value, overflow) = days.multipliedReportingOverflow(by: Calendar.microsecondsPerDay)
+        if overflow || value > Calendar.timestampRange.upperBound { return Int64.max - 1 }
+        return value
+    }
+
     static func dateToTimestamp(_ days: Int64) throws(WhereClauseError) -> Int64 {
         guard DateTimeArithmetic.isFinite(days) else { return days }
         let (value, overflow) = days.multipliedReportingOverflow(by: Calendar.microsecondsPerDay)

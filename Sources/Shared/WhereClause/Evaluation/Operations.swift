@@ -24,6 +24,9 @@ enum Operations {
         case (.justifyDays, .interval(let x)): return .interval(x.justifiedDays())
         case (.justifyHours, .interval(let x)): return .interval(x.justifiedHours())
         case (.justifyInterval, .interval(let x)): return .interval(x.justified())
+        case (.widenDate, .date(let d)):
+            let micros = Casts.saturatingDateToTimestamp(d)
+            return result.base == .timestamptz ? .timestamptz(micros) : .timestamp(micros)
         default: throw .evaluation("unsupported operand for \(operation)")
         }
     }

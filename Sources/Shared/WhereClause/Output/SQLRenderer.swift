@@ -116,6 +116,8 @@ struct SQLRenderer {
         case .justifyHours: return call("justify_hours", args)
         case .justifyInterval: return call("justify_interval", args)
         case .element: return "(\(render(args[0])))[\(render(args[1]))]"
+        // PostgreSQL picks the cross-type comparison operator itself from the bare date.
+        case .widenDate: return render(args[0])
         }
     }
 }

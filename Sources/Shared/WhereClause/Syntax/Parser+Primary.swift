@@ -91,7 +91,10 @@ extension Parser {
         if current.kind == .dot, case .identifier(let name, _) = peek().kind {
             throw .compile(token.location, "unknown reference \(word).\(name)")
         }
-        if current.kind == .leftParen { return try parseCall(word, at: token.location) }
+        if current.kind == .leftParen {
+            if Parser.typeKeywords.contains(word) { throw try typeKeywordCallError(word) }
+            return try parseCall(word, at: token.location)
+        }
         // Typed literals: `date '2024-01-01'`, `interval '1 day'`.
         if case .string(let text) = current.kind, let canonical = TypeName.aliases[word], !word.contains(" ") {
             advance()
@@ -100,6 +103,28 @@ extension Parser {
                 at: token.location)
         }
         return SyntaxNode(.column(word), at: token.location)
+    }
+
+    /// Type names that are SQL keywords (`col_name_keyword`) cannot be called like functions:
+    /// `numeric(x)` is PostgreSQL's `NUMERIC(typmod) 'literal'` syntax. `int4(x)` and
+    /// `text(x)` are ordinary function-style casts.
+    static let typeKeywords: Set<String> = [
+        "numeric", "decimal", "dec", "int", "integer", "smallint", "bigint", "real", "float", "boolean", "varchar", "char",
+        "character", "time", "timestamp", "interval", "double",
+    ]
+
+    /// The error for `numeric(...)`: after the parenthesized modifiers PostgreSQL expects a
+    /// string literal.
+    mutating func typeKeywordCallError(_ word: String) throws(WhereClauseError) -> WhereClauseError {
+        var depth = 0
+        repeat {
+            if current.kind == .leftParen { depth += 1 }
+            if current.kind == .rightParen { depth -= 1 }
+            if current.kind == .end { return syntaxError(current) }
+            advance()
+        } while depth > 0
+        if case .string = current.kind { return .compile(current.location, "unsupported type \(word) with modifiers") }
+        return syntaxError(current)
     }
 
     mutating func parseCall(_ name: String, at location: Int) throws(WhereClauseError) -> SyntaxNode {
