@@ -48,8 +48,8 @@ extension DiffGenerator {
         case "int2", "int4", "int8", "numeric", "float4", "float8": return number(type, d)
         case "text": return text(d)
         case "ascii": return chance(0.5) ? "lower(\(expression("ascii", depth: d)))" : "upper(\(expression("ascii", depth: d)))"
-        case "date": return pick(["(\(expression("date", depth: d)) + \(expression("int4", depth: d)))", "(\(expression("date", depth: d)) - \(int(-400...400)))", "(\(expression("timestamp", depth: d)))::date", "coalesce(\(expression("date", depth: d)), d)"])
-        case "time": return pick(["(\(expression("time", depth: d)) + \(expression("interval", depth: d)))", "(\(expression("time", depth: d)) - \(expression("interval", depth: d)))", "(\(expression("timestamp", depth: d)))::time"])
+        case "date": return pick(["(\(expression("date", depth: d)) + \(expression("int4", depth: d)))", "(\(expression("date", depth: d)) - \(int(-400...400)))", "(\(expression("timestamp", depth: d)))::date", "coalesce(\(expression("date", depth: d)), d)", "(\(expression("timestamptz", depth: d)))::date"])
+        case "time": return pick(["(\(expression("time", depth: d)) + \(expression("interval", depth: d)))", "(\(expression("time", depth: d)) - \(expression("interval", depth: d)))", "(\(expression("timestamp", depth: d)))::time", "(\(expression("timestamptz", depth: d)))::time", "(\(expression("interval", depth: d)))::time"])
         case "timestamp":
             return pick(["(\(expression("timestamp", depth: d)) + \(expression("interval", depth: d)))", "(\(expression("timestamp", depth: d)) - \(expression("interval", depth: d)))",
                 "(\(expression("date", depth: d)) + \(expression("interval", depth: d)))", "(\(expression("date", depth: d)) + \(expression("time", depth: d)))", "(\(expression("timestamptz", depth: d)))::timestamp", "(\(expression("date", depth: d)))::timestamp"])
@@ -58,7 +58,7 @@ extension DiffGenerator {
             return pick(["(\(expression("interval", depth: d)) + \(expression("interval", depth: d)))", "(\(expression("interval", depth: d)) - \(expression("interval", depth: d)))",
                 "(\(expression("timestamp", depth: d)) - \(expression("timestamp", depth: d)))", "(\(expression("timestamptz", depth: d)) - \(expression("timestamptz", depth: d)))",
                 "(\(expression("time", depth: d)) - \(expression("time", depth: d)))", "(\(expression("interval", depth: d)) * \(pick(["2", "0.5", "-1.5", "f8", "3.25"])))",
-                "justify_days(\(expression("interval", depth: d)))", "justify_hours(\(expression("interval", depth: d)))", "justify_interval(\(expression("interval", depth: d)))", "(- \(expression("interval", depth: d)))"])
+                "justify_days(\(expression("interval", depth: d)))", "(\(expression("interval", depth: d)) / \(pick(["2", "0.5", "-3", "7.5", "1e-3"])))", "(\(expression("time", depth: d)))::interval", "justify_hours(\(expression("interval", depth: d)))", "justify_interval(\(expression("interval", depth: d)))", "(- \(expression("interval", depth: d)))"])
         case "int4[]":
             return pick(["(\(expression("int4[]", depth: d)) || \(expression("int4[]", depth: d)))", "array_append(\(expression("int4[]", depth: d)), \(expression("int4", depth: d)))",
                 "array_prepend(\(expression("int4", depth: d)), \(expression("int4[]", depth: d)))", "array_cat(\(expression("int4[]", depth: d)), ia)", "ARRAY[\(expression("int4", depth: d)), \(expression("int4", depth: d))]",

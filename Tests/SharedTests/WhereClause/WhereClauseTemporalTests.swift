@@ -62,6 +62,10 @@ struct WhereClauseTemporalTests {
         #expect(try constantText("'36 hours'::interval * 0.5") == "PT18H")
         #expect(try constantText("'1 mon'::interval * 1.5") == "P1M15D")
         #expect(try constantText("'1 mon'::interval / 4") == "P7DT12H")
+        // interval_div divides each field (multiplying by the reciprocal rounds differently).
+        #expect(try constantText("'P1Y'::interval / 8.66240493974386e-09::float8") == "P115441382Y3M6DT2H21M41.0688S")
+        #expect(try constantText("'1 mon 3 days'::interval / 7.5") == "P4DT9H36M")
+        #expect(try constantText("'-1 day 3 hours'::interval / -3") == "PT7H")
         #expect(try constantText("justify_days('35 days'::interval)") == "P1M5D")
         #expect(try constantText("justify_hours('27 hours'::interval)") == "P1DT3H")
         #expect(try constantText("justify_interval('1 mon -1 hour'::interval)") == "P29DT23H")

@@ -26,7 +26,7 @@ enum ConstantFolder {
         case .array(let args): node.kind = .array(try foldAll(args))
         }
         if let simplified = simplify(node) { return simplified }
-        guard node.children.allSatisfy(\.isConstant), !isStable(node) else { return node }
+        guard node.children.allSatisfy(isFoldableInput), !isStable(node) else { return node }
         do {
             let value = try withUnsafeTemporaryAllocation(of: Value.self, capacity: 1) { slots in
                 try Evaluator.evaluate(node, slots)
@@ -68,6 +68,15 @@ enum ConstantFolder {
             return BoundExpression(isAnd ? .and(remaining) : .or(remaining), .bool, at: node.location)
         default: return nil
         }
+    }
+
+    /// A constant, or a constant date widened for comparison with a timestamp: the comparison
+    /// itself is IMMUTABLE in PostgreSQL and folds, even though the saturated widened value is
+    /// never materialized as a constant of its own.
+    private static func isFoldableInput(_ e: BoundExpression) -> Bool {
+        if e.isConstant { return true }
+        if case .operation(.widenDate, let args) = e.kind { return e.type == .timestamp && args[0].isConstant }
+        return false
     }
 
     /// AND/OR operands are folded in order and folding stops at the first constant that

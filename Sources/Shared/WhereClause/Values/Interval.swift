@@ -69,9 +69,31 @@ struct Interval: Hashable, Sendable {
         return Interval(months: resultMonths, days: resultDays, microseconds: Int64(time))
     }
 
+    /// `interval_div` of PostgreSQL 15: like ``multiplied(by:)`` but dividing each field (not
+    /// multiplying by the reciprocal, which rounds differently). PostgreSQL 15 does not range-
+    /// check here (out-of-range results are platform-dependent); Conduit reports
+    /// `interval out of range`.
     func divided(by factor: Double) throws(WhereClauseError) -> Interval {
         if factor == 0 { throw .divisionByZero }
-        return try multiplied(by: 1 / factor)
+        func int32(_ value: Double) throws(WhereClauseError) -> Int32 {
+            guard !value.isNaN, value >= Double(Int32.min), value < Double(Int32.max) + 1 else { throw Interval.outOfRange }
+            return Int32(value.rounded(.towardZero))
+        }
+        func tsRound(_ value: Double) -> Double { (value * 1_000_000).rounded(.toNearestOrEven) / 1_000_000 }
+        let resultMonths = try int32(Double(months) / factor)
+        var resultDays = try int32(Double(days) / factor)
+        let monthRemainderDays = tsRound((Double(months) / factor - Double(resultMonths)) * 30)
+        var secondRemainder = tsRound(
+            (Double(days) / factor - Double(resultDays) + monthRemainderDays - monthRemainderDays.rounded(.towardZero)) * 86400)
+        if abs(secondRemainder) >= 86400 {
+            let whole = try int32((secondRemainder / 86400).rounded(.towardZero))
+            resultDays = resultDays &+ whole
+            secondRemainder -= Double(whole) * 86400
+        }
+        resultDays = resultDays &+ (try int32(monthRemainderDays.rounded(.towardZero)))
+        let time = (Double(microseconds) / factor + secondRemainder * 1_000_000).rounded(.toNearestOrEven)
+        guard !time.isNaN, time >= -9.223372036854775808e18, time < 9.223372036854775808e18 else { throw Interval.outOfRange }
+        return Interval(months: resultMonths, days: resultDays, microseconds: Int64(time))
     }
 
     /// `justify_hours`: moves whole days out of the time field.
