@@ -19,6 +19,8 @@
 /// - `lower`, `upper` and `ILIKE` map case per Unicode scalar (like a UTF-8 libc locale), not per
 ///   the database's collation; a C-locale database only folds ASCII.
 /// - `numeric ^ numeric` is computed in double precision (16 significant digits).
+/// - `interval / float8` results outside the interval range are an error (PostgreSQL 15 does
+///   not check them and returns platform-dependent values).
 /// - Date/time input accepts ISO forms only (`2024-01-31`, `2024-01-31 12:00[:00.5][+02]`,
 ///   `infinity`, `epoch`), not `Jan 31 2024` or `today`; array bounds decorations are parsed
 ///   but not kept; type modifiers (`varchar(10)`, `numeric(10,2)`) are rejected.

@@ -7,7 +7,8 @@
 /// Values are the PostgreSQL text output of the constant in the column's type, so they can be
 /// compared byte-for-byte with the text pgoutput sends for the row. Only types whose text
 /// output is canonical (equal values ⇔ equal text) are indexed: `int2`, `int4`, `int8`,
-/// `text`, `varchar`, `uuid`, `bool`, `date` (and arrays of these). Not indexed: `numeric`
+/// `text`, `varchar`, `uuid`, `bool`, `date` (and arrays of these; `date` assumes the
+/// replication session prints dates with `DateStyle = ISO`, PostgreSQL's default). Not indexed: `numeric`
 /// (`1.0` = `1`), floats (`-0` = `0`), `bpchar` (padding), intervals (`1 mon` = `30 days`),
 /// timestamps and times (text depends on session settings), enums (only usable via `::text`).
 public enum IndexableCondition: Sendable, Hashable {
