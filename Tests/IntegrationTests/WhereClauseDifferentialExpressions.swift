@@ -157,6 +157,7 @@ extension DiffGenerator {
         default:
             return pick([
                 "b", "like(\(expression("text", depth: d)), 'a%')", "(\(expression("text", depth: d)) = ANY(xa))",
+                "(\(expression("int4", depth: d)))::bool", "bool(\(expression(pick(["int4", "text"]), depth: d)))",
                 "(\(expression("bpchar", depth: d)) \(pick(["", "NOT "]))LIKE \(pick(["'a '", "'a%'", "'_'", "'a'", "t"])))",
                 "(\(expression("text", depth: d)) LIKE \(pick(["ANY", "ALL"]))(\(expression("text[]", depth: d))))",
             ])
