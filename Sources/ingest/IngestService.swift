@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import Shared
 
@@ -30,6 +31,17 @@ final class IngestService {
             logger: logger
         )
         defer { announcer.close() }
+        let logger = self.logger
+        let syncer = SpoolSyncer(
+            directory: configuration.storage.spoolDirectory,
+            onDurable: { announcer.announce($0) },
+            onFailure: { reason in
+                // The page cache's state is unknown after a failed fsync: restart and recover
+                // from what is really on disk rather than confirm anything.
+                logger.critical("Spool fsync failed; exiting", metadata: ["error": "\(reason)"])
+                exit(1)
+            }
+        )
         var feedback = FeedbackPolicy(interval: configuration.statusIntervalSeconds)
         if let lsn = spool.lastCommitEndLSN { feedback.spoolFlushed(upTo: lsn) }
         var backoff: Double = 1
@@ -49,6 +61,7 @@ final class IngestService {
                     connection: connection,
                     spool: spool,
                     announcer: announcer,
+                    syncer: syncer,
                     feedback: feedback,
                     maxRouterLag: configuration.maxRouterLagBytes,
                     stop: stop,

@@ -11,14 +11,18 @@ import Glibc
 /// block). Per CopyData message it does no allocation beyond the spool's own buffer copy:
 /// only Begin and Commit are decoded here, the spool keeps the raw pgoutput bytes.
 ///
-/// Group commit: commits accumulate in the spool's buffer while messages keep arriving; the
-/// spool is flushed and fsync'd when the socket runs dry at a transaction boundary, or when the
-/// oldest unflushed commit is older than ``groupCommitWindow`` — then the flush LSN is confirmed
-/// to PostgreSQL and announced to router.
+/// Group commit: commits accumulate in the spool's buffer while messages keep arriving; a frame
+/// ending at a commit is written when the socket runs dry at a transaction boundary, or when the
+/// oldest unwritten commit is older than ``groupCommitWindow``. The ``SpoolSyncer`` thread then
+/// fsyncs it while this thread keeps reading; once it is durable the flush LSN is confirmed to
+/// PostgreSQL (next status update) and announced to router (by the syncer).
 final class ReplicationStream {
     private let connection: ReplicationConnection
     private let spool: SpoolWriter
     private let announcer: DurabilityAnnouncer
+    private let syncer: SpoolSyncer
+    /// The last position handed to the syncer.
+    private(set) var lastRequested: SpoolDurablePosition?
     private let logger: Logger
     private let stop: StopSignal
     private let maxRouterLag: UInt64
@@ -34,6 +38,7 @@ final class ReplicationStream {
         connection: ReplicationConnection,
         spool: SpoolWriter,
         announcer: DurabilityAnnouncer,
+        syncer: SpoolSyncer,
         feedback: FeedbackPolicy,
         maxRouterLag: UInt64,
         stop: StopSignal,
@@ -42,6 +47,7 @@ final class ReplicationStream {
         self.connection = connection
         self.spool = spool
         self.announcer = announcer
+        self.syncer = syncer
         self.feedback = feedback
         self.maxRouterLag = maxRouterLag
         self.stop = stop
@@ -77,6 +83,7 @@ final class ReplicationStream {
             if !received || commitWindowExpired() {
                 try groupCommit()
             }
+            if let durable = syncer.durable { feedback.spoolFlushed(upTo: durable.commitEndLSN) }
             try sendStatusIfDue()
             if !received {
                 pollDescriptor.revents = 0
@@ -85,6 +92,8 @@ final class ReplicationStream {
             guard connection.consumeInput() else { throw connection.finishError() }
         }
         try groupCommit()
+        syncer.finish(waitingFor: lastRequested)
+        if let durable = syncer.durable { feedback.spoolFlushed(upTo: durable.commitEndLSN) }
         try sendStatusIfDue(force: true)
     }
 
@@ -116,13 +125,13 @@ final class ReplicationStream {
         return Self.now() - since >= groupCommitWindow
     }
 
-    /// Makes every complete transaction in the buffer durable, then confirms and announces it.
-    private func groupCommit() throws {
+    /// Writes every complete transaction in the buffer and hands the position to the syncer.
+    func groupCommit() throws {
         guard unflushedCommitSince != nil, spool.isAtTransactionBoundary else { return }
-        guard let position = try spool.commitBoundaryFlush() else { return }
+        guard let position = try spool.writeCommitBoundary() else { return }
         unflushedCommitSince = nil
-        feedback.spoolFlushed(upTo: position.commitEndLSN)
-        announcer.announce(position)
+        lastRequested = position
+        syncer.request(position)
     }
 
     private func sendStatusIfDue(force: Bool = false) throws {

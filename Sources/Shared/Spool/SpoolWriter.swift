@@ -230,6 +230,27 @@ public final class SpoolWriter {
         return try failing { () throws(SpoolError) in try flushAndSync() }
     }
 
+    /// Group commit without waiting for the disk: writes the pending batch as a boundary frame
+    /// and returns the position that is durable once the segment file is fsync'd — which the
+    /// caller does on another thread (``SpoolSyncer``), so reading the replication stream never
+    /// stalls on fsync. When the segment is due for rotation this falls back to
+    /// ``commitBoundaryFlush()`` (fsync here, then rotate), so a finished segment is always
+    /// durable before the next one starts.
+    ///
+    /// - Returns: the position to sync, or nil if the spool holds no Commit yet.
+    public func writeCommitBoundary() throws(SpoolError) -> SpoolDurablePosition? {
+        if let failure { throw .writerFailed("\(failure)") }
+        guard isAtTransactionBoundary else { throw .notAtTransactionBoundary(lastLSN: lastAppendedLSN) }
+        if let segment, segment.size >= UInt64(segmentTargetBytes) {
+            return try failing { () throws(SpoolError) in try flushAndSync() }
+        }
+        return try failing { () throws(SpoolError) -> SpoolDurablePosition? in
+            try writePendingFrame()
+            guard let segment, let commit = lastCommitEndLSN else { return nil }
+            return SpoolDurablePosition(segment: segment.base, offset: segment.size, commitEndLSN: commit)
+        }
+    }
+
     /// Runs `body`; if it throws, remembers the error so the writer refuses further work.
     private func failing<T>(_ body: () throws(SpoolError) -> T) throws(SpoolError) -> T {
         do {
