@@ -1,10 +1,11 @@
 /// The monomorphic operators of the supported types, and PostgreSQL's operator resolution
 /// algorithm over them (docs: "Type Conversion → Operators", steps 2–3).
 ///
-/// Cross-type integer/float/datetime comparison operators (`int24eq`, `date_lt_timestamp`,
-/// …) are not listed: resolving to the wider same-type operator via implicit casts gives the
-/// same results. Polymorphic operators (arrays, enums, `anynonarray || text`) are handled by
-/// the type checker before this catalog is consulted.
+/// Cross-type integer, float and date/timestamp operators (`int24pl`, `float48mul`,
+/// `date_lt_timestamp`, …) are listed because they change which candidate wins (float4 +
+/// int4 is computed in double precision); they are evaluated by widening both operands (see
+/// ``Candidate/widened``). Polymorphic operators (arrays, enums, `anynonarray || text`) are
+/// handled by the type checker before this catalog is consulted.
 enum OperatorCatalog {
     struct Candidate: Hashable {
         var left: SQLType?
