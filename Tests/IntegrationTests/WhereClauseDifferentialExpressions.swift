@@ -1,6 +1,7 @@
 /// Random well-typed expressions over ``DiffTable`` for the differential test. Errors
 /// (overflow, division by zero) are allowed: the test requires PostgreSQL and Conduit to fail
-/// on the same rows. Not generated: numeric `^` (Conduit computes it in double precision),
+/// on the same rows. Not generated: numeric `^` with non-integer exponents (Conduit computes
+/// those in double precision),
 /// `lower`/`upper`/`ILIKE` on non-ASCII text (locale-dependent in PostgreSQL).
 extension DiffGenerator {
     static let numericTypes = ["int2", "int4", "int8", "numeric", "float4", "float8"]
@@ -78,7 +79,9 @@ extension DiffGenerator {
         if ["int2", "int4", "int8", "numeric"].contains(type) { ops.append("%") }
         if type == "float8" && chance(0.1) { ops.append("^") }
         switch int(0...9) {
-        case 0: return chance(0.8) ? "(- \(a))" : "(+ \(a))"
+        case 0:
+            if type == "numeric" && chance(0.3) { return "(\(a) ^ \(pick(["2", "3", "-1", "-2", "0", "5", "1"])))" }
+            return chance(0.8) ? "(- \(a))" : "(+ \(a))"
         case 1:
             let source = pick(DiffGenerator.numericTypes)
             switch int(0...2) {

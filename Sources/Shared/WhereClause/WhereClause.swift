@@ -18,7 +18,8 @@
 ///   adds `COLLATE "C"` to text ordering comparisons so the snapshot agrees with the evaluator.
 /// - `lower`, `upper` and `ILIKE` map case per Unicode scalar (like a UTF-8 libc locale), not per
 ///   the database's collation; a C-locale database only folds ASCII.
-/// - `numeric ^ numeric` is computed in double precision (16 significant digits).
+/// - `numeric ^ numeric` with a non-integer exponent is computed in double precision (16
+///   significant digits); integer exponents are exact like PostgreSQL's `power_var_int`.
 /// - `interval / float8` results outside the interval range are an error (PostgreSQL 15 does
 ///   not check them and returns platform-dependent values).
 /// - Date/time input accepts ISO forms only (`2024-01-31`, `2024-01-31 12:00[:00.5][+02]`,

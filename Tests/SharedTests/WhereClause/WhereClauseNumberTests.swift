@@ -30,6 +30,12 @@ struct WhereClauseNumberTests {
         #expect(try constantText("-7.5 % 2") == "-1.5")
         #expect(try constantText("1e3") == "1000")
         #expect(try constantText("1.5e-3") == "0.0015")
+        // Integer powers are exact, rounded to max(16, scale) digits (checked against PostgreSQL 15).
+        #expect(try constantText("1.05 ^ 10") == "1.6288946267774414")
+        #expect(try constantText("2::numeric ^ 100") == "1267650600228229401496703205376.0000000000000000")
+        #expect(try constantText("3::numeric ^ -3") == "0.0370370370370370")
+        #expect(try constantText("1.00000000000000000001 ^ 5") == "1.00000000000000000005")
+        #expect(try constantText("0::numeric ^ 0") == "1.0000000000000000")
         #expect(try evaluate("n = 1", ["n": "1.000"]) == true)
         #expect(try evaluate("n > 99999999999999999999", ["n": "100000000000000000000.0000001"]) == true)
         #expect(try evaluate("n::int4 = 3", ["n": "2.5"]) == true)

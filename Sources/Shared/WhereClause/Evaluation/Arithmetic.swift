@@ -119,9 +119,10 @@ enum Arithmetic {
         case .divide: return try Numeric.divide(x, y)
         case .modulo: return try Numeric.remainder(x, y)
         case .power:
-            // Computed in double precision and returned with 16 significant digits; PostgreSQL
-            // computes numeric powers exactly (a documented gap).
             if x.isFinite && x.sign == 0 && y.sign < 0 { throw .evaluation("zero raised to a negative power is undefined") }
+            if let exact = try Numeric.integerPower(x, y) { return exact }
+            // Non-integer exponents and special values: computed in double precision with 16
+            // significant digits; PostgreSQL uses exact logarithms (a documented gap).
             let value = try power(x.doubleValue, y.doubleValue)
             return Numeric(value, significantDigits: 16)
         default: throw .evaluation("unsupported numeric operation")

@@ -61,6 +61,34 @@ extension Numeric {
         return Numeric(coefficient: r, scale: s)
     }
 
+    /// `numeric ^ numeric` for a finite base and an integer exponent that fits in int4, as
+    /// PostgreSQL's `power_var_int`: the exact power rounded (half away from zero) to
+    /// `max(16, base scale)` digits; negative exponents divide 1 by the exact power at that
+    /// scale. Returns nil for other inputs (the caller falls back to double precision).
+    static func integerPower(_ base: Numeric, _ exponent: Numeric) throws(WhereClauseError) -> Numeric? {
+        guard base.isFinite, exponent.isFinite else { return nil }
+        let divisor = powerOfTen(exponent.scale)
+        let (whole, fraction) = exponent.coefficient.quotientAndRemainder(dividingBy: divisor)
+        guard fraction == 0, let power = Int32(exactly: whole) else { return nil }
+        let rscale = min(max(16, base.scale), 1000)
+        if power == 0 { return Numeric(coefficient: powerOfTen(rscale), scale: rscale) }
+        if base.sign == 0 {
+            if power < 0 { throw .evaluation("zero raised to a negative power is undefined") }
+            return Numeric(coefficient: 0, scale: rscale)
+        }
+        // log10 of the result bounds the work: PostgreSQL overflows above ~131072 digits.
+        let magnitudeDigits = Double(BigInt(base.coefficient.magnitude).description.count - base.scale)
+        let estimate = Double(power) * magnitudeDigits
+        if estimate > 131_072 { throw .evaluation("value overflows numeric format") }
+        if estimate < -Double(rscale) - 2 { return Numeric(coefficient: 0, scale: rscale) }
+        let count = Int(power.magnitude)
+        let exact = Numeric(coefficient: base.coefficient.power(count), scale: base.scale * count)
+        if power > 0 { return exact.rounded(toScale: rscale) }
+        // 1 / exact at rscale: (10^(rscale + scale)) / coefficient, rounded.
+        let numerator = powerOfTen(rscale + exact.scale)
+        return Numeric(coefficient: divideRounded(numerator, exact.coefficient), scale: rscale)
+    }
+
     /// Weight (in base-10000 digits) and first base-10000 digit of a finite non-zero value,
     /// as PostgreSQL's internal representation has them.
     private var baseTenThousandLead: (weight: Int, digit: BigInt) {
