@@ -1,4 +1,5 @@
-/// Random well-typed expressions over ``DiffTable`` for the differential test. Errors
+/// Random well-typed expressions over ``DiffTable`` for the differential test. Placeholders
+/// `$n` stand for untyped string literals (their values are in ``DiffGenerator/parameters``). Errors
 /// (overflow, division by zero) are allowed: the test requires PostgreSQL and Conduit to fail
 /// on the same rows. Not generated: numeric `^` with non-integer exponents (Conduit computes
 /// those in double precision),
@@ -10,6 +11,11 @@ extension DiffGenerator {
     mutating func leaf(_ type: String) -> String {
         // Literals in non-canonical input forms exercise the input functions.
         if chance(0.15), let value = randomValue(type), type != "ascii" {
+            // Sometimes as an untyped `$n` parameter: typed by context like a string literal.
+            if chance(0.3) {
+                parameters.append(value)
+                return "$\(parameters.count)"
+            }
             return "'" + value.replacingOccurrences(of: "'", with: "''") + "'::" + type
         }
         switch type {

@@ -45,6 +45,8 @@ enum DiffTable {
 /// Random typed rows (as text literals for INSERT) and random well-typed expressions.
 struct DiffGenerator {
     var rng: SeededGenerator
+    /// Values of the `$n` placeholders generated for the current expression (`$1` first).
+    var parameters: [String] = []
 
     mutating func chance(_ p: Double) -> Bool { Double.random(in: 0..<1, using: &rng) < p }
     mutating func pick<T>(_ items: [T]) -> T { items[Int.random(in: 0..<items.count, using: &rng)] }

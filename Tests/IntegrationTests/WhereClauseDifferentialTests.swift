@@ -109,15 +109,26 @@ struct WhereClauseDifferentialTests {
         }
         for number in 0..<expressionCount {
             let isText = number % 4 == 3
-            let text: String
+            var text: String
             let clause: Result<WhereClause, WhereClauseError>
+            generator.parameters = []
             if isText {
                 let type = generator.pick(DiffGenerator.textRoundTripTypes + ["text", "bpchar"])
                 text = "(\(generator.expression(type, depth: generator.int(1...4))))::text"
-                clause = Result { () throws(WhereClauseError) in try WhereClause.compileExpression(text, columns: columns) }
             } else {
                 text = generator.expression("bool", depth: generator.int(1...4))
-                clause = Result { () throws(WhereClauseError) in try WhereClause.compile(text, columns: columns) }
+            }
+            let params = Dictionary(uniqueKeysWithValues: generator.parameters.enumerated().map { ($0.offset + 1, $0.element) })
+            let source = text
+            if isText {
+                clause = Result { () throws(WhereClauseError) in try WhereClause.compileExpression(source, columns: columns, params: params) }
+            } else {
+                clause = Result { () throws(WhereClauseError) in try WhereClause.compile(source, columns: columns, params: params) }
+            }
+            // PostgreSQL gets parameters as the string literals they stand for (last first, so
+            // that $1 does not clobber $10).
+            for (index, value) in generator.parameters.enumerated().reversed() {
+                text = text.replacingOccurrences(of: "$\(index + 1)", with: "'" + value.replacingOccurrences(of: "'", with: "''") + "'")
             }
             var sent = Sent.text(text)
             if case .success(let compiled) = clause {
@@ -196,13 +207,16 @@ struct WhereClauseDifferentialTests {
     {
         counters.batches += 1
         var parameters: [String?] = []
-        let select = expressions.map { sent, _ -> String in
+        // Boolean expressions go through ::boolean first, so that a bare literal such as 'no'
+        // is read as the boolean the where clause makes of it.
+        func wrap(_ sql: String, _ isText: Bool) -> String { isText ? "(\(sql))::text" : "((\(sql))::boolean)::text" }
+        let select = expressions.map { sent, isText -> String in
             switch sent {
-            case .text(let sql): return "(\(sql))::text"
+            case .text(let sql): return wrap(sql, isText)
             case .bound(let clause):
                 let rendered = clause.sql(firstParameterIndex: parameters.count + 1)
                 parameters += rendered.parameters
-                return "(\(rendered.sql))::text"
+                return wrap(rendered.sql, isText)
             }
         }.joined(separator: ", ")
         if let result = try? connection.execute("SELECT \(select) FROM wc_rows ORDER BY id", parameters: parameters),
@@ -221,11 +235,12 @@ struct WhereClauseDifferentialTests {
         }
         counters.fallbacks += 1
         return try expressions.map { sent, isText in
-            let sql: String
+            var sql: String
             switch sent {
             case .text(let text): sql = text
             case .bound(let clause): sql = clause.normalized
             }
+            if !isText { sql = "(\(sql))::boolean" }
             let result = try connection.execute("SELECT res FROM pg_temp.wc_try($1) ORDER BY rid", parameters: [sql])
             return result.rows.map { Self.outcome($0[0] ?? "N", isText: isText) }
         }

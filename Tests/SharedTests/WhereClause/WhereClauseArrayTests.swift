@@ -43,6 +43,7 @@ struct WhereClauseArrayTests {
         #expect(throws: ArrayOperations.mismatchedDimensions) { try evaluate("ARRAY[ia, ARRAY[1]] IS NULL", ["ia": "{1,2}"]) }
         #expect(try constantText("array_cat(NULL::int4[], ARRAY[1])") == "{1}")
         #expect(try constantText("array_append(NULL::int4[], 1)") == "{1}")
+        #expect(try constantText("array_append('{5}', -1)") == "{5,-1}")
         #expect(try constantText("array_prepend(NULL, ARRAY[1])") == "{NULL,1}")
         #expect(try constantText("ARRAY['a b', NULL, '', 'x\"y', 'null']") == "{\"a b\",NULL,\"\",\"x\\\"y\",\"null\"}")
         #expect(try constantText("ARRAY[true, false]") == "{t,f}")

@@ -44,6 +44,7 @@ struct WhereClauseTemporalTests {
         #expect(try evaluate("tm + '1 hour' = '01:00'", ["tm": "24:00:00"]) == true)
         #expect(try evaluate("tm - '1 hour'::interval = '23:30'", ["tm": "00:30:00"]) == true)
         #expect(try constantText("'12:00'::time - '11:59:59.5'::time") == "PT0.5S")
+        #expect(try constantText("'3326-4-1 13:1:17.514642Z'::time") == "13:01:17.514642")
     }
 
     @Test func intervals() throws {
@@ -75,6 +76,15 @@ struct WhereClauseTemporalTests {
         #expect(try constantText("'2562047788:00:54.775807'::interval") == "PT2562047788H54.775807S")
         #expect(try constantText("'-2562047788:00:54.775807'::interval") == "PT-2562047788H-54.775807S")
         #expect(try constantText("'1 day -00:00:00.000001'::interval") == "P1DT-0.000001S")
+        // Unit-less numbers and field conflicts follow DecodeInterval (checked against PostgreSQL 15).
+        #expect(try constantText("'1-2'::interval") == "P1Y2M")
+        #expect(try constantText("'-1-2'::interval") == "P-1Y-2M")
+        #expect(try constantText("'1 day 2'::interval") == "P1DT2S")
+        #expect(try constantText("'2 1:00'::interval") == "P2DT1H")
+        #expect(try constantText("'1 day 1-2'::interval") == "P1Y2M1D")
+        for invalid in ["1857-8-15", "1 2", "2 1 day", "1:00 2", "1 day 2 days", "1 hour 1 hour", "1-2 3 4"] {
+            #expect(IntervalText.parse(invalid) == nil, "\(invalid)")
+        }
         #expect(compileError("iv = '1 fortnight'") == "At location 5: invalid syntax for type interval: 1 fortnight")
     }
 }

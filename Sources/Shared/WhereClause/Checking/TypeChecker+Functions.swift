@@ -38,7 +38,12 @@ extension TypeChecker {
         case "array_append", "array_prepend":
             guard args.count == 2 else { throw missing }
             let append = name == "array_append"
-            let array = append ? args[0] : args[1], scalar = append ? args[1] : args[0]
+            var array = append ? args[0] : args[1]
+            let scalar = append ? args[1] : args[0]
+            // An untyped literal array takes the element's type: array_append('{5}', 1).
+            if array.type.isUnknown && !scalar.type.isUnknown && !scalar.type.isArray {
+                array = try coerce(array, to: scalar.type.asArray)
+            }
             guard array.type.isArray, !scalar.type.isArray else { throw missing }
             let proxy = BoundExpression(.constant(.null, .literal), array.type.element, at: array.location)
             let element = try commonType([proxy, scalar], context: name)

@@ -117,11 +117,15 @@ enum DateTimeText {
         return value
     }
 
+    /// `HH:MM[:SS[.f]]`; like PostgreSQL's `time_in`, a full timestamp is accepted too and its
+    /// date and zone are ignored.
     static func parseTime(_ text: String) -> Int64? {
         var scanner = TextScanner(text.trimmingSQLWhitespace())
-        guard let time = scanTime(&scanner) else { return nil }
-        scanner.skipSpaces()
-        return scanner.atEnd ? time : nil
+        if let time = scanTime(&scanner) {
+            scanner.skipSpaces()
+            if scanner.atEnd { return time }
+        }
+        return parseDateTime(text)?.microseconds
     }
 
     static func formatDate(_ days: Int64) -> String {

@@ -94,45 +94,113 @@ enum IntervalText {
         }
     }
 
+    /// One field of the verbose format, in input order.
+    private enum Field {
+        case number(String)
+        case unit(String)
+        case time(Int64)
+        case yearMonth(years: Int64, months: Int64)
+    }
+
+    /// Canonical unit names, so that `day` and `days` conflict like PostgreSQL's field mask.
+    private static func canonicalUnit(_ unit: String) -> String? {
+        switch unit {
+        case "us", "usec", "usecs", "useconds", "microsecond", "microseconds": "microseconds"
+        case "ms", "msec", "msecs", "mseconds", "millisecond", "milliseconds": "milliseconds"
+        case "s", "sec", "secs", "second", "seconds": "seconds"
+        case "m", "min", "mins", "minute", "minutes": "minutes"
+        case "h", "hr", "hrs", "hour", "hours": "hours"
+        case "d", "day", "days": "days"
+        case "w", "week", "weeks": "weeks"
+        case "mon", "mons", "month", "months": "months"
+        case "y", "yr", "yrs", "year", "years": "years"
+        case "dec", "decs", "decade", "decades": "decades"
+        case "c", "cent", "century", "centuries": "centuries"
+        case "mil", "mils", "millennium", "millennia": "millennia"
+        default: nil
+        }
+    }
+
     static func parse(_ text: String) -> Interval? {
         let trimmed = text.trimmingSQLWhitespace()
         guard !trimmed.isEmpty else { return nil }
         if trimmed.hasPrefix("P") || trimmed.hasPrefix("p") { return parseISO(String(trimmed.dropFirst())) }
-        var scanner = TextScanner(trimmed)
+        guard let (fields, negateAll) = scanFields(trimmed), !fields.isEmpty else { return nil }
+        // PostgreSQL's DecodeInterval works right to left: a number without a unit takes the
+        // unit of the nearest unit word to its right (seconds at the end, days before a time
+        // field), and every unit may be given once.
         var total = Accumulator()
-        var negateAll = false
-        var sawField = false
-        scanner.skipSpaces()
-        _ = scanner.take("@")
-        while true {
-            scanner.skipSpaces()
-            if scanner.atEnd { break }
-            if scanner.takeWord("ago") {
-                negateAll = true
-                scanner.skipSpaces()
-                guard scanner.atEnd else { return nil }
-                break
-            }
-            let start = scanner.position
-            guard let number = scanner.decimal() else { return nil }
-            if scanner.current == ":" {
-                var timeScanner = scanner
-                guard let micros = timeField(number: number, scanner: &timeScanner) else { return nil }
-                scanner = timeScanner
-                total.add(\.micros, micros)
-            } else {
-                scanner.skipSpaces()
-                let unit = scanner.word()
-                guard total.add(number: number, unit: unit) else { return nil }
-            }
-            sawField = sawField || scanner.position > start
+        var pendingUnit: String?
+        var used = Set<String>()
+        func claim(_ units: String...) -> Bool {
+            for unit in units where !used.insert(unit).inserted { return false }
+            return true
         }
-        guard sawField, var result = total.interval else { return nil }
+        for field in fields.reversed() {
+            switch field {
+            case .unit(let unit):
+                pendingUnit = unit
+            case .time(let micros):
+                guard claim("hours", "minutes", "seconds") else { return nil }
+                total.add(\.micros, micros)
+                pendingUnit = "days"
+            case .yearMonth(let years, let months):
+                guard claim("years", "months") else { return nil }
+                total.add(\.months, years &* 12)
+                total.add(\.months, months)
+            case .number(let number):
+                let unit = pendingUnit ?? "seconds"
+                guard claim(unit), total.add(number: number, unit: unit) else { return nil }
+            }
+        }
+        guard var result = total.interval else { return nil }
         if negateAll {
             guard let negated = try? result.negated() else { return nil }
             result = negated
         }
         return result
+    }
+
+    /// Splits the verbose format into fields; nil when a token is not valid there.
+    private static func scanFields(_ text: String) -> ([Field], negate: Bool)? {
+        var scanner = TextScanner(text)
+        var fields: [Field] = []
+        scanner.skipSpaces()
+        _ = scanner.take("@")
+        while true {
+            scanner.skipSpaces()
+            if scanner.atEnd { return (fields, false) }
+            if scanner.takeWord("ago") {
+                scanner.skipSpaces()
+                return scanner.atEnd && !fields.isEmpty ? (fields, true) : nil
+            }
+            if let c = scanner.current, c.properties.isAlphabetic {
+                guard case .number = fields.last, let unit = canonicalUnit(scanner.word()) else { return nil }
+                fields.append(.unit(unit))
+                continue
+            }
+            guard let number = scanner.decimal() else { return nil }
+            if scanner.current == ":" {
+                var timeScanner = scanner
+                guard let micros = timeField(number: number, scanner: &timeScanner) else { return nil }
+                scanner = timeScanner
+                fields.append(.time(micros))
+            } else if scanner.current == "-", scanner.lookaheadDigit(1), !number.contains(".") {
+                // SQL-standard year-month: `1-2` is 1 year 2 months, `-1-2` negates both.
+                _ = scanner.take("-")
+                guard let years = Int64(number.drop { $0 == "+" || $0 == "-" }), years < 200_000_000,
+                    let months = scanner.number(minDigits: 1, maxDigits: 9), scanner.current != "-"
+                else { return nil }
+                let sign: Int64 = number.hasPrefix("-") ? -1 : 1
+                fields.append(.yearMonth(years: sign * years, months: sign * Int64(months)))
+            } else {
+                fields.append(.number(number))
+                if let c = scanner.current, c.properties.isAlphabetic {
+                    guard let unit = canonicalUnit(scanner.word()) else { return nil }
+                    fields.append(.unit(unit))
+                }
+            }
+        }
     }
 
     /// `[+-]HH:MM[:SS[.f]]` after its first number has been read; hours may be as large as
