@@ -10,9 +10,9 @@ extension DiffGenerator {
 
     mutating func leaf(_ type: String) -> String {
         // Literals in non-canonical input forms exercise the input functions.
-        if chance(0.15), let value = randomValue(type), type != "ascii" {
+        if chance(0.25), let value = randomValue(type), type != "ascii" {
             // Sometimes as an untyped `$n` parameter: typed by context like a string literal.
-            if chance(0.3) {
+            if chance(0.5) {
                 parameters.append(value)
                 return "$\(parameters.count)"
             }

@@ -40,9 +40,10 @@ extension TypeChecker {
             let append = name == "array_append"
             var array = append ? args[0] : args[1]
             let scalar = append ? args[1] : args[0]
-            // An untyped literal array takes the element's type: array_append('{5}', 1).
-            if array.type.isUnknown && !scalar.type.isUnknown && !scalar.type.isArray {
-                array = try coerce(array, to: scalar.type.asArray)
+            // An untyped literal array takes the element's type (`array_append('{5}', 1)`), or
+            // text when the element is untyped too, as PostgreSQL resolves anycompatible.
+            if array.type.isUnknown && !scalar.type.isArray {
+                array = try coerce(array, to: scalar.type.isUnknown ? SQLType.text.asArray : scalar.type.asArray)
             }
             guard array.type.isArray, !scalar.type.isArray else { throw missing }
             let proxy = BoundExpression(.constant(.null, .literal), array.type.element, at: array.location)
