@@ -12,6 +12,8 @@ struct IngestConfiguration: Sendable {
     /// default `wal_sender_timeout` is 60 s; a third of it keeps the walsender content.
     var statusIntervalSeconds: Double = 10
     var logLevel: String
+    /// zstd level of spool frames, `CONDUIT_SPOOL_COMPRESSION_LEVEL`.
+    var compressionLevel: Int
 
     var publicationName: String { "conduit_pub_\(streamID)" }
     var slotName: String { "conduit_slot_\(streamID)" }
@@ -28,5 +30,7 @@ struct IngestConfiguration: Sendable {
             variable: "CONDUIT_MAX_ROUTER_LAG_BYTES"
         )
         logLevel = environment["CONDUIT_LOG_LEVEL"] ?? "info"
+        compressionLevel = try ConfigurationError.integer(
+            environment["CONDUIT_SPOOL_COMPRESSION_LEVEL"] ?? "3", variable: "CONDUIT_SPOOL_COMPRESSION_LEVEL", range: -7...19)
     }
 }

@@ -20,7 +20,11 @@ final class IngestService {
     }
 
     func run() throws {
-        let spool = try SpoolWriter(directory: configuration.storage.spoolDirectory, logger: logger)
+        let spool = try SpoolWriter(
+            directory: configuration.storage.spoolDirectory,
+            compressionLevel: configuration.compressionLevel,
+            logger: logger
+        )
         logger.info(
             "Spool recovered",
             metadata: ["spool.resume_lsn": "\(spool.lastCommitEndLSN ?? .zero)", "spool.dir": "\(configuration.storage.spoolDirectory)"]

@@ -20,6 +20,7 @@ public final class SpoolSyncer: Sendable {
 
     private struct State {
         var requested: SpoolDurablePosition?
+        var presync: LSN?
         var durable: SpoolDurablePosition?
         var stopped = false
     }
@@ -34,9 +35,22 @@ public final class SpoolSyncer: Sendable {
             var file: (segment: LSN, descriptor: Int32)?
             while true {
                 wakeup.wait()
-                let (next, stopped) = state.withLock { state in
-                    defer { state.requested = nil }
-                    return (state.requested, state.stopped)
+                let (next, presync, stopped) = state.withLock { state in
+                    defer {
+                        state.requested = nil
+                        state.presync = nil
+                    }
+                    return (state.requested, state.presync, state.stopped)
+                }
+                if next == nil, let segment = presync {
+                    // Inside a large transaction: flush what is written so far, publishing nothing,
+                    // so the fsync at its commit has little left to do.
+                    if file?.segment != segment {
+                        if let open = file { close(open.descriptor) }
+                        let descriptor = open(SpoolDirectory.path(of: segment, in: directory), O_RDONLY)
+                        file = descriptor >= 0 ? (segment, descriptor) : nil
+                    }
+                    if let open = file { _ = fdatasync(open.descriptor) }
                 }
                 if let position = next {
                     if file?.segment != position.segment {
@@ -70,6 +84,13 @@ public final class SpoolSyncer: Sendable {
             if let current = state.requested, current.commitEndLSN > position.commitEndLSN { return }
             state.requested = position
         }
+        wakeup.signal()
+    }
+
+    /// Asks for the bytes written so far to `segment` to be flushed ahead of the next commit,
+    /// without publishing anything (a hint: skipped when a real request is pending).
+    public func presync(segment: LSN) {
+        state.withLock { $0.presync = segment }
         wakeup.signal()
     }
 
