@@ -34,6 +34,9 @@ public final class SpoolWriter {
     public let frameTargetBytes: Int
     let logger: Logger
     private let compressor: ZstdCompressor
+    /// Compresses mid-transaction frames off the caller's thread; drained before anything that
+    /// needs the file's exact size (boundary frames, syncs, truncation, rotation).
+    private let pipeline: FrameCompressionPipeline
 
     var segment: SpoolSegmentFile?
     var schema: SpoolSchemaCache
@@ -99,6 +102,7 @@ public final class SpoolWriter {
         self.logger = logger
         do throws(ZstdError) {
             self.compressor = try ZstdCompressor()
+            self.pipeline = try FrameCompressionPipeline(level: compressionLevel)
         } catch {
             throw .compression(path: directory, offset: 0, error: error)
         }
@@ -187,6 +191,7 @@ public final class SpoolWriter {
     /// inside an open transaction. Nothing durable is ever removed.
     public func discardOpenTransaction() throws(SpoolError) {
         if let failure { throw .writerFailed("\(failure)") }
+        try failing { () throws(SpoolError) in try writeCompressedFrames(leavingAtMost: 0) }
         defer {
             inTransaction = false
             skippingDuplicate = false
@@ -241,6 +246,7 @@ public final class SpoolWriter {
     public func writeCommitBoundary() throws(SpoolError) -> SpoolDurablePosition? {
         if let failure { throw .writerFailed("\(failure)") }
         guard isAtTransactionBoundary else { throw .notAtTransactionBoundary(lastLSN: lastAppendedLSN) }
+        try failing { () throws(SpoolError) in try writeCompressedFrames(leavingAtMost: 0) }
         if let segment, segment.size >= UInt64(segmentTargetBytes) {
             return try failing { () throws(SpoolError) in try flushAndSync() }
         }
@@ -262,6 +268,7 @@ public final class SpoolWriter {
     }
 
     private func flushAndSync() throws(SpoolError) -> SpoolDurablePosition? {
+        try writeCompressedFrames(leavingAtMost: 0)
         try writePendingFrame()
         if let segment, hasUnsyncedBytes {
             do throws(FileError) {
@@ -297,9 +304,20 @@ public final class SpoolWriter {
             logger.info("Spool segment created", metadata: ["spool.segment": "\(firstLSN.paddedHex)"])
         }
         let flags: SpoolFrameFlags = inTransaction ? [] : .endsAtBoundary
-        let frame = try encodeFrame(batch: pending, recordCount: pendingRecordCount, flags: flags, lastCommitEnd: pendingLastCommitEnd)
-        try writeFrame(frame)
-        uncompressedBytesWritten += UInt64(pending.count)
+        let batchBytes = pending.count
+        if flags.contains(.endsAtBoundary) {
+            try writeCompressedFrames(leavingAtMost: 0)
+            let frame = try encodeFrame(batch: pending, recordCount: pendingRecordCount, flags: flags, lastCommitEnd: pendingLastCommitEnd)
+            try writeFrame(frame)
+        } else {
+            // Inside a transaction nothing needs this frame's position yet: compress it in the
+            // background and write whatever earlier frames are done.
+            pipeline.submit(.init(batch: pending, recordCount: pendingRecordCount, flags: flags, lastCommitEnd: pendingLastCommitEnd))
+            pending = []
+            pending.reserveCapacity(frameTargetBytes + frameTargetBytes / 4)
+            try writeCompressedFrames(leavingAtMost: UInt64(pipeline.maxInFlight))
+        }
+        uncompressedBytesWritten += UInt64(batchBytes)
         if pending.capacity > 4 * frameTargetBytes {
             pending = []  // a single huge message grew the buffer: give the memory back
             pending.reserveCapacity(frameTargetBytes + frameTargetBytes / 4)
@@ -315,6 +333,18 @@ public final class SpoolWriter {
             boundaryFileEnd = segment.size
             boundaryCommitEnd = lastCommitEndLSN
         }
+    }
+
+    /// Writes the frames the pipeline has finished, in order, waiting until at most `limit`
+    /// remain in flight.
+    private func writeCompressedFrames(leavingAtMost limit: UInt64) throws(SpoolError) {
+        let frames: [[UInt8]]
+        do throws(ZstdError) {
+            frames = try pipeline.collect(leavingAtMost: limit)
+        } catch {
+            throw .compression(path: segment?.path ?? directory, offset: segment?.size ?? 0, error: error)
+        }
+        for frame in frames { try writeFrame(frame) }
     }
 
     private func encodeFrame(batch: [UInt8], recordCount: Int, flags: SpoolFrameFlags, lastCommitEnd: LSN?) throws(SpoolError) -> [UInt8] {
