@@ -5,7 +5,8 @@ import Darwin
 #endif
 
 /// Appends replicated changes to a shape's change log: `changes.log`, `changes.idx`,
-/// `changes.chunks` and the committed state `changes.state` (see ``ShapeLogFormat``).
+/// `changes.chunks` and the committed state `changes.state` (see ``ShapeLogFormat`` and
+/// ``ChangeLogStateFile``).
 ///
 /// Owned by router's main loop, one per shape; the single writer of these files. Entries of a
 /// transaction are ``append(offset:json:)``-ed, then ``commit(appliedThroughLSN:)`` makes them
@@ -13,19 +14,26 @@ import Darwin
 /// the buffer passes 1 MiB, so a million-row transaction is never held in memory; that is safe
 /// because readers only serve what `changes.state` says is committed.
 ///
+/// A commit costs one `pwrite` per data file that grew plus one for the state slot; the four
+/// descriptors come from a ``ShapeLogDescriptorCache`` (process-wide by default), so hot shapes
+/// keep their files open while router's descriptor use stays bounded however many shapes exist.
+///
 /// Chunking (protocol.md §7.4, WAL log): a running count adds each entry's JSON size; when it
 /// reaches the threshold the chunk closes at that entry. The count survives restarts in the
 /// committed state.
-///
-/// File descriptors are held only while writing (write-through, commit, recovery), so router can
-/// keep a writer for every shape without running into the process's descriptor limit.
 public final class ChangeLogWriter {
     private let files: ShapeLogFiles
     private let chunkThresholdBytes: UInt64
+    private let descriptors: ShapeLogDescriptorCache
+    /// This writer's token in ``descriptors``.
+    private let owner: UInt64
 
     /// The state last made durable and visible (``appliedThroughLSN`` may be newer in memory; see
     /// ``commit(appliedThroughLSN:)``).
     public private(set) var committedState: ChangeLogCommittedState
+    /// The sequence of ``committedState`` in `changes.state`; the next commit writes
+    /// `stateSequence + 1` into the other slot.
+    private(set) var stateSequence: UInt64
     /// Committed state plus the appended, uncommitted entries.
     private var pending: ChangeLogCommittedState
     private var logBuffer: [UInt8] = []
@@ -36,40 +44,83 @@ public final class ChangeLogWriter {
     private var indexWritten: UInt64
     private var chunksWritten: UInt64
 
+    /// File numbers in the descriptor cache.
+    private enum File: UInt8, CaseIterable {
+        case log, index, chunks, state
+    }
+
     /// Opens (creating if needed) the change log in `directory`, which must exist, and recovers:
     /// anything written after the last commit (router crashed mid-transaction) is truncated away.
+    /// A missing `changes.state` is created (holding the empty state) and a version-1 one is
+    /// rewritten in the two-slot format, both atomically, before any commit can touch them.
     ///
+    /// - Parameter descriptors: where open descriptors are kept between commits.
     /// - Throws: ``ShapeLogError/corrupt(path:detail:)`` when a file is shorter than its committed
-    ///   state or has a foreign header.
-    public init(directory: String, chunkThresholdBytes: Int) throws(ShapeLogError) {
+    ///   state, has a foreign header, or `changes.state` has no valid slot.
+    public init(
+        directory: String,
+        chunkThresholdBytes: Int,
+        descriptors: ShapeLogDescriptorCache = .shared
+    ) throws(ShapeLogError) {
         guard chunkThresholdBytes > 0 else { throw .misuse("chunk threshold must be positive") }
         let files = ShapeLogFiles(directory: directory)
         self.files = files
         self.chunkThresholdBytes = UInt64(chunkThresholdBytes)
-        let state: ChangeLogCommittedState
-        if let bytes = try ShapeLogIO.readWholeFile(files.changeState) {
-            state = try ChangeLogCommittedState(decoding: bytes, path: files.changeState)
-        } else {
-            state = .empty
-        }
+        self.descriptors = descriptors
+        self.owner = descriptors.makeOwner()
+        let stored = try ShapeLogIO.readWholeFile(files.changeState)
+        let slot = try stored.map { bytes throws(ShapeLogError) in try ChangeLogStateFile.decode(bytes, path: files.changeState) }
+        let state = slot?.state ?? .empty
         let header = UInt64(ShapeLogFormat.fileHeaderSize)
-        _ = try Self.recover(files.changeLog, ShapeLogFormat.changeLogMagic, length: state.byteLength)
-        _ = try Self.recover(
+        let log = try Self.recover(files.changeLog, ShapeLogFormat.changeLogMagic, length: state.byteLength)
+        let index = try Self.recover(
             files.changeIndex,
             ShapeLogFormat.changeIndexMagic,
             length: header + state.entryCount * UInt64(ShapeLogFormat.indexEntrySize)
         )
-        _ = try Self.recover(
+        let chunks = try Self.recover(
             files.changeChunks,
             ShapeLogFormat.changeChunksMagic,
             length: header + state.closedChunkCount * UInt64(ShapeLogFormat.chunkEntrySize)
         )
-        try ShapeLogIO.syncDirectory(containing: files.changeLog)
+        // `decode` accepted the file, so it is version 1 or a whole version-2 file.
+        if let slot, stored?[4] == ChangeLogStateFile.version {
+            self.stateSequence = slot.sequence
+            try ShapeLogIO.syncDirectory(containing: files.changeLog)
+        } else {
+            // Absent or version 1: write the two-slot file whole (this also syncs the directory).
+            self.stateSequence = 0
+            try ShapeLogIO.atomicWrite(ChangeLogStateFile.initialFile(state, sequence: 0), to: files.changeState)
+        }
         self.committedState = state
         self.pending = state
         self.logWritten = state.byteLength
         self.indexWritten = header + state.entryCount * UInt64(ShapeLogFormat.indexEntrySize)
         self.chunksWritten = header + state.closedChunkCount * UInt64(ShapeLogFormat.chunkEntrySize)
+        descriptors.adopt(key(.log), log)
+        descriptors.adopt(key(.index), index)
+        descriptors.adopt(key(.chunks), chunks)
+    }
+
+    deinit {
+        descriptors.removeAll(owner: owner, files: UInt8(File.allCases.count))
+    }
+
+    private func key(_ file: File) -> ShapeLogDescriptorCache.Key {
+        ShapeLogDescriptorCache.Key(owner: owner, file: file.rawValue)
+    }
+
+    /// This writer's open handle for `file` (opened again if the cache evicted it). Hold it only
+    /// for the current operation.
+    private func handle(_ file: File) throws(ShapeLogError) -> ShapeLogFileHandle {
+        let path: String
+        switch file {
+        case .log: path = files.changeLog
+        case .index: path = files.changeIndex
+        case .chunks: path = files.changeChunks
+        case .state: path = files.changeState
+        }
+        return try descriptors.handle(key(file), path: path, flags: O_RDWR)
     }
 
     /// Opens `path`, writes the header into a new file, or truncates an existing one to `length`.
@@ -122,7 +173,7 @@ public final class ChangeLogWriter {
         }
         pending.entryCount += 1
         pending.latest = offset
-        if logBuffer.count + indexBuffer.count >= ShapeLogFormat.writeBufferBytes { try writeBuffers(openFiles()) }
+        if logBuffer.count + indexBuffer.count >= ShapeLogFormat.writeBufferBytes { try writeBuffers() }
     }
 
     /// True when entries were appended since the last commit.
@@ -131,29 +182,20 @@ public final class ChangeLogWriter {
     /// Ends a transaction: makes the appended entries durable and visible, recording that the
     /// shape has applied everything up to `appliedThroughLSN`.
     ///
-    /// Writes buffers, fsyncs the three files, then atomically replaces `changes.state`. When
-    /// nothing was appended it only advances ``committedState``'s LSN in memory, with no I/O:
-    /// replaying a transaction that produced nothing for this shape produces nothing again, so a
-    /// stale on-disk LSN is harmless and the common "transaction didn't touch this shape" path
-    /// costs nothing.
+    /// Writes buffers, flushes the data files that grew, writes the next state slot and flushes
+    /// it. When nothing was appended it only advances ``committedState``'s LSN in memory, with no
+    /// I/O: replaying a transaction that produced nothing for this shape produces nothing again,
+    /// so a stale on-disk LSN is harmless and the common "transaction didn't touch this shape"
+    /// path costs nothing.
     public func commit(appliedThroughLSN lsn: LSN) throws(ShapeLogError) {
-        pending.appliedThroughLSN = max(pending.appliedThroughLSN, lsn)
-        guard hasUncommittedEntries else {
-            committedState.appliedThroughLSN = pending.appliedThroughLSN
-            return
-        }
-        let handles = try openFiles()
-        try writeBuffers(handles)
-        try handles.log.sync()
-        try handles.index.sync()
-        if pending.closedChunkCount != committedState.closedChunkCount { try handles.chunks.sync() }
-        try ShapeLogIO.atomicWrite(pending.encoded(), to: files.changeState)
-        committedState = pending
+        guard try prepareGroupCommit(appliedThroughLSN: lsn) else { return }
+        try syncDataFiles()
+        try writeStateSlot()
+        try handle(.state).dataSync()
+        markGroupCommitted()
     }
 
     // MARK: Group commit steps (see ``commit(_:appliedThroughLSN:)``)
-
-    var directory: String { files.directory }
 
     /// Records the LSN and writes buffers; true when there are entries to publish.
     func prepareGroupCommit(appliedThroughLSN lsn: LSN) throws(ShapeLogError) -> Bool {
@@ -162,90 +204,83 @@ public final class ChangeLogWriter {
             committedState.appliedThroughLSN = pending.appliedThroughLSN
             return false
         }
-        try writeBuffers(openFiles())
+        try writeBuffers()
         return true
     }
 
-    func writeTemporaryState() throws(ShapeLogError) {
-        let file = try ShapeLogFileHandle(path: files.changeState + ".tmp", flags: O_WRONLY | O_CREAT | O_TRUNC)
-        try file.write(pending.encoded(), at: 0)
+    /// Writes the pending state into the slot not holding ``committedState`` (a torn write
+    /// leaves that slot, the previous commit, for readers and recovery).
+    func writeStateSlot() throws(ShapeLogError) {
+        let sequence = stateSequence + 1
+        try handle(.state).write(
+            ChangeLogStateFile.encodeSlot(pending, sequence: sequence),
+            at: ChangeLogStateFile.slotOffset(sequence: sequence)
+        )
     }
 
-    func renameTemporaryState() throws(ShapeLogError) {
-        guard rename(files.changeState + ".tmp", files.changeState) == 0 else {
-            throw .io(operation: "rename", path: files.changeState + ".tmp", errno: errno)
-        }
+    /// The portable fallback of the group commit's first flush: the data files that grew.
+    func syncDataFiles() throws(ShapeLogError) {
+        try handle(.log).dataSync()
+        try handle(.index).dataSync()
+        if pending.closedChunkCount != committedState.closedChunkCount { try handle(.chunks).dataSync() }
     }
 
-    /// The portable fallback of the group commit's flushes.
-    func syncForGroupCommit(dataFiles: Bool) throws(ShapeLogError) {
-        if dataFiles {
-            let handles = try openFiles()
-            try handles.log.sync()
-            try handles.index.sync()
-            try handles.chunks.sync()
-        } else {
-            if let temporary = try ShapeLogFileHandle.openForReading(files.changeState + ".tmp") { try temporary.sync() }
-            try ShapeLogIO.syncDirectory(containing: files.changeState)
-        }
+    /// The portable fallback of the group commit's second flush.
+    func syncStateFile() throws(ShapeLogError) {
+        try handle(.state).dataSync()
     }
 
+    /// A descriptor on the storage file system, for `syncfs`.
+    func fileSystemHandle() throws(ShapeLogError) -> ShapeLogFileHandle {
+        try handle(.state)
+    }
+
+    /// The state slot is durable: it is now the committed state.
     func markGroupCommitted() {
         committedState = pending
+        stateSequence += 1
     }
 
     /// Drops the entries appended since the last commit (a transaction router decided to abort).
     public func discardUncommitted() throws(ShapeLogError) {
-        logBuffer.removeAll()
-        indexBuffer.removeAll()
-        chunkBuffer.removeAll()
+        Self.clear(&logBuffer)
+        Self.clear(&indexBuffer)
+        Self.clear(&chunkBuffer)
         let header = UInt64(ShapeLogFormat.fileHeaderSize)
         let state = committedState
         let indexLength = header + state.entryCount * UInt64(ShapeLogFormat.indexEntrySize)
         let chunksLength = header + state.closedChunkCount * UInt64(ShapeLogFormat.chunkEntrySize)
-        if logWritten > state.byteLength || indexWritten > indexLength || chunksWritten > chunksLength {
-            let handles = try openFiles()
-            try handles.log.truncate(to: state.byteLength)
-            try handles.index.truncate(to: indexLength)
-            try handles.chunks.truncate(to: chunksLength)
-        }
+        if logWritten > state.byteLength { try handle(.log).truncate(to: state.byteLength) }
+        if indexWritten > indexLength { try handle(.index).truncate(to: indexLength) }
+        if chunksWritten > chunksLength { try handle(.chunks).truncate(to: chunksLength) }
         logWritten = state.byteLength
         indexWritten = indexLength
         chunksWritten = chunksLength
         pending = state
     }
 
-    /// The three data files, open for one operation; closed when the value goes away.
-    private struct OpenFiles {
-        var log: ShapeLogFileHandle
-        var index: ShapeLogFileHandle
-        var chunks: ShapeLogFileHandle
-    }
-
-    private func openFiles() throws(ShapeLogError) -> OpenFiles {
-        OpenFiles(
-            log: try ShapeLogFileHandle(path: files.changeLog, flags: O_RDWR),
-            index: try ShapeLogFileHandle(path: files.changeIndex, flags: O_RDWR),
-            chunks: try ShapeLogFileHandle(path: files.changeChunks, flags: O_RDWR)
-        )
-    }
-
-    private func writeBuffers(_ handles: OpenFiles) throws(ShapeLogError) {
-        let (log, index, chunks) = (handles.log, handles.index, handles.chunks)
+    /// Appends the buffered bytes to the files: at most one `pwrite` per file.
+    private func writeBuffers() throws(ShapeLogError) {
         if !logBuffer.isEmpty {
-            try log.write(logBuffer, at: logWritten)
+            try handle(.log).write(logBuffer, at: logWritten)
             logWritten += UInt64(logBuffer.count)
-            logBuffer.removeAll()
+            Self.clear(&logBuffer)
         }
         if !indexBuffer.isEmpty {
-            try index.write(indexBuffer, at: indexWritten)
+            try handle(.index).write(indexBuffer, at: indexWritten)
             indexWritten += UInt64(indexBuffer.count)
-            indexBuffer.removeAll()
+            Self.clear(&indexBuffer)
         }
         if !chunkBuffer.isEmpty {
-            try chunks.write(chunkBuffer, at: chunksWritten)
+            try handle(.chunks).write(chunkBuffer, at: chunksWritten)
             chunksWritten += UInt64(chunkBuffer.count)
-            chunkBuffer.removeAll()
+            Self.clear(&chunkBuffer)
         }
+    }
+
+    /// Empties a buffer, keeping a small allocation for the next transaction (so a hot shape does
+    /// not reallocate per commit) but never a large one (router holds a writer per shape).
+    private static func clear(_ buffer: inout [UInt8]) {
+        buffer.removeAll(keepingCapacity: buffer.capacity <= 64 << 10)
     }
 }

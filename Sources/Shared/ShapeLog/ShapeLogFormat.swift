@@ -10,7 +10,7 @@
 /// | `changes.log` | ``ChangeLogWriter`` | file header, then one frame per change entry |
 /// | `changes.idx` | ``ChangeLogWriter`` | file header, then one 24-byte entry per change entry |
 /// | `changes.chunks` | ``ChangeLogWriter`` | file header, then one 8-byte entry per closed chunk |
-/// | `changes.state` | ``ChangeLogWriter`` | the committed state (``ChangeLogCommittedState``) |
+/// | `changes.state` | ``ChangeLogWriter`` | the committed state (``ChangeLogCommittedState``) in two alternating slots (``ChangeLogStateFile``) |
 ///
 /// All integers are **little-endian** and unsigned.
 ///
@@ -24,11 +24,14 @@
 /// - **Chunk entry** (`changes.chunks`): `lastEntry: u64`, the ordinal of the last entry of a
 ///   closed chunk (protocol.md §7.4). Entry `c` is at byte `8 + 8·c`.
 ///
-/// What a reader may assume: the `.state` files are replaced atomically (temp, fsync, rename,
-/// directory fsync) and only after the bytes they describe are fsynced, so everything within the
-/// published bounds is complete and durable. Bytes beyond those bounds may be a concurrent
-/// append or a torn tail after a crash: a reader never looks at them and never trusts a file's
-/// size. Frames are checksummed so that corruption within bounds is detected, not served.
+/// What a reader may assume: a state is published only after the bytes it describes are
+/// written and flushed, so everything within the published bounds is complete and durable.
+/// `snapshot.state` is replaced atomically (temp, fsync, rename, directory fsync);
+/// `changes.state` is overwritten in place, one of two checksummed slots at a time, and read by
+/// taking the valid slot with the higher sequence (``ChangeLogStateFile``). Bytes beyond the
+/// published bounds may be a concurrent append or a torn tail after a crash: a reader never
+/// looks at them and never trusts a file's size. Frames are checksummed so that corruption
+/// within bounds is detected, not served.
 enum ShapeLogFormat {
     static let version: UInt8 = 1
     static let fileHeaderSize = 8

@@ -4,11 +4,13 @@
 import Darwin
 #endif
 
-/// An open file descriptor, owned by exactly one writer or one read operation; closed on deinit.
+/// An open file descriptor; closed on deinit, that is when the last reference goes away.
 ///
 /// All I/O is positional (`pread`/`pwrite`), so the handle has no shared file position and a
-/// reader in another process never observes a seek.
-final class ShapeLogFileHandle {
+/// reader in another process never observes a seek. It is `Sendable` (two immutable fields) so
+/// ``ShapeLogDescriptorCache`` can hand it to any thread: the cache dropping its reference never
+/// closes a descriptor that an operation still holds, which is what keeps eviction safe.
+final class ShapeLogFileHandle: Sendable {
     let descriptor: Int32
     let path: String
 
@@ -77,6 +79,16 @@ final class ShapeLogFileHandle {
 
     func sync() throws(ShapeLogError) {
         guard fsync(descriptor) == 0 else { throw .io(operation: "fsync", path: path, errno: errno) }
+    }
+
+    /// Flushes the file's data and the metadata needed to read it back (its size), not its
+    /// timestamps: `fdatasync` where it exists, `fsync` elsewhere.
+    func dataSync() throws(ShapeLogError) {
+        #if os(Linux)
+        guard fdatasync(descriptor) == 0 else { throw .io(operation: "fdatasync", path: path, errno: errno) }
+        #else
+        try sync()
+        #endif
     }
 
     func truncate(to length: UInt64) throws(ShapeLogError) {

@@ -24,7 +24,7 @@ public struct ShapeLogReader: Sendable {
         let snapshot = try SnapshotState(decoding: snapshotBytes, path: files.snapshotState)
         var changes = ChangeLogCommittedState.empty
         if let changeBytes = try ShapeLogIO.readWholeFile(files.changeState) {
-            changes = try ChangeLogCommittedState(decoding: changeBytes, path: files.changeState)
+            changes = try ChangeLogStateFile.decode(changeBytes, path: files.changeState).state
         }
         return ShapeLogState(snapshot: snapshot, changes: changes)
     }

@@ -35,10 +35,8 @@ public struct SnapshotState: Sendable, Hashable {
 
 /// What ``ChangeLogWriter`` last committed: the only bounds a reader may serve from.
 ///
-/// `changes.state` layout (little-endian, 68 bytes): magic `CCST` (4), version (1), flags (1; bit 0
-/// = ``latest`` is present), 2 zero bytes, then seven `u64`: ``byteLength``, ``entryCount``,
-/// ``closedChunkCount``, latest `tx`, latest `op`, ``appliedThroughLSN``, ``openChunkBytes``;
-/// then `crc: u32`, the CRC-32C of the preceding 64 bytes.
+/// Stored in `changes.state` as one of two alternating slots; the byte layout is documented on
+/// ``ChangeLogStateFile``.
 public struct ChangeLogCommittedState: Sendable, Hashable {
     /// Committed length of `changes.log`, including its 8-byte header.
     public var byteLength: UInt64
@@ -77,30 +75,6 @@ public struct ChangeLogCommittedState: Sendable, Hashable {
         self.latest = latest
         self.appliedThroughLSN = appliedThroughLSN
         self.openChunkBytes = openChunkBytes
-    }
-
-    func encoded() -> [UInt8] {
-        var bytes = ShapeLogFormat.changeStateMagic + [ShapeLogFormat.version, latest == nil ? 0 : 1, 0, 0]
-        for value in [
-            byteLength, entryCount, closedChunkCount, UInt64(bitPattern: latest?.tx ?? 0), latest?.op ?? 0,
-            appliedThroughLSN.value, openChunkBytes,
-        ] {
-            bytes.shapeLogAppend(value)
-        }
-        bytes.shapeLogAppend(ShapeLogChecksum.crc32c(bytes))
-        return bytes
-    }
-
-    init(decoding bytes: [UInt8], path: String) throws(ShapeLogError) {
-        try ShapeLogState.checkStateBytes(bytes, magic: ShapeLogFormat.changeStateMagic, minimumSize: 68, path: path)
-        guard bytes.count == 68 else { throw .corrupt(path: path, detail: "unexpected size \(bytes.count)") }
-        let field = { (index: Int) in bytes.shapeLogLoadUInt64(at: 8 + 8 * index) }
-        self.byteLength = field(0)
-        self.entryCount = field(1)
-        self.closedChunkCount = field(2)
-        self.latest = bytes[5] & 1 == 1 ? LogOffset(tx: Int64(bitPattern: field(3)), op: field(4)) : nil
-        self.appliedThroughLSN = LSN(field(5))
-        self.openChunkBytes = field(6)
     }
 }
 

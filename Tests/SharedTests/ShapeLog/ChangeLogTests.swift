@@ -120,9 +120,11 @@ struct ChangeLogTests {
     @Test func emptyTransactionsAdvanceTheLSNWithoutIO() throws {
         try Support.withTemporaryDirectory { directory in
             let writer = try ChangeLogWriter(directory: directory, chunkThresholdBytes: 100)
+            let statePath = ShapeLogFiles(directory: directory).changeState
+            let before = try Data(contentsOf: URL(fileURLWithPath: statePath))
             try writer.commit(appliedThroughLSN: LSN(500))
             #expect(writer.committedState.appliedThroughLSN == LSN(500))
-            #expect(!FileManager.default.fileExists(atPath: ShapeLogFiles(directory: directory).changeState))
+            #expect(try Data(contentsOf: URL(fileURLWithPath: statePath)) == before)
             let reopened = try ChangeLogWriter(directory: directory, chunkThresholdBytes: 100)
             #expect(reopened.committedState == .empty)
         }

@@ -1,0 +1,182 @@
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#else
+import Darwin
+#endif
+import Synchronization
+
+/// A process-wide, least-recently-used cache of open shape-log file descriptors.
+///
+/// router keeps a ``ChangeLogWriter`` for every shape, and each writes four files per commit;
+/// opening and closing them every time dominated the cost of a commit. The cache keeps up to
+/// ``capacity`` descriptors open, so hot shapes never reopen their files, while any number of
+/// shapes stays within the process's descriptor limit: past capacity, the least recently used
+/// descriptor is dropped.
+///
+/// Invariants:
+/// - Entries are keyed by ``Key`` (an owner token plus a file number), not by path: each writer
+///   has its own token (``makeOwner()``), so two writers never share a descriptor and a writer
+///   that is gone (``removeAll(owner:)`` from its `deinit`) leaves nothing behind, not even for a
+///   path that is later recreated.
+/// - Eviction only drops the cache's reference. A ``ShapeLogFileHandle`` closes its descriptor
+///   when its last reference goes away, so a write in flight on another thread (snapshot tasks,
+///   tests) keeps the descriptor open until it returns: a descriptor is never closed, or reused
+///   by the kernel for another file, under an operation.
+/// - Evicted handles are released after the lock is dropped, so `close(2)` never runs under it.
+/// - Thread-safe: every access goes through one `Mutex`; the critical sections are a dictionary
+///   lookup and a few index updates.
+public final class ShapeLogDescriptorCache: Sendable {
+    /// One cached file: whose it is and which of its files.
+    struct Key: Hashable, Sendable {
+        var owner: UInt64
+        var file: UInt8
+    }
+
+    /// The cache router's writers use.
+    public static let shared = ShapeLogDescriptorCache(capacity: defaultCapacity())
+
+    /// Largest number of descriptors kept open (operations in flight may briefly hold more).
+    public let capacity: Int
+    private let entries: Mutex<Entries>
+    private let owners = Atomic<UInt64>(1)
+
+    /// - Parameter capacity: at least 1.
+    public init(capacity: Int) {
+        self.capacity = max(1, capacity)
+        self.entries = Mutex(Entries())
+    }
+
+    /// Half of the `RLIMIT_NOFILE` soft limit, capped at 16,384 (at least 16), after raising the
+    /// soft limit to the hard limit when the system allows it. The other half is left to
+    /// sockets, spool files, snapshot writers and libraries.
+    public static func defaultCapacity() -> Int {
+        var limit = rlimit()
+        #if os(Linux)
+        let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+        #else
+        let resource = RLIMIT_NOFILE
+        #endif
+        guard getrlimit(resource, &limit) == 0 else { return 256 }
+        if limit.rlim_cur < limit.rlim_max {
+            var raised = limit
+            raised.rlim_cur = limit.rlim_max
+            if setrlimit(resource, &raised) == 0 { limit = raised }
+        }
+        // An unlimited soft limit reads as a huge number: the 16,384 cap applies to it too.
+        return Int(max(16, min(UInt64(limit.rlim_cur) / 2, 16_384)))
+    }
+
+    /// A token no other owner has; keys are `(token, file number)`.
+    func makeOwner() -> UInt64 {
+        owners.wrappingAdd(1, ordering: .relaxed).oldValue
+    }
+
+    /// The open handle for `key`, opening `path` with `flags` on a miss (and evicting the least
+    /// recently used entries past capacity). The caller holds the handle only for one operation.
+    func handle(_ key: Key, path: String, flags: Int32) throws(ShapeLogError) -> ShapeLogFileHandle {
+        if let cached = entries.withLock({ $0.lookup(key) }) { return cached }
+        let opened = try ShapeLogFileHandle(path: path, flags: flags)
+        let evicted = entries.withLock { $0.insert(key, opened, capacity: capacity) }
+        withExtendedLifetime(evicted) {}
+        return opened
+    }
+
+    /// Caches `handle`, already open, under `key` (a writer's files just opened for recovery).
+    func adopt(_ key: Key, _ handle: ShapeLogFileHandle) {
+        let evicted = entries.withLock { $0.insert(key, handle, capacity: capacity) }
+        withExtendedLifetime(evicted) {}
+    }
+
+    /// Forgets `key` (closing its descriptor unless an operation still holds it).
+    func remove(_ key: Key) {
+        let removed = entries.withLock { $0.remove(key) }
+        withExtendedLifetime(removed) {}
+    }
+
+    /// Forgets every file of `owner`; `files` is how many file numbers the owner uses.
+    func removeAll(owner: UInt64, files: UInt8) {
+        let removed = entries.withLock { entries in
+            (0..<files).compactMap { entries.remove(Key(owner: owner, file: $0)) }
+        }
+        withExtendedLifetime(removed) {}
+    }
+
+    /// Descriptors currently held by the cache.
+    public var count: Int { entries.withLock { $0.slots.count } }
+
+    /// A doubly linked recency list over reusable array slots, plus a key → slot dictionary.
+    private struct Entries {
+        struct Node {
+            var key: Key
+            var handle: ShapeLogFileHandle?
+            /// Neighbours in recency order, -1 at the ends.
+            var older: Int
+            var newer: Int
+        }
+
+        var slots: [Key: Int] = [:]
+        var nodes: [Node] = []
+        var freeSlots: [Int] = []
+        /// Most and least recently used slots, -1 when empty.
+        var newest = -1
+        var oldest = -1
+
+        mutating func lookup(_ key: Key) -> ShapeLogFileHandle? {
+            guard let slot = slots[key] else { return nil }
+            if slot != newest {
+                unlink(slot)
+                pushNewest(slot)
+            }
+            return nodes[slot].handle
+        }
+
+        /// Inserts or replaces `key`; returns the handles dropped (to be released unlocked).
+        mutating func insert(_ key: Key, _ handle: ShapeLogFileHandle, capacity: Int) -> [ShapeLogFileHandle] {
+            var dropped: [ShapeLogFileHandle] = []
+            if let slot = slots[key] {
+                if let previous = nodes[slot].handle { dropped.append(previous) }
+                nodes[slot].handle = handle
+                unlink(slot)
+                pushNewest(slot)
+                return dropped
+            }
+            while slots.count >= capacity, oldest >= 0, let evicted = remove(nodes[oldest].key) {
+                dropped.append(evicted)
+            }
+            let node = Node(key: key, handle: handle, older: -1, newer: -1)
+            let slot: Int
+            if let free = freeSlots.popLast() {
+                slot = free
+                nodes[slot] = node
+            } else {
+                slot = nodes.count
+                nodes.append(node)
+            }
+            slots[key] = slot
+            pushNewest(slot)
+            return dropped
+        }
+
+        mutating func remove(_ key: Key) -> ShapeLogFileHandle? {
+            guard let slot = slots.removeValue(forKey: key) else { return nil }
+            unlink(slot)
+            let handle = nodes[slot].handle
+            nodes[slot].handle = nil
+            freeSlots.append(slot)
+            return handle
+        }
+
+        private mutating func unlink(_ slot: Int) {
+            let (older, newer) = (nodes[slot].older, nodes[slot].newer)
+            if older >= 0 { nodes[older].newer = newer } else { oldest = newer }
+            if newer >= 0 { nodes[newer].older = older } else { newest = older }
+        }
+
+        private mutating func pushNewest(_ slot: Int) {
+            nodes[slot].older = newest
+            nodes[slot].newer = -1
+            if newest >= 0 { nodes[newest].newer = slot } else { oldest = slot }
+            newest = slot
+        }
+    }
+}
