@@ -62,6 +62,7 @@ final class ReplicationStream {
     /// Streams until a stop is requested (returns) or the connection fails (throws).
     func run() throws {
         var pollDescriptor = pollfd(fd: connection.socket, events: Int16(POLLIN), revents: 0)
+        var receivedLastRound = false
         while !stop.isRequested {
             if announcer.routerLag(durable: feedback.durable) > maxRouterLag {
                 // Back-pressure: stop reading (PostgreSQL keeps the WAL) but keep the walsender
@@ -89,11 +90,20 @@ final class ReplicationStream {
             presyncLargeTransaction()
             try sendStatusIfDue()
             if !received {
-                // While a sync is outstanding, wake up soon to confirm it as soon as it lands.
-                let syncPending = (lastRequested?.commitEndLSN ?? .zero) > feedback.durable
-                pollDescriptor.revents = 0
-                _ = poll(&pollDescriptor, 1, unflushedCommitSince != nil ? 1 : syncPending ? 2 : 100)
+                if receivedLastRound {
+                    // The stream is flowing and we merely caught up: nap instead of blocking in
+                    // poll. A reader blocked in poll is woken by every message the walsender
+                    // sends (one send per message), which costs the walsender — the bottleneck —
+                    // more than the data itself; after a short nap many messages are read at once.
+                    usleep(150)
+                } else {
+                    // While a sync is outstanding, wake up soon to confirm it as soon as it lands.
+                    let syncPending = (lastRequested?.commitEndLSN ?? .zero) > feedback.durable
+                    pollDescriptor.revents = 0
+                    _ = poll(&pollDescriptor, 1, unflushedCommitSince != nil ? 1 : syncPending ? 2 : 100)
+                }
             }
+            receivedLastRound = received
             guard connection.consumeInput() else { throw connection.finishError() }
         }
         try groupCommit()
