@@ -2,9 +2,7 @@ import Shared
 
 /// Everything ingest reads from its environment, parsed and checked once at start-up.
 struct IngestConfiguration: Sendable {
-    var databaseURL: String
-    var storage: StorageLayout
-    var streamID: String
+    var stream: StreamSettings
     /// Pause reading the replication stream while router is this many WAL bytes behind what is
     /// durable in the spool (status updates continue while paused).
     var maxRouterLagBytes: UInt64
@@ -15,16 +13,13 @@ struct IngestConfiguration: Sendable {
     /// zstd level of spool frames, `CONDUIT_SPOOL_COMPRESSION_LEVEL`.
     var compressionLevel: Int
 
-    var publicationName: String { "conduit_pub_\(streamID)" }
-    var slotName: String { "conduit_slot_\(streamID)" }
+    var databaseURL: String { stream.databaseURL }
+    var storage: StorageLayout { stream.storage }
+    var publicationName: String { stream.publicationName }
+    var slotName: String { stream.slotName }
 
     init(environment: [String: String]) throws(ConfigurationError) {
-        guard let url = environment["DATABASE_URL"], !url.isEmpty else {
-            throw ConfigurationError("DATABASE_URL is not set: give ingest a PostgreSQL connection URL")
-        }
-        databaseURL = url
-        storage = StorageLayout(root: environment["CONDUIT_STORAGE_DIR"] ?? "./conduit-data")
-        streamID = try ConfigurationError.streamID(environment["CONDUIT_STREAM_ID"] ?? "default")
+        stream = try StreamSettings(environment: environment, process: "ingest")
         maxRouterLagBytes = try ConfigurationError.byteCount(
             environment["CONDUIT_MAX_ROUTER_LAG_BYTES"] ?? "1073741824",
             variable: "CONDUIT_MAX_ROUTER_LAG_BYTES"

@@ -29,7 +29,7 @@ final class ReplicationConnection {
         guard PQstatus(connection) == CONNECTION_OK else {
             let message = String(cString: PQerrorMessage(connection))
             PQfinish(connection)
-            throw PostgresError(message: "could not connect to PostgreSQL: \(Self.trim(message))")
+            throw PostgresError(message: "could not connect to PostgreSQL: \(PostgresConnection.trimmed(message))")
         }
         self.connection = connection
     }
@@ -44,7 +44,7 @@ final class ReplicationConnection {
         let status = PQresultStatus(result)
         guard status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK || status == PGRES_COPY_BOTH else {
             let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
-            throw PostgresError(message: Self.trim(String(cString: PQresultErrorMessage(result))), sqlState: state)
+            throw PostgresError(message: PostgresConnection.trimmed(String(cString: PQresultErrorMessage(result))), sqlState: state)
         }
         return PostgresResult(copying: result)
     }
@@ -101,25 +101,19 @@ final class ReplicationConnection {
         var state: String?
         while let result = PQgetResult(connection) {
             if PQresultStatus(result) == PGRES_FATAL_ERROR {
-                message = Self.trim(String(cString: PQresultErrorMessage(result)))
+                message = PostgresConnection.trimmed(String(cString: PQresultErrorMessage(result)))
                 state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
             }
             PQclear(result)
         }
         if state == nil, PQstatus(connection) != CONNECTION_OK {
-            message = Self.trim(String(cString: PQerrorMessage(connection)))
+            message = PostgresConnection.trimmed(String(cString: PQerrorMessage(connection)))
         }
         return PostgresError(message: message, sqlState: state)
     }
 
     private func lastError() -> PostgresError {
-        PostgresError(message: Self.trim(String(cString: PQerrorMessage(connection))))
-    }
-
-    static func trim(_ text: String) -> String {
-        var text = Substring(text)
-        while let last = text.last, last.isWhitespace { text = text.dropLast() }
-        return String(text)
+        PostgresError(message: PostgresConnection.trimmed(String(cString: PQerrorMessage(connection))))
     }
 
     private static func withCStringArray<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {

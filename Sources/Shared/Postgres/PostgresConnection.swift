@@ -122,7 +122,8 @@ public final class PostgresConnection {
         trimmed(String(cString: PQerrorMessage(connection)))
     }
 
-    static func trimmed(_ text: String) -> String {
+    /// libpq's messages end in a newline; log lines and errors want them without.
+    public static func trimmed(_ text: String) -> String {
         var text = Substring(text)
         while let last = text.last, last.isWhitespace { text = text.dropLast() }
         return String(text)
