@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import Shared
 
@@ -64,10 +67,18 @@ final class RouterEngine {
         }
     }
 
+    /// Seconds between checks that every shape's table still exists under its name.
+    var reconcileInterval: Double { Double(configuration.tableCheckSeconds) }
+    private var lastReconcile: Double = 0
+
     /// Runs until a stop is requested.
     func run() throws {
         try loadShapes()
         while !stop.isRequested {
+            if transaction == nil, ReconcileClock.now() - lastReconcile >= reconcileInterval {
+                lastReconcile = ReconcileClock.now()
+                reconcileTables()
+            }
             // Shapes are created only between transactions, so a new shape never sees half of one.
             if transaction == nil {
                 for command in inbox.takeCommands() { handle(command) }
@@ -213,5 +224,39 @@ final class RouterEngine {
             }
         }
         reportConsumed(appliedCommitEnd)
+    }
+}
+
+extension RouterEngine {
+    /// Removes the shapes of tables that were dropped or renamed (protocol.md §8.5): neither is
+    /// visible in the replication stream when no row changes, and a table dropped and created
+    /// again under the same name is a new relation that must not be served under the old handle.
+    func reconcileTables() {
+        let relationIDs = Array(shapesByRelation.keys)
+        guard !relationIDs.isEmpty else { return }
+        let current: [UInt32: (schema: String, name: String)]
+        do {
+            current = try resolver.currentNames(of: relationIDs)
+        } catch {
+            logger.debug("Table check skipped: database unreachable", metadata: ["error": "\(error)"])
+            return
+        }
+        for relationID in relationIDs {
+            for shape in shapesByRelation[relationID]?.all ?? [] {
+                let definition = shape.metadata.definition
+                if let found = current[relationID], found.schema == definition.schema, found.name == definition.table { continue }
+                logger.info("Table dropped or renamed; removing shape", metadata: ["shape.handle": "\(shape.handle)"])
+                removeShape(shape.handle)
+            }
+        }
+    }
+}
+
+/// Monotonic seconds for router's periodic work.
+enum ReconcileClock {
+    static func now() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 }

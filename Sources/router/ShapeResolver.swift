@@ -144,6 +144,28 @@ final class ShapeResolver {
         }
     }
 
+    /// The current `(schema, name)` of each of `relationIDs` that still exists.
+    func currentNames(of relationIDs: [UInt32]) throws -> [UInt32: (schema: String, name: String)] {
+        do {
+            let list = "{" + relationIDs.map(String.init).joined(separator: ",") + "}"
+            let result = try open().execute(
+                """
+                SELECT c.oid::text, n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE c.oid = ANY($1::oid[])
+                """,
+                parameters: [list]
+            )
+            var names: [UInt32: (schema: String, name: String)] = [:]
+            for row in result.rows {
+                if let oid = row[0].flatMap({ UInt32($0) }) { names[oid] = (row[1] ?? "", row[2] ?? "") }
+            }
+            return names
+        } catch {
+            connection = nil
+            throw error
+        }
+    }
+
     private func open() throws(PostgresError) -> PostgresConnection {
         if let connection { return connection }
         let opened = try PostgresConnection(conninfo: databaseURL)
