@@ -61,26 +61,20 @@ enum Arithmetic {
     }
 
     static func double(_ operation: BoundExpression.Operation, _ x: Double, _ y: Double) throws(WhereClauseError) -> Double {
-        let result: Double
-        switch operation {
-        case .add: result = x + y
-        case .subtract: result = x - y
-        case .multiply:
-            result = x * y
-            if result == 0 && x != 0 && y != 0 { throw floatUnderflow }
-        case .divide:
-            if y == 0 && !x.isNaN { throw .divisionByZero }
-            result = x / y
-            if result == 0 && x != 0 && !y.isInfinite { throw floatUnderflow }
-        case .power: return try power(x, y)
-        default: throw .evaluation("unsupported float operation")
-        }
-        if result.isInfinite && !x.isInfinite && !y.isInfinite { throw floatOverflow }
-        return result
+        if operation == .power { return try power(x, y) }
+        return try floating(operation, x, y)
     }
 
     static func float(_ operation: BoundExpression.Operation, _ x: Float, _ y: Float) throws(WhereClauseError) -> Float {
-        let result: Float
+        try floating(operation, x, y)
+    }
+
+    /// `+ - * /` with PostgreSQL's float checks: underflow to zero, division by zero and
+    /// overflow to infinity from finite operands are errors.
+    private static func floating<F: BinaryFloatingPoint>(
+        _ operation: BoundExpression.Operation, _ x: F, _ y: F
+    ) throws(WhereClauseError) -> F {
+        let result: F
         switch operation {
         case .add: result = x + y
         case .subtract: result = x - y
