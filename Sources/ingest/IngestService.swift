@@ -50,7 +50,7 @@ final class IngestService {
         if let lsn = spool.lastCommitEndLSN { feedback.spoolFlushed(upTo: lsn) }
         var backoff: Double = 1
         while !stop.isRequested {
-            let started = ReplicationStream.now()
+            let started = MonotonicClock.seconds()
             do {
                 let connection = try ReplicationConnection(url: configuration.databaseURL)
                 try ReplicationSetup.ensure(configuration: configuration, replication: connection, logger: logger)
@@ -75,7 +75,7 @@ final class IngestService {
                 try stream.run()
             } catch {
                 if stop.isRequested { break }
-                if ReplicationStream.now() - started > 30 { backoff = 1 }
+                if MonotonicClock.seconds() - started > 30 { backoff = 1 }
                 logger.error(
                     "Replication connection failed; retrying",
                     metadata: ["error": "\(error)", "retry.seconds": "\(Int(backoff))"]

@@ -22,8 +22,9 @@ final class ReplicationConnection {
     init(url: String) throws(PostgresError) {
         let keywords = ["dbname", "replication", "options", "application_name"]
         let values = [url, "database", Self.sessionOptions, "conduit-ingest"]
-        let connection = Self.withCStringArray(keywords) { keys in
-            Self.withCStringArray(values) { vals in PQconnectdbParams(keys, vals, 1) }
+        // PQconnectdbParams takes NULL-terminated arrays.
+        let connection = PostgresConnection.withCStrings(keywords + [nil]) { keys in
+            PostgresConnection.withCStrings(values + [nil]) { vals in PQconnectdbParams(keys, vals, 1) }
         }
         guard let connection else { throw PostgresError(message: "libpq could not allocate a connection") }
         guard PQstatus(connection) == CONNECTION_OK else {
@@ -41,11 +42,7 @@ final class ReplicationConnection {
     func execute(_ command: String) throws(PostgresError) -> PostgresResult {
         guard let result = PQexec(connection, command) else { throw lastError() }
         defer { PQclear(result) }
-        let status = PQresultStatus(result)
-        guard status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK || status == PGRES_COPY_BOTH else {
-            let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
-            throw PostgresError(message: PostgresConnection.trimmed(String(cString: PQresultErrorMessage(result))), sqlState: state)
-        }
+        try PostgresConnection.check(result, connection)
         return PostgresResult(copying: result)
     }
 
@@ -114,13 +111,5 @@ final class ReplicationConnection {
 
     private func lastError() -> PostgresError {
         PostgresError(message: PostgresConnection.trimmed(String(cString: PQerrorMessage(connection))))
-    }
-
-    private static func withCStringArray<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
-        let owned = strings.map { strdup($0) }
-        defer { owned.forEach { free($0) } }
-        var pointers: [UnsafePointer<CChar>?] = owned.map { UnsafePointer($0) }
-        pointers.append(nil)
-        return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
     }
 }

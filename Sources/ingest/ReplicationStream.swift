@@ -131,7 +131,7 @@ final class ReplicationStream {
         // reached PostgreSQL before a crash), so each transaction is spooled once.
         let result = try spool.append(lsn: lsn, message: payload)
         if tag == PgOutputMessage.Tag.commit, result == .appended, unflushedCommitSince == nil {
-            unflushedCommitSince = Self.now()
+            unflushedCommitSince = MonotonicClock.seconds()
         }
     }
 
@@ -140,12 +140,12 @@ final class ReplicationStream {
     /// fewer writes) at a latency cost nobody can see.
     private func groupCommitReady() -> Bool {
         guard let since = unflushedCommitSince else { return false }
-        return spool.pendingBytes >= 64 << 10 || Self.now() - since >= 0.002
+        return spool.pendingBytes >= 64 << 10 || MonotonicClock.seconds() - since >= 0.002
     }
 
     private func commitWindowExpired() -> Bool {
         guard let since = unflushedCommitSince else { return false }
-        return Self.now() - since >= groupCommitWindow
+        return MonotonicClock.seconds() - since >= groupCommitWindow
     }
 
     /// While a large transaction streams in, has the syncer flush every few MiB written, so its
@@ -169,14 +169,8 @@ final class ReplicationStream {
 
     private func sendStatusIfDue(force: Bool = false) throws {
         if force { feedback.keepaliveReceived(walEnd: .zero, replyRequested: true, idle: false) }
-        if let update = feedback.updateDue(now: Self.now()) {
+        if let update = feedback.updateDue(now: MonotonicClock.seconds()) {
             try connection.sendCopyData(update.encoded())
         }
-    }
-
-    static func now() -> Double {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 }

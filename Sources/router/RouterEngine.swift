@@ -75,8 +75,8 @@ final class RouterEngine {
     func run() throws {
         try loadShapes()
         while !stop.isRequested {
-            if transaction == nil, ReconcileClock.now() - lastReconcile >= reconcileInterval {
-                lastReconcile = ReconcileClock.now()
+            if transaction == nil, MonotonicClock.seconds() - lastReconcile >= reconcileInterval {
+                lastReconcile = MonotonicClock.seconds()
                 reconcileTables()
             }
             // Shapes are created only between transactions, so a new shape never sees half of one.
@@ -249,14 +249,5 @@ extension RouterEngine {
                 removeShape(shape.handle)
             }
         }
-    }
-}
-
-/// Monotonic seconds for router's periodic work.
-enum ReconcileClock {
-    static func now() -> Double {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 }

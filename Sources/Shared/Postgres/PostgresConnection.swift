@@ -104,14 +104,16 @@ public final class PostgresConnection {
         return connection
     }
 
-    static func check(_ result: OpaquePointer, _ connection: OpaquePointer) throws(PostgresError) {
+    /// Throws the server's error unless `result` succeeded (command, rows or COPY BOTH).
+    public static func check(_ result: OpaquePointer, _ connection: OpaquePointer) throws(PostgresError) {
         let status = PQresultStatus(result)
         guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_COPY_BOTH else {
             throw error(from: result, connection)
         }
     }
 
-    static func error(from result: OpaquePointer, _ connection: OpaquePointer) -> PostgresError {
+    /// The error `result` carries (message and SQLSTATE), falling back to the connection's.
+    public static func error(from result: OpaquePointer, _ connection: OpaquePointer) -> PostgresError {
         var message = String(cString: PQresultErrorMessage(result))
         if message.isEmpty { message = errorText(connection) }
         let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
@@ -130,7 +132,7 @@ public final class PostgresConnection {
     }
 
     /// Calls `body` with a C array of `strdup`ed strings (NULL for nil), freed afterwards.
-    static func withCStrings<R>(_ values: [String?], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
+    public static func withCStrings<R>(_ values: [String?], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
         let owned: [UnsafeMutablePointer<CChar>?] = values.map { $0.map { strdup($0) } }
         defer { owned.forEach { free($0) } }
         return body(owned.map { $0.map { UnsafePointer($0) } })
