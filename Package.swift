@@ -5,6 +5,12 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny")
 ]
 
+// Layers (docs/ARCHITECTURE.md, "Modules"):
+//   ConduitCore   values, storage, shape logs, IPC contracts, start-up: no C library, no BigInt
+//   Spool         pgoutput, zstd, the spool format, writer and reader          (+ libzstd)
+//   Postgres      libpq connections for SQL                                     (+ libpq)
+//   WhereClause   the where-clause engine, pure Swift                           (+ BigInt)
+// ingest links Core + Spool + Postgres; router links all four; serve links Core only.
 let package = Package(
     name: "Conduit",
     platforms: [.macOS(.v15)],
@@ -12,7 +18,6 @@ let package = Package(
         .executable(name: "ingest", targets: ["Ingest"]),
         .executable(name: "router", targets: ["Router"]),
         .executable(name: "serve", targets: ["Serve"]),
-        .library(name: "Shared", targets: ["Shared"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -34,31 +39,43 @@ let package = Package(
             providers: [.apt(["libzstd-dev"])]
         ),
         .target(
-            name: "Shared",
-            dependencies: [
-                "CLibPQ",
-                "CZstd",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "BigInt", package: "BigInt"),
-            ],
+            name: "ConduitCore",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Spool",
+            dependencies: ["ConduitCore", "CZstd", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Postgres",
+            dependencies: ["ConduitCore", "CLibPQ"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "WhereClause",
+            dependencies: [.product(name: "BigInt", package: "BigInt")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "Ingest",
-            dependencies: ["Shared", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["ConduitCore", "Spool", "Postgres", .product(name: "Logging", package: "swift-log")],
             path: "Sources/ingest",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "Router",
-            dependencies: ["Shared", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "ConduitCore", "Spool", "Postgres", "WhereClause", .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Sources/router",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "Serve",
             dependencies: [
-                "Shared",
+                "ConduitCore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -67,29 +84,44 @@ let package = Package(
             path: "Sources/serve",
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "TestSupport",
+            path: "Tests/TestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
-            name: "SharedTests",
-            dependencies: ["Shared"],
+            name: "CoreTests",
+            dependencies: ["ConduitCore", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SpoolTests",
+            dependencies: ["Spool", "ConduitCore", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WhereClauseTests",
+            dependencies: ["WhereClause"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "IngestTests",
-            dependencies: ["Ingest", "Shared"],
+            dependencies: ["Ingest", "ConduitCore", "Spool"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "RouterTests",
-            dependencies: ["Router", "Shared"],
+            dependencies: ["Router", "ConduitCore", "Spool", "WhereClause", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "ServeTests",
-            dependencies: ["Serve", "Shared"],
+            dependencies: ["Serve", "ConduitCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Shared"],
+            dependencies: ["ConduitCore", "Spool", "Postgres", "WhereClause", "TestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -1,4 +1,5 @@
-import Shared
+import ConduitCore
+import Spool
 
 /// Decides what ingest confirms to PostgreSQL in standby status updates, and when.
 ///

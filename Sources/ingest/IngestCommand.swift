@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import Shared
+import ConduitCore
 
 /// `ingest`: PostgreSQL logical replication → durable spool. See docs/ARCHITECTURE.md.
 @main

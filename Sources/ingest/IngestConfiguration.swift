@@ -1,4 +1,4 @@
-import Shared
+import ConduitCore
 
 /// Everything ingest reads from its environment, parsed and checked once at start-up.
 struct IngestConfiguration: Sendable {

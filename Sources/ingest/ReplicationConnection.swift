@@ -1,5 +1,6 @@
 import CLibPQ
-import Shared
+import ConduitCore
+import Postgres
 
 #if canImport(Glibc)
 import Glibc

@@ -1,5 +1,5 @@
 import Logging
-import Shared
+import Postgres
 
 /// Creates the publication and the logical replication slot for a stream id when missing.
 ///

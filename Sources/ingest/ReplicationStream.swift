@@ -1,5 +1,6 @@
 import Logging
-import Shared
+import ConduitCore
+import Spool
 
 #if canImport(Glibc)
 import Glibc

@@ -1,5 +1,6 @@
 import Foundation
-import Shared
+import ConduitCore
+import Spool
 
 /// A shape router is maintaining: its change log writer, the snapshot it must merge with, and
 /// the entry held back until the next one arrives (so the transaction's last entry for the

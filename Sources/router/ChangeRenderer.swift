@@ -1,4 +1,5 @@
-import Shared
+import ConduitCore
+import Spool
 
 /// A change for one shape, waiting to be written: everything but the transaction-level headers
 /// (`lsn`, `txids`, `last`), which are added when it is rendered.

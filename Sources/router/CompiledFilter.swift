@@ -1,4 +1,5 @@
-import Shared
+import ConduitCore
+import WhereClause
 
 /// A shape's where clause compiled against its table: evaluated by router on every candidate
 /// row, rendered to SQL (every value a bind parameter) for the snapshot, normalized for identity,

@@ -1,4 +1,5 @@
-import Shared
+import Spool
+import WhereClause
 
 /// The shapes of one table, arranged so that routing a row costs time proportional to the
 /// shapes it may match rather than to all shapes of the table.

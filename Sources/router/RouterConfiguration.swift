@@ -1,4 +1,4 @@
-import Shared
+import ConduitCore
 
 /// Everything router reads from its environment, parsed once at start-up.
 struct RouterConfiguration: Sendable {

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
-import Shared
+import ConduitCore
+import WhereClause
 
 #if canImport(Glibc)
 import Glibc

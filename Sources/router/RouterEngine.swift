@@ -3,7 +3,8 @@ import Foundation
 import Glibc
 #endif
 import Logging
-import Shared
+import ConduitCore
+import Spool
 
 /// router's main loop: the single writer of every shape log.
 ///

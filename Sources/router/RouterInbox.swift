@@ -1,5 +1,5 @@
 import Dispatch
-import Shared
+import ConduitCore
 import Synchronization
 
 /// Work handed to router's main loop from the IPC threads and snapshot threads.

@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import Shared
+import ConduitCore
 import Synchronization
 
 /// `router`: spool → shape logs. See docs/ARCHITECTURE.md.

@@ -1,4 +1,5 @@
-import Shared
+import ConduitCore
+import Spool
 
 /// Decides whether a row belongs to a shape from the texts of the columns it references (in
 /// `columns` order, nil for NULL). router wraps the compiled where clause in one of these; a

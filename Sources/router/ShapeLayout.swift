@@ -1,4 +1,5 @@
-import Shared
+import ConduitCore
+import Spool
 
 /// A shape's columns resolved against the relation as the replication stream describes it:
 /// which positions of a pgoutput row are selected, which form the key, and the pre-escaped JSON

@@ -1,5 +1,6 @@
 import Logging
-import Shared
+import ConduitCore
+import Postgres
 
 /// Why a shape request cannot be served.
 enum ShapeRequestError: Error {

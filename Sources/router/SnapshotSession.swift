@@ -1,4 +1,5 @@
-import Shared
+import ConduitCore
+import Postgres
 
 /// One shape's initial snapshot on its own connection (protocol.md §8.1).
 ///

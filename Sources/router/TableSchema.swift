@@ -1,4 +1,5 @@
-import Shared
+import ConduitCore
+import Postgres
 
 /// A table as the catalog describes it: what shape creation validates against and what the
 /// `electric-schema` header is built from.

@@ -1,4 +1,4 @@
-import Shared
+import ConduitCore
 import Synchronization
 
 /// Wakes live requests waiting on a shape when router reports progress, and remembers what

@@ -1,6 +1,6 @@
 import Hummingbird
 import Logging
-import Shared
+import ConduitCore
 
 /// Builds serve's HTTP application: the router connection, the notifier and the responder.
 ///

@@ -1,6 +1,6 @@
 import Foundation
 import NIOPosix
-import Shared
+import ConduitCore
 import Synchronization
 
 /// Runs blocking file reads on NIO's thread pool, never on an event loop or the cooperative pool.

@@ -1,4 +1,4 @@
-import Shared
+import ConduitCore
 
 /// The offset a client asked for: a log offset, or `now` (protocol.md §7.1).
 enum RequestOffset: Hashable, Sendable {

@@ -1,4 +1,4 @@
-import Shared
+import ConduitCore
 
 /// The caching and validation headers of a shape response (protocol.md §5), as pure functions.
 enum ShapeResponseHeaders {

@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
-import Shared
+import ConduitCore
 
 /// Serves one resolved shape request: plans the read, waits where the protocol waits (snapshot
 /// not published yet, out-of-bounds offsets, live long-polls), and builds the response.

@@ -1,4 +1,4 @@
-@testable import Shared
+@testable import WhereClause
 
 /// SplitMix64: a tiny seeded generator so a failing differential run can be replayed.
 struct SeededGenerator: RandomNumberGenerator {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import Shared
+@testable import Postgres
+@testable import WhereClause
 
 /// Differential test: random typed rows and random well-typed where-expressions, evaluated by
 /// PostgreSQL and by Conduit's evaluator; results (true / false / NULL / error) must agree.

@@ -1,6 +1,9 @@
 import Foundation
 import Logging
-import Shared
+import ConduitCore
+import Spool
+import WhereClause
+import TestSupport
 import Testing
 
 @testable import Router

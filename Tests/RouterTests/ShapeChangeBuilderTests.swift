@@ -1,5 +1,6 @@
 import Foundation
-import Shared
+import ConduitCore
+import Spool
 import Testing
 
 @testable import Router

@@ -1,4 +1,4 @@
-import Shared
+import ConduitCore
 import Testing
 
 @testable import Serve

@@ -1,6 +1,6 @@
 import Hummingbird
 import Logging
-import Shared
+import ConduitCore
 import Testing
 
 @testable import Serve

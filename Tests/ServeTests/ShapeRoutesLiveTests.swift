@@ -1,6 +1,6 @@
 import Foundation
 import Hummingbird
-import Shared
+import ConduitCore
 import Testing
 
 @testable import Serve

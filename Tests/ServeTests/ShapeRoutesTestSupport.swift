@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
-import Shared
+import ConduitCore
 import Synchronization
 
 @testable import Serve

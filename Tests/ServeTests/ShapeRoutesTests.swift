@@ -1,5 +1,5 @@
 import Hummingbird
-import Shared
+import ConduitCore
 import Testing
 
 @testable import Serve

@@ -1,6 +1,9 @@
 import Foundation
 import Logging
-import Shared
+import ConduitCore
+import Spool
+import Postgres
+import TestSupport
 import Testing
 
 /// Killing ingest with SIGKILL mid-load and restarting it must leave the spool holding every

@@ -1,5 +1,6 @@
 import Foundation
-import Shared
+import Postgres
+import TestSupport
 import Testing
 
 /// The whole pipeline — PostgreSQL, ingest, router, serve — driven over real HTTP.

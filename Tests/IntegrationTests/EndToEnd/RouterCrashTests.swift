@@ -1,5 +1,6 @@
 import Foundation
-import Shared
+import Postgres
+import TestSupport
 import Testing
 
 /// Killing router with SIGKILL mid-load: on restart it truncates shape logs to their committed

@@ -1,5 +1,6 @@
 import Foundation
-import Shared
+import Postgres
+import TestSupport
 import Testing
 
 /// `where`, `params`, `columns` and `replica` through the whole pipeline.

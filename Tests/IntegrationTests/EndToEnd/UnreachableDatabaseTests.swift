@@ -1,5 +1,6 @@
 import Foundation
-import Shared
+import Postgres
+import TestSupport
 import Testing
 
 /// A database that is missing or unreachable gets a clear log line and a retry loop — never a

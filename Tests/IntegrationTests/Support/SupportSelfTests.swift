@@ -1,7 +1,8 @@
 import Dispatch
 import Foundation
-import Shared
+import Postgres
 import Synchronization
+import TestSupport
 import Testing
 
 #if canImport(Glibc)

@@ -1,5 +1,5 @@
 import Foundation
-import Shared
+import Postgres
 
 /// A uniquely named database on the test server, owned by one test.
 ///

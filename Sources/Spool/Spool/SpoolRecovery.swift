@@ -1,0 +1,221 @@
+import ConduitCore
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#else
+import Darwin
+#endif
+import Logging
+
+/// Crash recovery of the spool's tail, run by ``SpoolWriter`` when it opens.
+///
+/// Rule: the last segment is scanned frame by frame from its header. Everything after the last
+/// valid frame that ends at a transaction boundary is cut off (`ftruncate` + fsync): a torn or
+/// checksum-failing frame, and any frames holding only the first part of a transaction. Frames
+/// before that point are kept even if they were never fsynced, because they hold only whole
+/// transactions.
+///
+/// Why nothing durable is lost: fsync happens only right after a boundary frame, so the last
+/// fsynced byte is always the end of a boundary frame, and every frame before it is valid.
+/// Why nothing is duplicated: the resume LSN is the end of the last *kept* commit, and the writer
+/// drops re-sent transactions that committed before it.
+/// A damaged frame that is followed by valid frames is not a torn tail but damage to possibly
+/// durable data: recovery then throws instead of truncating.
+/// Leftover `*.spool.tmp` files (a crash while creating a segment) are removed: they never held
+/// durable data. Earlier segments are not scanned; they were fsynced before rotation.
+enum SpoolRecovery {
+    struct Recovered {
+        var segment: SpoolSegmentFile?
+        var schema: SpoolSchemaCache
+        var lastCommitEnd: LSN?
+    }
+
+    static func recover(directory: String, logger: Logger) throws(SpoolError) -> Recovered {
+        do throws(FileError) {
+            try FileSystem.createDirectory(directory)
+            let leftovers = try FileSystem.listDirectory(directory).filter { $0.hasSuffix(SpoolFormat.segmentExtension + SpoolFormat.temporarySuffix) }
+            for name in leftovers {
+                logger.warning("Removing incomplete spool segment", metadata: ["spool.file": "\(name)"])
+                try FileSystem.removeFile(directory + "/" + name)
+            }
+            if !leftovers.isEmpty {
+                try FileSystem.syncDirectory(directory)
+            }
+        } catch {
+            throw .file(error)
+        }
+        guard let last = try SpoolDirectory.segments(in: directory).last else {
+            logger.info("Spool is empty", metadata: ["spool.directory": "\(directory)"])
+            return Recovered(segment: nil, schema: SpoolSchemaCache(), lastCommitEnd: nil)
+        }
+        let path = SpoolDirectory.path(of: last, in: directory)
+        let file = try withFileErrors { () throws(FileError) in try PosixFile(path: path, flags: O_RDWR) }
+        return try recoverSegment(file: file, base: last, logger: logger)
+    }
+
+    private static func recoverSegment(file: PosixFile, base: LSN, logger: Logger) throws(SpoolError) -> Recovered {
+        let path = file.path
+        let fileSize = try withFileErrors { () throws(FileError) in try file.size() }
+        let headerBytes = try withFileErrors { () throws(FileError) in try file.read(count: SpoolFormat.segmentHeaderSize, at: 0) }
+        let header: SpoolSegmentHeader
+        switch SpoolSegmentHeader.decode(headerBytes) {
+        case .failure(let problem): throw .corruptSegmentHeader(path: path, reason: problem.reason)
+        case .success(let decoded): header = decoded
+        }
+        guard header.base == base else {
+            throw .corruptSegmentHeader(path: path, reason: "header base LSN \(header.base) does not match the file name")
+        }
+
+        let decompressor: ZstdDecompressor
+        do throws(ZstdError) {
+            decompressor = try ZstdDecompressor()
+        } catch {
+            throw .compression(path: path, offset: 0, error: error)
+        }
+        var schema = SpoolSchemaCache()
+        var keptEnd = UInt64(SpoolFormat.segmentHeaderSize)
+        var keptCommitEnd = header.previousCommitEnd
+        var runningCommitEnd = header.previousCommitEnd
+        // Relation/Type records seen since the last boundary frame; applied only once it is kept.
+        var unconfirmedSchema: [SpoolRecord] = []
+        var offset = keptEnd
+        var stopReason: String?
+
+        scan: while true {
+            let read: SpoolFrameCodec.FrameRead
+            do throws(FileError) {
+                read = try SpoolFrameCodec.readFrame(from: file, at: offset, fileSize: fileSize)
+            } catch {
+                throw .file(error)
+            }
+            switch read {
+            case .endOfFile:
+                break scan
+            case .invalid(let reason):
+                try refuseIfDamageIsFollowedByValidFrames(file: file, at: offset, fileSize: fileSize, reason: reason)
+                stopReason = reason
+                break scan
+            case .crossesLimit:
+                preconditionFailure("recovery reads without a limit")
+            case .frame(let frameHeader, let compressed):
+                let records = try SpoolFrameReading.decompressRecords(
+                    compressed: compressed, header: frameHeader, decompressor: decompressor, path: path, offset: offset)
+                for record in records where record.tag == PgOutputMessage.Tag.relation || record.tag == PgOutputMessage.Tag.type {
+                    unconfirmedSchema.append(record)
+                }
+                if let commit = frameHeader.lastCommitEnd { runningCommitEnd = commit }
+                offset += UInt64(frameHeader.totalSize)
+                if frameHeader.flags.contains(.endsAtBoundary) {
+                    for record in unconfirmedSchema {
+                        do throws(PgOutputDecodingError) {
+                            try schema.observe(lsn: record.lsn, message: record.payload)
+                        } catch {
+                            throw .corruptFrame(path: path, offset: offset, reason: "stored schema message at \(record.lsn) is malformed: \(error)")
+                        }
+                    }
+                    unconfirmedSchema.removeAll()
+                    keptEnd = offset
+                    keptCommitEnd = runningCommitEnd
+                }
+            }
+        }
+
+        if fileSize > keptEnd {
+            logger.warning(
+                "Truncating spool tail after the last complete transaction",
+                metadata: [
+                    "spool.segment": "\(base.paddedHex)",
+                    "spool.offset": "\(keptEnd)",
+                    "spool.dropped_bytes": "\(fileSize - keptEnd)",
+                    "spool.reason": "\(stopReason ?? "frames without a closing commit")",
+                ]
+            )
+            do throws(FileError) {
+                try file.truncate(to: keptEnd)
+                try file.sync()
+            } catch {
+                throw .file(error)
+            }
+        }
+        logger.info(
+            "Spool recovered",
+            metadata: [
+                "spool.segment": "\(base.paddedHex)",
+                "spool.offset": "\(keptEnd)",
+                "pg.lsn": "\(keptCommitEnd.map { "\($0)" } ?? "none")",
+                "spool.relations": "\(schema.relations.count)",
+            ]
+        )
+        return Recovered(
+            segment: SpoolSegmentFile(base: base, path: path, file: file, size: keptEnd),
+            schema: schema,
+            lastCommitEnd: keptCommitEnd
+        )
+    }
+}
+
+extension SpoolRecovery {
+    /// Distinguishes a torn tail from damaged durable data.
+    ///
+    /// A crash can only tear the frames written after the last fsync, i.e. the end of the file.
+    /// If the damaged frame's header is intact and a valid frame follows it, the damage is in the
+    /// middle of data that may have been fsynced and confirmed to PostgreSQL: truncating would
+    /// silently lose it, so recovery stops with an error for an operator instead.
+    fileprivate static func refuseIfDamageIsFollowedByValidFrames(
+        file: PosixFile,
+        at offset: UInt64,
+        fileSize: UInt64,
+        reason: String
+    ) throws(SpoolError) {
+        let headerBytes = try withFileErrors { () throws(FileError) in try file.read(count: SpoolFormat.frameHeaderSize, at: offset) }
+        guard headerBytes.count == SpoolFormat.frameHeaderSize,
+            case .success(let header) = headerBytes.withUnsafeBytes({ SpoolFrameHeader.decode($0) })
+        else { return }
+        let next = offset + UInt64(header.totalSize)
+        guard next < fileSize else { return }
+        let following = try withFileErrors { () throws(FileError) in try SpoolFrameCodec.readFrame(from: file, at: next, fileSize: fileSize) }
+        if case .frame = following {
+            throw .corruptFrame(
+                path: file.path,
+                offset: offset,
+                reason: "\(reason), but valid frames follow at offset \(next): this is damage inside the spool, not a torn tail; "
+                    + "refusing to truncate (restore the segment or rebuild the spool)"
+            )
+        }
+    }
+}
+
+/// Decompression and record splitting shared by recovery and the reader.
+enum SpoolFrameReading {
+    /// Decompresses a checksummed frame payload and splits it into records.
+    ///
+    /// - Throws: ``SpoolError/corruptFrame(path:offset:reason:)`` if the payload does not
+    ///   decompress or parse: with a matching checksum that means a writer bug or a damaged disk.
+    static func decompressRecords(
+        compressed: [UInt8],
+        header: SpoolFrameHeader,
+        decompressor: ZstdDecompressor,
+        path: String,
+        offset: UInt64
+    ) throws(SpoolError) -> [SpoolRecord] {
+        let payload: [UInt8]
+        do throws(ZstdError) {
+            payload = try decompressor.decompress(compressed, uncompressedSize: header.uncompressedLength)
+        } catch {
+            throw .corruptFrame(path: path, offset: offset, reason: "payload does not decompress: \(error)")
+        }
+        switch SpoolFrameCodec.records(in: payload, header: header) {
+        case .success(let records): return records
+        case .failure(let problem): throw .corruptFrame(path: path, offset: offset, reason: problem.reason)
+        }
+    }
+}
+
+/// Runs a file operation, wrapping its ``FileError`` in ``SpoolError/file(_:)``.
+@inline(__always)
+func withFileErrors<T>(_ body: () throws(FileError) -> T) throws(SpoolError) -> T {
+    do {
+        return try body()
+    } catch {
+        throw .file(error)
+    }
+}

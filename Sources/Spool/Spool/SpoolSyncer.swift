@@ -1,0 +1,110 @@
+import ConduitCore
+import Dispatch
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Makes spool positions durable on a thread of its own.
+///
+/// The replication thread hands over each group-commit position (``request(_:)``) and goes on
+/// reading; this thread fdatasyncs the segment file and publishes the position through
+/// `onDurable`. Requests that arrive while a sync runs are coalesced: the next sync covers the
+/// latest one. A failed fsync leaves the page cache's state unknown, so it is fatal for the
+/// process (`onFailure`): after a restart, recovery works from what is really on disk.
+public final class SpoolSyncer: Sendable {
+    private let state = Mutex<State>(State())
+    private let wakeup = DispatchSemaphore(value: 0)
+    private let directory: String
+
+    private struct State {
+        var requested: SpoolDurablePosition?
+        var presync: LSN?
+        var durable: SpoolDurablePosition?
+        var stopped = false
+    }
+
+    public init(
+        directory: String,
+        onDurable: @escaping @Sendable (SpoolDurablePosition) -> Void,
+        onFailure: @escaping @Sendable (String) -> Void
+    ) {
+        self.directory = directory
+        let thread = Thread { [self] in
+            var file: (segment: LSN, descriptor: Int32)?
+            while true {
+                wakeup.wait()
+                let (next, presync, stopped) = state.withLock { state in
+                    defer {
+                        state.requested = nil
+                        state.presync = nil
+                    }
+                    return (state.requested, state.presync, state.stopped)
+                }
+                if next == nil, let segment = presync {
+                    // Inside a large transaction: flush what is written so far, publishing nothing,
+                    // so the fsync at its commit has little left to do.
+                    if file?.segment != segment {
+                        if let open = file { close(open.descriptor) }
+                        let descriptor = open(SpoolDirectory.path(of: segment, in: directory), O_RDONLY)
+                        file = descriptor >= 0 ? (segment, descriptor) : nil
+                    }
+                    if let open = file { _ = fdatasync(open.descriptor) }
+                }
+                if let position = next {
+                    if file?.segment != position.segment {
+                        if let open = file { close(open.descriptor) }
+                        let descriptor = open(SpoolDirectory.path(of: position.segment, in: directory), O_RDONLY)
+                        guard descriptor >= 0 else {
+                            onFailure("cannot open spool segment \(position.segment.paddedHex) to sync it: errno \(errno)")
+                            return
+                        }
+                        file = (position.segment, descriptor)
+                    }
+                    if fdatasync(file!.descriptor) != 0 {
+                        onFailure("fdatasync of spool segment \(position.segment.paddedHex) failed: errno \(errno)")
+                        return
+                    }
+                    state.withLock { $0.durable = position }
+                    onDurable(position)
+                }
+                if stopped && next == nil {
+                    if let open = file { close(open.descriptor) }
+                    return
+                }
+            }
+        }
+        thread.start()
+    }
+
+    /// Asks for `position` (and everything before it) to be made durable.
+    public func request(_ position: SpoolDurablePosition) {
+        state.withLock { state in
+            if let current = state.requested, current.commitEndLSN > position.commitEndLSN { return }
+            state.requested = position
+        }
+        wakeup.signal()
+    }
+
+    /// Asks for the bytes written so far to `segment` to be flushed ahead of the next commit,
+    /// without publishing anything (a hint: skipped when a real request is pending).
+    public func presync(segment: LSN) {
+        state.withLock { $0.presync = segment }
+        wakeup.signal()
+    }
+
+    /// The latest position known to be on disk.
+    public var durable: SpoolDurablePosition? { state.withLock { $0.durable } }
+
+    /// Finishes the pending sync and stops the thread; blocks until `position` (if any) is durable.
+    public func finish(waitingFor position: SpoolDurablePosition?) {
+        if let position { request(position) }
+        while let position, (durable?.commitEndLSN ?? .zero) < position.commitEndLSN {
+            usleep(1_000)
+        }
+        state.withLock { $0.stopped = true }
+        wakeup.signal()
+    }
+}

@@ -1,0 +1,48 @@
+import Foundation
+import Testing
+
+@testable import ConduitCore
+
+struct LogOffsetTests {
+    @Test(arguments: [
+        ("-1", "-1"), ("-1_0", "-1"), ("0_0", "0_0"), ("0_02", "0_2"), ("26800584_4", "26800584_4"), ("0_inf", "0_inf"),
+    ])
+    func parsesAndPrintsCanonically(input: String, canonical: String) {
+        #expect(LogOffset(input)?.description == canonical)
+    }
+
+    @Test(arguments: ["invalid", "0_-1", "10", "1_2_3", "1_2 ", "10_32.1", "", "_1", "1_", "-2", "1_inf2"])
+    func rejectsMalformedOffsets(input: String) {
+        #expect(LogOffset(input) == nil)
+    }
+
+    @Test func ordersLikeTheProtocol() {
+        let ordered = ["-1", "0_0", "0_5", "0_inf", "100_0", "100_3", "100_inf", "200_0"].map { LogOffset($0)! }
+        #expect(ordered == ordered.sorted())
+        #expect(LogOffset.beforeAll < LogOffset.firstSnapshotChunk)
+    }
+}
+
+struct LSNTests {
+    @Test func printsAndParsesPostgresForm() {
+        let lsn = LSN(string: "16/B374D848")!
+        #expect(lsn.value == 0x16_B374_D848)
+        #expect(lsn.description == "16/B374D848")
+        #expect(lsn.decimal == "97500059720")
+        #expect(LSN(0x1529400).paddedHex == "0000000001529400")
+        #expect(LSN(string: "nope") == nil)
+        #expect(LSN(string: "1/") == nil)
+    }
+}
+
+struct JSONWriterTests {
+    @Test(arguments: ["plain", "quote\"back\\slash", "line\nfeed\ttab\r", "\u{1}\u{1f}", "ünïcödé 🎉", ""])
+    func escapesStringsRoundTrip(value: String) throws {
+        var writer = JSONWriter()
+        writer.raw(UInt8(ascii: "["))
+        writer.string(value)
+        writer.raw(UInt8(ascii: "]"))
+        let decoded = try JSONSerialization.jsonObject(with: Data(writer.bytes)) as? [String]
+        #expect(decoded == [value])
+    }
+}

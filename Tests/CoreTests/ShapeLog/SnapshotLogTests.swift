@@ -1,0 +1,188 @@
+import Foundation
+import TestSupport
+import Testing
+
+@testable import ConduitCore
+
+struct SnapshotLogTests {
+    typealias Support = ShapeLogTestSupport
+
+    @Test func unpublishedSnapshotIsNotReady() throws {
+        try Support.withTemporaryDirectory { directory in
+            let writer = try SnapshotWriter(directory: directory, chunkThresholdBytes: 1000)
+            try writer.append(row: Support.json("{\"a\":1}"))
+            try writer.publishProgress()
+            #expect(try ShapeLogReader(directory: directory).plan(after: .beforeAll) == .notReady)
+        }
+    }
+
+    @Test func smallSnapshotIsOneChunkEndingWithSnapshotEnd() throws {
+        try Support.withTemporaryDirectory { directory in
+            let writer = try SnapshotWriter(directory: directory, chunkThresholdBytes: 1000)
+            try writer.append(row: Support.json("{\"a\":1}"))
+            try writer.append(row: Support.json("{\"a\":2}"))
+            try writer.finish(snapshotEnd: Support.json("{\"end\":true}"))
+            let reader = ShapeLogReader(directory: directory)
+            let plan = try #require(Support.ready(try reader.plan(after: .beforeAll)))
+            #expect(plan.end == Support.offset("0_0"))
+            #expect(!plan.isUpToDate)
+            #expect(Support.strings(try reader.readEntries(plan)) == ["{\"a\":1}", "{\"a\":2}", "{\"end\":true}"])
+            #expect(String(decoding: try reader.readJoined(plan), as: UTF8.self) == "{\"a\":1},{\"a\":2},{\"end\":true}")
+
+            let next = try #require(Support.ready(try reader.plan(after: Support.offset("0_0"))))
+            #expect(next.end == Support.offset("0_0"))
+            #expect(next.isUpToDate)
+            #expect(!next.hasEntries)
+        }
+    }
+
+    /// Protocol.md §7.4: rows of 0.6, 0.7 and 0.4 × threshold: the second row closes chunk 0
+    /// (61 + 71 ≥ 100), the third row and `snapshot-end` form chunk 1.
+    @Test func chunkClosesWhenRunningCountReachesThreshold() throws {
+        try Support.withTemporaryDirectory { directory in
+            let writer = try SnapshotWriter(directory: directory, chunkThresholdBytes: 100)
+            try writer.append(row: Support.row(1, size: 60))
+            try writer.append(row: Support.row(2, size: 70))
+            try writer.append(row: Support.row(3, size: 40))
+            try writer.finish(snapshotEnd: Support.json("{\"end\":true}"))
+            let reader = ShapeLogReader(directory: directory)
+            let first = try #require(Support.ready(try reader.plan(after: .beforeAll)))
+            #expect(try reader.readEntries(first).count == 2)
+            let second = try #require(Support.ready(try reader.plan(after: first.end)))
+            #expect(second.end == Support.offset("0_1"))
+            #expect(second.isUpToDate)
+            #expect(try reader.readEntries(second).count == 2)
+        }
+    }
+
+    /// `json.count + 1` is what counts: a 99-byte row reaches a 100-byte threshold exactly.
+    @Test func thresholdCountsOneExtraBytePerRow() throws {
+        try Support.withTemporaryDirectory { directory in
+            let writer = try SnapshotWriter(directory: directory, chunkThresholdBytes: 100)
+            try writer.append(row: Support.row(1, size: 99))
+            try writer.append(row: Support.row(2, size: 98))
+            try writer.append(row: Support.row(3, size: 30))
+            try writer.finish(snapshotEnd: Support.json("{\"end\":true}"))
+            let state = try #require(try ShapeLogReader(directory: directory).loadState())
+            // Chunk 0: row 1 (100); chunk 1: rows 2 and 3 (99 + 31); chunk 2: snapshot-end alone.
+            #expect(state.snapshot.chunkEnds.count == 3)
+            let reader = ShapeLogReader(directory: directory)
+            let last = try #require(Support.ready(try reader.plan(after: Support.offset("0_1"))))
+            #expect(Support.strings(try reader.readEntries(last)) == ["{\"end\":true}"])
+        }
+    }
+
+    /// Protocol.md §7.4 router test: 10-byte chunks give `[row]` then `[snapshot-end]`.
+    @Test func lastRowClosingAChunkLeavesSnapshotEndAlone() throws {
+        try Support.withTemporaryDirectory { directory in
+            let writer = try SnapshotWriter(directory: directory, chunkThresholdBytes: 10)
+            try writer.append(row: Support.row(1, size: 30))
+            try writer.finish(snapshotEnd: Support.json("{\"end\":true}"))
+            let reader = ShapeLogReader(directory: directory)
+            let first = try #require(Support.ready(try reader.plan(after: .beforeAll)))
+            #expect(try reader.readEntries(first).count == 1)
+            let second = try #require(Support.ready(try reader.plan(after: first.end)))
+            #expect(Support.strings(try reader.readEntries(second)) == ["{\"end\":true}"])
+            #expect(second.isUpToDate)
+        }
+    }
+
+    @Test func emptySnapshotHasOnlySnapshotEnd() throws {
+        try Support.withTemporaryDirectory { directory in
+            let writer = try SnapshotWriter(directory: directory, chunkThresholdBytes: 10)
+            try writer.finish(snapshotEnd: Support.json("{\"end\":true}"))
+            let reader = ShapeLogReader(directory: directory)
+            let plan = try #require(Support.ready(try reader.plan(after: .beforeAll)))
+            #expect(Support.strings(try reader.readEntries(plan)) == ["{\"end\":true}"])
+        }
+    }
+
+    @Test func progressPublishesCompletedChunksOnly() throws {
+        try Support.withTemporaryDirectory { directory in
+            let writer = try SnapshotWriter(directory: directory, chunkThresholdBytes: 50)
+            try writer.append(row: Support.row(1, size: 60))
+            try writer.append(row: Support.row(2, size: 20))
+            try writer.publishProgress()
+            let reader = ShapeLogReader(directory: directory)
+            let first = try #require(Support.ready(try reader.plan(after: .beforeAll)))
+            #expect(try reader.readEntries(first).count == 1)
+            #expect(!first.isUpToDate)
+            // Chunk 1 is still open and the snapshot unfinished: the caller must wait.
+            #expect(try reader.plan(after: first.end) == .notReady)
+            #expect(try reader.plan(after: .snapshotEnd) == .notReady)
+            try writer.finish(snapshotEnd: Support.json("{\"end\":true}"))
+            let second = try #require(Support.ready(try reader.plan(after: first.end)))
+            #expect(try reader.readEntries(second).count == 2)
+        }
+    }
+
+    @Test func newWriterDiscardsAnUnfinishedSnapshot() throws {
+        try Support.withTemporaryDirectory { directory in
+            let writer = try SnapshotWriter(directory: directory, chunkThresholdBytes: 10)
+            try writer.append(row: Support.row(1, size: 30))
+            try writer.publishProgress()
+            _ = try SnapshotWriter(directory: directory, chunkThresholdBytes: 10)
+            #expect(try ShapeLogReader(directory: directory).plan(after: .beforeAll) == .notReady)
+        }
+    }
+
+    @Test func writerRejectsAppendAfterFinish() throws {
+        try Support.withTemporaryDirectory { directory in
+            let writer = try SnapshotWriter(directory: directory, chunkThresholdBytes: 10)
+            try writer.finish(snapshotEnd: Support.json("{}"))
+            #expect(throws: ShapeLogError.self) { try writer.append(row: Support.json("{}")) }
+        }
+    }
+
+    @Test func corruptedFrameIsDetected() throws {
+        try Support.withTemporaryDirectory { directory in
+            let writer = try SnapshotWriter(directory: directory, chunkThresholdBytes: 1000)
+            try writer.append(row: Support.json("{\"a\":\"hello\"}"))
+            try writer.finish(snapshotEnd: Support.json("{}"))
+            let path = ShapeLogFiles(directory: directory).snapshotLog
+            var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+            bytes[20] ^= 0xFF
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            let reader = ShapeLogReader(directory: directory)
+            let plan = try #require(Support.ready(try reader.plan(after: .beforeAll)))
+            #expect(throws: ShapeLogError.self) { try reader.readEntries(plan) }
+        }
+    }
+}
+
+struct ShapeLogEntryCursorTests {
+    typealias Support = ShapeLogTestSupport
+
+    /// Small windows, a frame larger than the window, and the same entries as a whole read.
+    @Test(arguments: [1, 50, 100, 1 << 20])
+    func cursorReturnsEveryEntryInOrder(window: Int) throws {
+        try Support.withTemporaryDirectory { directory in
+            let snapshot = try SnapshotWriter(directory: directory, chunkThresholdBytes: 1 << 20)
+            for id in 0..<10 { try snapshot.append(row: Support.row(id, size: 30 + id * 20)) }
+            try snapshot.finish(snapshotEnd: Support.json("{\"end\":true}"))
+            let changes = try ChangeLogWriter(directory: directory, chunkThresholdBytes: 1 << 20)
+            for op in 0..<7 { try changes.append(offset: LogOffset(tx: 9, op: UInt64(op * 2)), json: Support.row(op, size: 25 + op * 40)) }
+            try changes.commit(appliedThroughLSN: LSN(9))
+            let reader = ShapeLogReader(directory: directory)
+            for offset in [LogOffset.beforeAll, .snapshotEnd] {
+                let plan = try #require(Support.ready(try reader.plan(after: offset)))
+                var cursor = ShapeLogEntryCursor(plan: plan, reader: reader)
+                var streamed: [ArraySlice<UInt8>] = []
+                while let batch = try cursor.next(maxBytes: window) { streamed += batch }
+                #expect(Support.strings(streamed) == Support.strings(try reader.readEntries(plan)))
+                #expect(cursor.isFinished)
+            }
+        }
+    }
+
+    @Test func cursorOverAnEmptyPlanIsDone() throws {
+        try Support.withTemporaryDirectory { directory in
+            let snapshot = try SnapshotWriter(directory: directory, chunkThresholdBytes: 100)
+            try snapshot.finish(snapshotEnd: Support.json("{}"))
+            let reader = ShapeLogReader(directory: directory)
+            let plan = try #require(Support.ready(try reader.plan(after: LogOffset(tx: 0, op: 0))))
+            var cursor = ShapeLogEntryCursor(plan: plan, reader: reader)
+            #expect(try cursor.next() == nil)
+        }
+    }
+}

@@ -1,0 +1,62 @@
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#else
+import Darwin
+#endif
+import TestSupport
+import Testing
+
+@testable import ConduitCore
+
+struct FileTests {
+    @Test func atomicWriteCreatesAndReplaces() throws {
+        try withUniqueTestDirectory { directory in
+            let path = directory + "/router.checkpoint"
+            try AtomicFile.write(path: path, bytes: Array("one".utf8))
+            try AtomicFile.write(path: path, bytes: Array("second".utf8))
+            let file = try PosixFile.openForReading(path)
+            #expect(try file.read(count: 100, at: 0) == Array("second".utf8))
+            #expect(try FileSystem.listDirectory(directory) == ["router.checkpoint"])
+        }
+    }
+
+    @Test func positionalReadWriteTruncateAndSize() throws {
+        try withUniqueTestDirectory { directory in
+            let file = try PosixFile(path: directory + "/f", flags: O_RDWR | O_CREAT)
+            try file.write(Array("hello world".utf8), at: 0)
+            try file.write(Array("W".utf8), at: 6)
+            try file.syncData()
+            #expect(try file.size() == 11)
+            #expect(try file.read(count: 5, at: 6) == Array("World".utf8))
+            #expect(try file.read(count: 100, at: 9) == Array("ld".utf8))
+            #expect(try file.read(count: 10, at: 50) == [])
+            try file.truncate(to: 5)
+            #expect(try file.size() == 5)
+            try file.close()
+        }
+    }
+
+    @Test func errorsNameThePathAndErrno() throws {
+        try withUniqueTestDirectory { directory in
+            let missing = directory + "/nope/file"
+            #expect {
+                _ = try PosixFile.openForReading(missing)
+            } throws: { error in
+                let description = "\(error)"
+                return description.contains(missing) && description.contains("No such file or directory") && description.contains("errno 2")
+            }
+        }
+    }
+
+    @Test func createDirectoryMakesParentsAndListsEntries() throws {
+        try withUniqueTestDirectory { directory in
+            let nested = directory + "/a/b/c"
+            try FileSystem.createDirectory(nested)
+            try FileSystem.createDirectory(nested)
+            #expect(FileSystem.exists(nested))
+            try FileSystem.syncDirectory(nested)
+            #expect(FileSystem.parentDirectory(of: nested) == directory + "/a/b")
+            #expect(try FileSystem.listDirectory(directory + "/a") == ["b"])
+        }
+    }
+}
