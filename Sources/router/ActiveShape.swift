@@ -96,8 +96,8 @@ struct RouterShapeState: Codable {
     }
 
     static func read(fromDirectory directory: String) -> RouterShapeState? {
-        guard let data = FileManager.default.contents(atPath: path(directory)) else { return nil }
-        return try? JSONDecoder().decode(RouterShapeState.self, from: data)
+        guard let bytes = try? AtomicFile.read(path: path(directory)) else { return nil }
+        return try? JSONDecoder().decode(RouterShapeState.self, from: Data(bytes))
     }
 }
 
@@ -113,7 +113,7 @@ struct RouterCheckpoint: Codable {
     }
 
     static func read(from path: String) -> RouterCheckpoint? {
-        guard let data = FileManager.default.contents(atPath: path) else { return nil }
-        return try? JSONDecoder().decode(RouterCheckpoint.self, from: data)
+        guard let bytes = try? AtomicFile.read(path: path) else { return nil }
+        return try? JSONDecoder().decode(RouterCheckpoint.self, from: Data(bytes))
     }
 }

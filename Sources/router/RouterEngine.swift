@@ -57,8 +57,8 @@ final class RouterEngine {
         self.logger = logger
         self.resolver = ShapeResolver(
             databaseURL: configuration.databaseURL, publication: configuration.publicationName, logger: logger)
-        try FileManager.default.createDirectory(atPath: configuration.storage.shapesDirectory, withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(atPath: configuration.storage.spoolDirectory, withIntermediateDirectories: true)
+        try FileSystem.createDirectory(configuration.storage.shapesDirectory)
+        try FileSystem.createDirectory(configuration.storage.spoolDirectory)
         self.reader = try SpoolReader(directory: configuration.storage.spoolDirectory)
         self.checkpoint = RouterCheckpoint.read(from: configuration.storage.routerCheckpoint)
         if let checkpoint {

@@ -49,7 +49,7 @@ final class ShapeCatalog: Sendable {
     func stillExists(_ handle: String) async -> Bool {
         guard Self.isPlausible(handle) else { return false }
         let path = ShapeLogFiles(directory: layout.shapeDirectory(handle)).metadata
-        return (try? await DiskIO.run({ FileManager.default.fileExists(atPath: path) })) ?? false
+        return (try? await DiskIO.run({ FileSystem.exists(path) })) ?? false
     }
 
     /// Whether a request for `definition` may be served from `metadata`'s shape.

@@ -64,10 +64,10 @@ enum ChangeLogStateFile {
     static func encodeSlot(_ state: ChangeLogCommittedState, sequence: UInt64) -> [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(slotSize)
-        bytes.shapeLogAppend(sequence)
+        bytes.appendInteger(sequence, .littleEndian)
         bytes.append(contentsOf: [state.latest == nil ? 0 : 1, 0, 0, 0, 0, 0, 0, 0])
         appendFields(state, to: &bytes)
-        bytes.shapeLogAppend(ShapeLogChecksum.crc32c(bytes))
+        bytes.appendInteger(CRC32C.checksum(bytes), .littleEndian)
         bytes.append(contentsOf: repeatElement(0, count: slotSize - bytes.count))
         return bytes
     }
@@ -97,11 +97,11 @@ enum ChangeLogStateFile {
 
     /// The slot at `offset`, or nil when its CRC does not match (torn, zero or corrupt).
     static func decodeSlot(_ bytes: [UInt8], at offset: Int) -> Slot? {
-        let checksum = bytes.shapeLogLoadUInt32(at: offset + slotBodySize)
+        let checksum = bytes.loadInteger(UInt32.self, at: offset + slotBodySize, .littleEndian)
         let body = bytes[offset..<(offset + slotBodySize)]
-        guard ShapeLogChecksum.crc32c(body) == checksum else { return nil }
+        guard CRC32C.checksum(body) == checksum else { return nil }
         return Slot(
-            sequence: bytes.shapeLogLoadUInt64(at: offset),
+            sequence: bytes.loadInteger(UInt64.self, at: offset, .littleEndian),
             state: decodeFields(bytes, at: offset + 16, hasLatest: bytes[offset + 8] & 1 == 1)
         )
     }
@@ -109,24 +109,24 @@ enum ChangeLogStateFile {
     /// Version 1: magic, version, flags, 2 zero bytes, the seven fields, CRC of the first 64.
     private static func decodeLegacy(_ bytes: [UInt8], path: String) throws(ShapeLogError) -> ChangeLogCommittedState {
         guard bytes.count == legacySize else { throw .corrupt(path: path, detail: "unexpected size \(bytes.count)") }
-        guard ShapeLogChecksum.crc32c(bytes[0..<(legacySize - 4)]) == bytes.shapeLogLoadUInt32(at: legacySize - 4) else {
+        guard CRC32C.checksum(bytes[0..<(legacySize - 4)]) == bytes.loadInteger(UInt32.self, at: legacySize - 4, .littleEndian) else {
             throw .corrupt(path: path, detail: "state checksum mismatch")
         }
         return decodeFields(bytes, at: 8, hasLatest: bytes[5] & 1 == 1)
     }
 
     private static func appendFields(_ state: ChangeLogCommittedState, to bytes: inout [UInt8]) {
-        bytes.shapeLogAppend(state.byteLength)
-        bytes.shapeLogAppend(state.entryCount)
-        bytes.shapeLogAppend(state.closedChunkCount)
-        bytes.shapeLogAppend(UInt64(bitPattern: state.latest?.tx ?? 0))
-        bytes.shapeLogAppend(state.latest?.op ?? 0)
-        bytes.shapeLogAppend(state.appliedThroughLSN.value)
-        bytes.shapeLogAppend(state.openChunkBytes)
+        bytes.appendInteger(state.byteLength, .littleEndian)
+        bytes.appendInteger(state.entryCount, .littleEndian)
+        bytes.appendInteger(state.closedChunkCount, .littleEndian)
+        bytes.appendInteger(UInt64(bitPattern: state.latest?.tx ?? 0), .littleEndian)
+        bytes.appendInteger(state.latest?.op ?? 0, .littleEndian)
+        bytes.appendInteger(state.appliedThroughLSN.value, .littleEndian)
+        bytes.appendInteger(state.openChunkBytes, .littleEndian)
     }
 
     private static func decodeFields(_ bytes: [UInt8], at offset: Int, hasLatest: Bool) -> ChangeLogCommittedState {
-        let field = { (index: Int) in bytes.shapeLogLoadUInt64(at: offset + 8 * index) }
+        let field = { (index: Int) in bytes.loadInteger(UInt64.self, at: offset + 8 * index, .littleEndian) }
         return ChangeLogCommittedState(
             byteLength: field(0),
             entryCount: field(1),

@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-@preconcurrency import Glibc
-#else
-import Darwin
-#endif
-
 extension ChangeLogWriter {
     /// Commits one transaction across many shapes with two file-system flushes in all.
     ///
@@ -47,26 +41,10 @@ extension ChangeLogWriter {
         _ writers: [ChangeLogWriter],
         fallback: (ChangeLogWriter) throws(ShapeLogError) -> Void
     ) throws(ShapeLogError) {
-        guard let syncfs = SyncFileSystem.function else {
+        let handle = try writers[0].fileSystemHandle()
+        guard try ShapeLogIO.run({ () throws(FileError) in try handle.syncFileSystem() }) else {
             for writer in writers { try fallback(writer) }
             return
         }
-        let handle = try writers[0].fileSystemHandle()
-        guard syncfs(handle.descriptor) == 0 else { throw .io(operation: "syncfs", path: handle.path, errno: errno) }
     }
-}
-
-/// Linux's `syncfs(2)`, looked up at run time: Glibc's module map hides it (it is a GNU
-/// extension), and other platforms lack it (nil there, and the caller flushes file by file).
-private enum SyncFileSystem {
-    typealias Function = @convention(c) (Int32) -> Int32
-
-    static let function: Function? = {
-        #if os(Linux)
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "syncfs") else { return nil }
-        return unsafeBitCast(symbol, to: Function.self)
-        #else
-        return nil
-        #endif
-    }()
 }

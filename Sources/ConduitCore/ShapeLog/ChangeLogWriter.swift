@@ -112,7 +112,7 @@ public final class ChangeLogWriter {
 
     /// This writer's open handle for `file` (opened again if the cache evicted it). Hold it only
     /// for the current operation.
-    private func handle(_ file: File) throws(ShapeLogError) -> ShapeLogFileHandle {
+    private func handle(_ file: File) throws(ShapeLogError) -> PosixFile {
         let path: String
         switch file {
         case .log: path = files.changeLog
@@ -123,28 +123,43 @@ public final class ChangeLogWriter {
         return try descriptors.handle(key(file), path: path, flags: O_RDWR)
     }
 
+    private func write(_ bytes: [UInt8], to file: File, at offset: UInt64) throws(ShapeLogError) {
+        let handle = try handle(file)
+        try ShapeLogIO.run { () throws(FileError) in try handle.write(bytes, at: offset) }
+    }
+
+    private func syncData(_ file: File) throws(ShapeLogError) {
+        let handle = try handle(file)
+        try ShapeLogIO.run { () throws(FileError) in try handle.syncData() }
+    }
+
+    private func truncate(_ file: File, to length: UInt64) throws(ShapeLogError) {
+        let handle = try handle(file)
+        try ShapeLogIO.run { () throws(FileError) in try handle.truncate(to: length) }
+    }
+
     /// Opens `path`, writes the header into a new file, or truncates an existing one to `length`.
     private static func recover(_ path: String, _ magic: [UInt8], length: UInt64) throws(ShapeLogError)
-        -> ShapeLogFileHandle
+        -> PosixFile
     {
-        let file = try ShapeLogFileHandle(path: path, flags: O_RDWR | O_CREAT)
-        let size = try file.size()
+        let file = try ShapeLogIO.open(path, flags: O_RDWR | O_CREAT)
+        let size = try ShapeLogIO.run { () throws(FileError) in try file.size() }
         if size < UInt64(ShapeLogFormat.fileHeaderSize) {
             guard length == UInt64(ShapeLogFormat.fileHeaderSize) else {
                 throw .corrupt(path: path, detail: "missing data: committed length \(length), file \(size)")
             }
-            try file.truncate(to: 0)
-            try file.write(ShapeLogFormat.fileHeader(magic: magic), at: 0)
-            try file.sync()
+            try ShapeLogIO.run { () throws(FileError) in try file.truncate(to: 0) }
+            try ShapeLogIO.run { () throws(FileError) in try file.write(ShapeLogFormat.fileHeader(magic: magic), at: 0) }
+            try ShapeLogIO.run { () throws(FileError) in try file.sync() }
             return file
         }
-        try ShapeLogFormat.checkFileHeader(file.read(at: 0, count: ShapeLogFormat.fileHeaderSize), magic: magic, path: path)
+        try ShapeLogFormat.checkFileHeader(ShapeLogIO.committedBytes(file, at: 0, count: ShapeLogFormat.fileHeaderSize), magic: magic, path: path)
         guard size >= length else {
             throw .corrupt(path: path, detail: "missing data: committed length \(length), file \(size)")
         }
         if size > length {
-            try file.truncate(to: length)
-            try file.sync()
+            try ShapeLogIO.run { () throws(FileError) in try file.truncate(to: length) }
+            try ShapeLogIO.run { () throws(FileError) in try file.sync() }
         }
         return file
     }
@@ -161,13 +176,13 @@ public final class ChangeLogWriter {
         }
         let position = pending.byteLength
         ShapeLogFormat.appendFrame(json, to: &logBuffer)
-        indexBuffer.shapeLogAppend(UInt64(bitPattern: offset.tx))
-        indexBuffer.shapeLogAppend(offset.op)
-        indexBuffer.shapeLogAppend(position)
+        indexBuffer.appendInteger(UInt64(bitPattern: offset.tx), .littleEndian)
+        indexBuffer.appendInteger(offset.op, .littleEndian)
+        indexBuffer.appendInteger(position, .littleEndian)
         pending.byteLength += UInt64(ShapeLogFormat.frameHeaderSize + json.count)
         pending.openChunkBytes += UInt64(json.count)
         if pending.openChunkBytes >= chunkThresholdBytes {
-            chunkBuffer.shapeLogAppend(pending.entryCount)
+            chunkBuffer.appendInteger(pending.entryCount, .littleEndian)
             pending.closedChunkCount += 1
             pending.openChunkBytes = 0
         }
@@ -191,7 +206,7 @@ public final class ChangeLogWriter {
         guard try prepareGroupCommit(appliedThroughLSN: lsn) else { return }
         try syncDataFiles()
         try writeStateSlot()
-        try handle(.state).dataSync()
+        try syncData(.state)
         markGroupCommitted()
     }
 
@@ -212,26 +227,27 @@ public final class ChangeLogWriter {
     /// leaves that slot, the previous commit, for readers and recovery).
     func writeStateSlot() throws(ShapeLogError) {
         let sequence = stateSequence + 1
-        try handle(.state).write(
+        try write(
             ChangeLogStateFile.encodeSlot(pending, sequence: sequence),
+            to: .state,
             at: ChangeLogStateFile.slotOffset(sequence: sequence)
         )
     }
 
     /// The portable fallback of the group commit's first flush: the data files that grew.
     func syncDataFiles() throws(ShapeLogError) {
-        try handle(.log).dataSync()
-        try handle(.index).dataSync()
-        if pending.closedChunkCount != committedState.closedChunkCount { try handle(.chunks).dataSync() }
+        try syncData(.log)
+        try syncData(.index)
+        if pending.closedChunkCount != committedState.closedChunkCount { try syncData(.chunks) }
     }
 
     /// The portable fallback of the group commit's second flush.
     func syncStateFile() throws(ShapeLogError) {
-        try handle(.state).dataSync()
+        try syncData(.state)
     }
 
     /// A descriptor on the storage file system, for `syncfs`.
-    func fileSystemHandle() throws(ShapeLogError) -> ShapeLogFileHandle {
+    func fileSystemHandle() throws(ShapeLogError) -> PosixFile {
         try handle(.state)
     }
 
@@ -250,9 +266,9 @@ public final class ChangeLogWriter {
         let state = committedState
         let indexLength = header + state.entryCount * UInt64(ShapeLogFormat.indexEntrySize)
         let chunksLength = header + state.closedChunkCount * UInt64(ShapeLogFormat.chunkEntrySize)
-        if logWritten > state.byteLength { try handle(.log).truncate(to: state.byteLength) }
-        if indexWritten > indexLength { try handle(.index).truncate(to: indexLength) }
-        if chunksWritten > chunksLength { try handle(.chunks).truncate(to: chunksLength) }
+        if logWritten > state.byteLength { try truncate(.log, to: state.byteLength) }
+        if indexWritten > indexLength { try truncate(.index, to: indexLength) }
+        if chunksWritten > chunksLength { try truncate(.chunks, to: chunksLength) }
         logWritten = state.byteLength
         indexWritten = indexLength
         chunksWritten = chunksLength
@@ -262,17 +278,17 @@ public final class ChangeLogWriter {
     /// Appends the buffered bytes to the files: at most one `pwrite` per file.
     private func writeBuffers() throws(ShapeLogError) {
         if !logBuffer.isEmpty {
-            try handle(.log).write(logBuffer, at: logWritten)
+            try write(logBuffer, to: .log, at: logWritten)
             logWritten += UInt64(logBuffer.count)
             Self.clear(&logBuffer)
         }
         if !indexBuffer.isEmpty {
-            try handle(.index).write(indexBuffer, at: indexWritten)
+            try write(indexBuffer, to: .index, at: indexWritten)
             indexWritten += UInt64(indexBuffer.count)
             Self.clear(&indexBuffer)
         }
         if !chunkBuffer.isEmpty {
-            try handle(.chunks).write(chunkBuffer, at: chunksWritten)
+            try write(chunkBuffer, to: .chunks, at: chunksWritten)
             chunksWritten += UInt64(chunkBuffer.count)
             Self.clear(&chunkBuffer)
         }

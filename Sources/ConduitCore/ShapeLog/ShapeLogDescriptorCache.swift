@@ -18,7 +18,7 @@ import Synchronization
 ///   has its own token (``makeOwner()``), so two writers never share a descriptor and a writer
 ///   that is gone (``removeAll(owner:)`` from its `deinit`) leaves nothing behind, not even for a
 ///   path that is later recreated.
-/// - Eviction only drops the cache's reference. A ``ShapeLogFileHandle`` closes its descriptor
+/// - Eviction only drops the cache's reference. A ``PosixFile`` closes its descriptor
 ///   when its last reference goes away, so a write in flight on another thread (snapshot tasks,
 ///   tests) keeps the descriptor open until it returns: a descriptor is never closed, or reused
 ///   by the kernel for another file, under an operation.
@@ -73,16 +73,16 @@ public final class ShapeLogDescriptorCache: Sendable {
 
     /// The open handle for `key`, opening `path` with `flags` on a miss (and evicting the least
     /// recently used entries past capacity). The caller holds the handle only for one operation.
-    func handle(_ key: Key, path: String, flags: Int32) throws(ShapeLogError) -> ShapeLogFileHandle {
+    func handle(_ key: Key, path: String, flags: Int32) throws(ShapeLogError) -> PosixFile {
         if let cached = entries.withLock({ $0.lookup(key) }) { return cached }
-        let opened = try ShapeLogFileHandle(path: path, flags: flags)
+        let opened = try ShapeLogIO.open(path, flags: flags)
         let evicted = entries.withLock { $0.insert(key, opened, capacity: capacity) }
         withExtendedLifetime(evicted) {}
         return opened
     }
 
     /// Caches `handle`, already open, under `key` (a writer's files just opened for recovery).
-    func adopt(_ key: Key, _ handle: ShapeLogFileHandle) {
+    func adopt(_ key: Key, _ handle: PosixFile) {
         let evicted = entries.withLock { $0.insert(key, handle, capacity: capacity) }
         withExtendedLifetime(evicted) {}
     }
@@ -108,7 +108,7 @@ public final class ShapeLogDescriptorCache: Sendable {
     private struct Entries {
         struct Node {
             var key: Key
-            var handle: ShapeLogFileHandle?
+            var handle: PosixFile?
             /// Neighbours in recency order, -1 at the ends.
             var older: Int
             var newer: Int
@@ -121,7 +121,7 @@ public final class ShapeLogDescriptorCache: Sendable {
         var newest = -1
         var oldest = -1
 
-        mutating func lookup(_ key: Key) -> ShapeLogFileHandle? {
+        mutating func lookup(_ key: Key) -> PosixFile? {
             guard let slot = slots[key] else { return nil }
             if slot != newest {
                 unlink(slot)
@@ -131,8 +131,8 @@ public final class ShapeLogDescriptorCache: Sendable {
         }
 
         /// Inserts or replaces `key`; returns the handles dropped (to be released unlocked).
-        mutating func insert(_ key: Key, _ handle: ShapeLogFileHandle, capacity: Int) -> [ShapeLogFileHandle] {
-            var dropped: [ShapeLogFileHandle] = []
+        mutating func insert(_ key: Key, _ handle: PosixFile, capacity: Int) -> [PosixFile] {
+            var dropped: [PosixFile] = []
             if let slot = slots[key] {
                 if let previous = nodes[slot].handle { dropped.append(previous) }
                 nodes[slot].handle = handle
@@ -157,7 +157,7 @@ public final class ShapeLogDescriptorCache: Sendable {
             return dropped
         }
 
-        mutating func remove(_ key: Key) -> ShapeLogFileHandle? {
+        mutating func remove(_ key: Key) -> PosixFile? {
             guard let slot = slots.removeValue(forKey: key) else { return nil }
             unlink(slot)
             let handle = nodes[slot].handle

@@ -51,23 +51,23 @@ public struct ShapeLogEntryCursor: Sendable, Hashable {
             }
             return nil
         }
-        guard let file = try ShapeLogFileHandle.openForReading(path) else {
+        guard let file = try ShapeLogIO.openIfExists(path) else {
             throw .corrupt(path: path, detail: "missing while entries are published")
         }
         if !checkedHeader {
-            try ShapeLogFormat.checkFileHeader(file.read(at: 0, count: ShapeLogFormat.fileHeaderSize), magic: magic, path: path)
+            try ShapeLogFormat.checkFileHeader(ShapeLogIO.committedBytes(file, at: 0, count: ShapeLogFormat.fileHeaderSize), magic: magic, path: path)
             checkedHeader = true
         }
-        var window = try file.read(at: position, count: Int(min(UInt64(max(maxBytes, 64)), end - position)))
+        var window = try ShapeLogIO.committedBytes(file, at: position, count: Int(min(UInt64(max(maxBytes, 64)), end - position)))
         var wholeFrames = Self.wholeFramesLength(window)
         if wholeFrames == 0 {
             // One frame larger than the window: read exactly that frame.
             guard window.count >= ShapeLogFormat.frameHeaderSize else {
                 throw .corrupt(path: path, detail: "partial frame header inside committed range")
             }
-            let length = UInt64(window.shapeLogLoadUInt32(at: 0)) + UInt64(ShapeLogFormat.frameHeaderSize)
+            let length = UInt64(window.loadInteger(UInt32.self, at: 0, .littleEndian)) + UInt64(ShapeLogFormat.frameHeaderSize)
             guard length <= end - position else { throw .corrupt(path: path, detail: "frame longer than committed range") }
-            window = try file.read(at: position, count: Int(length))
+            window = try ShapeLogIO.committedBytes(file, at: position, count: Int(length))
             wholeFrames = window.count
         }
         let frames = try ShapeLogFormat.parseFrames(Array(window[0..<wholeFrames]), path: path)
@@ -83,7 +83,7 @@ public struct ShapeLogEntryCursor: Sendable, Hashable {
     private static func wholeFramesLength(_ bytes: [UInt8]) -> Int {
         var offset = 0
         while bytes.count - offset >= ShapeLogFormat.frameHeaderSize {
-            let next = offset + ShapeLogFormat.frameHeaderSize + Int(bytes.shapeLogLoadUInt32(at: offset))
+            let next = offset + ShapeLogFormat.frameHeaderSize + Int(bytes.loadInteger(UInt32.self, at: offset, .littleEndian))
             guard next <= bytes.count else { break }
             offset = next
         }

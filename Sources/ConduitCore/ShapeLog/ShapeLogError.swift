@@ -2,8 +2,8 @@
 ///
 /// Descriptions name the operation and the path, never entry contents (they are user data).
 public enum ShapeLogError: Error, Hashable, Sendable, CustomStringConvertible {
-    /// A system call failed: `operation` (`open`, `pread`, `fsync`, …) on `path` with `errno`.
-    case io(operation: String, path: String, errno: Int32)
+    /// A file operation failed (``FileError`` names the call, the path and the errno).
+    case io(FileError)
     /// The file is shorter than its committed state says, has a bad header or a bad checksum.
     case corrupt(path: String, detail: String)
     /// The caller broke the writer's contract (offsets not increasing, append after finish, …).
@@ -11,8 +11,8 @@ public enum ShapeLogError: Error, Hashable, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .io(let operation, let path, let code):
-            return "\(operation) \(path) failed: \(ShapeLogIO.errorText(code)) (errno \(code))"
+        case .io(let error):
+            return error.description
         case .corrupt(let path, let detail):
             return "shape log file \(path) is corrupt: \(detail)"
         case .misuse(let detail):

@@ -64,8 +64,8 @@ enum ShapeLogFormat {
 
     /// Appends a frame holding `payload` to `buffer`.
     static func appendFrame(_ payload: [UInt8], to buffer: inout [UInt8]) {
-        buffer.shapeLogAppend(UInt32(payload.count))
-        buffer.shapeLogAppend(ShapeLogChecksum.crc32c(payload))
+        buffer.appendInteger(UInt32(payload.count), .littleEndian)
+        buffer.appendInteger(CRC32C.checksum(payload), .littleEndian)
         buffer.append(contentsOf: payload)
     }
 
@@ -77,14 +77,14 @@ enum ShapeLogFormat {
             guard bytes.count - position >= frameHeaderSize else {
                 throw .corrupt(path: path, detail: "partial frame header inside committed range")
             }
-            let length = Int(bytes.shapeLogLoadUInt32(at: position))
-            let checksum = bytes.shapeLogLoadUInt32(at: position + 4)
+            let length = Int(bytes.loadInteger(UInt32.self, at: position, .littleEndian))
+            let checksum = bytes.loadInteger(UInt32.self, at: position + 4, .littleEndian)
             let start = position + frameHeaderSize
             guard length <= bytes.count - start else {
                 throw .corrupt(path: path, detail: "frame longer than committed range")
             }
             let payload = bytes[start..<(start + length)]
-            guard ShapeLogChecksum.crc32c(payload) == checksum else {
+            guard CRC32C.checksum(payload) == checksum else {
                 throw .corrupt(path: path, detail: "checksum mismatch in frame at relative byte \(position)")
             }
             payloads.append(payload)
@@ -111,28 +111,4 @@ public struct ShapeLogFiles: Sendable, Hashable {
     public var changeIndex: String { directory + "/changes.idx" }
     public var changeChunks: String { directory + "/changes.chunks" }
     public var changeState: String { directory + "/changes.state" }
-}
-
-extension [UInt8] {
-    mutating func shapeLogAppend(_ value: UInt32) {
-        Swift.withUnsafeBytes(of: value.littleEndian) { append(contentsOf: $0) }
-    }
-
-    mutating func shapeLogAppend(_ value: UInt64) {
-        Swift.withUnsafeBytes(of: value.littleEndian) { append(contentsOf: $0) }
-    }
-
-    func shapeLogLoadUInt32(at offset: Int) -> UInt32 {
-        withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: UInt32.self)) }
-    }
-
-    func shapeLogLoadUInt64(at offset: Int) -> UInt64 {
-        withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) }
-    }
-}
-
-/// CRC-32C of frame payloads and state files: the same checksum as the spool (``CRC32C``).
-enum ShapeLogChecksum {
-    static func crc32c(_ bytes: [UInt8]) -> UInt32 { CRC32C.checksum(bytes) }
-    static func crc32c(_ bytes: ArraySlice<UInt8>) -> UInt32 { CRC32C.checksum(bytes) }
 }

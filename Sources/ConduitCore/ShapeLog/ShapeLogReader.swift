@@ -80,7 +80,7 @@ public struct ShapeLogReader: Sendable {
             lastChangeLSN: state.lastChangeLSN
         )
         guard changes.entryCount > 0 else { return .ready(plan) }
-        guard let index = try ShapeLogFileHandle.openForReading(files.changeIndex) else {
+        guard let index = try ShapeLogIO.openIfExists(files.changeIndex) else {
             throw .corrupt(path: files.changeIndex, detail: "missing while entries are committed")
         }
         let first = try firstEntry(after: request, in: index, count: changes.entryCount)
@@ -126,13 +126,13 @@ public struct ShapeLogReader: Sendable {
         -> [ArraySlice<UInt8>]
     {
         guard end > start else { return [] }
-        guard let file = try ShapeLogFileHandle.openForReading(path) else {
+        guard let file = try ShapeLogIO.openIfExists(path) else {
             throw .corrupt(path: path, detail: "missing while entries are published")
         }
-        let header = try file.read(at: 0, count: ShapeLogFormat.fileHeaderSize)
+        let header = try ShapeLogIO.committedBytes(file, at: 0, count: ShapeLogFormat.fileHeaderSize)
         let magic = path == files.snapshotLog ? ShapeLogFormat.snapshotLogMagic : ShapeLogFormat.changeLogMagic
         try ShapeLogFormat.checkFileHeader(header, magic: magic, path: path)
-        let frames = try ShapeLogFormat.parseFrames(file.read(at: start, count: Int(end - start)), path: path)
+        let frames = try ShapeLogFormat.parseFrames(ShapeLogIO.committedBytes(file, at: start, count: Int(end - start)), path: path)
         if let expected, frames.count != expected {
             throw .corrupt(path: path, detail: "expected \(expected) frames, found \(frames.count)")
         }
@@ -146,18 +146,18 @@ public struct ShapeLogReader: Sendable {
         var position: UInt64
     }
 
-    private func indexEntry(_ ordinal: UInt64, in index: ShapeLogFileHandle) throws(ShapeLogError) -> IndexEntry {
+    private func indexEntry(_ ordinal: UInt64, in index: PosixFile) throws(ShapeLogError) -> IndexEntry {
         let at = UInt64(ShapeLogFormat.fileHeaderSize) + ordinal * UInt64(ShapeLogFormat.indexEntrySize)
-        let bytes = try index.read(at: at, count: ShapeLogFormat.indexEntrySize)
+        let bytes = try ShapeLogIO.committedBytes(index, at: at, count: ShapeLogFormat.indexEntrySize)
         return IndexEntry(
-            offset: LogOffset(tx: Int64(bitPattern: bytes.shapeLogLoadUInt64(at: 0)), op: bytes.shapeLogLoadUInt64(at: 8)),
-            position: bytes.shapeLogLoadUInt64(at: 16)
+            offset: LogOffset(tx: Int64(bitPattern: bytes.loadInteger(UInt64.self, at: 0, .littleEndian)), op: bytes.loadInteger(UInt64.self, at: 8, .littleEndian)),
+            position: bytes.loadInteger(UInt64.self, at: 16, .littleEndian)
         )
     }
 
     /// Binary search: the ordinal of the first entry whose offset is greater than `request`
     /// (`count` when there is none).
-    private func firstEntry(after request: LogOffset, in index: ShapeLogFileHandle, count: UInt64) throws(ShapeLogError)
+    private func firstEntry(after request: LogOffset, in index: PosixFile, count: UInt64) throws(ShapeLogError)
         -> UInt64
     {
         var low: UInt64 = 0
@@ -173,12 +173,12 @@ public struct ShapeLogReader: Sendable {
     /// last entry is at or after `ordinal`, or nil when `ordinal` is in the open chunk.
     private func firstClosedChunk(endingAtOrAfter ordinal: UInt64, count: UInt64) throws(ShapeLogError) -> UInt64? {
         guard count > 0 else { return nil }
-        guard let chunks = try ShapeLogFileHandle.openForReading(files.changeChunks) else {
+        guard let chunks = try ShapeLogIO.openIfExists(files.changeChunks) else {
             throw .corrupt(path: files.changeChunks, detail: "missing while chunks are committed")
         }
         func chunkEnd(_ chunk: UInt64) throws(ShapeLogError) -> UInt64 {
             let at = UInt64(ShapeLogFormat.fileHeaderSize) + chunk * UInt64(ShapeLogFormat.chunkEntrySize)
-            return try chunks.read(at: at, count: ShapeLogFormat.chunkEntrySize).shapeLogLoadUInt64(at: 0)
+            return try ShapeLogIO.committedBytes(chunks, at: at, count: ShapeLogFormat.chunkEntrySize).loadInteger(UInt64.self, at: 0, .littleEndian)
         }
         var low: UInt64 = 0
         var high = count

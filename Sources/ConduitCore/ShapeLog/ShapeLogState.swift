@@ -18,18 +18,18 @@ public struct SnapshotState: Sendable, Hashable {
 
     func encoded() -> [UInt8] {
         var bytes = ShapeLogFormat.snapshotStateMagic + [ShapeLogFormat.version, isComplete ? 1 : 0, 0, 0]
-        bytes.shapeLogAppend(UInt32(chunkEnds.count))
-        for end in chunkEnds { bytes.shapeLogAppend(end) }
-        bytes.shapeLogAppend(ShapeLogChecksum.crc32c(bytes))
+        bytes.appendInteger(UInt32(chunkEnds.count), .littleEndian)
+        for end in chunkEnds { bytes.appendInteger(end, .littleEndian) }
+        bytes.appendInteger(CRC32C.checksum(bytes), .littleEndian)
         return bytes
     }
 
     init(decoding bytes: [UInt8], path: String) throws(ShapeLogError) {
         try ShapeLogState.checkStateBytes(bytes, magic: ShapeLogFormat.snapshotStateMagic, minimumSize: 16, path: path)
-        let count = Int(bytes.shapeLogLoadUInt32(at: 8))
+        let count = Int(bytes.loadInteger(UInt32.self, at: 8, .littleEndian))
         guard bytes.count == 16 + 8 * count else { throw .corrupt(path: path, detail: "chunk count does not match size") }
         self.isComplete = bytes[5] & 1 == 1
-        self.chunkEnds = (0..<count).map { bytes.shapeLogLoadUInt64(at: 12 + 8 * $0) }
+        self.chunkEnds = (0..<count).map { bytes.loadInteger(UInt64.self, at: 12 + 8 * $0, .littleEndian) }
     }
 }
 
@@ -106,7 +106,7 @@ public struct ShapeLogState: Sendable, Hashable {
         guard bytes.count >= minimumSize else { throw .corrupt(path: path, detail: "state file too short") }
         try ShapeLogFormat.checkFileHeader(bytes, magic: magic, path: path)
         let body = bytes[0..<(bytes.count - 4)]
-        guard ShapeLogChecksum.crc32c(body) == bytes.shapeLogLoadUInt32(at: bytes.count - 4) else {
+        guard CRC32C.checksum(body) == bytes.loadInteger(UInt32.self, at: bytes.count - 4, .littleEndian) else {
             throw .corrupt(path: path, detail: "state checksum mismatch")
         }
     }

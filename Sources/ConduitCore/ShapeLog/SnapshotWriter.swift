@@ -21,7 +21,7 @@ import Darwin
 ///   must be taken again, under a new handle, since its Postgres snapshot is gone).
 public final class SnapshotWriter {
     private let files: ShapeLogFiles
-    private let file: ShapeLogFileHandle
+    private let file: PosixFile
     private let chunkThresholdBytes: Int
     /// Frames not yet written to the file.
     private var buffer: [UInt8] = []
@@ -43,9 +43,10 @@ public final class SnapshotWriter {
         // reader nor a crash can pair the old state with the new log.
         try ShapeLogIO.remove(files.snapshotState)
         try ShapeLogIO.syncDirectory(containing: files.snapshotState)
-        self.file = try ShapeLogFileHandle(path: files.snapshotLog, flags: O_RDWR | O_CREAT | O_TRUNC)
+        let file = try ShapeLogIO.open(files.snapshotLog, flags: O_RDWR | O_CREAT | O_TRUNC)
         let header = ShapeLogFormat.fileHeader(magic: ShapeLogFormat.snapshotLogMagic)
-        try file.write(header, at: 0)
+        try ShapeLogIO.run { () throws(FileError) in try file.write(header, at: 0) }
+        self.file = file
         self.writtenLength = UInt64(header.count)
         try ShapeLogIO.syncDirectory(containing: files.snapshotLog)
     }
@@ -70,7 +71,7 @@ public final class SnapshotWriter {
     public func publishProgress() throws(ShapeLogError) {
         guard !isFinished, chunkEnds.count > publishedChunkCount else { return }
         try flush()
-        try file.sync()
+        try ShapeLogIO.run { () throws(FileError) in try file.sync() }
         try publish(isComplete: false)
     }
 
@@ -82,14 +83,14 @@ public final class SnapshotWriter {
         chunkEnds.append(endPosition)
         runningChunkBytes = 0
         try flush()
-        try file.sync()
+        try ShapeLogIO.run { () throws(FileError) in try file.sync() }
         try publish(isComplete: true)
         isFinished = true
     }
 
     private func flush() throws(ShapeLogError) {
         guard !buffer.isEmpty else { return }
-        try file.write(buffer, at: writtenLength)
+        try ShapeLogIO.run { () throws(FileError) in try file.write(buffer, at: writtenLength) }
         writtenLength += UInt64(buffer.count)
         buffer.removeAll(keepingCapacity: true)
     }

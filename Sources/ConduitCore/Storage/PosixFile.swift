@@ -5,16 +5,21 @@ import Darwin
 #endif
 
 /// An open file descriptor with thin, throwing wrappers around the POSIX calls the storage layer
-/// needs (`pread`, `pwrite`, `fsync`, `ftruncate`, `fstat`).
+/// needs (`pread`, `pwrite`, `fsync`, `fdatasync`, `syncfs`, `ftruncate`, `fstat`): the one file
+/// handle of every process.
 ///
 /// Every failure throws ``FileError`` naming the path. Short reads and writes are retried until
-/// complete; `EINTR` is retried. The descriptor is closed in `deinit` (or earlier by ``close()``).
+/// complete; `EINTR` is retried. All I/O is positional, so the handle has no shared file position.
 ///
-/// - Important: not `Sendable`: one owner at a time, like the spool writer or a reader cursor.
-public final class PosixFile {
+/// - Important: `Sendable` because both stored properties are immutable and positional I/O needs
+///   no coordination; the descriptor is closed in `deinit`, that is when the last reference goes
+///   away, so a cache dropping its reference never closes a descriptor an operation still holds
+///   (``ShapeLogDescriptorCache`` relies on this).
+public final class PosixFile: Sendable {
     /// The path the file was opened with, for error messages.
     public let path: String
-    private var descriptor: Int32
+    /// The open descriptor, valid for the object's lifetime.
+    public let descriptor: Int32
 
     /// Opens `path` with `open(2)` flags (`O_CLOEXEC` is always added) and creation `mode`.
     public init(path: String, flags: Int32, mode: mode_t = 0o644) throws(FileError) {
@@ -29,18 +34,17 @@ public final class PosixFile {
         try PosixFile(path: path, flags: O_RDONLY)
     }
 
-    deinit {
-        if descriptor >= 0 {
-            _ = Glibc.close(descriptor)
+    /// Opens `path` read-only, or returns nil when it does not exist.
+    public static func openIfExists(_ path: String) throws(FileError) -> PosixFile? {
+        do {
+            return try PosixFile(path: path, flags: O_RDONLY)
+        } catch where error.errno == ENOENT {
+            return nil
         }
     }
 
-    /// Closes the descriptor now, reporting errors (which `deinit` cannot).
-    public func close() throws(FileError) {
-        guard descriptor >= 0 else { return }
-        let fd = descriptor
-        descriptor = -1
-        guard Glibc.close(fd) == 0 else { throw FileError.current("close", path) }
+    deinit {
+        _ = Glibc.close(descriptor)
     }
 
     /// The file's current size in bytes (`fstat`).
@@ -88,6 +92,7 @@ public final class PosixFile {
 
     /// Reads up to `count` bytes at `offset` into a new array, shorter only at end of file.
     public func read(count: Int, at offset: UInt64) throws(FileError) -> [UInt8] {
+        guard count > 0 else { return [] }
         var failure: FileError?
         let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
             do throws(FileError) {
@@ -101,18 +106,58 @@ public final class PosixFile {
         return bytes
     }
 
+    /// Reads exactly `count` bytes at `offset`; nil when the file ends first (the caller decides
+    /// whether that is corruption or a file still being written).
+    public func readExactly(count: Int, at offset: UInt64) throws(FileError) -> [UInt8]? {
+        let bytes = try read(count: count, at: offset)
+        return bytes.count == count ? bytes : nil
+    }
+
+    /// Reads the whole file.
+    public func readAll() throws(FileError) -> [UInt8] {
+        try read(count: Int(try size()), at: 0)
+    }
+
     /// Flushes data and metadata to stable storage (`fsync`).
     public func sync() throws(FileError) {
         guard fsync(descriptor) == 0 else { throw FileError.current("fsync", path) }
     }
 
-    /// Flushes data, and the metadata needed to read it back such as the size (`fdatasync`).
+    /// Flushes data, and the metadata needed to read it back such as the size (`fdatasync` where
+    /// it exists, `fsync` elsewhere), not timestamps.
     public func syncData() throws(FileError) {
+        #if os(Linux)
         guard fdatasync(descriptor) == 0 else { throw FileError.current("fdatasync", path) }
+        #else
+        try sync()
+        #endif
+    }
+
+    /// Flushes everything written on this file's file system (Linux `syncfs(2)`); false where the
+    /// platform has no such call, and the caller must flush file by file.
+    public func syncFileSystem() throws(FileError) -> Bool {
+        guard let syncfs = SyncFileSystem.function else { return false }
+        guard syncfs(descriptor) == 0 else { throw FileError.current("syncfs", path) }
+        return true
     }
 
     /// Cuts the file to `length` bytes (`ftruncate`).
     public func truncate(to length: UInt64) throws(FileError) {
         guard ftruncate(descriptor, off_t(length)) == 0 else { throw FileError.current("ftruncate to \(length) bytes of", path) }
     }
+}
+
+/// Linux's `syncfs(2)`, looked up at run time: Glibc's module map hides it (it is a GNU
+/// extension), and other platforms lack it (nil there).
+private enum SyncFileSystem {
+    typealias Function = @convention(c) (Int32) -> Int32
+
+    static let function: Function? = {
+        #if os(Linux)
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "syncfs") else { return nil }
+        return unsafeBitCast(symbol, to: Function.self)
+        #else
+        return nil
+        #endif
+    }()
 }

@@ -41,9 +41,9 @@ struct ByteReader {
     @inline(__always)
     private mutating func readInteger<T: FixedWidthInteger>(_: T.Type, _ field: StaticString) throws(PgOutputDecodingError) -> T {
         try require(MemoryLayout<T>.size, field)
-        let value = buffer.loadUnaligned(fromByteOffset: offset, as: T.self)
+        let value = buffer.loadInteger(T.self, at: offset, .bigEndian)
         offset += MemoryLayout<T>.size
-        return T(bigEndian: value)
+        return value
     }
 
     mutating func readUInt8(_ field: StaticString) throws(PgOutputDecodingError) -> UInt8 {

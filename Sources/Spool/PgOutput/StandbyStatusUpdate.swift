@@ -50,10 +50,10 @@ public struct StandbyStatusUpdate: Hashable, Sendable {
     /// Appends the 34-byte CopyData payload to `bytes`.
     public func encode(into bytes: inout [UInt8]) {
         bytes.append(UInt8(ascii: "r"))
-        appendBigEndian(written.value, to: &bytes)
-        appendBigEndian(flushed.value, to: &bytes)
-        appendBigEndian(applied.value, to: &bytes)
-        appendBigEndian(UInt64(bitPattern: clientTime), to: &bytes)
+        bytes.appendInteger(written.value, .bigEndian)
+        bytes.appendInteger(flushed.value, .bigEndian)
+        bytes.appendInteger(applied.value, .bigEndian)
+        bytes.appendInteger(UInt64(bitPattern: clientTime), .bigEndian)
         bytes.append(replyRequested ? 1 : 0)
     }
 
@@ -63,9 +63,4 @@ public struct StandbyStatusUpdate: Hashable, Sendable {
         clock_gettime(CLOCK_REALTIME, &now)
         return (Int64(now.tv_sec) - postgresEpochUnixSeconds) * 1_000_000 + Int64(now.tv_nsec) / 1_000
     }
-}
-
-@inline(__always)
-private func appendBigEndian(_ value: UInt64, to bytes: inout [UInt8]) {
-    withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) }
 }

@@ -12,8 +12,8 @@ enum SpoolFrameCodec {
     @inline(__always)
     static func appendRecord(kind: SpoolRecordKind, lsn: LSN, message: UnsafeRawBufferPointer, to batch: inout [UInt8]) {
         batch.append(kind.rawValue)
-        withUnsafeBytes(of: lsn.value.bigEndian) { batch.append(contentsOf: $0) }
-        withUnsafeBytes(of: UInt32(truncatingIfNeeded: message.count).bigEndian) { batch.append(contentsOf: $0) }
+        batch.appendInteger(lsn.value, .bigEndian)
+        batch.appendInteger(UInt32(truncatingIfNeeded: message.count), .bigEndian)
         batch.append(contentsOf: message)
     }
 
@@ -48,7 +48,7 @@ enum SpoolFrameCodec {
                 header.storeWithoutChecksum(into: raw)
                 var crc = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[0..<28]))
                 crc = CRC32C.update(crc, UnsafeRawBufferPointer(rebasing: raw[headerSize..<(headerSize + compressed)]))
-                raw.spoolStoreBigEndian(crc, at: 28)
+                raw.storeInteger(crc, at: 28, .bigEndian)
                 count = headerSize + compressed
             } catch {
                 failure = error
@@ -125,8 +125,8 @@ enum SpoolFrameCodec {
                 guard let kind = SpoolRecordKind(rawValue: raw[offset]) else {
                     return HeaderProblem("unknown record kind \(raw[offset]) at payload offset \(offset)")
                 }
-                let lsn = LSN(raw.spoolLoadBigEndian(UInt64.self, at: offset + 1))
-                let length = Int(raw.spoolLoadBigEndian(UInt32.self, at: offset + 9))
+                let lsn = LSN(raw.loadInteger(UInt64.self, at: offset + 1, .bigEndian))
+                let length = Int(raw.loadInteger(UInt32.self, at: offset + 9, .bigEndian))
                 let start = offset + SpoolFormat.recordHeaderSize
                 guard length <= raw.count - start else {
                     return HeaderProblem("record at payload offset \(offset) claims \(length) bytes, only \(raw.count - start) remain")

@@ -213,9 +213,5 @@ enum SpoolFrameReading {
 /// Runs a file operation, wrapping its ``FileError`` in ``SpoolError/file(_:)``.
 @inline(__always)
 func withFileErrors<T>(_ body: () throws(FileError) -> T) throws(SpoolError) -> T {
-    do {
-        return try body()
-    } catch {
-        throw .file(error)
-    }
+    try FileError.mapped(to: SpoolError.file, body)
 }

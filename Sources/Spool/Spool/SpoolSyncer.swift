@@ -33,7 +33,14 @@ public final class SpoolSyncer: Sendable {
     ) {
         self.directory = directory
         let thread = Thread { [self] in
-            var file: (segment: LSN, descriptor: Int32)?
+            var file: (segment: LSN, handle: PosixFile)?
+            /// The open segment `segment`, reopened when the writer rotated to another one.
+            func segmentFile(_ segment: LSN) throws(FileError) -> PosixFile {
+                if let open = file, open.segment == segment { return open.handle }
+                let handle = try PosixFile.openForReading(SpoolDirectory.path(of: segment, in: directory))
+                file = (segment, handle)
+                return handle
+            }
             while true {
                 wakeup.wait()
                 let (next, presync, stopped) = state.withLock { state in
@@ -45,35 +52,21 @@ public final class SpoolSyncer: Sendable {
                 }
                 if next == nil, let segment = presync {
                     // Inside a large transaction: flush what is written so far, publishing nothing,
-                    // so the fsync at its commit has little left to do.
-                    if file?.segment != segment {
-                        if let open = file { close(open.descriptor) }
-                        let descriptor = open(SpoolDirectory.path(of: segment, in: directory), O_RDONLY)
-                        file = descriptor >= 0 ? (segment, descriptor) : nil
-                    }
-                    if let open = file { _ = fdatasync(open.descriptor) }
+                    // so the fsync at its commit has little left to do. A failure here is retried
+                    // by the commit's own sync, which is the one that counts.
+                    try? segmentFile(segment).syncData()
                 }
                 if let position = next {
-                    if file?.segment != position.segment {
-                        if let open = file { close(open.descriptor) }
-                        let descriptor = open(SpoolDirectory.path(of: position.segment, in: directory), O_RDONLY)
-                        guard descriptor >= 0 else {
-                            onFailure("cannot open spool segment \(position.segment.paddedHex) to sync it: errno \(errno)")
-                            return
-                        }
-                        file = (position.segment, descriptor)
-                    }
-                    if fdatasync(file!.descriptor) != 0 {
-                        onFailure("fdatasync of spool segment \(position.segment.paddedHex) failed: errno \(errno)")
+                    do {
+                        try segmentFile(position.segment).syncData()
+                    } catch {
+                        onFailure("cannot make spool segment \(position.segment.paddedHex) durable: \(error)")
                         return
                     }
                     state.withLock { $0.durable = position }
                     onDurable(position)
                 }
-                if stopped && next == nil {
-                    if let open = file { close(open.descriptor) }
-                    return
-                }
+                if stopped && next == nil { return }
             }
         }
         thread.start()

@@ -395,7 +395,6 @@ public final class SpoolWriter {
             header: SpoolSegmentHeader(base: base, previousCommitEnd: lastCommitEndLSN),
             firstFrame: schemaFrame
         )
-        try? previous?.file.close()
         boundaryFileEnd = segment?.size ?? 0
         logger.info(
             "Spool segment rotated",

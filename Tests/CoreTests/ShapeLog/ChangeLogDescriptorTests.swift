@@ -86,7 +86,7 @@ struct ChangeLogDescriptorTests {
             let owner = cache.makeOwner()
             let path = directory + "/file"
             #expect(FileManager.default.createFile(atPath: path, contents: Data()))
-            func open(_ file: UInt8) throws -> ShapeLogFileHandle {
+            func open(_ file: UInt8) throws -> PosixFile {
                 try cache.handle(.init(owner: owner, file: file), path: path, flags: O_RDWR)
             }
             let first = try open(0)
@@ -98,7 +98,7 @@ struct ChangeLogDescriptorTests {
             #expect(try open(1) !== second)
             // `second` was evicted but is still open for its holder.
             try second.write(Array("ok".utf8), at: 0)
-            #expect(try third.read(at: 0, count: 2) == Array("ok".utf8))
+            #expect(try third.read(count: 2, at: 0) == Array("ok".utf8))
             cache.removeAll(owner: owner, files: 3)
             #expect(cache.count == 0)
         }

@@ -150,9 +150,9 @@ struct ChangeLogStateFileTests {
                 committed.byteLength, committed.entryCount, committed.closedChunkCount, 20, 0,
                 committed.appliedThroughLSN.value, committed.openChunkBytes,
             ] {
-                legacy.shapeLogAppend(value)
+                legacy.appendInteger(value, .littleEndian)
             }
-            legacy.shapeLogAppend(ShapeLogChecksum.crc32c(legacy))
+            legacy.appendInteger(CRC32C.checksum(legacy), .littleEndian)
             try Self.writeState(legacy, directory)
             #expect(try ShapeLogReader(directory: directory).loadState()?.changes == committed)
             let upgraded = try ChangeLogWriter(directory: directory, chunkThresholdBytes: 1 << 20)

@@ -32,7 +32,8 @@ struct FileTests {
             #expect(try file.read(count: 10, at: 50) == [])
             try file.truncate(to: 5)
             #expect(try file.size() == 5)
-            try file.close()
+            #expect(try file.readExactly(count: 5, at: 0) == Array("hello".utf8))
+            #expect(try file.readExactly(count: 6, at: 0) == nil)
         }
     }
 
