@@ -66,11 +66,13 @@ struct WhereClauseFuzzTests {
 
     @Test func deepNestingIsAnErrorNotACrash() {
         let deep = String(repeating: "(", count: 100_000) + "1" + String(repeating: ")", count: 100_000)
-        #expect(compileError(deep) == "At location 500: stack depth limit exceeded")
+        #expect(compileError(deep) == "where clause is too long (200001 bytes; the limit is 65536)")
+        let unlimited = WhereClauseLimits(maxLength: .max)
+        #expect(compileError(deep, limits: unlimited) == "At location 64: expression nesting too deep (the limit is 64)")
         let longChain = (0..<20_000).map { "id = \($0)" }.joined(separator: " OR ")
-        #expect(compileError(longChain) == nil)
+        #expect(compileError(longChain, limits: WhereClauseLimits(maxLength: .max, maxNodes: .max)) == nil)
         let longSum = "id = " + (0..<5_000).map { _ in "1" }.joined(separator: " + ")
-        #expect(compileError(longSum)?.hasSuffix("stack depth limit exceeded") == true)
+        #expect(compileError(longSum)?.hasSuffix("expression nesting too deep (the limit is 64)") == true)
     }
 
     func randomClause(_ rng: inout Generator) -> String {
