@@ -10,7 +10,7 @@ extension Numeric {
     /// Exact powers up to this many coefficient digits are computed exactly (then rounded);
     /// larger ones with PostgreSQL's bounded-precision squaring, so cost never grows with
     /// the exponent's value.
-    static let exactPowerDigits = 40_000
+    static let exactPowerDigits = 1_000
 
     /// `numeric ^ numeric` for a finite base and an integer exponent that fits in int4, as
     /// PostgreSQL's `power_var_int`: the power rounded (half away from zero) to
