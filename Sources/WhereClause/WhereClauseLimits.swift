@@ -33,7 +33,9 @@ public struct WhereClauseLimits: Sendable, Hashable {
     /// parameter typed as an array). `At location 5: ARRAY has 10001 elements; the limit is 10000`.
     public var maxArrayElements: Int
     /// Most parameters a request may give, and the highest `$n` a clause may reference.
-    /// `too many parameters (101; the limit is 100)`.
+    /// Generous, like ``maxListItems``: clients that bind every literal (`id IN ($1, …)`)
+    /// use hundreds, and their bytes are bounded by ``maxLength`` anyway.
+    /// `too many parameters (10001; the limit is 10000)`.
     public var maxParameters: Int
     /// Largest text a `||`, `concat` or other text-building operation may produce, in UTF-8
     /// bytes; array-building operations (`||`, `array_cat`, `array_append`, `ARRAY[...]`) may
@@ -53,7 +55,7 @@ public struct WhereClauseLimits: Sendable, Hashable {
     /// Limits with the given values; every omitted one takes its default.
     public init(
         maxLength: Int = 65_536, maxDepth: Int = 64, maxNodes: Int = 20_000, maxListItems: Int = 10_000,
-        maxArrayElements: Int = 10_000, maxParameters: Int = 100, maxResultBytes: Int = 1 << 20,
+        maxArrayElements: Int = 10_000, maxParameters: Int = 10_000, maxResultBytes: Int = 1 << 20,
         maxNumericDigits: Int = 4096
     ) {
         self.maxLength = maxLength

@@ -64,7 +64,7 @@ struct WhereClauseLimitTests {
         #expect(compileError("id = $2", params: [1: "1", 2: "2"], limits: limits) == nil)
         #expect(compileError("id = $1", params: [1: "1", 2: "2", 3: "3"], limits: limits) == "too many parameters (3; the limit is 2)")
         #expect(compileError("id = $3", params: [1: "1"], limits: limits) == "At location 5: parameter $3 is beyond the limit of 2 parameters")
-        #expect(compileError("id = $99999999", params: [1: "1"])?.hasSuffix("is beyond the limit of 100 parameters") == true)
+        #expect(compileError("id = $99999999", params: [1: "1"])?.hasSuffix("is beyond the limit of 10000 parameters") == true)
     }
 
     @Test func textResults() throws {
@@ -103,7 +103,7 @@ struct WhereClauseLimitTests {
     @Test func defaultsAreDocumented() {
         let limits = WhereClauseLimits.default
         #expect(limits.maxLength == 65_536 && limits.maxDepth == 64 && limits.maxNodes == 20_000)
-        #expect(limits.maxListItems == 10_000 && limits.maxArrayElements == 10_000 && limits.maxParameters == 100)
+        #expect(limits.maxListItems == 10_000 && limits.maxArrayElements == 10_000 && limits.maxParameters == 10_000)
         #expect(limits.maxResultBytes == 1_048_576 && limits.maxNumericDigits == 4096)
     }
 }
