@@ -43,33 +43,46 @@ public struct WhereClause: Sendable {
     ///   - columns: the table's columns.
     ///   - params: positional parameters (`$1` → `params[1]`), already validated by
     ///     ``validateParamKeys(_:)``. Each behaves like a string literal typed by context.
+    ///   - limits: bounds on the work the clause may cause, while compiling and for each
+    ///     evaluated row (see ``WhereClauseLimits``).
     /// - Throws: ``WhereClauseError`` (kind `.compile`) whose ``WhereClauseError/message`` is
-    ///   the text for the 400 response, e.g. `At location 0: unknown reference foo`.
-    public static func compile(_ text: String, columns: [WhereColumn], params: [Int: String] = [:])
-        throws(WhereClauseError) -> WhereClause
-    {
-        let syntax = try Parser.parse(text)
-        var checker = TypeChecker(columns: columns, parameters: params)
-        let bound = try ConstantFolder.fold(try checker.checkCondition(syntax))
-        return WhereClause(text: text, referencedColumns: checker.referenced, root: bound)
+    ///   the text for the 400 response, e.g. `At location 0: unknown reference foo`, or
+    ///   `where clause is too long (70000 bytes; the limit is 65536)` for a limit.
+    public static func compile(
+        _ text: String, columns: [WhereColumn], params: [Int: String] = [:], limits: WhereClauseLimits = .default
+    ) throws(WhereClauseError) -> WhereClause {
+        let (syntax, checker) = try check(text, columns: columns, params: params, limits: limits)
+        var typing = checker
+        let bound = try ConstantFolder(limits: limits).fold(try typing.checkCondition(syntax))
+        return WhereClause(text: text, referencedColumns: typing.referenced, root: bound, limits: limits)
     }
 
     /// Compiles an expression of any type (not only boolean) — for tests that compare the
     /// text of arbitrary expressions with PostgreSQL's.
-    static func compileExpression(_ text: String, columns: [WhereColumn], params: [Int: String] = [:])
-        throws(WhereClauseError) -> WhereClause
-    {
-        let syntax = try Parser.parse(text)
-        var checker = TypeChecker(columns: columns, parameters: params)
-        var bound = try checker.check(syntax)
-        if bound.type.isUnknown { bound = try checker.coerce(bound, to: .text) }
-        return WhereClause(text: text, referencedColumns: checker.referenced, root: try ConstantFolder.fold(bound))
+    static func compileExpression(
+        _ text: String, columns: [WhereColumn], params: [Int: String] = [:], limits: WhereClauseLimits = .default
+    ) throws(WhereClauseError) -> WhereClause {
+        let (syntax, checker) = try check(text, columns: columns, params: params, limits: limits)
+        var typing = checker
+        var bound = try typing.check(syntax)
+        if bound.type.isUnknown { bound = try typing.coerce(bound, to: .text) }
+        let folded = try ConstantFolder(limits: limits).fold(bound)
+        return WhereClause(text: text, referencedColumns: typing.referenced, root: folded, limits: limits)
     }
 
-    init(text: String, referencedColumns: [WhereColumn], root: BoundExpression) {
+    /// The size limits on the request, then the parse: everything before type checking.
+    private static func check(_ text: String, columns: [WhereColumn], params: [Int: String], limits: WhereClauseLimits)
+        throws(WhereClauseError) -> (SyntaxNode, TypeChecker)
+    {
+        try limits.checkRequest(text, params: params)
+        let syntax = try Parser.parse(text, limits: limits)
+        return (syntax, TypeChecker(columns: columns, parameters: params, limits: limits))
+    }
+
+    init(text: String, referencedColumns: [WhereColumn], root: BoundExpression, limits: WhereClauseLimits = .default) {
         self.text = text
         self.referencedColumns = referencedColumns
-        self.program = EvaluationProgram(root: root, columns: referencedColumns)
+        self.program = EvaluationProgram(root: root, columns: referencedColumns, limits: limits)
     }
 
     /// True only when the clause is SQL TRUE for the row. NULL (unknown) and evaluation

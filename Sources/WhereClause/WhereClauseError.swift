@@ -49,6 +49,9 @@ public struct WhereClauseError: Error, Hashable, Sendable, CustomStringConvertib
         WhereClauseError(.evaluation, location: nil, reason: reason)
     }
 
+    /// A node reached a method for another kind: a bug in a dispatcher, never user input.
+    static let internalError = evaluation("internal error: unexpected expression node")
+
     static let integerOutOfRange = evaluation("integer out of range")
     static let smallintOutOfRange = evaluation("smallint out of range")
     static let bigintOutOfRange = evaluation("bigint out of range")

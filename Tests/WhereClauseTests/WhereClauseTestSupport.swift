@@ -32,9 +32,9 @@ func evaluate(_ clause: String, _ row: [String: String] = [:], params: [Int: Str
 }
 
 /// The compile error message for `clause`, or nil when it compiles.
-func compileError(_ clause: String, params: [Int: String] = [:]) -> String? {
+func compileError(_ clause: String, params: [Int: String] = [:], limits: WhereClauseLimits = .default) -> String? {
     do {
-        _ = try WhereClause.compile(clause, columns: testColumns, params: params)
+        _ = try WhereClause.compile(clause, columns: testColumns, params: params, limits: limits)
         return nil
     } catch {
         return error.message
@@ -51,7 +51,7 @@ func constantText(_ expression: String) throws -> String? {
         return nil
     }
     let value = try withUnsafeTemporaryAllocation(of: Value.self, capacity: 1) { slots in
-        try Evaluator.evaluate(args[0], slots)
+        try Evaluator(slots: slots, limits: .default).evaluate(args[0])
     }
     if case .text(let s) = value { return s }
     return nil

@@ -9,8 +9,6 @@ struct BoundExpression: Sendable {
         case concatText
         case like(caseInsensitive: Bool)
         case contains, containedBy, overlaps
-        case lower, upper, arrayDimensions
-        case justifyDays, justifyHours, justifyInterval
         case element
         /// A date widened for a cross-type comparison with a timestamp(tz) (`date_lt_timestamp`
         /// and friends): dates beyond the timestamp range compare as "after every finite
@@ -59,11 +57,9 @@ struct BoundExpression: Sendable {
         case coalesce([BoundExpression])
         case greatest([BoundExpression])
         case least([BoundExpression])
-        /// `concat(...)`: output text of each non-NULL argument.
-        case concat([BoundExpression])
-        case arrayCat(BoundExpression, BoundExpression)
-        case arrayAppend(BoundExpression, BoundExpression)
-        case arrayPrepend(BoundExpression, BoundExpression)
+        /// A call of a ``FunctionCatalog`` function (also `array || array` and friends, which
+        /// are `array_cat` / `array_append` / `array_prepend`).
+        case call(SQLFunction, [BoundExpression])
         /// `ARRAY[...]`; elements are scalars of the element type, or arrays for nested levels.
         case array([BoundExpression])
     }
@@ -95,12 +91,35 @@ struct BoundExpression: Sendable {
         case .constant, .column: return []
         case .cast(let e), .not(let e), .isNull(let e, _), .booleanTest(let e, _, _): return [e]
         case .operation(_, let args), .and(let args), .or(let args), .coalesce(let args), .greatest(let args),
-            .least(let args), .concat(let args), .array(let args):
+            .least(let args), .call(_, let args), .array(let args):
             return args
-        case .distinct(let a, let b, _), .quantified(_, let a, let b, _), .arrayCat(let a, let b),
-            .arrayAppend(let a, let b), .arrayPrepend(let a, let b):
+        case .distinct(let a, let b, _), .quantified(_, let a, let b, _):
             return [a, b]
         case .inList(let a, let items, _): return [a] + items
         }
+    }
+
+    /// This node with its operands replaced, in ``children`` order (same count).
+    func replacingChildren(_ new: [BoundExpression]) -> BoundExpression {
+        var node = self
+        switch kind {
+        case .constant, .column: return self
+        case .cast: node.kind = .cast(new[0])
+        case .not: node.kind = .not(new[0])
+        case .isNull(_, let negated): node.kind = .isNull(new[0], negated: negated)
+        case .booleanTest(_, let test, let negated): node.kind = .booleanTest(new[0], test, negated: negated)
+        case .operation(let operation, _): node.kind = .operation(operation, new)
+        case .and: node.kind = .and(new)
+        case .or: node.kind = .or(new)
+        case .coalesce: node.kind = .coalesce(new)
+        case .greatest: node.kind = .greatest(new)
+        case .least: node.kind = .least(new)
+        case .call(let function, _): node.kind = .call(function, new)
+        case .array: node.kind = .array(new)
+        case .distinct(_, _, let negated): node.kind = .distinct(new[0], new[1], negated: negated)
+        case .quantified(let operation, _, _, let all): node.kind = .quantified(operation, new[0], new[1], all: all)
+        case .inList(_, _, let negated): node.kind = .inList(new[0], Array(new.dropFirst()), negated: negated)
+        }
+        return node
     }
 }

@@ -1,35 +1,32 @@
 /// Folds constant sub-expressions at compile time, as Electric does at parse time and
 /// PostgreSQL's planner does: `1 + 1` becomes `2`, `'abc'::int4` fails to compile.
-enum ConstantFolder {
-    static func fold(_ e: BoundExpression) throws(WhereClauseError) -> BoundExpression {
-        var node = e
+struct ConstantFolder {
+    /// Bounds on the constants folding may compute; exceeding one is a compile error.
+    let limits: WhereClauseLimits
+
+    /// Folds bottom-up. Kept to a thin recursion (the work is in ``reduce(_:)``) so that the
+    /// deepest clause ``WhereClauseLimits/maxDepth`` admits folds within a 512 KiB stack.
+    func fold(_ e: BoundExpression) throws(WhereClauseError) -> BoundExpression {
         switch e.kind {
         case .constant, .column:
             return e
-        case .cast(let inner): node.kind = .cast(try fold(inner))
-        case .operation(let op, let args): node.kind = .operation(op, try foldAll(args))
-        case .and(let args): node.kind = .and(try foldLogical(args, stopAt: false))
-        case .or(let args): node.kind = .or(try foldLogical(args, stopAt: true))
-        case .not(let inner): node.kind = .not(try fold(inner))
-        case .isNull(let inner, let negated): node.kind = .isNull(try fold(inner), negated: negated)
-        case .booleanTest(let inner, let test, let negated): node.kind = .booleanTest(try fold(inner), test, negated: negated)
-        case .distinct(let a, let b, let negated): node.kind = .distinct(try fold(a), try fold(b), negated: negated)
-        case .inList(let a, let items, let negated): node.kind = .inList(try fold(a), try foldAll(items), negated: negated)
-        case .quantified(let op, let a, let b, let all): node.kind = .quantified(op, try fold(a), try fold(b), all: all)
-        case .coalesce(let args): node.kind = .coalesce(try foldCoalesce(args))
-        case .greatest(let args): node.kind = .greatest(try foldAll(args))
-        case .least(let args): node.kind = .least(try foldAll(args))
-        case .concat(let args): node.kind = .concat(try foldAll(args))
-        case .arrayCat(let a, let b): node.kind = .arrayCat(try fold(a), try fold(b))
-        case .arrayAppend(let a, let b): node.kind = .arrayAppend(try fold(a), try fold(b))
-        case .arrayPrepend(let a, let b): node.kind = .arrayPrepend(try fold(a), try fold(b))
-        case .array(let args): node.kind = .array(try foldAll(args))
+        case .and(let args): return try reduce(e.replacingChildren(try foldLogical(args, stopAt: false)))
+        case .or(let args): return try reduce(e.replacingChildren(try foldLogical(args, stopAt: true)))
+        case .coalesce(let args): return try reduce(e.replacingChildren(try foldCoalesce(args)))
+        default:
+            var folded: [BoundExpression] = []
+            for child in e.children { folded.append(try fold(child)) }
+            return try reduce(e.replacingChildren(folded))
         }
-        if let simplified = simplify(node) { return simplified }
-        guard node.children.allSatisfy(isFoldableInput), !isStable(node) else { return node }
+    }
+
+    /// A node whose children are folded: simplified, or evaluated when every input is constant.
+    private func reduce(_ node: BoundExpression) throws(WhereClauseError) -> BoundExpression {
+        if let simplified = ConstantFolder.simplify(node) { return simplified }
+        guard node.children.allSatisfy(ConstantFolder.isFoldableInput), !ConstantFolder.isStable(node) else { return node }
         do {
             let value = try withUnsafeTemporaryAllocation(of: Value.self, capacity: 1) { slots in
-                try Evaluator.evaluate(node, slots)
+                try Evaluator(slots: slots, limits: limits).evaluate(node)
             }
             return BoundExpression(.constant(value, .folded), node.type, at: node.location)
         } catch let error as WhereClauseError {
@@ -54,6 +51,8 @@ enum ConstantFolder {
         let null = BoundExpression(.constant(.null, .folded), node.type, at: node.location)
         switch node.kind {
         case .operation(_, let args) where args.contains(where: { isConstant($0, nil) }): return null
+        case .call(let function, let args) where function.isStrict && args.contains(where: { isConstant($0, nil) }):
+            return null
         case .cast(let inner) where isConstant(inner, nil): return null
         case .and(let args), .or(let args):
             var isAnd = false
@@ -83,7 +82,7 @@ enum ConstantFolder {
     /// decides the result (`false` for AND, `true` for OR): PostgreSQL's
     /// `simplify_and_arguments`/`simplify_or_arguments` never look at the rest, so errors in
     /// them are never raised.
-    private static func foldLogical(_ args: [BoundExpression], stopAt decisive: Bool) throws(WhereClauseError)
+    private func foldLogical(_ args: [BoundExpression], stopAt decisive: Bool) throws(WhereClauseError)
         -> [BoundExpression]
     {
         var result: [BoundExpression] = []
@@ -97,7 +96,7 @@ enum ConstantFolder {
 
     /// `coalesce`: constant NULL arguments are dropped and everything after the first
     /// non-NULL constant is never evaluated (so it cannot raise an error), as in PostgreSQL.
-    private static func foldCoalesce(_ args: [BoundExpression]) throws(WhereClauseError) -> [BoundExpression] {
+    private func foldCoalesce(_ args: [BoundExpression]) throws(WhereClauseError) -> [BoundExpression] {
         var result: [BoundExpression] = []
         for arg in args {
             let folded = try fold(arg)
@@ -122,7 +121,7 @@ enum ConstantFolder {
     /// and arrays (DateStyle, IntervalStyle), and `concat`.
     static func isStable(_ node: BoundExpression) -> Bool {
         switch node.kind {
-        case .concat: return true
+        case .call(let function, _): return function.isStable
         // Never folded: the saturated value has no text form; the renderer emits the date.
         case .operation(.widenDate, _): return true
         case .cast(let inner): return castIsStable(from: inner.type, to: node.type)
@@ -141,12 +140,5 @@ enum ConstantFolder {
             return target.isArray || [.date, .time, .timestamp, .interval].contains(target.base)
         }
         return false
-    }
-
-    private static func foldAll(_ nodes: [BoundExpression]) throws(WhereClauseError) -> [BoundExpression] {
-        var result: [BoundExpression] = []
-        result.reserveCapacity(nodes.count)
-        for node in nodes { result.append(try fold(node)) }
-        return result
     }
 }

@@ -28,6 +28,9 @@ extension TypeChecker {
         guard let parsed = ValueText.parse(text, as: target) else {
             throw .compile(bound.location, "invalid syntax for type \(target.sqlName): \(text)")
         }
+        if parsed.arrayCount > limits.maxArrayElements {
+            throw .arrayTooLong("array literal", parsed.arrayCount, at: bound.location, limit: limits.maxArrayElements)
+        }
         return BoundExpression(.constant(parsed, origin), target, at: bound.location)
     }
 

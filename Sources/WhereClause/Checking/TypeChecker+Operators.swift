@@ -71,15 +71,14 @@ extension TypeChecker {
         if l.isArray || r.isArray {
             if l.isArray && (r.isArray || r.isUnknown) || (l.isUnknown && r.isArray) {
                 let (type, both) = try unify([left, right], context: "ARRAY")
-                return BoundExpression(.arrayCat(both[0], both[1]), type, at: at)
+                return BoundExpression(.call(FunctionCatalog.arrayCat, both), type, at: at)
             }
             let array = l.isArray ? left : right, scalar = l.isArray ? right : left
-            let proxy = BoundExpression(.constant(.null, .literal), array.type.element, at: array.location)
-            let element = try commonType([proxy, scalar], context: "ARRAY")
-            let typedArray = try coerce(array, to: element.asArray)
-            let typedScalar = try coerce(scalar, to: element)
-            if l.isArray { return BoundExpression(.arrayAppend(typedArray, typedScalar), element.asArray, at: at) }
-            return BoundExpression(.arrayPrepend(typedScalar, typedArray), element.asArray, at: at)
+            guard let typed = try resolveArrayAndElement(array: array, element: scalar, context: "ARRAY") else {
+                throw .compile(at, "operator does not exist: \(l) || \(r)")
+            }
+            if l.isArray { return BoundExpression(.call(FunctionCatalog.arrayAppend, typed.arguments), typed.result, at: at) }
+            return BoundExpression(.call(FunctionCatalog.arrayPrepend, typed.arguments.reversed()), typed.result, at: at)
         }
         let leftText = l.isString || l.isUnknown, rightText = r.isString || r.isUnknown
         if leftText && rightText { return try resolveBinary("||", display: "||", left, right, at: at) }
@@ -121,14 +120,14 @@ extension TypeChecker {
     /// column references (at least two, with a common type) become one `x = ANY(ARRAY[...])`
     /// test; every other item becomes its own `x = item` (`x <> item` for NOT IN), combined
     /// left to right with OR (AND). The order matters for which errors short-circuiting skips.
-    mutating func inList(_ operand: SyntaxNode, _ items: [SyntaxNode], negated: Bool, at: Int) throws(WhereClauseError)
+    /// `left` and `items` are already checked (by the caller, so that this method is not on
+    /// the recursive path).
+    func inList(_ left: BoundExpression, _ items: [BoundExpression], negated: Bool, at: Int) throws(WhereClauseError)
         -> BoundExpression
     {
-        let left = try check(operand)
         var constants: [BoundExpression] = []
         var others: [BoundExpression] = []
-        for item in items {
-            let bound = try check(item)
+        for bound in items {
             if TypeChecker.referencesColumns(bound) { others.append(bound) } else { constants.append(bound) }
         }
         var parts: [BoundExpression] = []

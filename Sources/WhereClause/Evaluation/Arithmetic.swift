@@ -27,14 +27,16 @@ enum Arithmetic {
     static let floatOverflow = WhereClauseError.evaluation("value out of range: overflow")
     static let floatUnderflow = WhereClauseError.evaluation("value out of range: underflow")
 
-    static func apply(_ operation: BoundExpression.Operation, _ a: Value, _ b: Value, result: SQLType)
-        throws(WhereClauseError) -> Value
-    {
+    static func apply(
+        _ operation: BoundExpression.Operation, _ a: Value, _ b: Value, result: SQLType, limits: WhereClauseLimits = .default
+    ) throws(WhereClauseError) -> Value {
         switch (a, b) {
         case (.int(let x), .int(let y)): return try integer(operation, x, y, result)
         case (.float8(let x), .float8(let y)): return .float8(try double(operation, x, y))
         case (.float4(let x), .float4(let y)): return .float4(try float(operation, x, y))
-        case (.numeric(let x), .numeric(let y)): return .numeric(try numeric(operation, x, y))
+        case (.numeric(let x), .numeric(let y)):
+            let maxDigits = max(limits.maxNumericDigits, x.coefficientDigitsBound, y.coefficientDigitsBound)
+            return .numeric(try numeric(operation, x, y, maxDigits: maxDigits).checkedDigits(maxDigits))
         default: return try DateTimeArithmetic.apply(operation, a, b, result: result)
         }
     }
@@ -105,16 +107,20 @@ enum Arithmetic {
         return result
     }
 
-    static func numeric(_ operation: BoundExpression.Operation, _ x: Numeric, _ y: Numeric) throws(WhereClauseError) -> Numeric {
+    /// Numeric arithmetic; results larger than `maxDigits` fail before they are computed
+    /// where their size can be estimated from the operands (products and powers).
+    static func numeric(_ operation: BoundExpression.Operation, _ x: Numeric, _ y: Numeric, maxDigits: Int)
+        throws(WhereClauseError) -> Numeric
+    {
         switch operation {
-        case .add: return x + y
-        case .subtract: return x - y
-        case .multiply: return x * y
-        case .divide: return try Numeric.divide(x, y)
+        case .add: return try (x + y).checkedFormat()
+        case .subtract: return try (x - y).checkedFormat()
+        case .multiply: return try Numeric.multiply(x, y, maxDigits: maxDigits)
+        case .divide: return try Numeric.divide(x, y).checkedFormat()
         case .modulo: return try Numeric.remainder(x, y)
         case .power:
             if x.isFinite && x.sign == 0 && y.sign < 0 { throw .evaluation("zero raised to a negative power is undefined") }
-            if let exact = try Numeric.integerPower(x, y) { return exact }
+            if let exact = try Numeric.integerPower(x, y, maxDigits: maxDigits) { return exact }
             // Non-integer exponents and special values: computed in double precision with 16
             // significant digits; PostgreSQL uses exact logarithms (a documented gap).
             let value = try power(x.doubleValue, y.doubleValue)

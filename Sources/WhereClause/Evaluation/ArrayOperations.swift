@@ -73,8 +73,10 @@ enum ArrayOperations {
     /// `ARRAY[...]`: scalars make a one-dimensional array; sub-arrays must all have the same
     /// dimensions and make one more dimension. If every sub-array is NULL or empty the result
     /// is empty; a mix of empty and non-empty ones is an error (`ExecEvalArrayExpr`).
-    static func construct(_ values: [Value], nested: Bool) throws(WhereClauseError) -> Value {
+    static func construct(_ values: [Value], nested: Bool, limits: WhereClauseLimits) throws(WhereClauseError) -> Value {
         guard nested else { return .array(ArrayValue(values)) }
+        let total = values.reduce(0) { $0 + $1.arrayCount }
+        guard total <= limits.maxResultElements else { throw .arrayResultTooLarge(total, limit: limits.maxResultElements) }
         var elements: [Value] = []
         var inner: [Int]?
         var count = 0

@@ -6,8 +6,11 @@
 /// the tree-walking ``Evaluator`` for its subtree, so both paths share one semantics.
 typealias CompiledNode = @Sendable (UnsafeMutableBufferPointer<Value>) throws(WhereClauseError) -> Value
 
-enum NodeCompiler {
-    static func compile(_ e: BoundExpression) -> CompiledNode {
+struct NodeCompiler {
+    /// Bounds on the results a row's evaluation may build.
+    let limits: WhereClauseLimits
+
+    func compile(_ e: BoundExpression) -> CompiledNode {
         switch e.kind {
         case .constant(let value, _):
             return { _ in value }
@@ -22,7 +25,8 @@ enum NodeCompiler {
                 let a = try left(slots)
                 let b = try right(slots)
                 if a.isNull || b.isNull { return .null }
-                return try Operations.binary(operation, a, b, leftType: leftType, rightType: rightType, result: result)
+                return try Operations.binary(
+                    operation, a, b, leftType: leftType, rightType: rightType, result: result, limits: limits)
             }
         case .cast(let inner):
             let operand = compile(inner)
@@ -80,7 +84,7 @@ enum NodeCompiler {
                 default: allConstant = false
                 }
             }
-            guard allConstant else { return { slots throws(WhereClauseError) in try Evaluator.evaluate(e, slots) } }
+            guard allConstant else { return { slots throws(WhereClauseError) in try Evaluator(slots: slots, limits: limits).evaluate(e) } }
             let members = set, containsNull = hasNull
             return { slots throws(WhereClauseError) in
                 guard case .int(let a) = try operand(slots) else { return .null }
@@ -99,12 +103,12 @@ enum NodeCompiler {
                 return hasNull ? .null : .bool(negated)
             }
         default:
-            return { slots throws(WhereClauseError) in try Evaluator.evaluate(e, slots) }
+            return { slots throws(WhereClauseError) in try Evaluator(slots: slots, limits: limits).evaluate(e) }
         }
     }
 
     /// Comparisons, with the column-versus-constant shape specialized.
-    private static func compare(_ comparison: BoundExpression.Comparison, _ left: BoundExpression, _ right: BoundExpression)
+    private func compare(_ comparison: BoundExpression.Comparison, _ left: BoundExpression, _ right: BoundExpression)
         -> CompiledNode
     {
         let bpchar = left.type.base == .bpchar

@@ -7,11 +7,11 @@ final class EvaluationProgram: Sendable {
     let columnNames: [String]
     let slotTypes: [SQLType]
 
-    init(root: BoundExpression, columns: [WhereColumn]) {
+    init(root: BoundExpression, columns: [WhereColumn], limits: WhereClauseLimits) {
         self.root = root
         self.columnNames = columns.map(\.name)
         self.slotTypes = columns.map(TypeChecker.columnType)
-        self.compiled = NodeCompiler.compile(root)
+        self.compiled = NodeCompiler(limits: limits).compile(root)
     }
 
     func run(values: [String?]) throws(WhereClauseError) -> Bool? {

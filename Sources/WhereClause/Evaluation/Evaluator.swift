@@ -3,56 +3,84 @@
 ///
 /// Evaluation errors (overflow, division by zero, invalid input in a cast) are thrown as
 /// ``WhereClauseError`` with kind `.evaluation`; the public API maps them to "not in shape".
-enum Evaluator {
-    static func evaluate(_ e: BoundExpression, _ slots: UnsafeMutableBufferPointer<Value>) throws(WhereClauseError) -> Value {
+///
+/// ``evaluate(_:)`` is a thin dispatcher and each kind has its own method, so one level of
+/// recursion costs two small frames even in a debug build (where every temporary of a
+/// function keeps its own stack slot): the deepest clause ``WhereClauseLimits/maxDepth``
+/// admits evaluates within a 512 KiB thread stack.
+struct Evaluator {
+    /// The row's column values by slot.
+    let slots: UnsafeMutableBufferPointer<Value>
+    /// Bounds on the results this evaluation may build (``WhereClauseLimits/maxResultBytes``).
+    let limits: WhereClauseLimits
+
+    func evaluate(_ e: BoundExpression) throws(WhereClauseError) -> Value {
         switch e.kind {
-        case .constant(let value, _):
-            return value
-        case .column(let slot, _):
-            return slots[slot]
-        case .cast(let inner):
-            let value = try evaluate(inner, slots)
-            if value.isNull { return .null }
-            return try Casts.convert(value, from: inner.type, to: e.type)
-        case .operation(let operation, let arguments):
-            if arguments.count == 1 {
-                let a = try evaluate(arguments[0], slots)
-                if a.isNull { return .null }
-                return try Operations.unary(operation, a, type: arguments[0].type, result: e.type)
+        case .constant(let value, _): return value
+        case .column(let slot, _): return slots[slot]
+        case .cast: return try cast(e)
+        case .operation: return try operation(e)
+        case .and, .or: return try logical(e)
+        case .not, .isNull, .booleanTest: return try test(e)
+        case .distinct: return try distinct(e)
+        case .inList: return try inList(e)
+        case .quantified: return try quantified(e)
+        case .coalesce, .greatest, .least: return try conditional(e)
+        case .call, .array: return try construction(e)
+        }
+    }
+
+    private func cast(_ e: BoundExpression) throws(WhereClauseError) -> Value {
+        guard case .cast(let inner) = e.kind else { throw .internalError }
+        let value = try evaluate(inner)
+        if value.isNull { return .null }
+        return try Casts.convert(value, from: inner.type, to: e.type)
+    }
+
+    private func operation(_ e: BoundExpression) throws(WhereClauseError) -> Value {
+        guard case .operation(let operation, let arguments) = e.kind else { throw .internalError }
+        if arguments.count == 1 {
+            let a = try evaluate(arguments[0])
+            if a.isNull { return .null }
+            return try Operations.unary(operation, a, result: e.type)
+        }
+        // PostgreSQL evaluates every argument of a strict function before checking for
+        // NULLs, so an error in the second argument surfaces even when the first is NULL.
+        let a = try evaluate(arguments[0])
+        let b = try evaluate(arguments[1])
+        if a.isNull || b.isNull { return .null }
+        return try Operations.binary(
+            operation, a, b, leftType: arguments[0].type, rightType: arguments[1].type, result: e.type, limits: limits)
+    }
+
+    /// AND stops at the first false, OR at the first true; NULL otherwise wins over the other.
+    private func logical(_ e: BoundExpression) throws(WhereClauseError) -> Value {
+        let (operands, decisive): ([BoundExpression], Bool)
+        switch e.kind {
+        case .and(let items): (operands, decisive) = (items, false)
+        case .or(let items): (operands, decisive) = (items, true)
+        default: throw .internalError
+        }
+        var sawNull = false
+        for operand in operands {
+            switch try evaluate(operand) {
+            case .bool(let b) where b == decisive: return .bool(decisive)
+            case .null: sawNull = true
+            default: break
             }
-            // PostgreSQL evaluates every argument of a strict function before checking for
-            // NULLs, so an error in the second argument surfaces even when the first is NULL.
-            let a = try evaluate(arguments[0], slots)
-            let b = try evaluate(arguments[1], slots)
-            if a.isNull || b.isNull { return .null }
-            return try Operations.binary(operation, a, b, leftType: arguments[0].type, rightType: arguments[1].type, result: e.type)
-        case .and(let operands):
-            var sawNull = false
-            for operand in operands {
-                switch try evaluate(operand, slots) {
-                case .bool(false): return .bool(false)
-                case .null: sawNull = true
-                default: break
-                }
-            }
-            return sawNull ? .null : .bool(true)
-        case .or(let operands):
-            var sawNull = false
-            for operand in operands {
-                switch try evaluate(operand, slots) {
-                case .bool(true): return .bool(true)
-                case .null: sawNull = true
-                default: break
-                }
-            }
-            return sawNull ? .null : .bool(false)
+        }
+        return sawNull ? .null : .bool(!decisive)
+    }
+
+    private func test(_ e: BoundExpression) throws(WhereClauseError) -> Value {
+        switch e.kind {
         case .not(let operand):
-            if case .bool(let b) = try evaluate(operand, slots) { return .bool(!b) }
+            if case .bool(let b) = try evaluate(operand) { return .bool(!b) }
             return .null
         case .isNull(let operand, let negated):
-            return .bool(try evaluate(operand, slots).isNull != negated)
+            return .bool(try evaluate(operand).isNull != negated)
         case .booleanTest(let operand, let test, let negated):
-            let value = try evaluate(operand, slots)
+            let value = try evaluate(operand)
             let holds: Bool
             switch (test, value) {
             case (.isTrue, .bool(let b)): holds = b
@@ -61,84 +89,49 @@ enum Evaluator {
             default: holds = false
             }
             return .bool(holds != negated)
-        case .distinct(let left, let right, let negated):
-            let a = try evaluate(left, slots), b = try evaluate(right, slots)
-            let isDistinct: Bool
-            switch (a.isNull, b.isNull) {
-            case (true, true): isDistinct = false
-            case (true, false), (false, true): isDistinct = true
-            case (false, false): isDistinct = ValueOrder.compare(a, b, bpchar: left.type.base == .bpchar) != 0
-            }
-            return .bool(isDistinct != negated)
-        case .inList(let left, let items, let negated):
-            // Evaluated like PostgreSQL's `x = ANY(ARRAY[items])`: every item first.
-            let a = try evaluate(left, slots)
-            var values: [Value] = []
-            values.reserveCapacity(items.count)
-            for item in items { values.append(try evaluate(item, slots)) }
-            if a.isNull { return .null }
-            var sawNull = false
-            let bpchar = left.type.base == .bpchar
-            for b in values {
-                if b.isNull {
-                    sawNull = true
-                } else if ValueOrder.compare(a, b, bpchar: bpchar) == 0 {
-                    return .bool(!negated)
-                }
-            }
-            return sawNull ? .null : .bool(negated)
-        case .quantified(let operation, let left, let right, let all):
-            return try quantified(operation, left, right, all: all, slots)
-        case .coalesce(let operands):
-            for operand in operands {
-                let value = try evaluate(operand, slots)
-                if !value.isNull { return value }
-            }
-            return .null
-        case .greatest(let operands), .least(let operands):
-            var greatest = false
-            if case .greatest = e.kind { greatest = true }
-            var best: Value = .null
-            for operand in operands {
-                let value = try evaluate(operand, slots)
-                if value.isNull { continue }
-                if best.isNull {
-                    best = value
-                    continue
-                }
-                let order = ValueOrder.compare(value, best, bpchar: e.type.base == .bpchar)
-                if greatest ? order > 0 : order < 0 { best = value }
-            }
-            return best
-        case .concat(let operands):
-            var text = ""
-            for operand in operands {
-                let value = try evaluate(operand, slots)
-                if !value.isNull { text += ValueText.format(value, as: operand.type) }
-            }
-            return .text(text)
-        case .arrayCat(let left, let right):
-            return try ArrayOperations.concatenate(try evaluate(left, slots), try evaluate(right, slots))
-        case .arrayAppend(let array, let element):
-            return try ArrayOperations.append(try evaluate(array, slots), try evaluate(element, slots))
-        case .arrayPrepend(let element, let array):
-            return try ArrayOperations.prepend(try evaluate(element, slots), try evaluate(array, slots))
-        case .array(let elements):
-            var values: [Value] = []
-            values.reserveCapacity(elements.count)
-            for element in elements { values.append(try evaluate(element, slots)) }
-            return try ArrayOperations.construct(values, nested: elements.first?.type.isArray ?? false)
+        default:
+            throw .internalError
         }
+    }
+
+    private func distinct(_ e: BoundExpression) throws(WhereClauseError) -> Value {
+        guard case .distinct(let left, let right, let negated) = e.kind else { throw .internalError }
+        let a = try evaluate(left), b = try evaluate(right)
+        let isDistinct: Bool
+        switch (a.isNull, b.isNull) {
+        case (true, true): isDistinct = false
+        case (true, false), (false, true): isDistinct = true
+        case (false, false): isDistinct = ValueOrder.compare(a, b, bpchar: left.type.base == .bpchar) != 0
+        }
+        return .bool(isDistinct != negated)
+    }
+
+    /// Evaluated like PostgreSQL's `x = ANY(ARRAY[items])`: every item first.
+    private func inList(_ e: BoundExpression) throws(WhereClauseError) -> Value {
+        guard case .inList(let left, let items, let negated) = e.kind else { throw .internalError }
+        let a = try evaluate(left)
+        var values: [Value] = []
+        values.reserveCapacity(items.count)
+        for item in items { values.append(try evaluate(item)) }
+        if a.isNull { return .null }
+        var sawNull = false
+        let bpchar = left.type.base == .bpchar
+        for b in values {
+            if b.isNull {
+                sawNull = true
+            } else if ValueOrder.compare(a, b, bpchar: bpchar) == 0 {
+                return .bool(!negated)
+            }
+        }
+        return sawNull ? .null : .bool(negated)
     }
 
     /// `x op ANY/ALL (array)` with PostgreSQL's NULL rules: an empty array gives false (ANY) or
     /// true (ALL) even for a NULL `x`.
-    private static func quantified(
-        _ operation: BoundExpression.Operation, _ left: BoundExpression, _ right: BoundExpression, all: Bool,
-        _ slots: UnsafeMutableBufferPointer<Value>
-    ) throws(WhereClauseError) -> Value {
-        let a = try evaluate(left, slots)
-        guard case .array(let array) = try evaluate(right, slots) else { return .null }
+    private func quantified(_ e: BoundExpression) throws(WhereClauseError) -> Value {
+        guard case .quantified(let operation, let left, let right, let all) = e.kind else { throw .internalError }
+        let a = try evaluate(left)
+        guard case .array(let array) = try evaluate(right) else { return .null }
         if array.elements.isEmpty { return .bool(all) }
         if a.isNull { return .null }
         var sawNull = false
@@ -148,7 +141,8 @@ enum Evaluator {
                 sawNull = true
                 continue
             }
-            let result = try Operations.binary(operation, a, element, leftType: left.type, rightType: elementType, result: .bool)
+            let result = try Operations.binary(
+                operation, a, element, leftType: left.type, rightType: elementType, result: .bool, limits: limits)
             guard case .bool(let holds) = result else {
                 sawNull = true
                 continue
@@ -156,5 +150,51 @@ enum Evaluator {
             if holds != all { return .bool(holds) }
         }
         return sawNull ? .null : .bool(all)
+    }
+
+    /// `coalesce` evaluates until the first non-NULL; `greatest`/`least` evaluate everything
+    /// and ignore NULLs.
+    private func conditional(_ e: BoundExpression) throws(WhereClauseError) -> Value {
+        let greatest: Bool
+        let operands: [BoundExpression]
+        switch e.kind {
+        case .coalesce(let items):
+            for operand in items {
+                let value = try evaluate(operand)
+                if !value.isNull { return value }
+            }
+            return .null
+        case .greatest(let items): (greatest, operands) = (true, items)
+        case .least(let items): (greatest, operands) = (false, items)
+        default: throw .internalError
+        }
+        var best: Value = .null
+        for operand in operands {
+            let value = try evaluate(operand)
+            if value.isNull { continue }
+            if best.isNull {
+                best = value
+                continue
+            }
+            let order = ValueOrder.compare(value, best, bpchar: e.type.base == .bpchar)
+            if greatest ? order > 0 : order < 0 { best = value }
+        }
+        return best
+    }
+
+    /// Function calls and `ARRAY[...]`: every argument first, then the size-guarded result.
+    private func construction(_ e: BoundExpression) throws(WhereClauseError) -> Value {
+        let arguments: [BoundExpression]
+        switch e.kind {
+        case .call(_, let items), .array(let items): arguments = items
+        default: throw .internalError
+        }
+        var values: [Value] = []
+        values.reserveCapacity(arguments.count)
+        for argument in arguments { values.append(try evaluate(argument)) }
+        if case .call(let function, _) = e.kind {
+            return try function.apply(values, SQLFunction.Call(arguments, e.type), limits: limits)
+        }
+        return try ArrayOperations.construct(values, nested: arguments.first?.type.isArray ?? false, limits: limits)
     }
 }

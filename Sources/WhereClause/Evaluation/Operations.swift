@@ -6,7 +6,7 @@ import Darwin
 
 /// Strict operators on non-NULL values whose types the checker has already unified.
 enum Operations {
-    static func unary(_ operation: BoundExpression.Operation, _ a: Value, type: SQLType, result: SQLType)
+    static func unary(_ operation: BoundExpression.Operation, _ a: Value, result: SQLType)
         throws(WhereClauseError) -> Value
     {
         switch (operation, a) {
@@ -18,12 +18,6 @@ enum Operations {
         case (.negate, .float4(let x)): return .float4(-x)
         case (.negate, .numeric(let x)): return .numeric(-x)
         case (.negate, .interval(let x)): return .interval(try x.negated())
-        case (.lower, .text(let s)): return .text(TextCase.lower(s))
-        case (.upper, .text(let s)): return .text(TextCase.upper(s))
-        case (.arrayDimensions, .array(let x)): return x.dimensions.isEmpty ? .null : .int(Int64(x.dimensions.count))
-        case (.justifyDays, .interval(let x)): return .interval(x.justifiedDays())
-        case (.justifyHours, .interval(let x)): return .interval(x.justifiedHours())
-        case (.justifyInterval, .interval(let x)): return .interval(x.justified())
         case (.widenDate, .date(let d)):
             let micros = Casts.saturatingDateToTimestamp(d)
             return result.base == .timestamptz ? .timestamptz(micros) : .timestamp(micros)
@@ -32,15 +26,18 @@ enum Operations {
     }
 
     static func binary(
-        _ operation: BoundExpression.Operation, _ a: Value, _ b: Value, leftType: SQLType, rightType: SQLType, result: SQLType
+        _ operation: BoundExpression.Operation, _ a: Value, _ b: Value, leftType: SQLType, rightType: SQLType, result: SQLType,
+        limits: WhereClauseLimits
     ) throws(WhereClauseError) -> Value {
         switch operation {
         case .compare(let comparison):
             return .bool(comparison.holds(ValueOrder.compare(a, b, bpchar: leftType.base == .bpchar)))
         case .add, .subtract, .multiply, .divide, .modulo, .power:
-            return try Arithmetic.apply(operation, a, b, result: result)
+            return try Arithmetic.apply(operation, a, b, result: result, limits: limits)
         case .concatText:
             guard case .text(let x) = a, case .text(let y) = b else { break }
+            let bytes = x.utf8.count + y.utf8.count
+            guard bytes <= limits.maxResultBytes else { throw .textResultTooLong(bytes, limit: limits.maxResultBytes) }
             return .text(x + y)
         case .like(let caseInsensitive):
             guard case .text(let x) = a, case .text(let y) = b else { break }

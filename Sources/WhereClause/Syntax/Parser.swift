@@ -19,17 +19,31 @@ struct Parser {
     var index = 0
     /// Current nesting of sub-expressions (recursion plus left-associative chains).
     var depth = 0
-    /// Deeper expressions are rejected (PostgreSQL would hit `max_stack_depth`), which keeps the
-    /// recursive checker, evaluator and renderer far from the thread's stack limit.
-    static let maximumDepth = 500
+    /// Deeper expressions (``WhereClauseLimits/maxDepth``), longer IN lists and ARRAYs and
+    /// higher `$n` are rejected while parsing, before any recursive pass runs: depth keeps the
+    /// recursive checker, folder, evaluator and renderer far from the thread's stack limit.
+    let limits: WhereClauseLimits
+
+    init(tokens: [Token], limits: WhereClauseLimits = .default) {
+        self.tokens = tokens
+        self.limits = limits
+    }
 
     /// Parses a complete where clause.
-    static func parse(_ text: String) throws(WhereClauseError) -> SyntaxNode {
-        var parser = Parser(tokens: try Lexer.tokenize(text))
+    static func parse(_ text: String, limits: WhereClauseLimits = .default) throws(WhereClauseError) -> SyntaxNode {
+        var parser = Parser(tokens: try Lexer.tokenize(text), limits: limits)
         if parser.current.kind == .end { throw .compile(0, "syntax error at end of input") }
         let expression = try parser.parseExpression(.lowest)
         try parser.expectEnd()
+        let nodes = expression.nodeCount
+        guard nodes <= limits.maxNodes else { throw .tooComplex(nodes, limit: limits.maxNodes) }
         return expression
+    }
+
+    /// Enters one more level of nesting; the caller restores ``depth`` when it leaves.
+    mutating func descend() throws(WhereClauseError) {
+        depth += 1
+        guard depth <= limits.maxDepth else { throw .nestingTooDeep(at: current.location, limit: limits.maxDepth) }
     }
 
     var current: Token { tokens[min(index, tokens.count - 1)] }
@@ -69,22 +83,22 @@ struct Parser {
 
     /// Parses an expression whose operators all bind at least as tightly as `minimum`.
     mutating func parseExpression(_ minimum: Level) throws(WhereClauseError) -> SyntaxNode {
-        depth += 1
         let start = depth
-        defer { depth = start - 1 }
-        guard depth <= Parser.maximumDepth else { throw .compile(current.location, "stack depth limit exceeded") }
+        defer { depth = start }
+        try descend()
         var left = try parsePrefix()
         while let level = infixLevel(), level >= minimum {
-            if level != .and && level != .or {
-                depth += 1
-                guard depth <= Parser.maximumDepth else { throw .compile(current.location, "stack depth limit exceeded") }
-            }
+            if level != .and && level != .or { try descend() }
             left = try parseInfix(left, level: level)
-            if [.isTest, .comparison, .pattern].contains(level), let following = infixLevel(), following == level {
-                throw syntaxError(current)
-            }
+            try rejectNonAssociative(level)
         }
         return left
+    }
+
+    /// Comparison, pattern and `IS` levels do not chain (`a = b = c` is a syntax error).
+    private func rejectNonAssociative(_ level: Level) throws(WhereClauseError) {
+        guard level == .isTest || level == .comparison || level == .pattern, infixLevel() == level else { return }
+        throw syntaxError(current)
     }
 
     private static let comparisonOperators: Set<String> = ["=", "<>", "!=", "<", ">", "<=", ">="]
@@ -222,6 +236,9 @@ struct Parser {
             var items = [try parseExpression(.lowest)]
             while current.kind == .comma {
                 advance()
+                guard items.count < limits.maxListItems else {
+                    throw .listTooLong(items.count + listItemsAhead(), at: token.location, limit: limits.maxListItems)
+                }
                 items.append(try parseExpression(.lowest))
             }
             try expect(.rightParen)
@@ -245,3 +262,4 @@ struct Parser {
         }
     }
 }
+

@@ -32,6 +32,22 @@ extension Numeric {
         return Numeric(coefficient: a.coefficient * b.coefficient, scale: a.scale + b.scale)
     }
 
+    /// PostgreSQL's `numeric_mul`: the exact product, rounded to ``maxScale`` fraction digits
+    /// when longer (PostgreSQL rounds rather than failing); a product beyond 10^131072 fails
+    /// from the operands' sizes before it is computed, and so does one of more than
+    /// `maxDigits` digits (``WhereClauseLimits/maxNumericDigits``).
+    static func multiply(_ a: Numeric, _ b: Numeric, maxDigits: Int = .max) throws(WhereClauseError) -> Numeric {
+        if a.isFinite, b.isFinite, a.sign != 0, b.sign != 0 {
+            if a.log10Magnitude + b.log10Magnitude > Double(maxIntegerDigits) + 1 { throw .numericOverflow }
+            // Digits past maxScale are rounded away below.
+            let digits = a.coefficientDigitsBound + b.coefficientDigitsBound - 1 - max(0, a.scale + b.scale - maxScale)
+            if digits > maxDigits { throw .numericTooLarge(digits, limit: maxDigits) }
+        }
+        let product = a * b
+        if product.isFinite && product.scale > maxScale { return try product.rounded(toScale: maxScale).checkedFormat() }
+        return try product.checkedFormat()
+    }
+
     /// PostgreSQL's `numeric_div`, with the result scale from `select_div_scale`.
     static func divide(_ a: Numeric, _ b: Numeric) throws(WhereClauseError) -> Numeric {
         if a.isNaN || b.isNaN { return .nan }
@@ -59,34 +75,6 @@ extension Numeric {
         let s = max(a.scale, b.scale)
         let r = a.coefficient(atScale: s) % b.coefficient(atScale: s)
         return Numeric(coefficient: r, scale: s)
-    }
-
-    /// `numeric ^ numeric` for a finite base and an integer exponent that fits in int4, as
-    /// PostgreSQL's `power_var_int`: the exact power rounded (half away from zero) to
-    /// `max(16, base scale)` digits; negative exponents divide 1 by the exact power at that
-    /// scale. Returns nil for other inputs (the caller falls back to double precision).
-    static func integerPower(_ base: Numeric, _ exponent: Numeric) throws(WhereClauseError) -> Numeric? {
-        guard base.isFinite, exponent.isFinite else { return nil }
-        let divisor = powerOfTen(exponent.scale)
-        let (whole, fraction) = exponent.coefficient.quotientAndRemainder(dividingBy: divisor)
-        guard fraction == 0, let power = Int32(exactly: whole) else { return nil }
-        let rscale = min(max(16, base.scale), 1000)
-        if power == 0 { return Numeric(coefficient: powerOfTen(rscale), scale: rscale) }
-        if base.sign == 0 {
-            if power < 0 { throw .evaluation("zero raised to a negative power is undefined") }
-            return Numeric(coefficient: 0, scale: rscale)
-        }
-        // log10 of the result bounds the work: PostgreSQL overflows above ~131072 digits.
-        let magnitudeDigits = Double(BigInt(base.coefficient.magnitude).description.count - base.scale)
-        let estimate = Double(power) * magnitudeDigits
-        if estimate > 131_072 { throw .evaluation("value overflows numeric format") }
-        if estimate < -Double(rscale) - 2 { return Numeric(coefficient: 0, scale: rscale) }
-        let count = Int(power.magnitude)
-        let exact = Numeric(coefficient: base.coefficient.power(count), scale: base.scale * count)
-        if power > 0 { return exact.rounded(toScale: rscale) }
-        // 1 / exact at rscale: (10^(rscale + scale)) / coefficient, rounded.
-        let numerator = powerOfTen(rscale + exact.scale)
-        return Numeric(coefficient: divideRounded(numerator, exact.coefficient), scale: rscale)
     }
 
     /// Weight (in base-10000 digits) and first base-10000 digit of a finite non-zero value,
