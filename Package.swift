@@ -80,6 +80,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             path: "Sources/serve",
             swiftSettings: swiftSettings
@@ -116,7 +117,11 @@ let package = Package(
         ),
         .testTarget(
             name: "ServeTests",
-            dependencies: ["Serve", "ConduitCore"],
+            dependencies: [
+                "Serve", "ConduitCore",
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -27,6 +27,10 @@ enum ErrorResponses {
         )
     }
 
+    /// Electric's admission-control `retry-after`: 5 + 1…5 seconds, so refused clients do not
+    /// all come back in the same second.
+    static func admissionRetryAfter() -> Int { 5 + Int.random(in: 1...5) }
+
     /// router rejected the definition: `field` nil ⇒ `{"message": …}`.
     static func invalidDefinition(status: Int, field: String?, message text: String) -> Response {
         let status = HTTPResponse.Status(code: status)
