@@ -44,6 +44,9 @@ enum ErrorResponses {
     /// all come back in the same second.
     static func admissionRetryAfter() -> Int { 5 + Int.random(in: 1...5) }
 
+    /// A request that must wait for data while serve is stopping: another instance can answer it.
+    static var shuttingDown: Response { message(.serviceUnavailable, "Server is shutting down", retryAfter: 1) }
+
     /// router rejected the definition: `field` nil ⇒ `{"message": …}`.
     static func invalidDefinition(status: Int, field: String?, message text: String) -> Response {
         let status = HTTPResponse.Status(code: status)

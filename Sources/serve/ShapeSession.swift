@@ -70,6 +70,8 @@ struct ShapeSession: Sendable {
             switch try await waitForProgress(since: &generation, until: deadline) {
             case .removed:
                 return .response(await routes.conflictForRemovedShape(request, removedHandle: shape.handle))
+            case .shuttingDown:
+                return .response(ErrorResponses.shuttingDown)
             case .deadlinePassed where result == .notReady:
                 return .response(
                     ErrorResponses.message(.serviceUnavailable, "Timed out waiting for the shape's snapshot", retryAfter: 5)
@@ -107,6 +109,7 @@ struct ShapeSession: Sendable {
         case proceed
         case removed
         case deadlinePassed
+        case shuttingDown
     }
 
     /// Waits for a notification or one re-check interval, bounded by `deadline`.
@@ -121,6 +124,7 @@ struct ShapeSession: Sendable {
         switch wake {
         case .removed: return .removed
         case .cancelled: throw CancellationError()
+        case .shuttingDown: return .shuttingDown
         case .advanced: return .proceed
         case .timedOut:
             // Without a notification: make sure router has not dropped the folder meanwhile.
@@ -136,7 +140,7 @@ struct ShapeSession: Sendable {
             switch try await waitForProgress(since: &generation, until: deadline) {
             case .removed:
                 return await routes.conflictForRemovedShape(request, removedHandle: shape.handle)
-            case .deadlinePassed:
+            case .deadlinePassed, .shuttingDown:
                 return noChangeResponse(end: initial.end, fallbackLSN: initial.lastChangeLSN)
             case .proceed:
                 let result = try await plan(offset)
