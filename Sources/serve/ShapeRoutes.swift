@@ -42,15 +42,14 @@ struct ShapeRoutes: Sendable {
         case response(Response)
     }
 
-    /// Serves `request`; a live request is cancelled when the client closes its connection.
-    func get(_ request: Request, logger: Logger) async -> Response {
+    /// Serves `request`; a live request is cancelled when the client closes its connection,
+    /// which stays open for the next request otherwise (HTTP/1.1 keep-alive).
+    func get(_ request: Request, connection: ConnectionWatch, logger: Logger) async -> Response {
         await respond(
             query: request.uri.query,
             ifNoneMatch: request.headers[values: .ifNoneMatch],
             logger: logger,
-            whileConnected: { operation in
-                try await request.body.consumeWithCancellationOnInboundClose { _ in try await operation() }
-            }
+            whileConnected: { operation in try await connection.whileConnected(operation) }
         )
     }
 
@@ -60,7 +59,7 @@ struct ShapeRoutes: Sendable {
         query: String?,
         ifNoneMatch: [String],
         logger: Logger,
-        whileConnected: @Sendable (@Sendable () async throws -> Response) async throws -> Response = { try await $0() }
+        whileConnected: @Sendable (@escaping @Sendable () async throws -> Response) async throws -> Response = { try await $0() }
     ) async -> Response {
         let shapeRequest: ShapeRequest
         do {

@@ -1,0 +1,108 @@
+import ConduitCore
+import NIOHTTP1
+import Testing
+
+@testable import Serve
+
+/// The real server in process: keep-alive for live requests (issue 9), the connection limit and
+/// graceful stop (issues 6 and 8).
+@Suite(.timeLimit(.minutes(2)))
+struct ServeServerTests {
+    static func caughtUpFixture(longPollTimeout: Duration) throws -> RoutesFixture {
+        let fixture = RoutesFixture(longPollTimeout: longPollTimeout)
+        try fixture.makeShape(rows: ["{\"key\":\"1\"}"])
+        fixture.notifier.receive(.lastSeenLSN(lsn: LSN(1000)))
+        return fixture
+    }
+
+    static let livePoll = "/v1/shape?table=items&offset=1000_0&handle=h1&live=true"
+
+    /// Sends a live request and returns once it waits for changes.
+    static func startLivePoll(on connection: inout TestHTTPConnection, _ fixture: RoutesFixture) async throws {
+        try await connection.send(livePoll)
+        while fixture.notifier.waiterCount == 0 { try await Task.sleep(for: .milliseconds(5)) }
+    }
+
+    @Test func fiftyLivePollsShareOneConnection() async throws {
+        let fixture = try Self.caughtUpFixture(longPollTimeout: .milliseconds(20))
+        try await RunningServe.with(fixture) { serve in
+            let answered = try await serve.withConnection { connection in
+                var answered = 0
+                for _ in 0..<50 {
+                    guard let response = try await connection.get(Self.livePoll) else { break }
+                    #expect(response.head.status == .ok)
+                    #expect(response.head.headers["electric-up-to-date"] == [""])
+                    #expect(!response.head.headers[canonicalForm: "connection"].contains("close"))
+                    answered += 1
+                }
+                return answered
+            }
+            #expect(answered == 50)
+            #expect(serve.application.connections.attempts == 1)
+        }
+    }
+
+    /// Data responses in between long-poll timeouts do not close the connection either.
+    @Test func liveResponseWithDataKeepsTheConnection() async throws {
+        let fixture = try Self.caughtUpFixture(longPollTimeout: .seconds(3600))
+        try await RunningServe.with(fixture) { serve in
+            try await serve.withConnection { connection in
+                try await Self.startLivePoll(on: &connection, fixture)
+                let writer = try fixture.changeWriter()
+                try writer.append(offset: LogOffset(tx: 1200, op: 0), json: Array("{\"c\":4}".utf8))
+                try writer.commit(appliedThroughLSN: LSN(1200))
+                fixture.notifier.receive(.shapeAdvanced(handle: "h1", latest: "1200_0"))
+                let data = try await connection.response()
+                #expect(data?.body == "[{\"c\":4}," + ShapeRoutesTests.upToDate(1200) + "]")
+                let next = try await connection.get("/v1/shape?table=items&offset=0_0&handle=h1")
+                #expect(next?.head.status == .ok)
+            }
+            #expect(serve.application.connections.attempts == 1)
+        }
+    }
+
+    @Test func clientLeavingMidLongPollFreesItsWaiter() async throws {
+        let fixture = try Self.caughtUpFixture(longPollTimeout: .seconds(3600))
+        try await RunningServe.with(fixture) { serve in
+            try await serve.withConnection { connection in
+                try await Self.startLivePoll(on: &connection, fixture)
+            }
+            while serve.application.connections.current > 0 || fixture.notifier.waiterCount > 0 {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            // Longer than a wait slice (ShapeSession.recheckInterval): a session still running
+            // would have registered again by now.
+            try await Task.sleep(for: ShapeSession.recheckInterval * 2)
+            #expect(fixture.notifier.waiterCount == 0)
+        }
+    }
+
+    @Test func connectionsOverTheLimitAreAnswered503() async throws {
+        let fixture = try Self.caughtUpFixture(longPollTimeout: .milliseconds(20))
+        try await RunningServe.with(fixture, configure: { $0.maxConnections = 1 }) { serve in
+            try await serve.withConnection { first in
+                #expect(try await first.get("/v1/health")?.head.status == .accepted)
+                let refused = try await serve.withConnection { second in try await second.get("/v1/health") }
+                #expect(refused?.head.status == .serviceUnavailable)
+                #expect(refused?.head.headers["retry-after"].isEmpty == false)
+                #expect(refused?.body.contains("concurrent_connection_limit_exceeded") == true)
+                #expect(try await first.get("/v1/health")?.head.status == .accepted)
+            }
+        }
+    }
+
+    @Test func gracefulStopAnswersWaitingLongPollsAndClosesConnections() async throws {
+        let fixture = try Self.caughtUpFixture(longPollTimeout: .seconds(3600))
+        try await RunningServe.with(fixture) { serve in
+            try await serve.withConnection { connection in
+                try await Self.startLivePoll(on: &connection, fixture)
+                await serve.group.triggerGracefulShutdown()
+                let response = try await connection.response()
+                #expect(response?.head.status == .ok)
+                #expect(response?.head.headers["electric-up-to-date"] == [""])
+                #expect(response?.head.headers["connection"] == ["close"])
+                #expect(try await connection.response() == nil, "the server closes the connection after it")
+            }
+        }
+    }
+}
