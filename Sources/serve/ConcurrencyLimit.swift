@@ -1,7 +1,7 @@
 import Synchronization
 
-/// A counter of things in progress that refuses instead of queueing once `limit` are in progress:
-/// open connections, and shape lookups waiting on router.
+/// A counter of things in progress that refuses instead of queueing once `limit` are in progress
+/// (shape lookups waiting on router).
 ///
 /// Refusing at once is the point: a queue in front of a slow router or a full process only turns
 /// overload into memory and latency, while a 503 with `retry-after` spreads the load over time
@@ -9,22 +9,19 @@ import Synchronization
 final class ConcurrencyLimit: Sendable {
     let limit: Int
     private let inProgress = Atomic<Int>(0)
-    private let acquisitions = Atomic<Int>(0)
 
     init(limit: Int) {
         self.limit = limit
     }
 
-    /// Takes a place, or returns false when `limit` are taken; a true result must be paired with
-    /// one ``release()``.
-    func tryAcquire() -> Bool {
-        acquisitions.wrappingAdd(1, ordering: .relaxed)
+    /// Takes a place, or returns false when `limit` are taken.
+    private func tryAcquire() -> Bool {
         guard inProgress.wrappingAdd(1, ordering: .acquiringAndReleasing).newValue > limit else { return true }
         inProgress.wrappingSubtract(1, ordering: .acquiringAndReleasing)
         return false
     }
 
-    func release() {
+    private func release() {
         inProgress.wrappingSubtract(1, ordering: .acquiringAndReleasing)
     }
 
@@ -37,7 +34,4 @@ final class ConcurrencyLimit: Sendable {
 
     /// Places taken now.
     var current: Int { inProgress.load(ordering: .relaxed) }
-
-    /// Places asked for since the start, refused ones included (for tests and logs).
-    var attempts: Int { acquisitions.load(ordering: .relaxed) }
 }

@@ -10,7 +10,7 @@ struct ServeApplication: Sendable {
     let server: ServeServer
     let notifier: LiveNotifier
     /// Open connections against ``ServeConfiguration/maxConnections``.
-    let connections: ConcurrencyLimit
+    let connections: OpenConnections
     let configuration: ServeConfiguration
 
     /// Production wiring: shapes are resolved through router's socket in the storage directory.
@@ -40,7 +40,7 @@ struct ServeApplication: Sendable {
         let notifier = routes.notifier
         let responder = ServeResponder(shapes: routes, notifier: notifier, logger: logger)
         let dates = HTTPDate()
-        let connections = ConcurrencyLimit(limit: configuration.maxConnections)
+        let connections = OpenConnections(limit: configuration.maxConnections)
         let childChannel = ServeChildChannel(limits: configuration.limits, connections: connections) { request, writer, connection in
             var response = await responder.respond(to: request, connection: connection)
             response.headers[.date] = dates.current

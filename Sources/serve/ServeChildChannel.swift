@@ -6,8 +6,8 @@ import NIOHTTP1
 /// Sets up and serves one accepted connection: Hummingbird's HTTP/1.1 pipeline behind a
 /// ``ConnectionGuard``, and a responder that knows the connection's ``ConnectionWatch``.
 ///
-/// Over ``ConcurrencyLimit/limit`` open connections a new one gets no HTTP pipeline at all: it is
-/// answered 503 and closed, costing a descriptor for at most a second.
+/// Over ``OpenConnections/limit`` open connections a new one gets no HTTP pipeline at all: it is
+/// answered 503 and closed, costing a descriptor for a second or two.
 struct ServeChildChannel: Sendable {
     /// Answers one request on a connection.
     typealias Responder = @Sendable (Request, consuming ResponseWriter, ConnectionWatch) async throws -> Void
@@ -20,11 +20,11 @@ struct ServeChildChannel: Sendable {
     }
 
     let limits: RequestLimits
-    let connections: ConcurrencyLimit
+    let connections: OpenConnections
     let responder: Responder
     private let http1: HTTP1Channel.Configuration
 
-    init(limits: RequestLimits, connections: ConcurrencyLimit, responder: @escaping Responder) {
+    init(limits: RequestLimits, connections: OpenConnections, responder: @escaping Responder) {
         self.limits = limits
         self.connections = connections
         self.responder = responder
@@ -42,7 +42,10 @@ struct ServeChildChannel: Sendable {
         let watch = ConnectionWatch()
         let limits = self.limits
         let connections = self.connections
-        guard connections.tryAcquire() else {
+        switch connections.admit(channel) {
+        case .admitted:
+            break
+        case .overLimit:
             logger.debug("Connection refused over the limit", metadata: ["serve.connections": "\(connections.limit)"])
             return channel.eventLoop.makeCompletedFuture {
                 let refusing = ConnectionGuard(
@@ -53,8 +56,10 @@ struct ServeChildChannel: Sendable {
                 try channel.pipeline.syncOperations.addHandler(refusing.makeHandlers().bytes)
                 return Connection(http: nil, watch: watch)
             }
+        case .stopping:
+            channel.close(promise: nil)
+            return channel.eventLoop.makeSucceededFuture(Connection(http: nil, watch: watch))
         }
-        channel.closeFuture.whenComplete { _ in connections.release() }
         return HTTP1Channel(responder: { _, _, _ in }, configuration: http1)
             .setup(channel: channel, logger: logger)
             .flatMapThrowing { http in

@@ -1,7 +1,6 @@
 import Glibc
 import Logging
 import NIOCore
-import NIOExtras
 import NIOPosix
 import ServiceLifecycle
 
@@ -9,13 +8,15 @@ import ServiceLifecycle
 ///
 /// Hummingbird's own `Server` binds only a host and port with `SO_REUSEADDR`; it cannot bind with
 /// `SO_REUSEPORT` nor adopt a socket inherited from systemd, which is how several serve processes
-/// answer on one port (issue 8). This is the same loop around NIO's `ServerBootstrap`, serving
-/// each connection with Hummingbird's HTTP/1.1 channel through ``ServeChildChannel``.
+/// answer on one port (issue 8). This is the same loop, serving each connection with
+/// Hummingbird's HTTP/1.1 channel through ``ServeChildChannel``: around NIO's `ServerBootstrap`
+/// for an address serve binds itself, around a ``SharedSocketAcceptor`` for an inherited socket.
 ///
-/// Graceful shutdown (SIGTERM): the listening socket is closed, `onShutdown` runs (it answers
-/// waiting long-polls and ends SSE streams), idle connections are closed, and busy ones close
-/// after their response; ``run()`` returns once every connection is gone. The service group
-/// bounds that with ``ServeConfiguration/shutdownTimeout`` and cancels what is left.
+/// Graceful shutdown (SIGTERM): accepting stops (the bound socket is closed; an inherited one is
+/// left to the other processes), `onShutdown` runs (it answers waiting long-polls and ends SSE
+/// streams), idle connections are closed and busy ones close after their response
+/// (``OpenConnections/stopAll()``); ``run()`` returns once every connection is gone. The service
+/// group bounds that with ``ServeConfiguration/shutdownTimeout`` and cancels what is left.
 final class ServeServer: Service {
     /// Where the server listens.
     enum Listener: Sendable, Equatable {
@@ -33,8 +34,8 @@ final class ServeServer: Service {
     private let onShutdown: @Sendable () -> Void
 
     /// - Parameters:
-    ///   - onListening: receives the bound port once connections are accepted.
-    ///   - onShutdown: runs when graceful shutdown starts, after the socket stopped accepting.
+    ///   - onListening: receives the port once connections are accepted.
+    ///   - onShutdown: runs when graceful shutdown starts, after accepting stopped.
     init(
         listener: Listener,
         childChannel: ServeChildChannel,
@@ -52,63 +53,105 @@ final class ServeServer: Service {
     }
 
     func run() async throws {
-        let quiescing = ServerQuiescingHelper(group: eventLoopGroup)
-        let server = try await bind(quiescing: quiescing)
-        let port = server.channel.localAddress?.port ?? 0
-        logger.info("Listening", metadata: ["serve.listener": "\(listener)", "serve.port": "\(port)"])
-        onListening(port)
-        let childChannel = self.childChannel
-        let logger = self.logger
-        let onShutdown = self.onShutdown
-        await withGracefulShutdownHandler {
-            await withDiscardingTaskGroup { group in
+        switch listener {
+        case .address(let host, let port, let reusePort):
+            let server = try await bind(host: host, port: port, reusePort: reusePort)
+            announce(port: server.channel.localAddress?.port ?? port)
+            await serve(stopAccepting: { server.channel.close(promise: nil) }) { group in
                 do {
                     try await server.executeThenClose { inbound in
                         for try await connection in inbound {
-                            group.addTask { await childChannel.handle(connection, logger: logger) }
+                            group.addTask { await self.childChannel.handle(connection, logger: self.logger) }
                         }
                     }
                 } catch {
                     logger.error("Accepting connections failed", metadata: ["error": "\(error)"])
                 }
             }
-        } onGracefulShutdown: {
-            logger.info("Stopping: no new connections, answering waiting requests")
-            quiescing.initiateShutdown(promise: nil)
-            onShutdown()
+        case .inherited(let descriptor):
+            let acceptor = SharedSocketAcceptor(descriptor: descriptor)
+            announce(port: Self.localPort(of: descriptor))
+            await serve(stopAccepting: { acceptor.stop() }) { group in
+                do {
+                    while let socket = try await acceptor.next() {
+                        group.addTask { await self.serveConnection(on: socket) }
+                    }
+                } catch {
+                    logger.error("Accepting connections failed", metadata: ["error": "\(error)"])
+                }
+            }
+            await acceptor.close()
         }
         logger.info("All connections closed")
     }
 
-    private func bind(quiescing: ServerQuiescingHelper) async throws -> NIOAsyncChannel<ServeChildChannel.Connection, Never> {
-        let childChannel = self.childChannel
+    /// Runs `accept` (which adds a task per connection) until accepting stops and every
+    /// connection has closed; graceful shutdown stops accepting and asks connections to finish.
+    private func serve(
+        stopAccepting: @escaping @Sendable () -> Void,
+        accept: (inout DiscardingTaskGroup) async -> Void
+    ) async {
+        let connections = childChannel.connections
+        let onShutdown = self.onShutdown
         let logger = self.logger
+        await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { group in await accept(&group) }
+        } onGracefulShutdown: {
+            logger.info("Stopping: no new connections, answering waiting requests")
+            stopAccepting()
+            connections.stopAll()
+            onShutdown()
+        }
+    }
+
+    private func bind(host: String, port: Int, reusePort: Bool) async throws
+        -> NIOAsyncChannel<ServeChildChannel.Connection, Never>
+    {
         var bootstrap = ServerBootstrap(group: eventLoopGroup)
             .serverChannelOption(ChannelOptions.backlog, value: 256)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
-            .serverChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(quiescing.makeServerChannelHandler(channel: channel))
-                }
-            }
-            // A client's FIN is reported as `inputClosed` instead of closing the channel, so a
-            // response to a request sent with a half-close still goes out.
             .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
-        switch listener {
-        case .address(let host, let port, let reusePort):
-            if reusePort {
-                bootstrap = bootstrap.serverChannelOption(
-                    ChannelOptions.Types.SocketOption(level: .socket, name: .init(rawValue: SO_REUSEPORT)),
-                    value: 1
-                )
-            }
-            return try await bootstrap.bind(host: host, port: port) { channel in
-                childChannel.setup(channel: channel, logger: logger)
-            }
-        case .inherited(let descriptor):
-            return try await bootstrap.bind(descriptor) { channel in
-                childChannel.setup(channel: channel, logger: logger)
-            }
+        if reusePort {
+            bootstrap = bootstrap.serverChannelOption(
+                ChannelOptions.Types.SocketOption(level: .socket, name: .init(rawValue: SO_REUSEPORT)),
+                value: 1
+            )
         }
+        let childChannel = self.childChannel
+        let logger = self.logger
+        return try await bootstrap.bind(host: host, port: port) { channel in
+            childChannel.setup(channel: channel, logger: logger)
+        }
+    }
+
+    /// Serves a connection accepted from a shared socket.
+    private func serveConnection(on socket: Int32) async {
+        let childChannel = self.childChannel
+        let logger = self.logger
+        do {
+            let connection = try await ClientBootstrap(group: eventLoopGroup)
+                // A client's FIN is reported as `inputClosed` instead of closing the channel, so a
+                // response to a request sent with a half-close still goes out.
+                .channelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
+                .withConnectedSocket(socket) { channel in childChannel.setup(channel: channel, logger: logger) }
+            await childChannel.handle(connection, logger: logger)
+        } catch {
+            logger.debug("Could not take over an accepted connection", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func announce(port: Int) {
+        logger.info("Listening", metadata: ["serve.listener": "\(listener)", "serve.port": "\(port)"])
+        onListening(port)
+    }
+
+    private static func localPort(of descriptor: Int32) -> Int {
+        var address = sockaddr_in6()
+        var length = socklen_t(MemoryLayout<sockaddr_in6>.size)
+        let named = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+        }
+        // sin_port and sin6_port sit at the same offset.
+        return named == 0 ? Int(UInt16(bigEndian: address.sin6_port)) : 0
     }
 }

@@ -17,6 +17,9 @@ enum SocketActivation {
             )
         }
         _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
+        // Non-blocking for ``SharedSocketAcceptor``: after a poll another process may take the
+        // connection, and a blocking accept would then wait for the next one.
+        _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) | O_NONBLOCK)
         for name in ["LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"] { unsetenv(name) }
     }
 

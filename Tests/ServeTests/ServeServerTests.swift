@@ -38,7 +38,7 @@ struct ServeServerTests {
                 return answered
             }
             #expect(answered == 50)
-            #expect(serve.application.connections.attempts == 1)
+            #expect(serve.application.connections.accepted == 1)
         }
     }
 
@@ -57,7 +57,7 @@ struct ServeServerTests {
                 let next = try await connection.get("/v1/shape?table=items&offset=0_0&handle=h1")
                 #expect(next?.head.status == .ok)
             }
-            #expect(serve.application.connections.attempts == 1)
+            #expect(serve.application.connections.accepted == 1)
         }
     }
 
@@ -67,7 +67,7 @@ struct ServeServerTests {
             try await serve.withConnection { connection in
                 try await Self.startLivePoll(on: &connection, fixture)
             }
-            while serve.application.connections.current > 0 || fixture.notifier.waiterCount > 0 {
+            while serve.application.connections.count > 0 || fixture.notifier.waiterCount > 0 {
                 try await Task.sleep(for: .milliseconds(10))
             }
             // Longer than a wait slice (ShapeSession.recheckInterval): a session still running
