@@ -3,6 +3,7 @@ import HummingbirdCore
 import Logging
 import NIOHTTP1
 import ServiceLifecycle
+import UnixSignals
 import ConduitCore
 
 /// serve assembled: the router connection, the notifier, the routes and the HTTP server.
@@ -70,14 +71,16 @@ struct ServeApplication: Sendable {
     /// Serves until SIGTERM or SIGINT, then stops within ``ServeConfiguration/shutdownTimeout``
     /// (connections still open then are cut).
     func run(logger: Logger) async throws {
-        var group = ServiceGroupConfiguration(
-            services: [server],
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger
-        )
+        try await serviceGroup(logger: logger, signals: [.sigterm, .sigint]).run()
+    }
+
+    /// The service group that runs the server and bounds its graceful stop; `signals` start the
+    /// stop (tests pass none and call `triggerGracefulShutdown()`).
+    func serviceGroup(logger: Logger, signals: [UnixSignal]) -> ServiceGroup {
+        var group = ServiceGroupConfiguration(services: [server], gracefulShutdownSignals: signals, logger: logger)
         group.maximumGracefulShutdownDuration = configuration.shutdownTimeout
         group.maximumCancellationDuration = .seconds(2)
-        try await ServiceGroup(configuration: group).run()
+        return ServiceGroup(configuration: group)
     }
 }
 

@@ -31,7 +31,7 @@ struct RunningServe {
         let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         let (ports, portContinuation) = AsyncStream<Int>.makeStream()
         let application = ServeApplication(routes: routes, logger: logger, onListening: { portContinuation.yield($0) })
-        let group = ServiceGroup(configuration: .init(services: [application.server], logger: logger))
+        let group = application.serviceGroup(logger: logger, signals: [])
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             var iterator = ports.makeAsyncIterator()
@@ -48,8 +48,17 @@ struct RunningServe {
     }
 
     /// Opens a client connection, runs `body` with it, and closes it.
-    func withConnection<Result: Sendable>(_ body: (inout TestHTTPConnection) async throws -> Result) async throws -> Result {
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+    /// - Parameter reading: false makes a client that never reads what serve sends.
+    func withConnection<Result: Sendable>(
+        reading: Bool = true,
+        _ body: (inout TestHTTPConnection) async throws -> Result
+    ) async throws -> Result {
+        var bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        if !reading {
+            bootstrap = bootstrap.channelOption(ChannelOptions.autoRead, value: false)
+                .channelOption(ChannelOptions.socketOption(.so_rcvbuf), value: 4096)
+        }
+        let channel = try await bootstrap
             .connect(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()

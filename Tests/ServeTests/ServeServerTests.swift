@@ -1,4 +1,5 @@
 import ConduitCore
+import Foundation
 import NIOHTTP1
 import Testing
 
@@ -102,6 +103,38 @@ struct ServeServerTests {
                 #expect(response?.head.headers["electric-up-to-date"] == [""])
                 #expect(response?.head.headers["connection"] == ["close"])
                 #expect(try await connection.response() == nil, "the server closes the connection after it")
+            }
+        }
+    }
+
+    /// A client that stops reading mid-response cannot hold serve past the shutdown timeout: the
+    /// stop cancels its response. (Without the bound this test would never finish.)
+    @Test func stalledResponseIsCutAfterTheShutdownTimeout() async throws {
+        let fixture = RoutesFixture(resolver: { _ in .handle("big") })
+        let directory = fixture.layout.shapeDirectory("big")
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try ShapeMetadata(
+            handle: "big",
+            definition: RoutesFixture.definition,
+            relationID: 1,
+            primaryKey: ["id"],
+            columns: ["id"],
+            schemaHeader: RoutesFixture.schema,
+            normalizedWhere: nil
+        ).write(toDirectory: directory)
+        // One 8 MB chunk: more than the kernel buffers between the two sockets.
+        let writer = try SnapshotWriter(directory: directory, chunkThresholdBytes: 64 << 20)
+        let row = Array(("{\"pad\":\"" + String(repeating: "x", count: 800_000) + "\"}").utf8)
+        for _ in 0..<10 { try writer.append(row: row) }
+        try writer.finish(snapshotEnd: Array(RoutesFixture.snapshotEnd.utf8))
+
+        try await RunningServe.with(fixture, configure: { $0.shutdownTimeout = .milliseconds(200) }) { serve in
+            try await serve.withConnection(reading: false) { connection in
+                try await connection.send("/v1/shape?table=items&offset=-1")
+                while serve.application.connections.count == 0 { try await Task.sleep(for: .milliseconds(10)) }
+                try await Task.sleep(for: .milliseconds(300))
+                await serve.group.triggerGracefulShutdown()
+                while serve.application.connections.count > 0 { try await Task.sleep(for: .milliseconds(10)) }
             }
         }
     }
