@@ -55,30 +55,28 @@ struct ServeLimitsTests {
         }
     }
 
-    /// A client trickling a header byte every 200 ms is cut off after the head timeout, long
-    /// before its head would be complete.
+    /// A client trickling a header byte every 200 ms is cut off after the head timeout: its
+    /// 26 s head never completes, however long it keeps sending. (No wall-clock bound is checked
+    /// here: a busy test machine delays the client, not serve's timer.)
     @Test func slowlorisIsCutOffAfterTheHeadTimeout() async throws {
         try await ServeProcesses.withStandalone(environment: ["CONDUIT_REQUEST_HEAD_TIMEOUT_MS": "1500"]) { _, port in
             let connection = try RawHTTPConnection.connect(port: port)
             defer { connection.close() }
             let head = Array("GET /v1/health HTTP/1.1\r\nHost: x\r\nX-Slow: \(String(repeating: "s", count: 100))\r\n\r\n".utf8)
-            let started = ContinuousClock.now
             var sent = 0
             for byte in head {
                 do {
                     try connection.send([byte])
                 } catch {
-                    break
+                    break  // serve closed the connection
                 }
                 sent += 1
                 try await Task.sleep(for: .milliseconds(200))
-                if started.duration(to: .now) > .seconds(10) { break }
             }
-            #expect(sent < head.count, "the head never completes")
-            let response = try await connection.response(timeout: .seconds(10))
+            #expect(sent < head.count, "serve cut the connection before the head was complete")
+            let response = try await connection.response(timeout: .seconds(30))
             #expect(response == nil || response?.status == 408)
-            #expect(try await connection.waitForClose(timeout: .seconds(10)))
-            #expect(started.duration(to: .now) < .seconds(8))
+            #expect(try await connection.waitForClose(timeout: .seconds(30)))
         }
     }
 

@@ -73,5 +73,5 @@ final class RequestLoop: Sendable {
     }
 
     /// Outcomes so far.
-    var count: Int { outcomes.withLock { $0.count } }
+    var recorded: [Outcome] { outcomes.withLock { $0 } }
 }
