@@ -6,7 +6,7 @@ import Synchronization
 ///
 /// Stopping sends each connection NIO's `ChannelShouldQuiesceEvent`, which Hummingbird's
 /// connection handler answers by closing an idle connection at once and a busy one after its
-/// response. Doing it here rather than with NIO's server-channel quiescing helper works the same
+/// response; connections still open after the shutdown timeout are closed. Doing it here rather than with NIO's server-channel quiescing helper works the same
 /// for connections accepted from a shared socket (``SharedSocketAcceptor``), which never pass
 /// through a server channel.
 final class OpenConnections: Sendable {
@@ -48,13 +48,19 @@ final class OpenConnections: Sendable {
         return admission
     }
 
-    /// Asks every open connection to finish, and turns new ones away.
-    func stopAll() {
+    /// Asks every open connection to finish, turns new ones away, and closes whatever is still
+    /// open after `deadline`: a response stalled by a client that stopped reading, or one that
+    /// simply takes longer. Closing makes its writes fail, so its handler ends normally.
+    func stopAll(closingAfter deadline: Duration, on eventLoop: any EventLoop) {
         let channels = state.withLock { state in
             state.isStopping = true
             return Array(state.channels.values)
         }
         for channel in channels { channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent()) }
+        eventLoop.scheduleTask(in: TimeAmount(deadline)) {
+            let remaining = self.state.withLock { Array($0.channels.values) }
+            for channel in remaining { channel.close(promise: nil) }
+        }
     }
 
     /// Connections open now.

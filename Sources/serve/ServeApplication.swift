@@ -59,6 +59,7 @@ struct ServeApplication: Sendable {
         self.server = ServeServer(
             listener: listener,
             childChannel: childChannel,
+            shutdownTimeout: configuration.shutdownTimeout,
             logger: logger,
             onListening: onListening,
             onShutdown: { notifier.beginShutdown() }
@@ -69,17 +70,21 @@ struct ServeApplication: Sendable {
     }
 
     /// Serves until SIGTERM or SIGINT, then stops within ``ServeConfiguration/shutdownTimeout``
-    /// (connections still open then are cut).
+    /// (connections still open then are closed).
     func run(logger: Logger) async throws {
         try await serviceGroup(logger: logger, signals: [.sigterm, .sigint]).run()
     }
 
-    /// The service group that runs the server and bounds its graceful stop; `signals` start the
-    /// stop (tests pass none and call `triggerGracefulShutdown()`).
+    /// The service group that runs the server; `signals` start its graceful stop (tests pass
+    /// none and call `triggerGracefulShutdown()`).
+    ///
+    /// The server bounds its own stop by closing what is left after the shutdown timeout. The
+    /// group's bound is only a backstop a few seconds later (it cancels the server), and there
+    /// is no cancellation bound: ServiceLifecycle answers an exceeded one with `fatalError`,
+    /// which would turn a slow stop into a crash.
     func serviceGroup(logger: Logger, signals: [UnixSignal]) -> ServiceGroup {
         var group = ServiceGroupConfiguration(services: [server], gracefulShutdownSignals: signals, logger: logger)
-        group.maximumGracefulShutdownDuration = configuration.shutdownTimeout
-        group.maximumCancellationDuration = .seconds(2)
+        group.maximumGracefulShutdownDuration = configuration.shutdownTimeout + .seconds(5)
         return ServiceGroup(configuration: group)
     }
 }

@@ -15,8 +15,8 @@ import ServiceLifecycle
 /// Graceful shutdown (SIGTERM): accepting stops (the bound socket is closed; an inherited one is
 /// left to the other processes), `onShutdown` runs (it answers waiting long-polls and ends SSE
 /// streams), idle connections are closed and busy ones close after their response
-/// (``OpenConnections/stopAll()``); ``run()`` returns once every connection is gone. The service
-/// group bounds that with ``ServeConfiguration/shutdownTimeout`` and cancels what is left.
+/// (``OpenConnections/stopAll(closingAfter:on:)``), and what is still open after
+/// `shutdownTimeout` is closed; ``run()`` returns once every connection is gone.
 final class ServeServer: Service {
     /// Where the server listens.
     enum Listener: Sendable, Equatable {
@@ -29,6 +29,8 @@ final class ServeServer: Service {
     let listener: Listener
     let childChannel: ServeChildChannel
     let logger: Logger
+    /// How long graceful shutdown waits for responses in flight before closing their connections.
+    let shutdownTimeout: Duration
     private let eventLoopGroup: any EventLoopGroup
     private let onListening: @Sendable (Int) -> Void
     private let onShutdown: @Sendable () -> Void
@@ -39,6 +41,7 @@ final class ServeServer: Service {
     init(
         listener: Listener,
         childChannel: ServeChildChannel,
+        shutdownTimeout: Duration,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger,
         onListening: @escaping @Sendable (Int) -> Void = { _ in },
@@ -46,6 +49,7 @@ final class ServeServer: Service {
     ) {
         self.listener = listener
         self.childChannel = childChannel
+        self.shutdownTimeout = shutdownTimeout
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
         self.onListening = onListening
@@ -92,6 +96,8 @@ final class ServeServer: Service {
         accept: (inout DiscardingTaskGroup) async -> Void
     ) async {
         let connections = childChannel.connections
+        let shutdownTimeout = self.shutdownTimeout
+        let eventLoop = eventLoopGroup.any()
         let onShutdown = self.onShutdown
         let logger = self.logger
         await withGracefulShutdownHandler {
@@ -99,7 +105,7 @@ final class ServeServer: Service {
         } onGracefulShutdown: {
             logger.info("Stopping: no new connections, answering waiting requests")
             stopAccepting()
-            connections.stopAll()
+            connections.stopAll(closingAfter: shutdownTimeout, on: eventLoop)
             onShutdown()
         }
     }

@@ -112,8 +112,9 @@ struct ServeServerTests {
         }
     }
 
-    /// A client that stops reading mid-response cannot hold serve past the shutdown timeout: the
-    /// stop cancels its response. (Without the bound this test would never finish.)
+    /// A client that stops reading mid-response cannot hold serve past the shutdown timeout: its
+    /// connection is closed then, and the server stops without the service group's cancellation.
+    /// (Without the bound this test would never finish.)
     @Test func stalledResponseIsCutAfterTheShutdownTimeout() async throws {
         let fixture = RoutesFixture(resolver: { _ in .handle("big") })
         let directory = fixture.layout.shapeDirectory("big")
