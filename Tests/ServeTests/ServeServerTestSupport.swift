@@ -72,6 +72,27 @@ struct RunningServe {
     }
 }
 
+extension RunningServe {
+    /// Sends `request` on a new connection as raw bytes (a failed write is ignored) and returns
+    /// everything serve sends until it closes the connection.
+    func rawExchange(_ request: String) async throws -> String {
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: port) { channel in
+                channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
+            }
+        return try await channel.executeThenClose { inbound, outbound in
+            try? await outbound.write(ByteBuffer(string: request))
+            var received = ""
+            do {
+                for try await bytes in inbound { received += String(buffer: bytes) }
+            } catch {
+                // A reset after the answer: what arrived is the answer.
+            }
+            return received
+        }
+    }
+}
+
 /// One client connection: requests go out one at a time, responses are read whole.
 struct TestHTTPConnection {
     var inbound: NIOAsyncChannelInboundStream<HTTPClientResponsePart>.AsyncIterator
