@@ -27,6 +27,26 @@ enum ErrorResponses {
         )
     }
 
+    /// Admission control (protocol.md §5.6, §6): too many shape lookups or creations are waiting
+    /// on router. Electric's body and headers, so clients back off the same way.
+    static func shapeCreationsExceeded(limit: Int) -> Response {
+        var response = json(
+            .serviceUnavailable,
+            "{\"code\":\"concurrent_request_limit_exceeded\","
+                + "\"message\":\"Concurrent shape creation limit exceeded (limit: \(limit)), please retry\"}"
+        )
+        response.headers[.retryAfter] = String(admissionRetryAfter())
+        response.headers[.electricInternalKnownError] = "true"
+        return response
+    }
+
+    /// Electric's admission-control `retry-after`: 5 + 1…5 seconds, so refused clients do not
+    /// all come back in the same second.
+    static func admissionRetryAfter() -> Int { 5 + Int.random(in: 1...5) }
+
+    /// A request that must wait for data while serve is stopping: another instance can answer it.
+    static var shuttingDown: Response { message(.serviceUnavailable, "Server is shutting down", retryAfter: 1) }
+
     /// router rejected the definition: `field` nil ⇒ `{"message": …}`.
     static func invalidDefinition(status: Int, field: String?, message text: String) -> Response {
         let status = HTTPResponse.Status(code: status)
@@ -110,4 +130,5 @@ extension HTTPFields.Element.Name {
     static let electricServer = Self("electric-server")!
     static let surrogateControl = Self("surrogate-control")!
     static let requestID = Self("x-request-id")!
+    static let electricInternalKnownError = Self("electric-internal-known-error")!
 }

@@ -15,6 +15,8 @@ final class LiveNotifier: Sendable {
         case removed
         case timedOut
         case cancelled
+        /// serve is stopping: answer now (see ``beginShutdown()``).
+        case shuttingDown
     }
 
     /// One wait: created before its continuation exists, so a cancellation that arrives first
@@ -34,6 +36,7 @@ final class LiveNotifier: Sendable {
         /// larger one when it registers returns at once instead of missing the notification.
         var generations: [String: UInt64] = [:]
         var nextID: UInt64 = 0
+        var isShuttingDown = false
 
         mutating func take(_ id: UInt64) -> Waiter? {
             guard let waiter = waiters.removeValue(forKey: id) else { return nil }
@@ -56,6 +59,21 @@ final class LiveNotifier: Sendable {
     var isRouterConnected: Bool { routerConnected.load(ordering: .relaxed) }
 
     func isRemoved(_ handle: String) -> Bool { state.withLock { $0.removed.contains(handle) } }
+
+    var isShuttingDown: Bool { state.withLock { $0.isShuttingDown } }
+
+    /// Wakes every waiter with ``Wake/shuttingDown``, and makes every later wait return it at
+    /// once: on SIGTERM, live long-polls answer their normal `up-to-date` response instead of
+    /// holding the process for up to a long-poll timeout, and SSE streams end.
+    func beginShutdown() {
+        let continuations = state.withLock { state in
+            state.isShuttingDown = true
+            let ready = state.waiters.values.compactMap(\.continuation)
+            for (id, waiter) in state.waiters where waiter.continuation != nil { _ = state.take(id) }
+            return ready
+        }
+        for continuation in continuations { continuation.resume(returning: .shuttingDown) }
+    }
 
     /// Feeds one router notification in (from ``RouterClient``'s callback thread).
     func receive(_ message: RouterMessage) {
@@ -83,6 +101,7 @@ final class LiveNotifier: Sendable {
     /// task is cancelled.
     func wait(for handle: String, since generation: UInt64, timeout: Duration) async -> Wake {
         if isRemoved(handle) { return .removed }
+        if isShuttingDown { return .shuttingDown }
         return await withTaskGroup(of: Wake.self) { group in
             group.addTask { await self.waitForNotification(handle, since: generation) }
             group.addTask {
@@ -117,6 +136,10 @@ final class LiveNotifier: Sendable {
                     if state.removed.contains(handle) {
                         _ = state.take(id)
                         return .removed
+                    }
+                    if state.isShuttingDown {
+                        _ = state.take(id)
+                        return .shuttingDown
                     }
                     if state.generations[handle] ?? 0 > generation {
                         _ = state.take(id)

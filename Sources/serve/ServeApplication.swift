@@ -1,50 +1,106 @@
 import Hummingbird
+import HummingbirdCore
 import Logging
+import NIOHTTP1
+import ServiceLifecycle
+import UnixSignals
 import ConduitCore
 
-/// Builds serve's HTTP application: the router connection, the notifier and the responder.
-///
-/// Binds `CONDUIT_HOST:CONDUIT_PORT` with `SO_REUSEADDR`. Hummingbird 2 does not expose
-/// `SO_REUSEPORT`, so several serve processes on one machine listen on distinct ports behind a
-/// proxy (see the systemd template unit) rather than sharing one.
-func buildApplication(configuration: ServeConfiguration, logger: Logger) -> some ApplicationProtocol {
-    let layout = StorageLayout(root: configuration.storageDirectory)
-    let notifier = LiveNotifier()
-    let catalog = ShapeCatalog(layout: layout)
-    let routerClient = RouterClient(
-        socketPath: layout.routerSocket,
-        logger: logger,
-        onConnectionChange: { connected in
-            notifier.routerConnectionChanged(connected)
-            logger.info(connected ? "Connected to router" : "Disconnected from router")
-        },
-        onNotification: { message in
-            if case .shapeRemoved(let handle) = message { catalog.evict(handle) }
-            notifier.receive(message)
+/// serve assembled: the router connection, the notifier, the routes and the HTTP server.
+struct ServeApplication: Sendable {
+    let server: ServeServer
+    let notifier: LiveNotifier
+    /// Open connections against ``ServeConfiguration/maxConnections``.
+    let connections: OpenConnections
+    let configuration: ServeConfiguration
+
+    /// Production wiring: shapes are resolved through router's socket in the storage directory.
+    static func connectedToRouter(configuration: ServeConfiguration, logger: Logger) -> ServeApplication {
+        let layout = StorageLayout(root: configuration.storageDirectory)
+        let notifier = LiveNotifier()
+        let catalog = ShapeCatalog(layout: layout)
+        let routerClient = RouterClient(
+            socketPath: layout.routerSocket,
+            logger: logger,
+            onConnectionChange: { connected in
+                notifier.routerConnectionChanged(connected)
+                logger.info(connected ? "Connected to router" : "Disconnected from router")
+            },
+            onNotification: { message in
+                if case .shapeRemoved(let handle) = message { catalog.evict(handle) }
+                notifier.receive(message)
+            }
+        )
+        let routes = ShapeRoutes(configuration: configuration, catalog: catalog, notifier: notifier, resolver: routerClient)
+        return ServeApplication(routes: routes, logger: logger)
+    }
+
+    /// - Parameter onListening: receives the bound port (tests bind port 0).
+    init(routes: ShapeRoutes, logger: Logger, onListening: @escaping @Sendable (Int) -> Void = { _ in }) {
+        let configuration = routes.configuration
+        let notifier = routes.notifier
+        let responder = ServeResponder(shapes: routes, notifier: notifier, logger: logger)
+        let dates = HTTPDate()
+        let connections = OpenConnections(limit: configuration.maxConnections)
+        let childChannel = ServeChildChannel(limits: configuration.limits, connections: connections) { request, writer, connection in
+            var response = await responder.respond(to: request, connection: connection)
+            response.headers[.date] = dates.current
+            do {
+                try await writer.write(response: response.head, body: response.body)
+            } catch is HTTPParserError {
+                // Hummingbird answers a parser error with a 400, which must not land in the middle
+                // of this response.
+                throw ResponseWriteFailed()
+            }
         }
-    )
-    let routes = ShapeRoutes(configuration: configuration, catalog: catalog, notifier: notifier, resolver: routerClient)
-    let responder = ServeResponder(shapes: routes, notifier: notifier, logger: logger)
-    return Application(
-        responder: responder,
-        configuration: ApplicationConfiguration(
-            address: .hostname(configuration.host, port: configuration.port),
-            reuseAddress: true
-        ),
-        logger: logger
-    )
+        let listener: ServeServer.Listener =
+            configuration.inheritedSocket.map { .inherited(descriptor: $0) }
+            ?? .address(host: configuration.host, port: configuration.port, reusePort: configuration.reusePort)
+        self.server = ServeServer(
+            listener: listener,
+            childChannel: childChannel,
+            shutdownTimeout: configuration.shutdownTimeout,
+            logger: logger,
+            onListening: onListening,
+            onShutdown: { notifier.beginShutdown() }
+        )
+        self.notifier = notifier
+        self.connections = connections
+        self.configuration = configuration
+    }
+
+    /// Serves until SIGTERM or SIGINT, then stops within ``ServeConfiguration/shutdownTimeout``
+    /// (connections still open then are closed).
+    func run(logger: Logger) async throws {
+        try await serviceGroup(logger: logger, signals: [.sigterm, .sigint]).run()
+    }
+
+    /// The service group that runs the server; `signals` start its graceful stop (tests pass
+    /// none and call `triggerGracefulShutdown()`).
+    ///
+    /// The server bounds its own stop by closing what is left after the shutdown timeout. The
+    /// group's bound is only a backstop a few seconds later (it cancels the server), and there
+    /// is no cancellation bound: ServiceLifecycle answers an exceeded one with `fatalError`,
+    /// which would turn a slow stop into a crash.
+    func serviceGroup(logger: Logger, signals: [UnixSignal]) -> ServiceGroup {
+        var group = ServiceGroupConfiguration(services: [server], gracefulShutdownSignals: signals, logger: logger)
+        group.maximumGracefulShutdownDuration = configuration.shutdownTimeout + .seconds(5)
+        return ServiceGroup(configuration: group)
+    }
 }
+
+/// A response could not be written because the request stream failed mid-way.
+struct ResponseWriteFailed: Error {}
 
 /// Dispatches on the normalized path (protocol.md §1) and adds the headers every response
 /// carries: `electric-server`, `x-request-id` and CORS (§5.1).
-struct ServeResponder: HTTPResponder {
-    typealias Context = BasicRequestContext
-
+struct ServeResponder: Sendable {
     let shapes: ShapeRoutes
     let notifier: LiveNotifier
     let logger: Logger
 
-    func respond(to request: Request, context: Context) async throws -> Response {
+    /// The response to `request`; `connection` cancels a live request whose client goes away.
+    func respond(to request: Request, connection: ConnectionWatch) async -> Response {
         let requestID = Self.makeRequestID()
         var logger = self.logger
         logger[metadataKey: "serve.request_id"] = "\(requestID)"
@@ -59,9 +115,9 @@ struct ServeResponder: HTTPResponder {
         var response: Response
         switch (path, request.method) {
         case ("/v1/shape", .get):
-            response = await shapes.get(request, logger: logger)
+            response = await shapes.get(request, connection: connection, logger: logger)
         case ("/v1/shape", .head):
-            response = await shapes.get(request, logger: logger)
+            response = await shapes.get(request, connection: connection, logger: logger)
             response.body = ResponseBody()
         case ("/v1/shape", .options):
             response = Self.preflight(request)
@@ -78,6 +134,8 @@ struct ServeResponder: HTTPResponder {
         }
         response.headers[.electricServer] = ShapeResponseHeaders.serverHeader
         response.headers[.requestID] = requestID
+        // Stopping: the connection closes after this response; say so.
+        if notifier.isShuttingDown { response.headers[.connection] = "close" }
         response.headers[.accessControlAllowOrigin] = request.headers[.origin] ?? "*"
         response.headers[.accessControlExposeHeaders] = ShapeResponseHeaders.exposedHeaders
         response.headers[.accessControlAllowMethods] =

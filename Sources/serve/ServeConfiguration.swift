@@ -1,3 +1,4 @@
+import Glibc
 import Logging
 
 /// serve's settings, read once at start-up from the environment (see `docs/configuration.md`).
@@ -7,13 +8,32 @@ import Logging
 /// | `CONDUIT_STORAGE_DIR` | `./conduit-data` | the storage directory shared with router |
 /// | `CONDUIT_HOST` | `127.0.0.1` | address to bind |
 /// | `CONDUIT_PORT` | `3000` | port to bind |
+/// | `CONDUIT_REUSE_PORT` | `false` | bind with `SO_REUSEPORT`, so several serve processes share the port |
 /// | `CONDUIT_LONG_POLL_TIMEOUT` | `20000` | ms a live request waits for changes |
 /// | `CONDUIT_LOG_LEVEL` | `info` | swift-log level |
 /// | `CONDUIT_SECRET` | unset | when set, `/v1/shape` requires `secret=<value>` (protocol.md §2) |
+/// | `CONDUIT_MAX_URL_BYTES` | `16384` | longest request target; longer ones get 414 |
+/// | `CONDUIT_MAX_HEADER_BYTES` | `32768` | largest header block; larger ones get 431 |
+/// | `CONDUIT_MAX_BODY_BYTES` | `1048576` | largest request body; larger ones get 413 |
+/// | `CONDUIT_REQUEST_HEAD_TIMEOUT_MS` | `10000` | time to send a whole request head (slowloris) |
+/// | `CONDUIT_IDLE_TIMEOUT_MS` | `75000` | an idle keep-alive connection is closed after this |
+/// | `CONDUIT_MAX_CONNECTIONS` | `4096` | open connections; more are answered 503 and closed |
+/// | `CONDUIT_MAX_SHAPE_CREATIONS` | `300` | shape lookups/creations in flight to router; more get 503 |
+/// | `CONDUIT_RESPONSE_WINDOW_BYTES` | `262144` | bytes of a shape log read and written per step |
+/// | `CONDUIT_SHUTDOWN_TIMEOUT_MS` | `10000` | how long SIGTERM waits for in-flight responses |
+///
+/// `LISTEN_PID`/`LISTEN_FDS` (systemd socket activation) make serve adopt the listening socket
+/// on descriptor 3 instead of binding `CONDUIT_HOST:CONDUIT_PORT`.
 struct ServeConfiguration: Sendable, Equatable {
     var storageDirectory = "./conduit-data"
     var host = "127.0.0.1"
     var port = 3000
+    /// `SO_REUSEPORT` when serve binds itself. Off by default: a second serve started by mistake
+    /// (an old version left running after a deploy) should fail with "address in use", not
+    /// silently take half the traffic; sharing a port is a deliberate choice.
+    var reusePort = false
+    /// The descriptor of a listening socket inherited through systemd socket activation.
+    var inheritedSocket: Int32?
     var longPollTimeout: Duration = .milliseconds(20000)
     var logLevel: Logger.Level = .info
     /// The API secret shape requests must carry; nil serves without authentication.
@@ -23,31 +43,35 @@ struct ServeConfiguration: Sendable, Equatable {
     var snapshotTimeout: Duration = .seconds(30)
     /// How long an SSE stream stays open before the client must reconnect (Electric's `sse_timeout`).
     var sseTimeout: Duration = .seconds(60)
+    /// What one connection may make serve hold or wait for.
+    var limits = RequestLimits()
+    /// Open connections; each costs a descriptor, so keep it below `ulimit -n`.
+    var maxConnections = 4096
+    /// Shape lookups and creations waiting on router at once (Electric's `initial` admission
+    /// limit has the same default): beyond it a request is answered 503 instead of queueing.
+    var maxShapeCreations = 300
+    /// Bytes of shape log read from disk and handed to the connection per step. A client that stops
+    /// reading holds about two windows in serve plus the socket buffers; Electric writes at most
+    /// 256 KiB at a time for the same reason.
+    var responseWindowBytes = 256 * 1024
+    /// How long SIGTERM waits for responses in flight before the connections are cut.
+    var shutdownTimeout: Duration = .seconds(10)
 
     init() {}
 
     /// Parses `environment`, rejecting malformed values with an error that names the variable.
-    init(environment: [String: String]) throws(ServeConfigurationError) {
-        if let value = environment["CONDUIT_STORAGE_DIR"], !value.isEmpty { storageDirectory = value }
-        if let value = environment["CONDUIT_HOST"], !value.isEmpty { host = value }
-        if let value = environment["CONDUIT_PORT"], !value.isEmpty {
-            guard let port = Int(value), (0...65535).contains(port) else {
-                throw ServeConfigurationError(variable: "CONDUIT_PORT", value: value, expected: "an integer 0-65535")
-            }
-            self.port = port
-        }
-        if let value = environment["CONDUIT_LONG_POLL_TIMEOUT"], !value.isEmpty {
-            guard let milliseconds = Int(value), milliseconds > 0 else {
-                throw ServeConfigurationError(
-                    variable: "CONDUIT_LONG_POLL_TIMEOUT",
-                    value: value,
-                    expected: "a positive number of milliseconds"
-                )
-            }
-            longPollTimeout = .milliseconds(milliseconds)
-        }
-        if let value = environment["CONDUIT_SECRET"], !value.isEmpty { secret = value }
-        if let value = environment["CONDUIT_LOG_LEVEL"], !value.isEmpty {
+    /// - Parameter processID: compared with `LISTEN_PID`, which names the process the inherited
+    ///   sockets are meant for.
+    init(environment: [String: String], processID: Int32 = getpid()) throws(ServeConfigurationError) {
+        let reader = EnvironmentReader(environment: environment)
+        if let value = reader["CONDUIT_STORAGE_DIR"] { storageDirectory = value }
+        if let value = reader["CONDUIT_HOST"] { host = value }
+        port = try reader.integer("CONDUIT_PORT", in: 0...65535) ?? port
+        reusePort = try reader.boolean("CONDUIT_REUSE_PORT") ?? reusePort
+        inheritedSocket = try reader.inheritedSocket(processID: processID)
+        longPollTimeout = try reader.milliseconds("CONDUIT_LONG_POLL_TIMEOUT", in: 1...3_600_000) ?? longPollTimeout
+        if let value = reader["CONDUIT_SECRET"] { secret = value }
+        if let value = reader["CONDUIT_LOG_LEVEL"] {
             guard let level = Logger.Level(rawValue: value.lowercased()) else {
                 throw ServeConfigurationError(
                     variable: "CONDUIT_LOG_LEVEL",
@@ -57,6 +81,16 @@ struct ServeConfiguration: Sendable, Equatable {
             }
             logLevel = level
         }
+        limits.maxURLBytes = try reader.integer("CONDUIT_MAX_URL_BYTES", in: 1024...1 << 20) ?? limits.maxURLBytes
+        limits.maxHeaderBytes = try reader.integer("CONDUIT_MAX_HEADER_BYTES", in: 1024...1 << 20) ?? limits.maxHeaderBytes
+        limits.maxBodyBytes = try reader.integer("CONDUIT_MAX_BODY_BYTES", in: 0...1 << 30) ?? limits.maxBodyBytes
+        limits.headTimeout = try reader.milliseconds("CONDUIT_REQUEST_HEAD_TIMEOUT_MS", in: 100...600_000) ?? limits.headTimeout
+        limits.idleTimeout = try reader.milliseconds("CONDUIT_IDLE_TIMEOUT_MS", in: 100...3_600_000) ?? limits.idleTimeout
+        maxConnections = try reader.integer("CONDUIT_MAX_CONNECTIONS", in: 1...1_000_000) ?? maxConnections
+        maxShapeCreations = try reader.integer("CONDUIT_MAX_SHAPE_CREATIONS", in: 1...100_000) ?? maxShapeCreations
+        responseWindowBytes =
+            try reader.integer("CONDUIT_RESPONSE_WINDOW_BYTES", in: 4096...64 << 20) ?? responseWindowBytes
+        shutdownTimeout = try reader.milliseconds("CONDUIT_SHUTDOWN_TIMEOUT_MS", in: 0...600_000) ?? shutdownTimeout
     }
 
     /// The long-poll timeout in whole seconds, the cursor interval of protocol.md §5.5.
@@ -70,4 +104,57 @@ struct ServeConfigurationError: Error, Equatable, CustomStringConvertible {
     var expected: String
 
     var description: String { "\(variable)=\(value) is invalid: expected \(expected)" }
+}
+
+/// Typed reads of environment variables; an empty value counts as unset.
+private struct EnvironmentReader {
+    let environment: [String: String]
+
+    subscript(name: String) -> String? {
+        environment[name].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    func integer(_ name: String, in range: ClosedRange<Int>) throws(ServeConfigurationError) -> Int? {
+        guard let value = self[name] else { return nil }
+        guard let number = Int(value), range.contains(number) else {
+            throw ServeConfigurationError(
+                variable: name,
+                value: value,
+                expected: "an integer \(range.lowerBound)-\(range.upperBound)"
+            )
+        }
+        return number
+    }
+
+    func milliseconds(_ name: String, in range: ClosedRange<Int>) throws(ServeConfigurationError) -> Duration? {
+        do {
+            return try integer(name, in: range).map { .milliseconds($0) }
+        } catch {
+            throw ServeConfigurationError(
+                variable: name,
+                value: error.value,
+                expected: "a number of milliseconds \(range.lowerBound)-\(range.upperBound)"
+            )
+        }
+    }
+
+    func boolean(_ name: String) throws(ServeConfigurationError) -> Bool? {
+        guard let value = self[name] else { return nil }
+        switch value.lowercased() {
+        case "true", "1", "yes": return true
+        case "false", "0", "no": return false
+        default: throw ServeConfigurationError(variable: name, value: value, expected: "true or false")
+        }
+    }
+
+    /// systemd socket activation (`sd_listen_fds(3)`): the sockets start at descriptor 3 and are
+    /// meant for the process `LISTEN_PID` names; for any other process the variables are stale.
+    func inheritedSocket(processID: Int32) throws(ServeConfigurationError) -> Int32? {
+        guard let pid = self["LISTEN_PID"], let count = self["LISTEN_FDS"] else { return nil }
+        guard Int32(pid) == processID else { return nil }
+        guard count == "1" else {
+            throw ServeConfigurationError(variable: "LISTEN_FDS", value: count, expected: "1 (serve listens on one socket)")
+        }
+        return 3
+    }
 }

@@ -19,7 +19,17 @@ struct ShapeRoutes: Sendable {
     let catalog: ShapeCatalog
     let notifier: LiveNotifier
     let resolver: any ShapeResolver
+    /// Shape lookups and creations waiting on router (``ServeConfiguration/maxShapeCreations``).
+    let creations: ConcurrencyLimit
     let clock = ContinuousClock()
+
+    init(configuration: ServeConfiguration, catalog: ShapeCatalog, notifier: LiveNotifier, resolver: any ShapeResolver) {
+        self.configuration = configuration
+        self.catalog = catalog
+        self.notifier = notifier
+        self.resolver = resolver
+        self.creations = ConcurrencyLimit(limit: configuration.maxShapeCreations)
+    }
 
     /// A shape that may be served for the request.
     struct ResolvedShape: Sendable {
@@ -32,15 +42,14 @@ struct ShapeRoutes: Sendable {
         case response(Response)
     }
 
-    /// Serves `request`; a live request is cancelled when the client closes its connection.
-    func get(_ request: Request, logger: Logger) async -> Response {
+    /// Serves `request`; a live request is cancelled when the client closes its connection,
+    /// which stays open for the next request otherwise (HTTP/1.1 keep-alive).
+    func get(_ request: Request, connection: ConnectionWatch, logger: Logger) async -> Response {
         await respond(
             query: request.uri.query,
             ifNoneMatch: request.headers[values: .ifNoneMatch],
             logger: logger,
-            whileConnected: { operation in
-                try await request.body.consumeWithCancellationOnInboundClose { _ in try await operation() }
-            }
+            whileConnected: { operation in try await connection.whileConnected(operation) }
         )
     }
 
@@ -50,7 +59,7 @@ struct ShapeRoutes: Sendable {
         query: String?,
         ifNoneMatch: [String],
         logger: Logger,
-        whileConnected: @Sendable (@Sendable () async throws -> Response) async throws -> Response = { try await $0() }
+        whileConnected: @Sendable (@escaping @Sendable () async throws -> Response) async throws -> Response = { try await $0() }
     ) async -> Response {
         let shapeRequest: ShapeRequest
         do {
@@ -97,7 +106,11 @@ struct ShapeRoutes: Sendable {
         }
         let resolution: ShapeResolution
         do {
-            resolution = try await resolver.resolveShape(request.definition)
+            guard let answer = try await resolveThroughRouter(request.definition) else {
+                logger.debug("Too many shape requests waiting on router", metadata: ["serve.limit": "\(creations.limit)"])
+                return .response(ErrorResponses.shapeCreationsExceeded(limit: creations.limit))
+            }
+            resolution = answer
         } catch {
             logger.warning("Router did not answer a shape request", metadata: ["error": "\(error)"])
             return .response(ErrorResponses.routerUnavailable)
@@ -120,11 +133,16 @@ struct ShapeRoutes: Sendable {
         }
     }
 
+    /// Asks router, unless ``creations`` are all taken (then nil: answer 503 rather than queue).
+    func resolveThroughRouter(_ definition: ShapeDefinition) async throws -> ShapeResolution? {
+        try await creations.withPlace { try await resolver.resolveShape(definition) }
+    }
+
     /// The 409 for a shape that disappeared while being served: points at the definition's
     /// current handle when router knows one.
     func conflictForRemovedShape(_ request: ShapeRequest, removedHandle: String) async -> Response {
         catalog.evict(removedHandle)
-        if case .handle(let handle?)? = try? await resolver.resolveShape(request.definition), handle != removedHandle {
+        if case .handle(let handle?)? = try? await resolveThroughRouter(request.definition), handle != removedHandle {
             return ErrorResponses.mustRefetch(newHandle: handle)
         }
         return ErrorResponses.mustRefetch(newHandle: nil)

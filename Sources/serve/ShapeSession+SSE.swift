@@ -62,7 +62,7 @@ extension ShapeSession {
         while true {
             var cursor = ShapeLogEntryCursor(plan: plan, reader: reader)
             var buffer = ByteBuffer()
-            while let entries = try await Self.nextBatch(&cursor) {
+            while let entries = try await Self.nextBatch(&cursor, maxBytes: routes.configuration.responseWindowBytes) {
                 for entry in entries {
                     buffer.writeString("data: ")
                     buffer.writeBytes(entry)

@@ -70,6 +70,8 @@ struct ShapeSession: Sendable {
             switch try await waitForProgress(since: &generation, until: deadline) {
             case .removed:
                 return .response(await routes.conflictForRemovedShape(request, removedHandle: shape.handle))
+            case .shuttingDown:
+                return .response(ErrorResponses.shuttingDown)
             case .deadlinePassed where result == .notReady:
                 return .response(
                     ErrorResponses.message(.serviceUnavailable, "Timed out waiting for the shape's snapshot", retryAfter: 5)
@@ -107,6 +109,7 @@ struct ShapeSession: Sendable {
         case proceed
         case removed
         case deadlinePassed
+        case shuttingDown
     }
 
     /// Waits for a notification or one re-check interval, bounded by `deadline`.
@@ -121,6 +124,7 @@ struct ShapeSession: Sendable {
         switch wake {
         case .removed: return .removed
         case .cancelled: throw CancellationError()
+        case .shuttingDown: return .shuttingDown
         case .advanced: return .proceed
         case .timedOut:
             // Without a notification: make sure router has not dropped the folder meanwhile.
@@ -136,7 +140,7 @@ struct ShapeSession: Sendable {
             switch try await waitForProgress(since: &generation, until: deadline) {
             case .removed:
                 return await routes.conflictForRemovedShape(request, removedHandle: shape.handle)
-            case .deadlinePassed:
+            case .deadlinePassed, .shuttingDown:
                 return noChangeResponse(end: initial.end, fallbackLSN: initial.lastChangeLSN)
             case .proceed:
                 let result = try await plan(offset)
@@ -152,10 +156,14 @@ struct ShapeSession: Sendable {
     /// 200 with the entries of `plan`, plus `up-to-date` when the plan reaches the end.
     ///
     /// The first window of entries is read before answering, so a damaged log still gets a 500;
-    /// the rest streams a window at a time (a chunk can be ~10 MB).
+    /// the rest streams a window at a time (a chunk can be ~10 MB). Each write waits while the
+    /// connection's send buffer is full, and the next window is read only after that, so a
+    /// client that stops reading holds at most about two windows here
+    /// (``ServeConfiguration/responseWindowBytes``), never the chunk.
     private func dataResponse(_ plan: ShapeLogPlan) async throws -> Response {
+        let window = routes.configuration.responseWindowBytes
         var firstCursor = ShapeLogEntryCursor(plan: plan, reader: reader)
-        let first = try await Self.nextBatch(&firstCursor)
+        let first = try await Self.nextBatch(&firstCursor, maxBytes: window)
         let afterFirst = firstCursor
         let trailer = plan.isUpToDate ? Self.upToDateMessage(globalLSN(for: plan)) : nil
         let logger = self.logger
@@ -173,7 +181,7 @@ struct ShapeSession: Sendable {
                     }
                     try await writer.write(buffer)
                     buffer.clear()
-                    batch = try await Self.nextBatch(&cursor)
+                    batch = try await Self.nextBatch(&cursor, maxBytes: window)
                 }
             } catch let error as ShapeLogError {
                 // Headers are gone already: end the body early so the client sees invalid JSON and retries.
@@ -193,12 +201,12 @@ struct ShapeSession: Sendable {
         )
     }
 
-    /// Reads the cursor's next window on the I/O pool.
-    static func nextBatch(_ cursor: inout ShapeLogEntryCursor) async throws -> [ArraySlice<UInt8>]? {
+    /// Reads the cursor's next window of about `maxBytes` on the I/O pool.
+    static func nextBatch(_ cursor: inout ShapeLogEntryCursor, maxBytes: Int) async throws -> [ArraySlice<UInt8>]? {
         let current = cursor
         let (advanced, batch) = try await DiskIO.run {
             var copy = current
-            let batch = try copy.next()
+            let batch = try copy.next(maxBytes: maxBytes)
             return (copy, batch)
         }
         cursor = advanced

@@ -59,12 +59,15 @@ final class ConduitProcess: @unchecked Sendable, CustomStringConvertible {
     }
 
     /// Launches any executable with the same environment and logging rules.
+    /// - Parameter standardInput: the child's descriptor 0 (`/dev/null` when nil), e.g. a socket
+    ///   the child moves to descriptor 3 for systemd-style socket activation.
     static func launch(
         executablePath: String,
         arguments: [String] = [],
         environment: [String: String],
         logPath: String,
-        workingDirectory: String? = nil
+        workingDirectory: String? = nil,
+        standardInput: FileHandle? = nil
     ) throws -> ConduitProcess {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executablePath)
@@ -81,7 +84,7 @@ final class ConduitProcess: @unchecked Sendable, CustomStringConvertible {
         let log = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
         process.standardOutput = log
         process.standardError = log
-        process.standardInput = FileHandle.nullDevice
+        process.standardInput = standardInput ?? FileHandle.nullDevice
         do {
             try runWithDefaultSignalMask(process)
         } catch {
