@@ -50,6 +50,14 @@ struct FeedbackPolicy {
         lastSentFlushed = nil
     }
 
+    /// A new replication connection starts. A keepalive's walEnd vouches only for what the
+    /// spool held (or was about to write) on its own connection; after a failure the spool may
+    /// have dropped unwritten commits that PostgreSQL sends again, so the old walEnd is forgotten
+    /// (recording it would skip them).
+    mutating func connectionStarted() {
+        idleWalEnd = durable
+    }
+
     /// A keepalive arrived. `idle` is true when ingest is between transactions (its spool holds
     /// no partial transaction); pending or unsynced commits do not matter, see the type's notes.
     mutating func keepaliveReceived(walEnd: LSN, replyRequested: Bool, idle: Bool) {

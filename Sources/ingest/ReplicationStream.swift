@@ -58,6 +58,7 @@ final class ReplicationStream {
         self.announcer = announcer
         self.syncer = syncer
         self.feedback = feedback
+        self.feedback.connectionStarted()
         self.maxRouterLag = maxRouterLag
         self.stop = stop
         self.logger = logger

@@ -47,6 +47,18 @@ struct FeedbackPolicyTests {
         #expect(policy.positionToRecord(now: 9) == nil, "inside a transaction a walEnd says nothing")
     }
 
+    /// A keepalive received after commits that were then lost with their connection (a failed
+    /// write) must not be recorded on the next one: it would claim the re-sent commits are in.
+    @Test func aKeepalivePositionDoesNotOutliveItsConnection() {
+        var policy = FeedbackPolicy(interval: 10, positionInterval: 1)
+        policy.spoolFlushed(upTo: LSN(300))
+        policy.keepaliveReceived(walEnd: LSN(9000), replyRequested: false, idle: true)
+        policy.connectionStarted()
+        #expect(policy.positionToRecord(now: 5) == nil)
+        policy.keepaliveReceived(walEnd: LSN(9500), replyRequested: false, idle: true)
+        #expect(policy.positionToRecord(now: 6) == LSN(9500))
+    }
+
     @Test func sendsPeriodicallyAndOnRequestEvenWithoutProgress() {
         var policy = FeedbackPolicy(interval: 10)
         policy.spoolFlushed(upTo: LSN(100))
