@@ -13,6 +13,10 @@ import Spool
 /// was not confirmed past the spool's end. ingest confirms only positions the spool holds
 /// (``FeedbackPolicy``), so a slot ahead of the spool was recreated or advanced by someone else:
 /// the WAL in between is gone. Anything else is a reset, never a silent gap.
+///
+/// An empty spool in a storage directory without router state is a first start: there is no
+/// shape to invalidate, so a slot that already exists (created beforehand) is simply used. With
+/// router state (shapes or a checkpoint) an empty spool is a lost one, and a reset.
 enum ContinuityCheck {
     /// What the recovered spool says.
     struct SpoolState: Equatable {
@@ -48,8 +52,10 @@ enum ContinuityCheck {
         case resume(from: LSN)
         /// A version-1 spool that passes every check: record this identity (epoch 0) and continue.
         case adopt(SpoolEpoch)
-        /// Nothing was ever streamed here: create the slot and start epoch 1 (no reset record).
-        case firstEpoch
+        /// Nothing was ever streamed into this storage directory, so nothing downstream can be
+        /// stale: start epoch 1 without a reset record, from the existing slot's confirmed
+        /// position (a slot created for us beforehand) or, when nil, from a new slot.
+        case firstEpoch(existingSlotFrom: LSN?)
         /// Continuity is lost: start epoch `epoch` from a new slot, with a reset record.
         case reset(ResetCause, epoch: UInt32)
         /// The slot confirmed more than the spool holds intact, and recovery found a damaged tail:
@@ -63,7 +69,10 @@ enum ContinuityCheck {
         if let pid = slot?.activePID { return .slotBusy(pid: pid) }
         let next = (spool.epoch?.number ?? 0) + 1
         guard !spool.isEmpty, let end = spool.end else {
-            if slot == nil && !spool.storageHasHistory { return .firstEpoch }
+            guard spool.storageHasHistory else {
+                guard let slot, slot.walStatus != "lost", let confirmed = slot.confirmedFlush else { return .firstEpoch(existingSlotFrom: nil) }
+                return .firstEpoch(existingSlotFrom: confirmed)
+            }
             return .reset(.spoolMissing(slotExists: slot != nil), epoch: next)
         }
         if let known = spool.epoch?.identity {

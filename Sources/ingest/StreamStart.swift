@@ -53,9 +53,16 @@ struct StreamStart {
                 "Adopted a version-1 spool: its stream identity is now recorded",
                 metadata: ["spool.epoch": "\(epoch.number)", "pg.system": "\(epoch.identity.systemIdentifier)"])
             return position.commitEndLSN
-        case .firstEpoch:
-            logger.info("Starting the first stream epoch: creating the replication slot (waits for open transactions)", metadata: ["pg.slot": "\(slotName)"])
-            let start = try ReplicationSetup.createSlot(slotName, replication: replication)
+        case .firstEpoch(let existing):
+            let start: LSN
+            if let existing {
+                start = existing
+                logger.info("Starting the first stream epoch from the existing replication slot", metadata: ["pg.slot": "\(slotName)", "pg.lsn": "\(start)"])
+            } else {
+                logger.info("Starting the first stream epoch: creating the replication slot (waits for open transactions)", metadata: ["pg.slot": "\(slotName)"])
+                if slot != nil { try ReplicationSetup.dropSlot(slotName, sql: sql) }  // invalidated: unusable
+                start = try ReplicationSetup.createSlot(slotName, replication: replication)
+            }
             let position = try spool.beginEpoch(SpoolEpoch(number: 1, start: start, identity: server.identity), reset: nil)
             syncer.waitUntilDurable(position)
             feedback.restart(at: start)

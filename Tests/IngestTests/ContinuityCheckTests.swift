@@ -47,10 +47,15 @@ struct ContinuityCheckTests {
 
     @Test func anEmptySpoolIsANewStreamOnlyWithoutAnyHistory() {
         var empty = ContinuityCheck.SpoolState(epoch: nil, isEmpty: true, end: nil, hasUnresolvedTail: false, storageHasHistory: false)
-        #expect(ContinuityCheck.decide(spool: empty, server: Self.server, slot: nil) == .firstEpoch)
-        #expect(ContinuityCheck.decide(spool: empty, server: Self.server, slot: Self.slot) == .reset(.spoolMissing(slotExists: true), epoch: 1))
+        #expect(ContinuityCheck.decide(spool: empty, server: Self.server, slot: nil) == .firstEpoch(existingSlotFrom: nil))
+        // A slot created beforehand is used from its position: nothing downstream can be stale.
+        #expect(ContinuityCheck.decide(spool: empty, server: Self.server, slot: Self.slot) == .firstEpoch(existingSlotFrom: LSN(4000)))
+        let lost = ContinuityCheck.SlotState(walStatus: "lost", confirmedFlush: LSN(4000), activePID: nil)
+        #expect(ContinuityCheck.decide(spool: empty, server: Self.server, slot: lost) == .firstEpoch(existingSlotFrom: nil))
+        // With router state (shapes, a checkpoint) an empty spool is a lost one.
         empty.storageHasHistory = true
         #expect(ContinuityCheck.decide(spool: empty, server: Self.server, slot: nil) == .reset(.spoolMissing(slotExists: false), epoch: 1))
+        #expect(ContinuityCheck.decide(spool: empty, server: Self.server, slot: Self.slot) == .reset(.spoolMissing(slotExists: true), epoch: 1))
     }
 
     @Test func aDamagedTailBehindTheConfirmedPositionStops() {
