@@ -10,7 +10,8 @@ final class DurabilityAnnouncer: Sendable {
 
     private final class State: Sendable {
         let latest = Mutex<SpoolDurablePosition?>(nil)
-        /// router's applied commit-end LSN; 0 until a router reports.
+        /// router's applied commit-end LSN as last reported; 0 until a router reports. The latest
+        /// report, not the highest: after a stream reset router's position may move backwards.
         let consumed = Atomic<UInt64>(0)
     }
 
@@ -25,7 +26,7 @@ final class DurabilityAnnouncer: Sendable {
                 if let position = state.latest.withLock({ $0 }) { peer.send(Self.message(position)) }
             },
             onMessage: { _, message in
-                if case .consumed(let lsn) = message { _ = state.consumed.max(lsn.value, ordering: .relaxed) }
+                if case .consumed(let lsn) = message { state.consumed.store(lsn.value, ordering: .relaxed) }
             }
         )
     }
@@ -36,12 +37,20 @@ final class DurabilityAnnouncer: Sendable {
         server.broadcast(Self.message(position))
     }
 
-    /// WAL bytes between what is durable and what router has applied; 0 while no router has
-    /// reported (ingest then never pauses: there is nobody to wait for).
-    func routerLag(durable: LSN) -> UInt64 {
+    /// WAL bytes between the last transaction spooled and what router has applied; 0 while no
+    /// router has reported (ingest then never pauses: there is nobody to wait for). Keepalive
+    /// positions are left out on purpose: router reports transactions only, so counting them
+    /// would pause ingest behind a router that has nothing left to read.
+    func routerLag(spooled: LSN) -> UInt64 {
         let consumed = state.consumed.load(ordering: .relaxed)
-        guard consumed > 0, durable.value > consumed else { return 0 }
-        return durable.value - consumed
+        guard consumed > 0, spooled.value > consumed else { return 0 }
+        return spooled.value - consumed
+    }
+
+    /// router's last reported position (the end of the last transaction it applied), if any.
+    var consumed: LSN? {
+        let value = state.consumed.load(ordering: .relaxed)
+        return value == 0 ? nil : LSN(value)
     }
 
     func close() { server.close() }

@@ -12,8 +12,12 @@ struct IngestCommand {
             let configuration = try IngestConfiguration(environment: environment)
             let stop = StopSignal()
             try IngestService(configuration: configuration, stop: stop, logger: logger).run()
-        } catch {
+        } catch let error as ConfigurationError {
             logger.critical("ingest cannot start", metadata: ["error": "\(error)"])
+            exit(1)
+        } catch {
+            // A second ingest on the directory, or damaged spool data: retrying cannot help.
+            logger.critical("ingest stopped: \(error)")
             exit(1)
         }
     }

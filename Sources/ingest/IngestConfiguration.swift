@@ -12,6 +12,17 @@ struct IngestConfiguration: Sendable {
     var logLevel: String
     /// zstd level of spool frames, `CONDUIT_SPOOL_COMPRESSION_LEVEL`.
     var compressionLevel: Int
+    /// A spool segment is closed at the first commit after it reaches this size,
+    /// `CONDUIT_SPOOL_SEGMENT_BYTES` (retention removes whole segments).
+    var segmentBytes: Int
+    /// Retention: keep the spool under this many bytes, `CONDUIT_SPOOL_RETENTION_BYTES`, and
+    /// segments younger than `CONDUIT_SPOOL_RETENTION_SECONDS` — but never remove a segment router
+    /// has not consumed, nor the current one (``SpoolRetentionPolicy``).
+    var retentionBytes: UInt64
+    var retentionSeconds: Double
+    /// Seconds between keepalive positions recorded in the spool while idle (each is a tiny frame
+    /// and an fsync); only a recorded position is confirmed to PostgreSQL.
+    var positionIntervalSeconds: Double = 1
 
     var databaseURL: String { stream.databaseURL }
     var storage: StorageLayout { stream.storage }
@@ -27,5 +38,13 @@ struct IngestConfiguration: Sendable {
         logLevel = environment["CONDUIT_LOG_LEVEL"] ?? "info"
         compressionLevel = try ConfigurationError.integer(
             environment["CONDUIT_SPOOL_COMPRESSION_LEVEL"] ?? "3", variable: "CONDUIT_SPOOL_COMPRESSION_LEVEL", range: -7...19)
+        segmentBytes = try ConfigurationError.integer(
+            environment["CONDUIT_SPOOL_SEGMENT_BYTES"] ?? "67108864", variable: "CONDUIT_SPOOL_SEGMENT_BYTES", range: (64 << 10)...(1 << 30))
+        retentionBytes = try ConfigurationError.byteCount(
+            environment["CONDUIT_SPOOL_RETENTION_BYTES"] ?? "10737418240", variable: "CONDUIT_SPOOL_RETENTION_BYTES")
+        retentionSeconds = Double(
+            try ConfigurationError.integer(
+                environment["CONDUIT_SPOOL_RETENTION_SECONDS"] ?? "604800", variable: "CONDUIT_SPOOL_RETENTION_SECONDS",
+                range: 0...(100 * 365 * 86_400)))
     }
 }

@@ -17,6 +17,9 @@ import Glibc
 /// oldest unwritten commit is older than ``groupCommitWindow``. The ``SpoolSyncer`` thread then
 /// fsyncs it while this thread keeps reading; once it is durable the flush LSN is confirmed to
 /// PostgreSQL (next status update) and announced to router (by the syncer).
+///
+/// Keepalives between transactions become position frames (``FeedbackPolicy/positionToRecord(now:)``),
+/// synced the same way: only what the syncer reports durable is ever confirmed.
 final class ReplicationStream {
     private let connection: ReplicationConnection
     private let spool: SpoolWriter
@@ -30,6 +33,7 @@ final class ReplicationStream {
     private let stop: StopSignal
     private let maxRouterLag: UInt64
     private var feedback: FeedbackPolicy
+    private let retention: SpoolRetention
 
     private var unflushedCommitSince: Double?
     private var lastKeepaliveWalEnd: LSN = .zero
@@ -44,14 +48,17 @@ final class ReplicationStream {
         syncer: SpoolSyncer,
         feedback: FeedbackPolicy,
         maxRouterLag: UInt64,
+        retention: SpoolRetention,
         stop: StopSignal,
         logger: Logger
     ) {
+        self.retention = retention
         self.connection = connection
         self.spool = spool
         self.announcer = announcer
         self.syncer = syncer
         self.feedback = feedback
+        self.feedback.connectionStarted()
         self.maxRouterLag = maxRouterLag
         self.stop = stop
         self.logger = logger
@@ -65,9 +72,11 @@ final class ReplicationStream {
         var pollDescriptor = pollfd(fd: connection.socket, events: Int16(POLLIN), revents: 0)
         var receivedLastRound = false
         while !stop.isRequested {
-            if announcer.routerLag(durable: feedback.durable) > maxRouterLag {
+            retention.runIfDue()
+            if announcer.routerLag(spooled: spool.lastTransactionEndLSN ?? .zero) > maxRouterLag {
                 // Back-pressure: stop reading (PostgreSQL keeps the WAL) but keep the walsender
                 // content with status updates.
+                if let durable = syncer.durable { feedback.spoolFlushed(upTo: durable.commitEndLSN) }
                 try sendStatusIfDue()
                 usleep(50_000)
                 continue
@@ -87,6 +96,7 @@ final class ReplicationStream {
             if commitWindowExpired() || (!received && groupCommitReady()) {
                 try groupCommit()
             }
+            try recordIdlePosition()
             if let durable = syncer.durable { feedback.spoolFlushed(upTo: durable.commitEndLSN) }
             presyncLargeTransaction()
             try sendStatusIfDue()
@@ -108,6 +118,7 @@ final class ReplicationStream {
             guard connection.consumeInput() else { throw connection.finishError() }
         }
         try groupCommit()
+        try recordIdlePosition(force: true)
         syncer.finish(waitingFor: lastRequested)
         if let durable = syncer.durable { feedback.spoolFlushed(upTo: durable.commitEndLSN) }
         try sendStatusIfDue(force: true)
@@ -121,7 +132,7 @@ final class ReplicationStream {
             try append(payload, tag: tag, lsn: header.dataStart)
         case .primaryKeepalive(let keepalive):
             lastKeepaliveWalEnd = keepalive.walEnd
-            let idle = spool.isAtTransactionBoundary && unflushedCommitSince == nil
+            let idle = spool.isAtTransactionBoundary
             feedback.keepaliveReceived(walEnd: keepalive.walEnd, replyRequested: keepalive.replyRequested, idle: idle)
             if keepalive.replyRequested { try sendStatusIfDue() }
         }
@@ -156,6 +167,19 @@ final class ReplicationStream {
         guard written - bytesAtLastSync >= 4 << 20, let segment = spool.currentSegment else { return }
         bytesAtLastSync = written
         syncer.presync(segment: segment)
+    }
+
+    /// Between transactions, records the latest keepalive's walEnd in the spool when the policy
+    /// asks (after every pending commit), and hands it to the syncer: confirmed once durable.
+    private func recordIdlePosition(force: Bool = false) throws {
+        guard spool.isAtTransactionBoundary, let lsn = feedback.positionToRecord(now: MonotonicClock.seconds(), force: force) else {
+            return
+        }
+        guard let position = try spool.recordPosition(lsn) else { return }
+        unflushedCommitSince = nil
+        lastRequested = position
+        bytesAtLastSync = spool.compressedBytesWritten
+        syncer.request(position)
     }
 
     /// Writes every complete transaction in the buffer and hands the position to the syncer.

@@ -114,6 +114,14 @@ final class RouterEngine {
     }
 
     private func apply(_ record: SpoolRecord) throws {
+        if record.kind == .streamReset {
+            // ingest lost continuity with PostgreSQL here: no shape can be trusted past this point.
+            let reset = try SpoolStreamReset(record: record)
+            logger.error("Stream reset in the spool; removing every shape", metadata: ["spool.epoch": "\(reset.epoch)", "reason": "\(reset.reason)"])
+            for handle in Array(shapes.keys) { removeShape(handle) }
+            appliedCommitEnd = reset.resumeLSN
+            return
+        }
         try apply(try record.decode())
     }
 

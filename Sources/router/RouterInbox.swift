@@ -25,7 +25,7 @@ final class RouterInbox: Sendable {
 
     func durableAdvanced(_ position: SpoolDurablePosition) {
         durable.withLock { current in
-            if current == nil || current!.commitEndLSN <= position.commitEndLSN { current = position }
+            if current == nil || current!.position <= position.position { current = position }
         }
         wakeup.signal()
     }

@@ -34,6 +34,9 @@ struct SpoolRecoveryTests {
                     let writer = try SpoolWriter(directory: directory, logger: quietLogger)
                     #expect(writer.lastCommitEndLSN == written.first.last!.lsn)
                     #expect(writer.durablePosition == written.afterFirst)
+                    // A torn frame is cut only once PostgreSQL's confirmed position allows it.
+                    try writer.resolveTail(confirmedFlush: written.first.last!.lsn)
+                    #expect(writer.unresolvedTail == nil)
                     #expect(try spoolTestFileSize(directory + "/" + segmentName) == written.afterFirst.offset)
                     #expect(writer.relations[PgOutputFixtures.relation.relationID] == PgOutputFixtures.relation)
 
@@ -59,6 +62,9 @@ struct SpoolRecoveryTests {
 
             let writer = try SpoolWriter(directory: directory, logger: quietLogger)
             #expect(writer.lastCommitEndLSN == written.first.last!.lsn)
+            #expect(writer.unresolvedTail?.offset == written.afterFirst.offset)
+            #expect(try spoolTestFileSize(path) == written.afterSecond.offset, "left in place until judged")
+            try writer.resolveTail(confirmedFlush: nil)
             #expect(try spoolTestFileSize(path) == written.afterFirst.offset)
         }
     }
@@ -69,7 +75,7 @@ struct SpoolRecoveryTests {
             let written = try writeTwoTransactions(directory: directory, stream: &stream)
             let path = SpoolDirectory.path(of: written.afterSecond.segment, in: directory)
             var bytes = try spoolTestRead(path)
-            bytes[SpoolFormat.segmentHeaderSize + SpoolFormat.frameHeaderSize + 3] ^= 0x40  // inside the first frame
+            bytes[try spoolTestHeaderSize(path) + SpoolFormat.frameHeaderSize + 3] ^= 0x40  // inside the first frame
             try spoolTestWrite(path, bytes)
             #expect {
                 _ = try SpoolWriter(directory: directory, logger: quietLogger)
@@ -151,7 +157,7 @@ struct SpoolRecoveryTests {
             let written = try writeTwoTransactions(directory: directory, stream: &stream)
             let path = SpoolDirectory.path(of: written.afterSecond.segment, in: directory)
             var bytes = try spoolTestRead(path)
-            bytes[13] ^= 1
+            bytes[20] ^= 1
             try spoolTestWrite(path, bytes)
             #expect {
                 _ = try SpoolWriter(directory: directory, logger: quietLogger)

@@ -99,3 +99,8 @@ func spoolTestWrite(_ path: String, _ bytes: [UInt8]) throws {
     let file = try PosixFile(path: path, flags: O_WRONLY | O_CREAT | O_TRUNC)
     try file.write(bytes, at: 0)
 }
+
+/// The size of the header of the segment file at `path`.
+func spoolTestHeaderSize(_ path: String) throws -> Int {
+    try SpoolSegmentHeader.read(from: PosixFile.openForReading(path)).size
+}

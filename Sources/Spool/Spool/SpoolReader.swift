@@ -12,6 +12,10 @@ import ConduitCore
 /// - Never reads bytes at or past `limit`: the file size is not trusted.
 /// - A bad magic, length, checksum or a missing byte before the limit is a
 ///   ``SpoolError/corruptFrame(path:offset:reason:)``, not the end of data.
+/// - Moving to the next segment checks the chain: it must name the segment just read as its
+///   predecessor and the stream position that segment ended at, and a new stream epoch must
+///   start with its reset frame; anything else is a ``SpoolError/segmentGap(directory:after:next:reason:)``
+///   (a missing segment is never skipped).
 /// - When opened in the middle of a segment, the schema in force there (the segment's schema frame
 ///   plus later Relation/Type messages before the position) is returned first, so the Relation
 ///   messages needed to decode the rest are always seen.
@@ -25,9 +29,16 @@ public final class SpoolReader {
     private struct Cursor {
         var segment: LSN
         var file: PosixFile
+        var header: SpoolSegmentHeader
         var offset: UInt64
-        /// Set when opened mid-segment: the schema frame still has to be delivered.
+        /// Set when opened mid-segment: the schema frame still has to be delivered (and the stream
+        /// position before the cursor computed).
         var schemaReplayPending: Bool
+        /// The stream position after the frames read so far (checked against the next segment's
+        /// header); nil while unknown.
+        var streamPosition: LSN?
+
+        var headerEnd: UInt64 { UInt64(header.size) }
     }
 
     /// A reader over the spool in `directory` (normally `<storage>/spool`). Opens no file yet.
@@ -52,7 +63,7 @@ public final class SpoolReader {
 
     /// Positions the cursor at the first frame of `segment`.
     public func openCursor(segment: LSN) throws(SpoolError) {
-        cursor = try makeCursor(segment: segment, offset: UInt64(SpoolFormat.segmentHeaderSize), replaySchema: false)
+        cursor = try makeCursor(segment: segment, offset: nil, replaySchema: false)
     }
 
     /// Positions the cursor at a frame boundary previously returned as a ``SpoolBatch/end``
@@ -60,23 +71,24 @@ public final class SpoolReader {
     /// ``nextRecords(upTo:)`` call returns a schema batch (``SpoolBatch/isSchema``): the latest
     /// Type and Relation message per id as of `position`, before continuing there.
     public func openCursor(at position: SpoolPosition) throws(SpoolError) {
-        let headerEnd = UInt64(SpoolFormat.segmentHeaderSize)
-        cursor = try makeCursor(segment: position.segment, offset: max(position.offset, headerEnd), replaySchema: position.offset > headerEnd)
+        cursor = try makeCursor(segment: position.segment, offset: position.offset, replaySchema: true)
     }
 
-    private func makeCursor(segment: LSN, offset: UInt64, replaySchema: Bool) throws(SpoolError) -> Cursor {
+    /// A cursor at `offset` of `segment` (nil: its first frame). With `replaySchema`, a cursor
+    /// past the first frame delivers the schema in force there first.
+    private func makeCursor(segment: LSN, offset: UInt64?, replaySchema: Bool) throws(SpoolError) -> Cursor {
         let path = SpoolDirectory.path(of: segment, in: directory)
         guard FileSystem.exists(path) else { throw .segmentNotFound(path: path) }
         let file = try withFileErrors { () throws(FileError) in try PosixFile.openForReading(path) }
-        let headerBytes = try withFileErrors { () throws(FileError) in try file.read(count: SpoolFormat.segmentHeaderSize, at: 0) }
-        switch SpoolSegmentHeader.decode(headerBytes) {
-        case .failure(let problem):
-            throw .corruptSegmentHeader(path: path, reason: problem.reason)
-        case .success(let header) where header.base != segment:
+        let header = try SpoolSegmentHeader.read(from: file)
+        guard header.base == segment else {
             throw .corruptSegmentHeader(path: path, reason: "header base LSN \(header.base) does not match the file name")
-        case .success:
-            return Cursor(segment: segment, file: file, offset: offset, schemaReplayPending: replaySchema)
         }
+        let headerEnd = UInt64(header.size)
+        let start = max(offset ?? headerEnd, headerEnd)
+        return Cursor(
+            segment: segment, file: file, header: header, offset: start, schemaReplayPending: replaySchema && start > headerEnd,
+            streamPosition: start == headerEnd ? header.startPosition : nil)
     }
 
     /// The next frame's records, or nil when the cursor has reached `limit`.
@@ -87,8 +99,10 @@ public final class SpoolReader {
         guard var current = cursor else { throw .noCursor }
         if current.schemaReplayPending {
             current.schemaReplayPending = false
+            let (schema, position) = try schemaReplay(of: current)
+            current.streamPosition = position
             cursor = current
-            if let schema = try schemaReplay(of: current) { return schema }
+            if let schema { return schema }
         }
         while true {
             let here = SpoolPosition(segment: current.segment, offset: current.offset)
@@ -103,7 +117,7 @@ public final class SpoolReader {
                 if limitInThisSegment {
                     throw .limitMismatch(path: current.file.path, offset: current.offset, limit: limit, reason: "the segment ends before the limit")
                 }
-                current = try nextSegment(after: current.segment)
+                current = try nextSegment(after: current)
                 cursor = current
             case .invalid(let reason):
                 throw .corruptFrame(path: current.file.path, offset: current.offset, reason: reason)
@@ -113,6 +127,7 @@ public final class SpoolReader {
                 let end = current.offset + UInt64(header.totalSize)
                 let batch = try makeBatch(header: header, compressed: compressed, cursor: current, end: end)
                 current.offset = end
+                if let position = header.lastCommitEnd { current.streamPosition = position }
                 cursor = current
                 return batch
             }
@@ -123,10 +138,12 @@ public final class SpoolReader {
     /// segment's frames before the cursor (its schema frame and any schema changes after it),
     /// as one batch of kind-``SpoolRecordKind/schema`` records. Nil if there are none.
     ///
+    /// Also returns the stream position at the cursor (the last frame's position before it).
     /// Costs one decompression of the segment's prefix, once per ``openCursor(at:)``.
-    private func schemaReplay(of current: Cursor) throws(SpoolError) -> SpoolBatch? {
-        let headerEnd = UInt64(SpoolFormat.segmentHeaderSize)
+    private func schemaReplay(of current: Cursor) throws(SpoolError) -> (SpoolBatch?, LSN?) {
+        let headerEnd = current.headerEnd
         var offset = headerEnd
+        var position = current.header.startPosition
         var schema = SpoolSchemaCache()
         let fileSize = try withFileErrors { () throws(FileError) in try current.file.size() }
         while offset < current.offset {
@@ -142,6 +159,7 @@ public final class SpoolReader {
             case .invalid(let reason):
                 throw .corruptFrame(path: current.file.path, offset: offset, reason: reason)
             case .frame(let header, let compressed):
+                if let end = header.lastCommitEnd { position = end }
                 let records = try SpoolFrameReading.decompressRecords(
                     compressed: compressed, header: header, decompressor: decompressor, path: current.file.path, offset: offset)
                 for record in records where record.tag == PgOutputMessage.Tag.relation || record.tag == PgOutputMessage.Tag.type {
@@ -154,9 +172,9 @@ public final class SpoolReader {
                 offset += UInt64(header.totalSize)
             }
         }
-        guard !schema.isEmpty else { return nil }
+        guard !schema.isEmpty else { return (nil, position) }
         let records = schema.replayEntries().map { SpoolRecord(kind: .schema, lsn: $0.lsn, payload: $0.bytes[...]) }
-        return SpoolBatch(
+        let batch = SpoolBatch(
             records: records,
             start: SpoolPosition(segment: current.segment, offset: headerEnd),
             end: SpoolPosition(segment: current.segment, offset: current.offset),
@@ -164,6 +182,7 @@ public final class SpoolReader {
             isSchema: true,
             lastCommitEndLSN: nil
         )
+        return (batch, position)
     }
 
     private func makeBatch(header: SpoolFrameHeader, compressed: [UInt8], cursor current: Cursor, end: UInt64) throws(SpoolError) -> SpoolBatch {
@@ -179,21 +198,48 @@ public final class SpoolReader {
         )
     }
 
-    /// A cursor at the first frame of the segment following `segment`.
+    /// A cursor at the first frame of the segment following `previous`, after checking that it
+    /// really is the next one (see the type's guarantees).
     ///
     /// The following segment's schema frame is skipped: the reader has already seen every
     /// Relation it repeats, since it read the whole previous segment.
-    private func nextSegment(after segment: LSN) throws(SpoolError) -> Cursor {
-        guard let next = try segments().first(where: { $0 > segment }) else {
-            throw .missingSegment(directory: directory, after: segment)
+    private func nextSegment(after previous: Cursor) throws(SpoolError) -> Cursor {
+        guard let next = try segments().first(where: { $0 > previous.segment }) else {
+            throw .missingSegment(directory: directory, after: previous.segment)
         }
-        var opened = try makeCursor(segment: next, offset: UInt64(SpoolFormat.segmentHeaderSize), replaySchema: false)
+        var opened = try makeCursor(segment: next, offset: nil, replaySchema: false)
+        try checkLink(from: previous, to: opened)
         let read = try withFileErrors { () throws(FileError) in
             try SpoolFrameCodec.readFrame(from: opened.file, at: opened.offset, fileSize: try opened.file.size())
         }
         if case .frame(let header, _) = read, header.flags.contains(.schema) {
             opened.offset += UInt64(header.totalSize)
         }
+        if opened.header.startsEpoch {
+            guard case .frame(let header, _) = read, header.flags.contains(.streamReset) else {
+                throw .corruptFrame(path: opened.file.path, offset: opened.offset, reason: "a segment that starts a stream epoch does not begin with its reset frame")
+            }
+        }
         return opened
+    }
+
+    /// The chain check between two consecutive segment files.
+    private func checkLink(from previous: Cursor, to next: Cursor) throws(SpoolError) {
+        func gap(_ reason: String) -> SpoolError {
+            .segmentGap(directory: directory, after: previous.segment, next: next.segment, reason: reason)
+        }
+        if let link = next.header.previousSegment, link != previous.segment {
+            throw gap("it follows segment \(link.paddedHex), which is missing")
+        }
+        if next.header.previousCommitEnd != previous.streamPosition {
+            let expected = previous.streamPosition.map { "\($0)" } ?? "none"
+            let found = next.header.previousCommitEnd.map { "\($0)" } ?? "none"
+            throw gap("it continues the stream from \(found), the previous segment ends at \(expected)")
+        }
+        if let before = previous.header.epoch?.number, let after = next.header.epoch?.number,
+            after < before || (after > before && !next.header.startsEpoch)
+        {
+            throw gap("stream epoch goes from \(before) to \(after) without a stream reset")
+        }
     }
 }

@@ -8,25 +8,37 @@ import Logging
 
 /// Crash recovery of the spool's tail, run by ``SpoolWriter`` when it opens.
 ///
-/// Rule: the last segment is scanned frame by frame from its header. Everything after the last
-/// valid frame that ends at a transaction boundary is cut off (`ftruncate` + fsync): a torn or
-/// checksum-failing frame, and any frames holding only the first part of a transaction. Frames
-/// before that point are kept even if they were never fsynced, because they hold only whole
-/// transactions.
+/// Rule: every segment header is read and the chain checked (``SpoolCatalog/verifyChain(_:directory:)``);
+/// the last segment is scanned frame by frame from its header. Its tail after the last valid
+/// frame that ends at a transaction boundary is never durable data: fsync happens only right
+/// after a boundary frame, so the last fsynced byte is always the end of one.
+/// - Valid frames after that point hold only the first part of a transaction: cut at once.
+/// - A torn or checksum-failing frame there is cut only after ingest has compared PostgreSQL's
+///   confirmed position with what the spool still holds (``SpoolWriter/resolveTail(confirmedFlush:)``):
+///   a bit flip in a confirmed frame looks exactly like a torn write, and cutting it silently would
+///   lose confirmed transactions. Until then the bytes stay for an operator to inspect.
+/// - A damaged frame followed by valid frames is damage inside the spool, not a tail: recovery
+///   throws instead of truncating, as it does for a broken chain or a bad header.
 ///
-/// Why nothing durable is lost: fsync happens only right after a boundary frame, so the last
-/// fsynced byte is always the end of a boundary frame, and every frame before it is valid.
+/// The kept frames are fsynced (they may still sit only in the page cache after a process crash)
+/// before anything is announced or confirmed from them.
 /// Why nothing is duplicated: the resume LSN is the end of the last *kept* commit, and the writer
 /// drops re-sent transactions that committed before it.
-/// A damaged frame that is followed by valid frames is not a torn tail but damage to possibly
-/// durable data: recovery then throws instead of truncating.
 /// Leftover `*.spool.tmp` files (a crash while creating a segment) are removed: they never held
-/// durable data. Earlier segments are not scanned; they were fsynced before rotation.
+/// durable data. Earlier segments' frames are not scanned (they were fsynced before rotation);
+/// ``SpoolReader`` checks every frame it reads.
 enum SpoolRecovery {
     struct Recovered {
         var segment: SpoolSegmentFile?
+        /// The last segment's header.
+        var header: SpoolSegmentHeader?
         var schema: SpoolSchemaCache
+        /// The stream position at the kept end: last Commit end, position or epoch start.
         var lastCommitEnd: LSN?
+        /// The end of the last kept frame holding records (a transaction or a reset).
+        var lastTransactionEnd: LSN?
+        /// A damaged tail left in place until PostgreSQL's confirmed position has been checked.
+        var unresolvedTail: SpoolTailDamage?
     }
 
     static func recover(directory: String, logger: Logger) throws(SpoolError) -> Recovered {
@@ -43,9 +55,11 @@ enum SpoolRecovery {
         } catch {
             throw .file(error)
         }
-        guard let last = try SpoolDirectory.segments(in: directory).last else {
+        let catalog = try SpoolCatalog.list(directory: directory)
+        try SpoolCatalog.verifyChain(catalog, directory: directory)
+        guard let last = catalog.last?.key else {
             logger.info("Spool is empty", metadata: ["spool.directory": "\(directory)"])
-            return Recovered(segment: nil, schema: SpoolSchemaCache(), lastCommitEnd: nil)
+            return Recovered(segment: nil, header: nil, schema: SpoolSchemaCache(), lastCommitEnd: nil)
         }
         let path = SpoolDirectory.path(of: last, in: directory)
         let file = try withFileErrors { () throws(FileError) in try PosixFile(path: path, flags: O_RDWR) }
@@ -55,12 +69,7 @@ enum SpoolRecovery {
     private static func recoverSegment(file: PosixFile, base: LSN, logger: Logger) throws(SpoolError) -> Recovered {
         let path = file.path
         let fileSize = try withFileErrors { () throws(FileError) in try file.size() }
-        let headerBytes = try withFileErrors { () throws(FileError) in try file.read(count: SpoolFormat.segmentHeaderSize, at: 0) }
-        let header: SpoolSegmentHeader
-        switch SpoolSegmentHeader.decode(headerBytes) {
-        case .failure(let problem): throw .corruptSegmentHeader(path: path, reason: problem.reason)
-        case .success(let decoded): header = decoded
-        }
+        let header = try SpoolSegmentHeader.read(from: file)
         guard header.base == base else {
             throw .corruptSegmentHeader(path: path, reason: "header base LSN \(header.base) does not match the file name")
         }
@@ -72,13 +81,15 @@ enum SpoolRecovery {
             throw .compression(path: path, offset: 0, error: error)
         }
         var schema = SpoolSchemaCache()
-        var keptEnd = UInt64(SpoolFormat.segmentHeaderSize)
-        var keptCommitEnd = header.previousCommitEnd
-        var runningCommitEnd = header.previousCommitEnd
+        var keptEnd = UInt64(header.size)
+        var keptCommitEnd = header.startPosition
+        var runningCommitEnd = keptCommitEnd
+        var keptTransactionEnd = header.previousCommitEnd
+        var runningTransactionEnd = keptTransactionEnd
         // Relation/Type records seen since the last boundary frame; applied only once it is kept.
         var unconfirmedSchema: [SpoolRecord] = []
         var offset = keptEnd
-        var stopReason: String?
+        var damage: String?
 
         scan: while true {
             let read: SpoolFrameCodec.FrameRead
@@ -92,7 +103,7 @@ enum SpoolRecovery {
                 break scan
             case .invalid(let reason):
                 try refuseIfDamageIsFollowedByValidFrames(file: file, at: offset, fileSize: fileSize, reason: reason)
-                stopReason = reason
+                damage = "\(reason) at offset \(offset)"
                 break scan
             case .crossesLimit:
                 preconditionFailure("recovery reads without a limit")
@@ -102,7 +113,10 @@ enum SpoolRecovery {
                 for record in records where record.tag == PgOutputMessage.Tag.relation || record.tag == PgOutputMessage.Tag.type {
                     unconfirmedSchema.append(record)
                 }
-                if let commit = frameHeader.lastCommitEnd { runningCommitEnd = commit }
+                if let commit = frameHeader.lastCommitEnd {
+                    runningCommitEnd = commit
+                    if !records.isEmpty { runningTransactionEnd = commit }
+                }
                 offset += UInt64(frameHeader.totalSize)
                 if frameHeader.flags.contains(.endsAtBoundary) {
                     for record in unconfirmedSchema {
@@ -115,42 +129,66 @@ enum SpoolRecovery {
                     unconfirmedSchema.removeAll()
                     keptEnd = offset
                     keptCommitEnd = runningCommitEnd
+                    keptTransactionEnd = runningTransactionEnd
                 }
             }
         }
 
-        if fileSize > keptEnd {
+        var unresolved: SpoolTailDamage?
+        if fileSize > keptEnd, let damage {
+            unresolved = SpoolTailDamage(path: path, offset: keptEnd, bytes: fileSize - keptEnd, reason: damage)
+            logger.warning(
+                "Spool tail is damaged or torn; it is cut once PostgreSQL's confirmed position shows it was never acknowledged",
+                metadata: [
+                    "spool.segment": "\(base.paddedHex)", "spool.offset": "\(keptEnd)",
+                    "spool.tail_bytes": "\(fileSize - keptEnd)", "spool.reason": "\(damage)",
+                ])
+        } else if fileSize > keptEnd {
             logger.warning(
                 "Truncating spool tail after the last complete transaction",
                 metadata: [
                     "spool.segment": "\(base.paddedHex)",
                     "spool.offset": "\(keptEnd)",
                     "spool.dropped_bytes": "\(fileSize - keptEnd)",
-                    "spool.reason": "\(stopReason ?? "frames without a closing commit")",
+                    "spool.reason": "frames without a closing commit",
                 ]
             )
-            do throws(FileError) {
-                try file.truncate(to: keptEnd)
-                try file.sync()
-            } catch {
-                throw .file(error)
-            }
+            try withFileErrors { () throws(FileError) in try file.truncate(to: keptEnd) }
         }
+        // Kept frames may never have been fsynced (the process, not the machine, crashed):
+        // make them durable before they are announced to router or confirmed to PostgreSQL.
+        try withFileErrors { () throws(FileError) in try file.sync() }
         logger.info(
             "Spool recovered",
             metadata: [
                 "spool.segment": "\(base.paddedHex)",
                 "spool.offset": "\(keptEnd)",
+                "spool.epoch": "\(header.epoch.map { "\($0.number)" } ?? "none (version 1)")",
                 "pg.lsn": "\(keptCommitEnd.map { "\($0)" } ?? "none")",
                 "spool.relations": "\(schema.relations.count)",
             ]
         )
         return Recovered(
             segment: SpoolSegmentFile(base: base, path: path, file: file, size: keptEnd),
+            header: header,
             schema: schema,
-            lastCommitEnd: keptCommitEnd
+            lastCommitEnd: keptCommitEnd,
+            lastTransactionEnd: keptTransactionEnd,
+            unresolvedTail: unresolved
         )
     }
+}
+
+/// A damaged or torn tail of the last segment that recovery left in place (see ``SpoolRecovery``).
+public struct SpoolTailDamage: Hashable, Sendable, CustomStringConvertible {
+    public var path: String
+    /// Where the intact spool ends and the damage begins.
+    public var offset: UInt64
+    /// Bytes from `offset` to the end of the file.
+    public var bytes: UInt64
+    public var reason: String
+
+    public var description: String { "\(path) at offset \(offset) (\(bytes) bytes: \(reason))" }
 }
 
 extension SpoolRecovery {

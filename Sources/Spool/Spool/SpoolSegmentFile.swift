@@ -34,7 +34,10 @@ struct SpoolSegmentFile {
             try file.sync()
             try FileSystem.rename(temporary, to: path)
             try FileSystem.syncDirectory(directory)
-            return SpoolSegmentFile(base: header.base, path: path, file: file, size: UInt64(bytes.count))
+            // Reopened under its final name, so later errors name the segment, not the .tmp file.
+            let final = try PosixFile(path: path, flags: O_RDWR)
+            withExtendedLifetime(file) {}
+            return SpoolSegmentFile(base: header.base, path: path, file: final, size: UInt64(bytes.count))
         } catch {
             throw .file(error)
         }

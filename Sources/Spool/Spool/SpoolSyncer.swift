@@ -58,7 +58,9 @@ public final class SpoolSyncer: Sendable {
                 }
                 if let position = next {
                     do {
+                        Failpoint.hit("spool.before-fsync")
                         try segmentFile(position.segment).syncData()
+                        Failpoint.hit("spool.after-fsync")
                     } catch {
                         onFailure("cannot make spool segment \(position.segment.paddedHex) durable: \(error)")
                         return
@@ -73,9 +75,12 @@ public final class SpoolSyncer: Sendable {
     }
 
     /// Asks for `position` (and everything before it) to be made durable.
+    ///
+    /// Positions are compared in spool order (segment, offset), not by LSN: a stream reset may
+    /// move LSNs backwards, never the spool.
     public func request(_ position: SpoolDurablePosition) {
         state.withLock { state in
-            if let current = state.requested, current.commitEndLSN > position.commitEndLSN { return }
+            if let current = state.requested, current.position > position.position { return }
             state.requested = position
         }
         wakeup.signal()
@@ -91,12 +96,23 @@ public final class SpoolSyncer: Sendable {
     /// The latest position known to be on disk.
     public var durable: SpoolDurablePosition? { state.withLock { $0.durable } }
 
-    /// Finishes the pending sync and stops the thread; blocks until `position` (if any) is durable.
-    public func finish(waitingFor position: SpoolDurablePosition?) {
-        if let position { request(position) }
-        while let position, (durable?.commitEndLSN ?? .zero) < position.commitEndLSN {
+    /// Blocks until `position` (requested before or now) is durable.
+    public func waitUntilDurable(_ position: SpoolDurablePosition) {
+        request(position)
+        while !isDurable(position) {
             usleep(1_000)
         }
+    }
+
+    /// Whether `position` is known to be on disk.
+    public func isDurable(_ position: SpoolDurablePosition) -> Bool {
+        guard let durable else { return false }
+        return durable.position >= position.position
+    }
+
+    /// Finishes the pending sync and stops the thread; blocks until `position` (if any) is durable.
+    public func finish(waitingFor position: SpoolDurablePosition?) {
+        if let position { waitUntilDurable(position) }
         state.withLock { $0.stopped = true }
         wakeup.signal()
     }

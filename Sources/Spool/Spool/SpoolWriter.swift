@@ -24,6 +24,11 @@ import Logging
 /// Reconnects: if the stream restarts inside a transaction, the partial copy is discarded when the
 /// next Begin arrives (or by ``discardOpenTransaction()``), so the re-sent transaction is stored once.
 ///
+/// Epochs: ``beginEpoch(_:reset:)`` starts a new segment for a new (or newly identified) stream;
+/// with a ``SpoolStreamReset`` its first frame tells every reader that continuity was lost there.
+/// ``recordPosition(_:)`` records an acknowledged WAL end between transactions, so that what is
+/// confirmed to PostgreSQL is always a position the spool itself holds.
+///
 /// - Important: not `Sendable`; one owner. After a failed write or fsync the writer refuses all
 ///   further calls (``SpoolError/writerFailed(_:)``): a retried fsync can report success for data
 ///   the kernel already dropped. Create a new writer; recovery restores a consistent spool.
@@ -34,38 +39,50 @@ public final class SpoolWriter {
     public let compressionLevel: Int
     public let frameTargetBytes: Int
     let logger: Logger
-    private let compressor: ZstdCompressor
+    let compressor: ZstdCompressor
     /// Compresses mid-transaction frames off the caller's thread; drained before anything that
     /// needs the file's exact size (boundary frames, syncs, truncation, rotation).
-    private let pipeline: FrameCompressionPipeline
+    let pipeline: FrameCompressionPipeline
 
     var segment: SpoolSegmentFile?
     var schema: SpoolSchemaCache
-    private var pending: [UInt8] = []
-    private var pendingRecordCount = 0
-    private var pendingFirstLSN: LSN?
-    private var pendingLastCommitEnd: LSN?
+    var pending: [UInt8] = []
+    var pendingRecordCount = 0
+    var pendingFirstLSN: LSN?
+    var pendingLastCommitEnd: LSN?
     private var lastAppendedLSN: LSN?
-    private var inTransaction = false
-    private var skippingDuplicate = false
-    private var hasUnsyncedBytes = false
+    var inTransaction = false
+    var skippingDuplicate = false
+    var hasUnsyncedBytes = false
+    /// The stream position when the current segment was opened (rotation needs progress past it).
+    var segmentStartPosition: LSN?
     /// The write or fsync failure that made this writer unusable.
-    private var failure: SpoolError?
+    var failure: SpoolError?
     /// Segment size and last commit end after the last frame that ended at a transaction boundary.
-    private var boundaryFileEnd: UInt64 = 0
-    private var boundaryCommitEnd: LSN?
+    var boundaryFileEnd: UInt64 = 0
+    var boundaryCommitEnd: LSN?
+    var boundaryTransactionEnd: LSN?
     /// Pending bytes and records up to the last Commit appended to the current batch.
-    private var pendingBoundaryBytes = 0
-    private var pendingBoundaryRecords = 0
+    var pendingBoundaryBytes = 0
+    var pendingBoundaryRecords = 0
 
-    /// End LSN of the last Commit appended (durable or not); after `init`, the last one in the spool.
-    public private(set) var lastCommitEndLSN: LSN?
+    /// The spool's stream position: the end LSN of the last Commit appended (durable or not), or
+    /// a later recorded position or epoch start; after `init`, the last one in the spool. The
+    /// resume point for replication.
+    public internal(set) var lastCommitEndLSN: LSN?
+    /// End LSN of the last transaction (or the start of the epoch after a reset) appended; unlike
+    /// ``lastCommitEndLSN`` never a recorded keepalive position. What router can have consumed.
+    public internal(set) var lastTransactionEndLSN: LSN?
+    /// The stream epoch of the current segment; nil for an empty or version-1 spool.
+    public internal(set) var epoch: SpoolEpoch?
+    /// A damaged tail recovery left in place; see ``resolveTail(confirmedFlush:)``.
+    public internal(set) var unresolvedTail: SpoolTailDamage?
     /// The position returned by the last successful fsync (or found by recovery), if any commit is durable.
-    public private(set) var durablePosition: SpoolDurablePosition?
+    public internal(set) var durablePosition: SpoolDurablePosition?
     /// Frame bytes written to segment files (headers included).
-    public private(set) var compressedBytesWritten: UInt64 = 0
+    public internal(set) var compressedBytesWritten: UInt64 = 0
     /// Record bytes (13-byte record headers plus messages) that went into frames.
-    public private(set) var uncompressedBytesWritten: UInt64 = 0
+    public internal(set) var uncompressedBytesWritten: UInt64 = 0
     /// Messages dropped because their transaction was already in the spool.
     public private(set) var duplicateMessagesSkipped: UInt64 = 0
 
@@ -76,6 +93,8 @@ public final class SpoolWriter {
     public var pendingBytes: Int { pending.count }
     /// Base LSN of the segment being appended to, if one exists.
     public var currentSegment: LSN? { segment?.base }
+    /// Whether the spool holds no segment at all.
+    public var isEmpty: Bool { segment == nil }
     /// The latest Relation message per relation id (recovered, then kept up to date).
     public var relations: [UInt32: PgOutputMessage.Relation] { schema.relations }
     /// The latest Type message per type oid.
@@ -111,6 +130,11 @@ public final class SpoolWriter {
         self.segment = recovered.segment
         self.schema = recovered.schema
         self.lastCommitEndLSN = recovered.lastCommitEnd
+        self.lastTransactionEndLSN = recovered.lastTransactionEnd
+        self.boundaryTransactionEnd = recovered.lastTransactionEnd
+        self.epoch = recovered.header?.epoch
+        self.unresolvedTail = recovered.unresolvedTail
+        self.segmentStartPosition = recovered.header?.startPosition
         if let segment = recovered.segment, let commit = recovered.lastCommitEnd {
             self.durablePosition = SpoolDurablePosition(segment: segment.base, offset: segment.size, commitEndLSN: commit)
         }
@@ -131,7 +155,7 @@ public final class SpoolWriter {
             throw .undecodableMessage(lsn: lsn, error: PgOutputDecodingError(tag: 0, offset: 0, reason: .empty))
         }
         guard message.count <= Int(UInt32.max) else { throw .messageTooLarge(lsn: lsn, size: message.count) }
-        if let failure { throw .writerFailed("\(failure)") }
+        try checkUsable()
         if tag == PgOutputMessage.Tag.begin && (inTransaction || skippingDuplicate) {
             // The stream restarted (ingest reconnected) in the middle of a transaction.
             logger.warning("Begin inside an open transaction; discarding its partial data", metadata: ["pg.lsn": "\(lsn)"])
@@ -161,6 +185,7 @@ public final class SpoolWriter {
                 try reader.expectEnd()
                 inTransaction = false
                 lastCommitEndLSN = commit.endLSN
+                lastTransactionEndLSN = commit.endLSN
                 pendingLastCommitEnd = commit.endLSN
                 pendingBoundaryBytes = pending.count + SpoolFormat.recordHeaderSize + message.count
                 pendingBoundaryRecords = pendingRecordCount + 1
@@ -191,7 +216,7 @@ public final class SpoolWriter {
     /// accordingly, so resume replication from it. Called automatically when a Begin arrives
     /// inside an open transaction. Nothing durable is ever removed.
     public func discardOpenTransaction() throws(SpoolError) {
-        if let failure { throw .writerFailed("\(failure)") }
+        try checkUsable()
         try failing { () throws(SpoolError) in try writeCompressedFrames(leavingAtMost: 0) }
         defer {
             inTransaction = false
@@ -203,6 +228,7 @@ public final class SpoolWriter {
             }
             self.segment?.size = boundaryFileEnd
             lastCommitEndLSN = boundaryCommitEnd
+            lastTransactionEndLSN = boundaryTransactionEnd
             pendingBoundaryBytes = 0
             pendingBoundaryRecords = 0
             pendingLastCommitEnd = nil
@@ -231,7 +257,7 @@ public final class SpoolWriter {
     ///   ``SpoolError`` if a write or fsync fails (then discard this writer).
     @discardableResult
     public func commitBoundaryFlush() throws(SpoolError) -> SpoolDurablePosition? {
-        if let failure { throw .writerFailed("\(failure)") }
+        try checkUsable()
         guard isAtTransactionBoundary else { throw .notAtTransactionBoundary(lastLSN: lastAppendedLSN) }
         return try failing { () throws(SpoolError) in try flushAndSync() }
     }
@@ -245,7 +271,7 @@ public final class SpoolWriter {
     ///
     /// - Returns: the position to sync, or nil if the spool holds no Commit yet.
     public func writeCommitBoundary() throws(SpoolError) -> SpoolDurablePosition? {
-        if let failure { throw .writerFailed("\(failure)") }
+        try checkUsable()
         guard isAtTransactionBoundary else { throw .notAtTransactionBoundary(lastLSN: lastAppendedLSN) }
         try failing { () throws(SpoolError) in try writeCompressedFrames(leavingAtMost: 0) }
         if let segment, segment.size >= UInt64(segmentTargetBytes) {
@@ -258,8 +284,14 @@ public final class SpoolWriter {
         }
     }
 
+    /// Throws if an earlier failure made the writer unusable, or a damaged tail is unresolved.
+    func checkUsable() throws(SpoolError) {
+        if let failure { throw .writerFailed("\(failure)") }
+        if let tail = unresolvedTail { throw .unresolvedTail(path: tail.path, offset: tail.offset) }
+    }
+
     /// Runs `body`; if it throws, remembers the error so the writer refuses further work.
-    private func failing<T>(_ body: () throws(SpoolError) -> T) throws(SpoolError) -> T {
+    func failing<T>(_ body: () throws(SpoolError) -> T) throws(SpoolError) -> T {
         do {
             return try body()
         } catch {
@@ -272,18 +304,20 @@ public final class SpoolWriter {
         try writeCompressedFrames(leavingAtMost: 0)
         try writePendingFrame()
         if let segment, hasUnsyncedBytes {
+            Failpoint.hit("spool.before-fsync")
             do throws(FileError) {
                 try segment.file.syncData()
             } catch {
                 throw .file(error)
             }
+            Failpoint.hit("spool.after-fsync")
             hasUnsyncedBytes = false
             if let commit = lastCommitEndLSN {
                 durablePosition = SpoolDurablePosition(segment: segment.base, offset: segment.size, commitEndLSN: commit)
             }
         }
-        if let segment, segment.size >= UInt64(segmentTargetBytes), let commit = lastCommitEndLSN, commit > segment.base {
-            try rotate(base: commit)
+        if let segment, segment.size >= UInt64(segmentTargetBytes), let commit = lastCommitEndLSN, commit != segmentStartPosition {
+            try rotate(base: max(commit, LSN(segment.base.value + 1)))
             // The new segment (header and schema frame) was fsynced on creation, so the durable
             // position moves into it and readers leave the finished segment behind.
             if let rotated = self.segment {
@@ -294,14 +328,16 @@ public final class SpoolWriter {
     }
 
     /// Compresses the pending batch into one frame and writes it (no fsync).
-    private func writePendingFrame() throws(SpoolError) {
+    func writePendingFrame() throws(SpoolError) {
         guard pendingRecordCount > 0, let firstLSN = pendingFirstLSN else { return }
         if segment == nil {
+            let epoch = self.epoch ?? .unidentified
             segment = try SpoolSegmentFile.create(
                 directory: directory,
-                header: SpoolSegmentHeader(base: firstLSN, previousCommitEnd: nil),
+                header: SpoolSegmentHeader(base: firstLSN, previousCommitEnd: nil, epoch: epoch),
                 firstFrame: nil
             )
+            self.epoch = epoch
             logger.info("Spool segment created", metadata: ["spool.segment": "\(firstLSN.paddedHex)"])
         }
         let flags: SpoolFrameFlags = inTransaction ? [] : .endsAtBoundary
@@ -333,12 +369,13 @@ public final class SpoolWriter {
         if flags.contains(.endsAtBoundary), let segment {
             boundaryFileEnd = segment.size
             boundaryCommitEnd = lastCommitEndLSN
+            boundaryTransactionEnd = lastTransactionEndLSN
         }
     }
 
     /// Writes the frames the pipeline has finished, in order, waiting until at most `limit`
     /// remain in flight.
-    private func writeCompressedFrames(leavingAtMost limit: UInt64) throws(SpoolError) {
+    func writeCompressedFrames(leavingAtMost limit: UInt64) throws(SpoolError) {
         let frames: [[UInt8]]
         do throws(ZstdError) {
             frames = try pipeline.collect(leavingAtMost: limit)
@@ -348,7 +385,7 @@ public final class SpoolWriter {
         for frame in frames { try writeFrame(frame) }
     }
 
-    private func encodeFrame(batch: [UInt8], recordCount: Int, flags: SpoolFrameFlags, lastCommitEnd: LSN?) throws(SpoolError) -> [UInt8] {
+    func encodeFrame(batch: [UInt8], recordCount: Int, flags: SpoolFrameFlags, lastCommitEnd: LSN?) throws(SpoolError) -> [UInt8] {
         do throws(ZstdError) {
             return try SpoolFrameCodec.encodeFrame(
                 batch: batch,
@@ -363,10 +400,20 @@ public final class SpoolWriter {
         }
     }
 
-    private func writeFrame(_ frame: [UInt8]) throws(SpoolError) {
+    func writeFrame(_ frame: [UInt8]) throws(SpoolError) {
         guard var current = segment else { preconditionFailure("a segment is opened before frames are written") }
         do throws(FileError) {
-            try current.file.write(frame, at: current.size)
+            // Two writes so the fault tests can crash with half a frame on disk, as a power cut can.
+            let half = frame.count / 2
+            let file = current.file
+            let start = current.size
+            try frame.withUnsafeBytes { raw in
+                Result { () throws(FileError) in
+                    try file.write(UnsafeRawBufferPointer(rebasing: raw[..<half]), at: start)
+                    Failpoint.hit("spool.mid-frame")
+                    try file.write(UnsafeRawBufferPointer(rebasing: raw[half...]), at: start + UInt64(half))
+                }
+            }.get()
         } catch {
             throw .file(error)
         }
@@ -376,25 +423,30 @@ public final class SpoolWriter {
         hasUnsyncedBytes = true
     }
 
+    /// The schema replay frame that starts a segment continuing an epoch (see ``SpoolFormat``).
+    func schemaFrame() throws(SpoolError) -> [UInt8] {
+        var batch: [UInt8] = []
+        let entries = schema.replayEntries()
+        for entry in entries {
+            entry.bytes.withUnsafeBytes { SpoolFrameCodec.appendRecord(kind: .schema, lsn: entry.lsn, message: $0, to: &batch) }
+        }
+        uncompressedBytesWritten += UInt64(batch.count)
+        return try encodeFrame(batch: batch, recordCount: entries.count, flags: [.endsAtBoundary, .schema], lastCommitEnd: nil)
+    }
+
     /// Closes the current segment (already fsynced) and starts one at `base` with the schema replay.
     private func rotate(base: LSN) throws(SpoolError) {
-        var schemaFrame: [UInt8]?
-        if !schema.isEmpty {
-            var batch: [UInt8] = []
-            let entries = schema.replayEntries()
-            for entry in entries {
-                entry.bytes.withUnsafeBytes { SpoolFrameCodec.appendRecord(kind: .schema, lsn: entry.lsn, message: $0, to: &batch) }
-            }
-            schemaFrame = try encodeFrame(batch: batch, recordCount: entries.count, flags: [.endsAtBoundary, .schema], lastCommitEnd: nil)
-            compressedBytesWritten += UInt64(schemaFrame?.count ?? 0)
-            uncompressedBytesWritten += UInt64(batch.count)
-        }
+        let schemaFrame = schema.isEmpty ? nil : try self.schemaFrame()
+        compressedBytesWritten += UInt64(schemaFrame?.count ?? 0)
         let previous = segment
+        let epoch = self.epoch ?? .unidentified
         segment = try SpoolSegmentFile.create(
             directory: directory,
-            header: SpoolSegmentHeader(base: base, previousCommitEnd: lastCommitEndLSN),
+            header: SpoolSegmentHeader(base: base, previousCommitEnd: lastCommitEndLSN, previousSegment: previous?.base, epoch: epoch),
             firstFrame: schemaFrame
         )
+        self.epoch = epoch
+        segmentStartPosition = lastCommitEndLSN
         boundaryFileEnd = segment?.size ?? 0
         logger.info(
             "Spool segment rotated",
