@@ -14,8 +14,23 @@ public final class PostgresConnection {
 
     /// Connects with a libpq connection string or `postgres://` URI. An empty string uses the
     /// standard `PG*` environment variables.
-    public init(conninfo: String) throws(PostgresError) {
-        let connection = PQconnectdb(conninfo)
+    ///
+    /// - Parameter connectTimeoutSeconds: when set, overrides any `connect_timeout` in
+    ///   `conninfo`, so a database that does not answer fails this call instead of blocking it.
+    public init(conninfo: String, connectTimeoutSeconds: Int? = nil) throws(PostgresError) {
+        var keywords = ["dbname"]
+        var values = [conninfo]
+        if let connectTimeoutSeconds {
+            keywords.append("connect_timeout")
+            values.append(String(max(connectTimeoutSeconds, 2)))
+        }
+        let connection = Self.withCStrings(keywords.map { Optional($0) } + [nil]) { keywordPointers in
+            Self.withCStrings(values.map { Optional($0) } + [nil]) { valuePointers in
+                // expand_dbname = 1: the first dbname is parsed as a connection string or URI;
+                // later keywords override what it says.
+                PQconnectdbParams(keywordPointers, valuePointers, 1)
+            }
+        }
         guard let connection else { throw PostgresError(message: "libpq could not allocate a connection") }
         guard PQstatus(connection) == CONNECTION_OK else {
             let message = PostgresConnection.errorText(connection)

@@ -5,7 +5,7 @@ import Synchronization
 /// ingest's side of `ingest.sock`: tells every connected router how far the spool is durable,
 /// and hears back how far router has applied it (for back-pressure).
 final class DurabilityAnnouncer: Sendable {
-    private let server: IPCServer<IngestMessage>
+    private let server: IPCServer<RouterToIngest, IngestToRouter>
     private let state: State
 
     private final class State: Sendable {
@@ -19,7 +19,7 @@ final class DurabilityAnnouncer: Sendable {
         let state = State()
         state.latest.withLock { $0 = initial }
         self.state = state
-        server = try IPCServer<IngestMessage>(
+        server = try IPCServer<RouterToIngest, IngestToRouter>(
             path: socketPath,
             logger: logger,
             onConnect: { peer in
@@ -55,7 +55,7 @@ final class DurabilityAnnouncer: Sendable {
 
     func close() { server.close() }
 
-    private static func message(_ position: SpoolDurablePosition) -> IngestMessage {
-        .durable(segment: position.segment, offset: position.offset, commitEndLSN: position.commitEndLSN)
+    private static func message(_ position: SpoolDurablePosition) -> IngestToRouter {
+        .durable(position)
     }
 }

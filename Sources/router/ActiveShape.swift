@@ -50,14 +50,29 @@ final class ActiveShape {
             return
         }
         if let visibility {
-            if visibility.startedAfter(xid: xid) {
+            if visibility.mergeIsOver(xid: xid, commitLSN: commitLSN) {
                 self.visibility = nil
-            } else if visibility.isVisible(xid: xid) {
+            } else if visibility.mayBeVisible(xid: xid, commitLSN: commitLSN) {
                 appliesToCurrentTransaction = false  // its rows are in the snapshot
                 return
             }
         }
         appliesToCurrentTransaction = true
+    }
+
+    /// Seconds (monotonic) when a client was last served this shape, for eviction.
+    var lastServed: Double = MonotonicClock.seconds()
+
+    /// Appends what `change` means for this shape, in a transaction that applies to it.
+    /// Returns false when the table no longer has the shape's columns (remove the shape).
+    func apply(
+        _ change: RowChange, op: UInt64, in transaction: RoutedTransaction, relation: PgOutputMessage.Relation
+    ) throws -> Bool {
+        if builder == nil, !resolve(relation: relation) { return false }
+        guard let builder else { return true }
+        let entries = change.entries(builder, op: op, lsn: transaction.lsn)
+        if !entries.isEmpty { try add(entries, lsn: transaction.lsnText, xid: transaction.xid) }
+        return true
     }
 
     /// Appends `entries`, writing the held entry first.
@@ -85,22 +100,6 @@ final class ActiveShape {
     }
 }
 
-/// What router persists per shape besides the shape log: the snapshot to merge with.
-struct RouterShapeState: Codable {
-    var visibility: SnapshotVisibility?
-
-    static func path(_ directory: String) -> String { directory + "/router.json" }
-
-    func write(toDirectory directory: String) throws {
-        try AtomicFile.write(path: Self.path(directory), bytes: [UInt8](try JSONEncoder().encode(self)))
-    }
-
-    static func read(fromDirectory directory: String) -> RouterShapeState? {
-        guard let bytes = try? AtomicFile.read(path: path(directory)) else { return nil }
-        return try? JSONDecoder().decode(RouterShapeState.self, from: Data(bytes))
-    }
-}
-
 /// router's position in the spool: every transaction ending at or before `commitEndLSN` is in
 /// every shape log; `position` is the frame boundary to resume reading at.
 struct RouterCheckpoint: Codable {
@@ -112,8 +111,11 @@ struct RouterCheckpoint: Codable {
         try AtomicFile.write(path: path, bytes: [UInt8](try JSONEncoder().encode(self)))
     }
 
-    static func read(from path: String) -> RouterCheckpoint? {
-        guard let bytes = try? AtomicFile.read(path: path) else { return nil }
-        return try? JSONDecoder().decode(RouterCheckpoint.self, from: Data(bytes))
+    /// The checkpoint at `path`, nil when there is none yet.
+    /// - Throws: when it cannot be read or decoded (never guessed: a wrong position would skip or
+    ///   repeat transactions).
+    static func read(from path: String) throws -> RouterCheckpoint? {
+        guard let bytes = try AtomicFile.read(path: path) else { return nil }
+        return try JSONDecoder().decode(RouterCheckpoint.self, from: Data(bytes))
     }
 }

@@ -17,13 +17,15 @@ struct CompiledFilter: Sendable {
     }
 
     /// Compiles the definition's where clause against the table's columns; nil without one.
-    static func compile(_ definition: ShapeDefinition, table: TableSchema) throws(ShapeRequestError) -> CompiledFilter? {
+    ///
+    /// The same call rebuilds a shape's filter at start-up from the columns stored with the shape,
+    /// so a shape means the same thing before and after a restart, with or without the database.
+    static func compile(
+        _ definition: ShapeDefinition, columns: [WhereColumn], limits: WhereClauseLimits
+    ) throws(ShapeRejection) -> CompiledFilter? {
         guard let text = definition.whereClause else { return nil }
-        let columns = table.columns.map {
-            WhereColumn(name: $0.name, typeName: $0.typeName, isArray: $0.isArray, isEnum: $0.isEnum)
-        }
         do {
-            return CompiledFilter(clause: try WhereClause.compile(text, columns: columns, params: definition.params))
+            return CompiledFilter(clause: try WhereClause.compile(text, columns: columns, params: definition.params, limits: limits))
         } catch {
             throw .invalid(field: "where", message: error.message)
         }

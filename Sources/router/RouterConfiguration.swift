@@ -1,4 +1,5 @@
 import ConduitCore
+import WhereClause
 
 /// Everything router reads from its environment, parsed once at start-up.
 struct RouterConfiguration: Sendable {
@@ -8,6 +9,18 @@ struct RouterConfiguration: Sendable {
     /// Seconds between checks that shapes' tables still exist under their names,
     /// `CONDUIT_TABLE_CHECK_SECONDS`.
     var tableCheckSeconds: Int
+    /// Limits on router's own connections to PostgreSQL (catalog queries, DDL, snapshots).
+    var database: DatabaseTimeouts
+    /// Snapshots (table preparation + copy) that may run at once, `CONDUIT_MAX_CONCURRENT_SNAPSHOTS`.
+    var maxConcurrentSnapshots: Int
+    /// Shape requests that may wait for a catalog worker or a snapshot slot before new ones are
+    /// answered 503, `CONDUIT_SHAPE_QUEUE_LIMIT`.
+    var shapeQueueLimit: Int
+    /// Shapes router keeps; creating one more evicts the least recently served,
+    /// `CONDUIT_MAX_SHAPES`.
+    var maxShapes: Int
+    /// Bounds on the cost of every where clause (`CONDUIT_WHERE_MAX_*`).
+    var whereLimits: WhereClauseLimits
 
     var databaseURL: String { stream.databaseURL }
     var storage: StorageLayout { stream.storage }
@@ -15,9 +28,45 @@ struct RouterConfiguration: Sendable {
 
     init(environment: [String: String]) throws(ConfigurationError) {
         stream = try StreamSettings(environment: environment, process: "router")
-        chunkBytes = try ConfigurationError.integer(
-            environment["CONDUIT_CHUNK_BYTES"] ?? "10485760", variable: "CONDUIT_CHUNK_BYTES", range: 1...1 << 30)
-        tableCheckSeconds = try ConfigurationError.integer(
-            environment["CONDUIT_TABLE_CHECK_SECONDS"] ?? "10", variable: "CONDUIT_TABLE_CHECK_SECONDS", range: 1...3600)
+        func integer(_ name: String, _ fallback: Int, _ range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
+            try ConfigurationError.integer(environment[name] ?? String(fallback), variable: name, range: range)
+        }
+        chunkBytes = try integer("CONDUIT_CHUNK_BYTES", 10_485_760, 1...1 << 30)
+        tableCheckSeconds = try integer("CONDUIT_TABLE_CHECK_SECONDS", 10, 1...3600)
+        database = DatabaseTimeouts(
+            connectSeconds: try integer("CONDUIT_DB_CONNECT_TIMEOUT_SECONDS", 5, 2...600),
+            statementMilliseconds: try integer("CONDUIT_DB_STATEMENT_TIMEOUT_MS", 10_000, 100...3_600_000),
+            lockMilliseconds: try integer("CONDUIT_DB_LOCK_TIMEOUT_MS", 5_000, 100...3_600_000),
+            openTransactionWaitSeconds: try integer("CONDUIT_SNAPSHOT_WAIT_SECONDS", 20, 1...3600)
+        )
+        maxConcurrentSnapshots = try integer("CONDUIT_MAX_CONCURRENT_SNAPSHOTS", 4, 1...64)
+        shapeQueueLimit = try integer("CONDUIT_SHAPE_QUEUE_LIMIT", 1000, 1...1_000_000)
+        maxShapes = try integer("CONDUIT_MAX_SHAPES", 100_000, 1...10_000_000)
+        let defaults = WhereClauseLimits.default
+        whereLimits = WhereClauseLimits(
+            maxLength: try integer("CONDUIT_WHERE_MAX_LENGTH", defaults.maxLength, 16...1 << 24),
+            // Deeper clauses need more stack than a worker thread's 8 MiB comfortably gives.
+            maxDepth: try integer("CONDUIT_WHERE_MAX_DEPTH", defaults.maxDepth, 4...256),
+            maxNodes: try integer("CONDUIT_WHERE_MAX_NODES", defaults.maxNodes, 16...1_000_000),
+            maxListItems: try integer("CONDUIT_WHERE_MAX_LIST_ITEMS", defaults.maxListItems, 1...1_000_000),
+            maxArrayElements: try integer("CONDUIT_WHERE_MAX_ARRAY_ELEMENTS", defaults.maxArrayElements, 1...1_000_000),
+            maxParameters: try integer("CONDUIT_WHERE_MAX_PARAMETERS", defaults.maxParameters, 1...1_000_000),
+            maxResultBytes: try integer("CONDUIT_WHERE_MAX_RESULT_BYTES", defaults.maxResultBytes, 1024...1 << 30),
+            maxNumericDigits: try integer("CONDUIT_WHERE_MAX_NUMERIC_DIGITS", defaults.maxNumericDigits, 16...131_072)
+        )
     }
+}
+
+/// How long router waits for PostgreSQL before giving up on one request (never on the routing
+/// loop, which does not talk to PostgreSQL at all).
+struct DatabaseTimeouts: Sendable, Hashable {
+    /// `connect_timeout` of every connection router opens.
+    var connectSeconds: Int
+    /// `statement_timeout` of catalog queries and DDL (not of snapshot copies, which may be long).
+    var statementMilliseconds: Int
+    /// `lock_timeout` of DDL and snapshot copies: a table locked by someone else fails the shape
+    /// request (503, retried by the client) instead of holding a worker.
+    var lockMilliseconds: Int
+    /// How long a new shape waits for transactions that were open when its table was published.
+    var openTransactionWaitSeconds: Int
 }

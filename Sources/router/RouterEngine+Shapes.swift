@@ -1,170 +1,118 @@
+import ConduitCore
 import Foundation
 import Logging
-import ConduitCore
+import Spool
 import WhereClause
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 extension RouterEngine {
-    /// Reloads the shapes of a previous run. A shape whose snapshot never completed cannot be
-    /// resumed and is deleted (its clients get 409 and start again).
+    /// Reloads the shapes of a previous run, each with the meaning it was created with: its filter
+    /// is compiled again from the column types stored beside it, so neither a database that is
+    /// down nor a table altered meanwhile can change what it admits.
+    ///
+    /// A shape that cannot be resumed (snapshot never completed, written by a version that did not
+    /// store its columns, damaged files) is removed, and its clients get 409 and refetch. An I/O
+    /// error that may pass (a full disk, too many open files) is thrown instead: router must not
+    /// delete shapes because of a transient fault.
     func loadShapes() throws {
         let root = configuration.storage.shapesDirectory
-        for handle in (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [] where !handle.hasPrefix(".") {
+        let names = try FileSystem.listDirectory(root)
+        for name in names where name.hasPrefix(".removed-") {
+            deleteTree(root + "/" + name)
+        }
+        for handle in names where !handle.hasPrefix(".") {
             let directory = configuration.storage.shapeDirectory(handle)
             do {
                 guard let metadata = try ShapeMetadata.read(fromDirectory: directory),
                     let state = try ShapeLogReader(directory: directory).loadState(), state.snapshot.isComplete
                 else {
-                    logger.info("Discarding a shape whose snapshot did not complete", metadata: ["shape.handle": "\(handle)"])
-                    deleteDirectory(handle)
+                    discard(handle, reason: "its snapshot did not complete")
                     continue
                 }
-                let resolved = try? resolver.resolve(metadata.definition)
+                guard let record = try RouterShapeRecord.read(fromDirectory: directory), let identity = record.identity,
+                    let columns = record.whereColumns
+                else {
+                    discard(handle, reason: "it was written by an older version that did not store its column types")
+                    continue
+                }
+                let filter: CompiledFilter?
+                do {
+                    filter = try CompiledFilter.compile(metadata.definition, columns: columns, limits: configuration.whereLimits)
+                } catch {
+                    discard(handle, reason: "its where clause no longer compiles (\(error))")
+                    continue
+                }
                 let changes = try ChangeLogWriter(directory: directory, chunkThresholdBytes: configuration.chunkBytes)
-                let shape = ActiveShape(
-                    metadata: metadata,
-                    changes: changes,
-                    filter: resolved?.filter?.rowFilter,
-                    visibility: RouterShapeState.read(fromDirectory: directory)?.visibility)
-                register(shape, identity: resolved?.identity, conditions: resolved?.filter?.indexable ?? [])
-            } catch {
-                logger.error("Cannot load shape; discarding it", metadata: ["shape.handle": "\(handle)", "error": "\(error)"])
-                deleteDirectory(handle)
+                let shape = ActiveShape(metadata: metadata, changes: changes, filter: filter?.rowFilter, visibility: record.visibility)
+                register(shape, identity: identity, conditions: filter?.indexable ?? [])
+                handlesByDefinition[metadata.definition] = handle
+            } catch let error as ShapeLogError {
+                guard case .corrupt = error else { throw error }
+                discard(handle, reason: "its files are damaged (\(error))")
+            } catch is DecodingError {
+                discard(handle, reason: "its definition file cannot be decoded")
             }
         }
-        logger.info("Shapes loaded", metadata: ["shapes.count": "\(shapes.count)"])
+        logger.info("Shapes loaded", metadata: [LogKey.shapeCount: "\(shapes.count)"])
     }
 
-    func handle(_ command: RouterCommand) {
-        switch command {
-        case .shapeRequest(let peer, let requestID, let definition, let create):
-            do throws(ShapeRequestError) {
-                let resolved = try resolver.resolve(definition)
-                if let handle = handlesByIdentity[resolved.identity] {
-                    peer.send(.shapeReply(requestID: requestID, handle: handle))
-                } else if create {
-                    let handle = try createShape(resolved)
-                    peer.send(.shapeReply(requestID: requestID, handle: handle))
-                } else {
-                    peer.send(.shapeReply(requestID: requestID, handle: nil))
-                }
-            } catch {
-                switch error {
-                case .invalid(let field, let message):
-                    peer.send(.shapeError(requestID: requestID, status: 400, field: field, message: message))
-                case .unavailable(let message):
-                    logger.warning("Shape request failed", metadata: ["error": "\(message)"])
-                    peer.send(.shapeError(requestID: requestID, status: 503, field: nil, message: message))
-                }
-            }
-        case .snapshotFailed(let handle, let reason):
-            logger.error("Snapshot failed; removing shape", metadata: ["shape.handle": "\(handle)", "error": "\(reason)"])
-            removeShape(handle)
-        case .snapshotFinished(let handle):
-            logger.info("Snapshot complete", metadata: ["shape.handle": "\(handle)"])
-            notifySnapshot(handle)
-        case .snapshotProgressed(let handle):
-            notifySnapshot(handle)
-        }
+    /// Deletes a shape found on disk that cannot be resumed.
+    private func discard(_ handle: String, reason: String) {
+        logger.warning("Removing a shape that cannot be resumed", metadata: [LogKey.shapeHandle: "\(handle)", LogKey.reason: "\(reason)"])
+        deleteDirectory(handle)
+        services.notify(.shapeRemoved(handle: handle))
     }
 
-    /// Creates a shape: prepares the table, opens its snapshot, registers it so every later
-    /// transaction not visible in the snapshot is applied, then copies the rows in the background.
-    private func createShape(_ resolved: ResolvedShape) throws(ShapeRequestError) -> String {
-        try resolver.prepare(resolved.table)
-        let handle = Self.mintHandle(identity: resolved.identity)
-        let directory = configuration.storage.shapeDirectory(handle)
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            let metadata = resolved.metadata(handle: handle)
-            try metadata.write(toDirectory: directory)
-            let (session, visibility) = try openSnapshot(resolved)
-            try RouterShapeState(visibility: visibility).write(toDirectory: directory)
-            let changes = try ChangeLogWriter(directory: directory, chunkThresholdBytes: configuration.chunkBytes)
-            try changes.commit(appliedThroughLSN: appliedCommitEnd)
-            let writer = try SnapshotWriter(directory: directory, chunkThresholdBytes: configuration.chunkBytes)
-            let shape = ActiveShape(metadata: metadata, changes: changes, filter: resolved.filter?.rowFilter, visibility: visibility)
-            register(shape, identity: resolved.identity, conditions: resolved.filter?.indexable ?? [])
-            if let relation = relations[metadata.relationID] { _ = shape.resolve(relation: relation) }
-            startCopy(session: session, writer: writer, visibility: visibility, handle: handle)
-            logger.info(
-                "Shape created",
-                metadata: ["shape.handle": "\(handle)", "pg.table": "\(resolved.table.schema).\(resolved.table.name)"])
-            return handle
-        } catch {
-            deleteDirectory(handle)
-            throw .unavailable("Failed to create shape, please retry (\(error))")
-        }
-    }
-
-    /// Begins the snapshot transaction. If a transaction router already applied turns out not
-    /// to be visible in it (it committed to the WAL before leaving PostgreSQL's proc array), the
-    /// shape would miss it: take the snapshot again.
-    private func openSnapshot(_ resolved: ResolvedShape) throws -> (SnapshotSession, SnapshotVisibility) {
-        var attempt = 0
-        while true {
-            let session = try SnapshotSession(databaseURL: configuration.databaseURL, resolved: resolved)
-            let visibility = try session.begin()
-            let missed = recentXIDs.contains { xid in !visibility.isVisible(xid: xid) && !visibility.startedAfter(xid: xid) }
-            if !missed || attempt >= 50 { return (session, visibility) }
-            attempt += 1
-            usleep(10_000)
-        }
-    }
-
-    /// Wakes serve processes waiting for a shape's snapshot chunks.
-    private func notifySnapshot(_ handle: String) {
-        guard let shape = shapes[handle] else { return }
-        notify(.shapeAdvanced(handle: handle, latest: (shape.changes.committedState.latest ?? .snapshotEnd).description))
-    }
-
-    private func startCopy(session: SnapshotSession, writer: SnapshotWriter, visibility: SnapshotVisibility, handle: String) {
-        let transfer = SnapshotTransfer(session: session, writer: writer)
-        let inbox = self.inbox
-        let thread = Thread {
-            do {
-                try transfer.session.copyRows(into: transfer.writer, visibility: visibility) {
-                    inbox.post(.snapshotProgressed(handle: handle))
-                }
-                inbox.post(.snapshotFinished(handle: handle))
-            } catch {
-                inbox.post(.snapshotFailed(handle: handle, reason: "\(error)"))
-            }
-        }
-        thread.start()
-    }
-
-    func register(_ shape: ActiveShape, identity: String?, conditions: [IndexableCondition]) {
+    func register(_ shape: ActiveShape, identity: String, conditions: [IndexableCondition]) {
         shapes[shape.handle] = shape
         let relationShapes = shapesByRelation[shape.metadata.relationID] ?? RelationShapes()
         relationShapes.add(shape, conditions: conditions)
         shapesByRelation[shape.metadata.relationID] = relationShapes
-        if let identity {
-            handlesByIdentity[identity] = shape.handle
-            identityByHandle[shape.handle] = identity
-        }
+        handlesByIdentity[identity] = shape.handle
+        identityByHandle[shape.handle] = identity
     }
 
     /// Forgets a shape and deletes its files; serve processes are told so its clients refetch.
     func removeShape(_ handle: String) {
         guard let shape = shapes.removeValue(forKey: handle) else { return }
         shapesByRelation[shape.metadata.relationID]?.remove(shape)
+        if shapesByRelation[shape.metadata.relationID]?.isEmpty == true { shapesByRelation[shape.metadata.relationID] = nil }
         if let identity = identityByHandle.removeValue(forKey: handle) { handlesByIdentity[identity] = nil }
+        handlesByDefinition = handlesByDefinition.filter { $0.value != handle }
+        dirtyShapes[ObjectIdentifier(shape)] = nil
         deleteDirectory(handle)
-        notify(.shapeRemoved(handle: handle))
+        services.notify(.shapeRemoved(handle: handle))
     }
 
-    /// Renames the folder out of the way first, so serve never sees a half-deleted shape.
+    /// Removes the shape served least recently, to make room under ``RouterConfiguration/maxShapes``.
+    /// Returns false when there is none.
+    func evictLeastRecentlyServed() -> Bool {
+        guard let oldest = shapes.values.min(by: { $0.lastServed < $1.lastServed }) else { return false }
+        logger.info("Shape limit reached; evicting the least recently served shape", metadata: [LogKey.shapeHandle: "\(oldest.handle)"])
+        removeShape(oldest.handle)
+        return true
+    }
+
+    /// Renames the folder out of the way first, so serve never sees a half-deleted shape, then
+    /// deletes it. A folder that cannot be deleted now is deleted at the next start.
     func deleteDirectory(_ handle: String) {
         let directory = configuration.storage.shapeDirectory(handle)
         let trash = configuration.storage.shapesDirectory + "/.removed-" + handle
-        if rename(directory, trash) == 0 {
-            try? FileManager.default.removeItem(atPath: trash)
-        } else {
-            try? FileManager.default.removeItem(atPath: directory)
+        do {
+            try FileSystem.rename(directory, to: trash)
+        } catch {
+            if error.errno != ENOENT {
+                logger.error("Cannot move a removed shape's folder away", metadata: [LogKey.error: "\(error)"])
+            }
+            return
+        }
+        deleteTree(trash)
+    }
+
+    private func deleteTree(_ path: String) {
+        do {
+            try FileSystem.removeTree(path)
+        } catch {
+            logger.error("Cannot delete a removed shape's files; will retry at the next start", metadata: [LogKey.error: "\(error)"])
         }
     }
 
@@ -177,19 +125,5 @@ extension RouterEngine {
         }
         let micros = UInt64(Date().timeIntervalSince1970 * 1_000_000)
         return "\(hash)-\(micros)"
-    }
-}
-
-/// Hands a snapshot's connection and writer to the thread that copies the rows.
-///
-/// - Important: `@unchecked Sendable` because ownership moves: the main loop creates both,
-///   passes them here and never touches them again; only the copy thread uses them afterwards.
-private final class SnapshotTransfer: @unchecked Sendable {
-    let session: SnapshotSession
-    let writer: SnapshotWriter
-
-    init(session: SnapshotSession, writer: SnapshotWriter) {
-        self.session = session
-        self.writer = writer
     }
 }

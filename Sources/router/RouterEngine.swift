@@ -1,31 +1,47 @@
-import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
-import Logging
 import ConduitCore
+import Foundation
+import Logging
 import Spool
+
+/// What outlives one ``RouterEngine``: the mailbox, the workers and their published progress,
+/// and the callbacks to serve and ingest. After a storage failure router rebuilds its engine
+/// from disk (as a restart would) and keeps these.
+struct RouterServices: Sendable {
+    let inbox: RouterInbox
+    let progress: RouterProgress
+    /// Catalog workers: resolve definitions, check tables.
+    let catalog: WorkerPool<ShapeResolver>
+    /// Snapshot workers: prepare tables, open snapshots, copy rows.
+    let snapshots: WorkerPool<Void>
+    let notify: @Sendable (RouterToServe) -> Void
+    let reportConsumed: @Sendable (LSN) -> Void
+}
 
 /// router's main loop: the single writer of every shape log.
 ///
-/// Confined to one thread. Each turn it handles queued shape requests, then reads the spool up
-/// to the durable position ingest announced, routing each change to the shapes of its table.
-/// At every transaction boundary where it has caught up (or after a bounded number of frames)
-/// it commits the touched shape logs (fsync + publish), writes its checkpoint, notifies serve
-/// processes and tells ingest how far it got.
+/// Confined to one thread, and it never waits on PostgreSQL, a client or a serve process: every
+/// database call runs on a worker (``RouterServices``), every message to serve goes through a
+/// bounded non-blocking queue. Each turn it handles queued commands between transactions, then
+/// reads the spool up to the durable position ingest announced, routing each change to the shapes
+/// of its table. At every transaction boundary where it has caught up (or after a bounded number
+/// of frames) it commits the touched shape logs (fsync + publish), writes its checkpoint, notifies
+/// serve processes and tells ingest how far it got.
 final class RouterEngine {
     let configuration: RouterConfiguration
     let logger: Logger
-    let inbox: RouterInbox
+    let services: RouterServices
     let stop: StopSignal
-    var notify: (RouterMessage) -> Void = { _ in }
-    var reportConsumed: (LSN) -> Void = { _ in }
+    var inbox: RouterInbox { services.inbox }
 
-    let resolver: ShapeResolver
     var shapes: [String: ActiveShape] = [:]
     var shapesByRelation: [UInt32: RelationShapes] = [:]
     var handlesByIdentity: [String: String] = [:]
     var identityByHandle: [String: String] = [:]
+    /// Request definitions already answered with a handle: answered again without a catalog
+    /// round trip.
+    var handlesByDefinition: [ShapeDefinition: String] = [:]
+    /// Shapes being created, by identity: the requests waiting for each.
+    var creations: [String: PendingCreation] = [:]
     var relations: [UInt32: PgOutputMessage.Relation] = [:]
     /// Column names per relation, kept beside ``relations`` so routing a row allocates nothing.
     private var columnNames: [UInt32: [String]] = [:]
@@ -34,55 +50,59 @@ final class RouterEngine {
     private var cursorOpen = false
     var checkpoint: RouterCheckpoint?
     /// Inside a transaction: its xid, commit LSN (decimal), next op index.
-    private(set) var transaction: (xid: UInt32, lsn: LSN, lsnText: String, op: UInt64)?
+    private(set) var transaction: RoutedTransaction?
     /// Sequence number of the current transaction; shapes decide lazily, on first touch,
     /// whether it applies to them, so a transaction costs nothing for shapes it never touches.
     private var transactionSequence: UInt64 = 0
     /// Shapes the current transaction applies to and touched.
     private var touched: [ActiveShape] = []
     /// Shapes with entries not yet committed to their change logs.
-    private var dirtyShapes: [ObjectIdentifier: ActiveShape] = [:]
+    var dirtyShapes: [ObjectIdentifier: ActiveShape] = [:]
     private var truncated: Set<UInt32> = []
     /// Latest commit fully applied (possibly not yet committed to the shape logs).
     var appliedCommitEnd: LSN = .zero
     var appliedCommitLSN: LSN = .zero
-    private var appliedPosition: SpoolPosition?
-    /// xids of recently applied transactions, to detect a snapshot that missed one.
-    var recentXIDs: [UInt32] = []
+    /// The frame boundary after the last applied transaction (nil before the first frame).
+    var appliedPosition: SpoolPosition?
+    /// Recently applied transactions, to detect a snapshot that missed one.
+    var recentTransactions: [(xid: UInt32, commitEnd: LSN)] = []
 
-    init(configuration: RouterConfiguration, inbox: RouterInbox, stop: StopSignal, logger: Logger) throws {
+    init(configuration: RouterConfiguration, services: RouterServices, stop: StopSignal, logger: Logger) throws {
         self.configuration = configuration
-        self.inbox = inbox
+        self.services = services
         self.stop = stop
         self.logger = logger
-        self.resolver = ShapeResolver(
-            databaseURL: configuration.databaseURL, publication: configuration.publicationName, logger: logger)
         try FileSystem.createDirectory(configuration.storage.shapesDirectory)
         try FileSystem.createDirectory(configuration.storage.spoolDirectory)
         self.reader = try SpoolReader(directory: configuration.storage.spoolDirectory)
-        self.checkpoint = RouterCheckpoint.read(from: configuration.storage.routerCheckpoint)
+        self.checkpoint = try RouterCheckpoint.read(from: configuration.storage.routerCheckpoint)
         if let checkpoint {
             appliedCommitEnd = checkpoint.commitEndLSN
             appliedCommitLSN = checkpoint.lastCommitLSN
             appliedPosition = checkpoint.position
         }
+        publishProgress()
     }
 
     /// Seconds between checks that every shape's table still exists under its name.
     var reconcileInterval: Double { Double(configuration.tableCheckSeconds) }
     private var lastReconcile: Double = 0
 
+    /// Loads the shapes of the previous run; call before serving requests.
+    func start() throws {
+        try loadShapes()
+    }
+
     /// Runs until a stop is requested.
     func run() throws {
-        try loadShapes()
         while !stop.isRequested {
             if transaction == nil, MonotonicClock.seconds() - lastReconcile >= reconcileInterval {
                 lastReconcile = MonotonicClock.seconds()
-                reconcileTables()
+                requestTableCheck()
             }
             // Shapes are created only between transactions, so a new shape never sees half of one.
             if transaction == nil {
-                for command in inbox.takeCommands() { handle(command) }
+                for command in inbox.takeCommands() { try handle(command) }
             }
             let progressed = try readSpool()
             if !progressed { inbox.wait(milliseconds: 100) }
@@ -109,7 +129,10 @@ final class RouterEngine {
             if transaction == nil { appliedPosition = batch.end }
         }
         guard frames > 0 else { return false }
-        if transaction == nil { try commitShapeLogs() }
+        if transaction == nil {
+            try commitShapeLogs()
+            publishProgress()
+        }
         return true
     }
 
@@ -117,8 +140,12 @@ final class RouterEngine {
         if record.kind == .streamReset {
             // ingest lost continuity with PostgreSQL here: no shape can be trusted past this point.
             let reset = try SpoolStreamReset(record: record)
-            logger.error("Stream reset in the spool; removing every shape", metadata: ["spool.epoch": "\(reset.epoch)", "reason": "\(reset.reason)"])
+            logger.error(
+                "Stream reset in the spool; removing every shape",
+                metadata: ["spool.epoch": "\(reset.epoch)", LogKey.reason: "\(reset.reason)"])
             for handle in Array(shapes.keys) { removeShape(handle) }
+            for (_, creation) in creations { creation.rejectAll(.unavailable(message: "The replication stream was reset, please retry", retryAfterSeconds: 1)) }
+            creations.removeAll()
             appliedCommitEnd = reset.resumeLSN
             return
         }
@@ -132,29 +159,19 @@ final class RouterEngine {
             relations[relation.relationID] = relation
             columnNames[relation.relationID] = relation.columns.map(\.name)
             for shape in shapesByRelation[relation.relationID]?.all ?? [] where !shape.resolve(relation: relation) {
-                logger.info("Table schema changed; removing shape", metadata: ["shape.handle": "\(shape.handle)"])
+                logger.info("Table schema changed; removing shape", metadata: [LogKey.shapeHandle: "\(shape.handle)"])
                 removeShape(shape.handle)
             }
         case .begin(let begin):
-            transaction = (begin.xid, begin.finalLSN, String(begin.finalLSN.value), 0)
+            transaction = RoutedTransaction(begin)
             transactionSequence += 1
             truncated.removeAll()
             touched.removeAll()
-        case .insert(let insert):
-            try route(insert.relationID, rows: [insert.newTuple.columns]) { builder, op, lsn in
-                builder.insert(new: insert.newTuple.columns, op: op, lsn: lsn)
-            }
-        case .update(let update):
-            let rows = [update.newTuple.columns] + (update.old.map { [$0.tuple.columns] } ?? [])
-            try route(update.relationID, rows: rows) { builder, op, lsn in
-                builder.update(
-                    old: update.old?.tuple.columns, isFullRow: update.oldTuple != nil,
-                    new: update.newTuple.columns, op: op, lsn: lsn)
-            }
-        case .delete(let delete):
-            try route(delete.relationID, rows: [delete.old.tuple.columns]) { builder, op, lsn in
-                builder.delete(old: delete.old.tuple.columns, isFullRow: delete.old.kind == .full, op: op, lsn: lsn)
-            }
+        case .insert, .update, .delete:
+            guard var current = transaction, let change = RowChange(message) else { return }
+            let op = current.nextOp()
+            transaction = current
+            try route(change, op: op, in: current)
         case .truncate(let truncate):
             truncated.formUnion(truncate.relationIDs)
         case .commit(let commit):
@@ -166,46 +183,33 @@ final class RouterEngine {
             touched.removeAll()
             for relationID in truncated {
                 for shape in shapesByRelation[relationID]?.all ?? [] {
-                    logger.info("Table truncated; removing shape", metadata: ["shape.handle": "\(shape.handle)"])
+                    logger.info("Table truncated; removing shape", metadata: [LogKey.shapeHandle: "\(shape.handle)"])
                     removeShape(shape.handle)
                 }
             }
             transaction = nil
             appliedCommitEnd = commit.endLSN
             appliedCommitLSN = commit.commitLSN
-            recentXIDs.append(current.xid)
-            if recentXIDs.count > 8192 { recentXIDs.removeFirst(4096) }
+            recentTransactions.append((current.xid, commit.endLSN))
+            if recentTransactions.count > 8192 { recentTransactions.removeFirst(4096) }
         default:
             break
         }
     }
 
-    /// Advances the op index (by 2 per change, protocol.md §7.2) and appends what each shape of
-    /// the relation gets from the change.
-    private func route(
-        _ relationID: UInt32, rows: [[TupleData.Column]], _ build: (ShapeChangeBuilder, UInt64, LSN) -> [PendingEntry]
-    ) throws {
-        guard var current = transaction else { return }
-        let op = current.op
-        current.op += 2
-        transaction = current
-        guard let relationShapes = shapesByRelation[relationID], let relation = relations[relationID],
-            let names = columnNames[relationID]
+    /// Appends what each shape of the change's relation gets from it.
+    private func route(_ change: RowChange, op: UInt64, in current: RoutedTransaction) throws {
+        guard let relationShapes = shapesByRelation[change.relationID], let relation = relations[change.relationID],
+            let names = columnNames[change.relationID]
         else { return }
-        for shape in relationShapes.candidates(rows: rows, names: names) {
+        for shape in relationShapes.candidates(rows: change.rows, names: names) {
             if shape.decidedForTransaction != transactionSequence {
                 shape.decidedForTransaction = transactionSequence
                 shape.begin(xid: current.xid, commitLSN: current.lsn)
                 if shape.appliesToCurrentTransaction { touched.append(shape) }
             }
             guard shape.appliesToCurrentTransaction else { continue }
-            if shape.builder == nil, !shape.resolve(relation: relation) {
-                removeShape(shape.handle)
-                continue
-            }
-            guard let builder = shape.builder else { continue }
-            let entries = build(builder, op, current.lsn)
-            if !entries.isEmpty { try shape.add(entries, lsn: current.lsnText, xid: current.xid) }
+            if !(try shape.apply(change, op: op, in: current, relation: relation)) { removeShape(shape.handle) }
         }
     }
 
@@ -220,43 +224,91 @@ final class RouterEngine {
         try ChangeLogWriter.commit(dirty.map(\.changes), appliedThroughLSN: appliedCommitEnd)
         for shape in dirty {
             shape.dirty = false
-            if let latest = shape.changes.committedState.latest {
-                notify(.shapeAdvanced(handle: shape.handle, latest: latest.description))
-            }
+            services.notify(.shapeAdvanced(handle: shape.handle))
         }
         if let position = appliedPosition {
             let next = RouterCheckpoint(position: position, commitEndLSN: appliedCommitEnd, lastCommitLSN: appliedCommitLSN)
             if next.commitEndLSN != checkpoint?.commitEndLSN || next.position != checkpoint?.position {
+                Failpoint.hit("router.after-state")
                 try next.write(to: configuration.storage.routerCheckpoint)
                 checkpoint = next
-                notify(.lastSeenLSN(lsn: appliedCommitLSN))
+                Failpoint.hit("router.after-checkpoint")
+                services.notify(.lastSeenLSN(appliedCommitLSN))
             }
         }
-        reportConsumed(appliedCommitEnd)
+        services.reportConsumed(appliedCommitEnd)
+    }
+
+    /// Tells the snapshot workers how far the loop has applied the spool.
+    func publishProgress() {
+        services.progress.publish(RouterProgress.Position(spool: appliedPosition, commitEnd: appliedCommitEnd))
     }
 }
 
-extension RouterEngine {
-    /// Removes the shapes of tables that were dropped or renamed (protocol.md §8.5): neither is
-    /// visible in the replication stream when no row changes, and a table dropped and created
-    /// again under the same name is a new relation that must not be served under the old handle.
-    func reconcileTables() {
-        let relationIDs = Array(shapesByRelation.keys)
-        guard !relationIDs.isEmpty else { return }
-        let current: [UInt32: (schema: String, name: String)]
-        do {
-            current = try resolver.currentNames(of: relationIDs)
-        } catch {
-            logger.debug("Table check skipped: database unreachable", metadata: ["error": "\(error)"])
-            return
+/// The transaction being routed.
+struct RoutedTransaction: Sendable {
+    var xid: UInt32
+    var lsn: LSN
+    /// The commit LSN in decimal, as written into every entry.
+    var lsnText: String
+    /// The next change's op index (protocol.md §7.2: steps of 2, so a key change fits two entries).
+    var op: UInt64 = 0
+
+    init(_ begin: PgOutputMessage.Begin) {
+        xid = begin.xid
+        lsn = begin.finalLSN
+        lsnText = String(begin.finalLSN.value)
+    }
+
+    /// Returns the op index of the next change and advances it.
+    mutating func nextOp() -> UInt64 {
+        defer { op += 2 }
+        return op
+    }
+}
+
+/// One row change of the stream, as routing needs it.
+enum RowChange {
+    case insert(PgOutputMessage.Insert)
+    case update(PgOutputMessage.Update)
+    case delete(PgOutputMessage.Delete)
+
+    init?(_ message: PgOutputMessage) {
+        switch message {
+        case .insert(let insert): self = .insert(insert)
+        case .update(let update): self = .update(update)
+        case .delete(let delete): self = .delete(delete)
+        default: return nil
         }
-        for relationID in relationIDs {
-            for shape in shapesByRelation[relationID]?.all ?? [] {
-                let definition = shape.metadata.definition
-                if let found = current[relationID], found.schema == definition.schema, found.name == definition.table { continue }
-                logger.info("Table dropped or renamed; removing shape", metadata: ["shape.handle": "\(shape.handle)"])
-                removeShape(shape.handle)
-            }
+    }
+
+    var relationID: UInt32 {
+        switch self {
+        case .insert(let insert): insert.relationID
+        case .update(let update): update.relationID
+        case .delete(let delete): delete.relationID
+        }
+    }
+
+    /// The row images the change carries (new, then old), for the shape index.
+    var rows: [[TupleData.Column]] {
+        switch self {
+        case .insert(let insert): [insert.newTuple.columns]
+        case .update(let update): [update.newTuple.columns] + (update.old.map { [$0.tuple.columns] } ?? [])
+        case .delete(let delete): [delete.old.tuple.columns]
+        }
+    }
+
+    /// The entries `builder` makes of this change.
+    func entries(_ builder: ShapeChangeBuilder, op: UInt64, lsn: LSN) -> [PendingEntry] {
+        switch self {
+        case .insert(let insert):
+            builder.insert(new: insert.newTuple.columns, op: op, lsn: lsn)
+        case .update(let update):
+            builder.update(
+                old: update.old?.tuple.columns, isFullRow: update.oldTuple != nil, new: update.newTuple.columns, op: op, lsn: lsn)
+        case .delete(let delete):
+            builder.delete(old: delete.old.tuple.columns, isFullRow: delete.old.kind == .full, op: op, lsn: lsn)
         }
     }
 }

@@ -1,14 +1,34 @@
-import Dispatch
 import ConduitCore
+import Dispatch
 import Synchronization
 
-/// Work handed to router's main loop from the IPC threads and snapshot threads.
+/// A shape request from one serve process, and where its answer goes.
+struct ShapeRequestOrigin: Sendable {
+    var peer: IPCPeer<RouterToServe>
+    var requestID: UInt64
+
+    func reply(handle: String) { peer.send(.shapeReply(requestID: requestID, handle: handle)) }
+    func reject(_ rejection: ShapeRejection) { peer.send(.shapeRejected(requestID: requestID, rejection: rejection)) }
+}
+
+/// Work handed to router's main loop from the IPC threads and the worker threads.
 enum RouterCommand: Sendable {
-    case shapeRequest(peer: IPCPeer<RouterMessage>, requestID: UInt64, definition: ShapeDefinition, create: Bool)
+    case shapeRequest(ShapeRequestOrigin, ShapeDefinition)
+    /// serve reports shapes it served (for least-recently-used eviction).
+    case shapesServed([String])
+    /// A worker checked a definition against the catalog.
+    case resolved(ShapeRequestOrigin, ShapeDefinition, Result<ResolvedShape, ShapeRejection>)
+    /// A worker opened a shape's snapshot; the loop must accept (register) or reject it.
+    case snapshotOpened(SnapshotTicket)
+    /// A worker could not prepare the table or open the snapshot.
+    case snapshotOpenFailed(identity: String, rejection: ShapeRejection)
     case snapshotFailed(handle: String, reason: String)
     case snapshotFinished(handle: String)
     /// More snapshot chunks were published (serve may answer waiting initial requests).
     case snapshotProgressed(handle: String)
+    /// A worker looked up the current names of the tables `asked` (found nil: database
+    /// unreachable).
+    case tableNames(asked: [UInt32], found: [UInt32: TableName]?)
 }
 
 /// A thread-safe mailbox the main loop drains between spool batches, plus the latest durable

@@ -1,9 +1,15 @@
+import ConduitCore
 import Foundation
 import Logging
-import ConduitCore
 import Synchronization
 
 /// `router`: spool → shape logs. See docs/ARCHITECTURE.md.
+///
+/// Start-up order: take `router.lock` (one router per storage directory), connect to ingest,
+/// load the shapes of the previous run, and only then listen on `router.sock`, so serve's health
+/// says ready only when shape requests can be answered. A full disk does not end the process:
+/// the engine is rebuilt from what is on disk (exactly what a restart would do) and retried with
+/// backoff until space returns.
 @main
 struct RouterMain {
     static func main() {
@@ -11,47 +17,100 @@ struct RouterMain {
         let logger = LoggingSetup.bootstrap(process: "router", level: environment["CONDUIT_LOG_LEVEL"] ?? "info")
         do {
             let configuration = try RouterConfiguration(environment: environment)
-            let stop = StopSignal()
-            let inbox = RouterInbox()
-            let engine = try RouterEngine(configuration: configuration, inbox: inbox, stop: stop, logger: logger)
-            let lastSeen = LastSeenLSN(engine.appliedCommitLSN)
-            let server = try IPCServer<RouterMessage>(
-                path: configuration.storage.routerSocket,
-                logger: logger,
-                onConnect: { peer in peer.send(.lastSeenLSN(lsn: lastSeen.value)) },
-                onMessage: { peer, message in
-                    switch message {
-                    case .getOrCreateShape(let id, let definition):
-                        inbox.post(.shapeRequest(peer: peer, requestID: id, definition: definition, create: true))
-                    case .lookupShape(let id, let definition):
-                        inbox.post(.shapeRequest(peer: peer, requestID: id, definition: definition, create: false))
-                    default:
-                        break
-                    }
-                }
-            )
-            let ingest = IPCClient<IngestMessage>(
-                path: configuration.storage.ingestSocket,
-                logger: logger,
-                onMessage: { message in
-                    if case .durable(let segment, let offset, let commitEnd) = message {
-                        inbox.durableAdvanced(SpoolDurablePosition(segment: segment, offset: offset, commitEndLSN: commitEnd))
-                    }
-                }
-            )
-            engine.notify = { message in
-                if case .lastSeenLSN(let lsn) = message { lastSeen.value = lsn }
-                server.broadcast(message)
-            }
-            engine.reportConsumed = { ingest.send(.consumed(commitEndLSN: $0)) }
-            logger.info("router started", metadata: ["storage.dir": "\(configuration.storage.root)"])
-            try engine.run()
-            ingest.close()
-            server.close()
-            logger.info("router stopped")
+            let lock = try DirectoryLock.acquire(directory: configuration.storage.root, name: "router.lock")
+            defer { withExtendedLifetime(lock) {} }
+            try run(configuration: configuration, logger: logger)
         } catch {
-            logger.critical("router failed", metadata: ["error": "\(error)"])
+            logger.critical("router cannot run", metadata: [LogKey.error: "\(error)"])
             exit(1)
+        }
+    }
+
+    private static func run(configuration: RouterConfiguration, logger: Logger) throws {
+        let stop = StopSignal()
+        let inbox = RouterInbox()
+        let lastSeen = LastSeenLSN(.zero)
+        let server = Mutex<IPCServer<ServeToRouter, RouterToServe>?>(nil)
+        let ingest = IPCClient<IngestToRouter, RouterToIngest>(
+            path: configuration.storage.ingestSocket,
+            logger: logger,
+            onMessage: { message in
+                if case .durable(let position) = message { inbox.durableAdvanced(position) }
+            }
+        )
+        let services = RouterServices(
+            inbox: inbox,
+            progress: RouterProgress(),
+            catalog: WorkerPool(name: "catalog", threads: 2, capacity: configuration.shapeQueueLimit) {
+                ShapeResolver(databaseURL: configuration.databaseURL, timeouts: configuration.database, limits: configuration.whereLimits)
+            },
+            snapshots: WorkerPool(name: "snapshot", threads: configuration.maxConcurrentSnapshots, capacity: configuration.shapeQueueLimit) {},
+            notify: { message in
+                if case .lastSeenLSN(let lsn) = message { lastSeen.value = lsn }
+                server.withLock { $0 }?.broadcast(message)
+            },
+            reportConsumed: { ingest.send(.consumed(commitEndLSN: $0)) }
+        )
+        logger.info("router started", metadata: [LogKey.storageDirectory: "\(configuration.storage.root)"])
+        var backoff: Double = 1
+        var pausedForSpace = false
+        while !stop.isRequested {
+            do {
+                let engine = try RouterEngine(configuration: configuration, services: services, stop: stop, logger: logger)
+                try engine.start()
+                lastSeen.value = engine.appliedCommitLSN
+                if server.withLock({ $0 }) == nil {
+                    let listening = try IPCServer<ServeToRouter, RouterToServe>(
+                        path: configuration.storage.routerSocket,
+                        logger: logger,
+                        onConnect: { peer in peer.send(.lastSeenLSN(lastSeen.value)) },
+                        onMessage: { peer, message in
+                            switch message {
+                            case .getOrCreateShape(let requestID, let definition):
+                                inbox.post(.shapeRequest(ShapeRequestOrigin(peer: peer, requestID: requestID), definition))
+                            case .shapesServed(let handles):
+                                inbox.post(.shapesServed(handles))
+                            }
+                        }
+                    )
+                    server.withLock { $0 = listening }
+                    logger.info("router ready", metadata: [LogKey.socket: "\(configuration.storage.routerSocket)"])
+                }
+                if pausedForSpace {
+                    logger.info("Storage has room again; routing resumed")
+                    pausedForSpace = false
+                    backoff = 1
+                }
+                try engine.run()
+            } catch where isOutOfSpace(error) {
+                if !pausedForSpace {
+                    logger.error(
+                        "Storage is full; routing paused, nothing is lost, retrying until space is freed",
+                        metadata: [LogKey.error: "\(error)"])
+                    pausedForSpace = true
+                }
+                var waited: Double = 0
+                while waited < backoff && !stop.isRequested {
+                    usleep(100_000)
+                    waited += 0.1
+                }
+                backoff = min(backoff * 2, 30)
+            }
+        }
+        services.catalog.stop(threads: 2)
+        services.snapshots.stop(threads: configuration.maxConcurrentSnapshots)
+        ingest.close()
+        server.withLock { $0 }?.close()
+        logger.info("router stopped")
+    }
+
+    /// Whether `error` is the storage running out of space (anywhere in its cause).
+    static func isOutOfSpace(_ error: any Error) -> Bool {
+        switch error {
+        case let error as FileError: error.isOutOfSpace
+        case let error as ShapeLogError:
+            if case .io(let cause) = error { cause.isOutOfSpace } else { false }
+        default: false
         }
     }
 }

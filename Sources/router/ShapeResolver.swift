@@ -1,18 +1,11 @@
 import Logging
 import ConduitCore
 import Postgres
-
-/// Why a shape request cannot be served.
-enum ShapeRequestError: Error {
-    /// The definition is wrong (HTTP 400); `field` names the request parameter.
-    case invalid(field: String?, message: String)
-    /// The database cannot be reached or refused set-up (HTTP 503).
-    case unavailable(String)
-}
+import WhereClause
 
 /// A definition checked against the catalog: the table, the selected columns, the compiled
 /// where clause, and the identity string that makes equal definitions share one shape.
-struct ResolvedShape {
+struct ResolvedShape: Sendable {
     var definition: ShapeDefinition
     var table: TableSchema
     var columns: [String]
@@ -40,45 +33,54 @@ struct ResolvedShape {
     }
 }
 
-/// Resolves shape definitions against the catalog and prepares tables for replication.
+/// Resolves shape definitions against the catalog: a catalog worker's context.
 ///
-/// Owns one ordinary connection (re-opened after failures). Used only from router's main loop.
+/// Owns one ordinary connection (re-opened after failures, with router's connect and statement
+/// timeouts), used only by the worker thread that created it.
 final class ShapeResolver {
     private let databaseURL: String
-    private let publication: String
-    private let logger: Logger
+    private let timeouts: DatabaseTimeouts
+    private let limits: WhereClauseLimits
     private var connection: PostgresConnection?
 
-    init(databaseURL: String, publication: String, logger: Logger) {
+    init(databaseURL: String, timeouts: DatabaseTimeouts, limits: WhereClauseLimits) {
         self.databaseURL = databaseURL
-        self.publication = publication
-        self.logger = logger
+        self.timeouts = timeouts
+        self.limits = limits
     }
 
-    func resolve(_ definition: ShapeDefinition) throws(ShapeRequestError) -> ResolvedShape {
+    func resolve(_ definition: ShapeDefinition) -> Result<ResolvedShape, ShapeRejection> {
+        do throws(ShapeRejection) {
+            return .success(try resolveThrowing(definition))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    private func resolveThrowing(_ definition: ShapeDefinition) throws(ShapeRejection) -> ResolvedShape {
         let table: TableSchema
         do {
             guard let found = try TableSchema.load(schema: definition.schema, table: definition.table, connection: try open())
             else {
-                throw ShapeRequestError.invalid(
+                throw ShapeRejection.invalid(
                     field: "table",
                     message: "Table \"\(definition.schema)\".\"\(definition.table)\" does not exist. "
                         + "If the table name contains capitals or special characters you must quote it."
                 )
             }
             table = found
-        } catch let error as ShapeRequestError {
+        } catch let error as ShapeRejection {
             throw error
         } catch {
             connection = nil
-            throw .unavailable("Cannot connect to the database to verify the shape. Please try again later.")
+            throw .unavailable(message: "Cannot connect to the database to verify the shape. Please try again later.", retryAfterSeconds: 2)
         }
         let columns = try selectColumns(definition, table: table)
-        let filter = try CompiledFilter.compile(definition, table: table)
+        let filter = try CompiledFilter.compile(definition, columns: table.whereColumns, limits: limits)
         return ResolvedShape(definition: definition, table: table, columns: columns, filter: filter)
     }
 
-    private func selectColumns(_ definition: ShapeDefinition, table: TableSchema) throws(ShapeRequestError) -> [String] {
+    private func selectColumns(_ definition: ShapeDefinition, table: TableSchema) throws(ShapeRejection) -> [String] {
         guard let requested = definition.columns else {
             return table.columns.filter { !$0.generated }.map(\.name)
         }
@@ -106,47 +108,8 @@ final class ShapeResolver {
         return table.columns.map(\.name).filter { requested.contains($0) }
     }
 
-    /// Puts the table in the publication with REPLICA IDENTITY FULL (so updates and deletes
-    /// carry the old row), then waits until every transaction that was running meanwhile has
-    /// ended: those may have written to the table before it was published, and only a snapshot
-    /// taken after they end is sure to contain their rows.
-    func prepare(_ table: TableSchema) throws(ShapeRequestError) {
-        do {
-            let connection = try open()
-            let name = PostgresConnection.quoteIdentifier(table.schema) + "." + PostgresConnection.quoteIdentifier(table.name)
-            let published = try connection.execute(
-                "SELECT 1 FROM pg_publication_rel pr JOIN pg_publication p ON p.oid = pr.prpubid WHERE p.pubname = $1 AND pr.prrelid = $2",
-                parameters: [publication, String(table.relationID)]
-            )
-            guard !table.replicaIdentityFull || published.rows.isEmpty else { return }
-            try connection.execute("SET lock_timeout = '10s'")
-            if !table.replicaIdentityFull {
-                try connection.execute("ALTER TABLE \(name) REPLICA IDENTITY FULL")
-            }
-            if published.rows.isEmpty {
-                try connection.execute("ALTER PUBLICATION \(PostgresConnection.quoteIdentifier(publication)) ADD TABLE \(name)")
-            }
-            logger.info("Table prepared for replication", metadata: ["pg.table": "\(name)", "pg.publication": "\(publication)"])
-            let horizon = try connection.execute("SELECT pg_snapshot_xmax(pg_current_snapshot())::text").rows[0][0] ?? "0"
-            for _ in 0..<600 {
-                let xmin = try connection.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text").rows[0][0] ?? "0"
-                if (UInt64(xmin) ?? 0) >= (UInt64(horizon) ?? 0) { return }
-                usleep(50_000)
-            }
-            throw ShapeRequestError.unavailable("Timed out waiting for open transactions before the snapshot")
-        } catch let error as ShapeRequestError {
-            throw error
-        } catch let error as PostgresError {
-            connection = nil
-            if error.sqlState == "55P03" { throw .unavailable("Snapshot timed out while waiting for a table lock") }
-            throw .unavailable("Unable to prepare the table for replication: \(error.message)")
-        } catch {
-            throw .unavailable("Unable to prepare the table for replication: \(error)")
-        }
-    }
-
-    /// The current `(schema, name)` of each of `relationIDs` that still exists.
-    func currentNames(of relationIDs: [UInt32]) throws -> [UInt32: (schema: String, name: String)] {
+    /// The current name of each of `relationIDs` that still exists.
+    func currentNames(of relationIDs: [UInt32]) throws -> [UInt32: TableName] {
         do {
             let list = "{" + relationIDs.map(String.init).joined(separator: ",") + "}"
             let result = try open().execute(
@@ -156,9 +119,9 @@ final class ShapeResolver {
                 """,
                 parameters: [list]
             )
-            var names: [UInt32: (schema: String, name: String)] = [:]
+            var names: [UInt32: TableName] = [:]
             for row in result.rows {
-                if let oid = row[0].flatMap({ UInt32($0) }) { names[oid] = (row[1] ?? "", row[2] ?? "") }
+                if let oid = row[0].flatMap({ UInt32($0) }) { names[oid] = TableName(schema: row[1] ?? "", name: row[2] ?? "") }
             }
             return names
         } catch {
@@ -169,12 +132,8 @@ final class ShapeResolver {
 
     private func open() throws(PostgresError) -> PostgresConnection {
         if let connection { return connection }
-        let opened = try PostgresConnection(conninfo: databaseURL)
+        let opened = try PostgresConnection.open(databaseURL, timeouts: timeouts)
         connection = opened
         return opened
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif

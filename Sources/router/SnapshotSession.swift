@@ -1,11 +1,15 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import ConduitCore
 import Postgres
 
 /// One shape's initial snapshot on its own connection (protocol.md §8.1).
 ///
-/// ``begin()`` runs on router's main loop, so the shape is registered with the snapshot's
-/// visibility before any later transaction is routed; ``copyRows(into:)`` then runs on a
-/// background thread while the main loop goes on appending changes to the change log.
+/// Runs entirely on a snapshot worker thread, never on the routing loop: ``prepare(publication:)``
+/// readies the table, ``begin()`` opens the snapshot, the loop registers the shape (replaying
+/// from the spool whatever it routed meanwhile), then ``copyRows(into:visibility:published:)``
+/// streams the rows while the loop goes on appending changes to the change log.
 final class SnapshotSession {
     private let connection: PostgresConnection
     private let resolved: ResolvedShape
@@ -16,20 +20,34 @@ final class SnapshotSession {
         "SET datestyle = 'ISO, DMY'; SET timezone = 'UTC'; SET extra_float_digits = 1; "
         + "SET intervalstyle = 'iso_8601'; SET bytea_output = 'hex'"
 
-    init(databaseURL: String, resolved: ResolvedShape) throws {
-        connection = try PostgresConnection(conninfo: databaseURL)
+    private let timeouts: DatabaseTimeouts
+
+    init(databaseURL: String, resolved: ResolvedShape, timeouts: DatabaseTimeouts) throws {
+        connection = try PostgresConnection.open(databaseURL, timeouts: timeouts)
         self.resolved = resolved
+        self.timeouts = timeouts
         try connection.execute(Self.settings)
     }
 
-    /// Opens the REPEATABLE READ transaction and returns its snapshot.
+    /// Opens the REPEATABLE READ transaction and returns its snapshot, with the WAL position
+    /// read after it as its horizon (see ``SnapshotVisibility``).
     func begin() throws -> SnapshotVisibility {
         try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         let text = try connection.execute("SELECT pg_current_snapshot()::text").rows[0][0] ?? ""
-        guard let visibility = SnapshotVisibility(text: text) else {
-            throw PostgresError(message: "unexpected pg_current_snapshot() value: \(text)")
+        let horizonText = try connection.execute("SELECT pg_current_wal_insert_lsn()::text").rows[0][0] ?? ""
+        guard var visibility = SnapshotVisibility(text: text), let horizon = LSN(string: horizonText) else {
+            throw PostgresError(message: "unexpected snapshot values: \(text) \(horizonText)")
         }
+        visibility.horizon = horizon
+        // The copy may take long: only the lock timeout bounds it (a table locked by someone else
+        // fails the shape instead of holding this worker).
+        try connection.execute("SET LOCAL statement_timeout = 0")
         return visibility
+    }
+
+    /// Abandons the snapshot transaction (to take a new one).
+    func rollback() throws {
+        try connection.execute("ROLLBACK")
     }
 
     /// Streams the table's rows (selected columns, where clause applied by PostgreSQL) into
@@ -67,9 +85,57 @@ final class SnapshotSession {
             if rows % 10_000 == 0 {
                 try writer.publishProgress()
                 published()
+                Failpoint.hit("router.mid-snapshot")
             }
         }
         try connection.execute("COMMIT")
         try writer.finish(snapshotEnd: ChangeRenderer.snapshotEnd(visibility))
+    }
+}
+
+extension SnapshotSession {
+    /// Puts the table in the publication with REPLICA IDENTITY FULL (so updates and deletes
+    /// carry the old row), then waits until every transaction that was running meanwhile has
+    /// ended: those may have written to the table before it was published, and only a snapshot
+    /// taken after they end is sure to contain their rows.
+    ///
+    /// Bounded: DDL by the lock timeout, the wait by ``DatabaseTimeouts/openTransactionWaitSeconds``.
+    func prepare(publication: String) throws(ShapeRejection) {
+        let table = resolved.table
+        do {
+            let name = PostgresConnection.quoteIdentifier(table.schema) + "." + PostgresConnection.quoteIdentifier(table.name)
+            let published = try connection.execute(
+                "SELECT 1 FROM pg_publication_rel pr JOIN pg_publication p ON p.oid = pr.prpubid WHERE p.pubname = $1 AND pr.prrelid = $2",
+                parameters: [publication, String(table.relationID)]
+            )
+            guard !table.replicaIdentityFull || published.rows.isEmpty else { return }
+            if !table.replicaIdentityFull {
+                try connection.execute("ALTER TABLE \(name) REPLICA IDENTITY FULL")
+            }
+            if published.rows.isEmpty {
+                try connection.execute("ALTER PUBLICATION \(PostgresConnection.quoteIdentifier(publication)) ADD TABLE \(name)")
+            }
+            let horizon = try connection.execute("SELECT pg_snapshot_xmax(pg_current_snapshot())::text").rows[0][0] ?? "0"
+            let deadline = MonotonicClock.seconds() + Double(timeouts.openTransactionWaitSeconds)
+            while MonotonicClock.seconds() < deadline {
+                let xmin = try connection.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text").rows[0][0] ?? "0"
+                if (UInt64(xmin) ?? 0) >= (UInt64(horizon) ?? 0) { return }
+                usleep(20_000)
+            }
+            throw ShapeRejection.unavailable(
+                message: "Timed out waiting for open transactions before the snapshot", retryAfterSeconds: 5)
+        } catch let error as ShapeRejection {
+            throw error
+        } catch let error as PostgresError {
+            if error.sqlState == "55P03" {
+                throw .unavailable(message: "Snapshot timed out while waiting for a table lock", retryAfterSeconds: 5)
+            }
+            if error.sqlState == "57014" {
+                throw .unavailable(message: "Preparing the table for replication timed out", retryAfterSeconds: 5)
+            }
+            throw .unavailable(message: "Unable to prepare the table for replication: \(error.message)", retryAfterSeconds: 5)
+        } catch {
+            throw .unavailable(message: "Unable to prepare the table for replication: \(error)", retryAfterSeconds: 5)
+        }
     }
 }

@@ -1,5 +1,6 @@
 import ConduitCore
 import Postgres
+import WhereClause
 
 /// A table as the catalog describes it: what shape creation validates against and what the
 /// `electric-schema` header is built from.
@@ -129,5 +130,12 @@ struct TableSchema: Sendable {
             writer.raw(",\"type_mod\":")
             writer.integer(modifier)
         }
+    }
+}
+
+extension TableSchema {
+    /// The columns as the where-clause engine sees them.
+    var whereColumns: [WhereColumn] {
+        columns.map { WhereColumn(name: $0.name, typeName: $0.typeName, isArray: $0.isArray, isEnum: $0.isEnum) }
     }
 }

@@ -47,17 +47,17 @@ enum ErrorResponses {
     /// A request that must wait for data while serve is stopping: another instance can answer it.
     static var shuttingDown: Response { message(.serviceUnavailable, "Server is shutting down", retryAfter: 1) }
 
-    /// router rejected the definition: `field` nil ⇒ `{"message": …}`.
-    static func invalidDefinition(status: Int, field: String?, message text: String) -> Response {
-        let status = HTTPResponse.Status(code: status)
-        var response: Response
-        if let field {
-            response = invalidRequest([field: [text]], status: status)
-        } else {
-            response = message(status, text)
+    /// The answer to a shape request router refused: 400 naming the parameter, or 503 with
+    /// `retry-after`.
+    static func rejected(_ rejection: ShapeRejection) -> Response {
+        switch rejection {
+        case .invalid(let field?, let text):
+            return invalidRequest([field: [text]], status: .badRequest)
+        case .invalid(nil, let text):
+            return message(.badRequest, text)
+        case .unavailable(let text, let seconds):
+            return message(.serviceUnavailable, text, retryAfter: seconds)
         }
-        if status == .serviceUnavailable { response.headers[.retryAfter] = "1" }
-        return response
     }
 
     /// 409 `[{"headers":{"control":"must-refetch"}}]` pointing at `newHandle` (protocol.md §8.6).

@@ -76,9 +76,9 @@ final class LiveNotifier: Sendable {
     }
 
     /// Feeds one router notification in (from ``RouterClient``'s callback thread).
-    func receive(_ message: RouterMessage) {
+    func receive(_ message: RouterToServe) {
         switch message {
-        case .shapeAdvanced(let handle, _):
+        case .shapeAdvanced(let handle):
             wakeAll(handle, with: .advanced, markRemoved: false)
         case .shapeRemoved(let handle):
             wakeAll(handle, with: .removed, markRemoved: true)

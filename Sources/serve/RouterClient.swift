@@ -4,10 +4,10 @@ import Synchronization
 
 /// How router answered a shape request.
 public enum ShapeResolution: Sendable, Hashable {
-    /// The shape's handle (nil when a lookup found none).
-    case handle(String?)
-    /// The definition is invalid (400) or cannot be checked now (503).
-    case invalid(status: Int, field: String?, message: String)
+    /// The shape's handle.
+    case handle(String)
+    /// The definition is invalid (400) or the shape cannot be created now (503).
+    case rejected(ShapeRejection)
 }
 
 /// router did not answer: it is not running, or took longer than the timeout.
@@ -20,7 +20,8 @@ public struct RouterUnavailableError: Error, CustomStringConvertible {
 /// Reconnects forever in the background; requests made while disconnected fail at once with
 /// ``RouterUnavailableError`` so serve can answer 503 instead of hanging.
 public final class RouterClient: Sendable {
-    private let client: IPCClient<RouterMessage>
+    private let client: IPCClient<RouterToServe, ServeToRouter>
+    private let served = ServedShapes()
     private let pending: PendingRequests
     private let nextID = Atomic<UInt64>(1)
 
@@ -30,11 +31,11 @@ public final class RouterClient: Sendable {
         socketPath: String,
         logger: Logger,
         onConnectionChange: @escaping @Sendable (Bool) -> Void = { _ in },
-        onNotification: @escaping @Sendable (RouterMessage) -> Void
+        onNotification: @escaping @Sendable (RouterToServe) -> Void
     ) {
         let pending = PendingRequests()
         self.pending = pending
-        self.client = IPCClient<RouterMessage>(
+        self.client = IPCClient<RouterToServe, ServeToRouter>(
             path: socketPath,
             logger: logger,
             onConnect: { _ in onConnectionChange(true) },
@@ -50,9 +51,8 @@ public final class RouterClient: Sendable {
                 switch message {
                 case .shapeReply(let id, let handle):
                     pending.table.withLock { $0.removeValue(forKey: id) }?.resume(returning: .handle(handle))
-                case .shapeError(let id, let status, let field, let text):
-                    pending.table.withLock { $0.removeValue(forKey: id) }?
-                        .resume(returning: .invalid(status: status, field: field, message: text))
+                case .shapeRejected(let id, let rejection):
+                    pending.table.withLock { $0.removeValue(forKey: id) }?.resume(returning: .rejected(rejection))
                 default:
                     onNotification(message)
                 }
@@ -69,14 +69,13 @@ public final class RouterClient: Sendable {
         try await request(timeout: timeout) { .getOrCreateShape(requestID: $0, definition: definition) }
     }
 
-    /// Finds the shape for `definition` without creating one.
-    public func lookupShape(_ definition: ShapeDefinition, timeout: Duration = .seconds(30)) async throws
-        -> ShapeResolution
-    {
-        try await request(timeout: timeout) { .lookupShape(requestID: $0, definition: definition) }
+    /// Records that `handle` was served; router hears of it (batched, at most every few seconds)
+    /// and keeps its least-recently-used eviction accurate.
+    public func noteServed(_ handle: String) {
+        if let batch = served.add(handle) { client.send(.shapesServed(handles: batch)) }
     }
 
-    private func request(timeout: Duration, _ make: (UInt64) -> RouterMessage) async throws -> ShapeResolution {
+    private func request(timeout: Duration, _ make: (UInt64) -> ServeToRouter) async throws -> ShapeResolution {
         let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
         let message = make(id)
         let pending = self.pending
@@ -99,4 +98,27 @@ public final class RouterClient: Sendable {
 /// Continuations of requests waiting for router's reply, keyed by request id.
 private final class PendingRequests: Sendable {
     let table = Mutex<[UInt64: CheckedContinuation<ShapeResolution, any Error>]>([:])
+}
+
+/// Handles served since router was last told, flushed at most every ``interval`` seconds (and
+/// only on activity: an idle serve has nothing to report).
+private final class ServedShapes: Sendable {
+    static let interval: Duration = .seconds(5)
+    static let maxBatch = 10_000
+
+    private let state = Mutex<(handles: Set<String>, lastFlush: ContinuousClock.Instant)>(([], .now))
+
+    /// Adds `handle`; returns the batch to send when one is due.
+    func add(_ handle: String) -> [String]? {
+        state.withLock { state in
+            if state.handles.count < Self.maxBatch { state.handles.insert(handle) }
+            let now = ContinuousClock.now
+            guard state.lastFlush.duration(to: now) >= Self.interval else { return nil }
+            defer {
+                state.handles.removeAll()
+                state.lastFlush = now
+            }
+            return Array(state.handles)
+        }
+    }
 }

@@ -5,6 +5,12 @@ import ConduitCore
 /// How serve asks router for a shape's handle (``RouterClient`` in production).
 protocol ShapeResolver: Sendable {
     func resolveShape(_ definition: ShapeDefinition) async throws -> ShapeResolution
+    /// A request for `handle` is being served (for router's least-recently-used eviction).
+    func noteServed(_ handle: String)
+}
+
+extension ShapeResolver {
+    func noteServed(_ handle: String) {}
 }
 
 extension RouterClient: ShapeResolver {
@@ -72,6 +78,7 @@ struct ShapeRoutes: Sendable {
             case .response(let response):
                 return response
             case .shape(let shape):
+                resolver.noteServed(shape.handle)
                 var logger = logger
                 logger[metadataKey: "shape.handle"] = "\(shape.handle)"
                 let session = ShapeSession(routes: self, request: shapeRequest, shape: shape, logger: logger)
@@ -116,11 +123,9 @@ struct ShapeRoutes: Sendable {
             return .response(ErrorResponses.routerUnavailable)
         }
         switch resolution {
-        case .invalid(let status, let field, let message):
-            return .response(ErrorResponses.invalidDefinition(status: status, field: field, message: message))
-        case .handle(nil):
-            return .response(ErrorResponses.message(.serviceUnavailable, "Failed to create shape, please retry", retryAfter: 1))
-        case .handle(let routerHandle?):
+        case .rejected(let rejection):
+            return .response(ErrorResponses.rejected(rejection))
+        case .handle(let routerHandle):
             if let requested = request.handle, requested != routerHandle || notifier.isRemoved(requested) {
                 return .response(ErrorResponses.mustRefetch(newHandle: routerHandle))
             }
@@ -142,7 +147,7 @@ struct ShapeRoutes: Sendable {
     /// current handle when router knows one.
     func conflictForRemovedShape(_ request: ShapeRequest, removedHandle: String) async -> Response {
         catalog.evict(removedHandle)
-        if case .handle(let handle?)? = try? await resolveThroughRouter(request.definition), handle != removedHandle {
+        if case .handle(let handle)? = try? await resolveThroughRouter(request.definition), handle != removedHandle {
             return ErrorResponses.mustRefetch(newHandle: handle)
         }
         return ErrorResponses.mustRefetch(newHandle: nil)

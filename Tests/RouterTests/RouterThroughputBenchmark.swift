@@ -63,7 +63,17 @@ struct RouterThroughputBenchmark {
         let configuration = try RouterConfiguration(environment: [
             "DATABASE_URL": "postgresql://unused", "CONDUIT_STORAGE_DIR": directory,
         ])
-        let engine = try RouterEngine(configuration: configuration, inbox: RouterInbox(), stop: StopSignal(), logger: Logger(label: "bench"))
+        let services = RouterServices(
+            inbox: RouterInbox(),
+            progress: RouterProgress(),
+            catalog: WorkerPool(name: "bench-catalog", threads: 1, capacity: 1) {
+                ShapeResolver(databaseURL: configuration.databaseURL, timeouts: configuration.database, limits: configuration.whereLimits)
+            },
+            snapshots: WorkerPool(name: "bench-snapshot", threads: 1, capacity: 1) {},
+            notify: { _ in },
+            reportConsumed: { _ in }
+        )
+        let engine = try RouterEngine(configuration: configuration, services: services, stop: StopSignal(), logger: Logger(label: "bench"))
         for index in 0..<shapeCount {
             let (text, params) = clause(index)
             let compiled = CompiledFilter(clause: try WhereClause.compile(text, columns: whereColumns, params: params))

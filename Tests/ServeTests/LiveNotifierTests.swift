@@ -14,9 +14,9 @@ struct LiveNotifierTests {
         async let first = notifier.wait(for: "h", since: 0, timeout: .seconds(60))
         async let second = notifier.wait(for: "h", since: 0, timeout: .seconds(60))
         await Self.waitForWaiters(notifier, count: 2)
-        notifier.receive(.shapeAdvanced(handle: "other", latest: "1_0"))
+        notifier.receive(.shapeAdvanced(handle: "other"))
         #expect(notifier.waiterCount == 2)
-        notifier.receive(.shapeAdvanced(handle: "h", latest: "1_0"))
+        notifier.receive(.shapeAdvanced(handle: "h"))
         #expect(await first == .advanced)
         #expect(await second == .advanced)
         #expect(notifier.waiterCount == 0)
@@ -52,15 +52,15 @@ struct LiveNotifierTests {
     @Test(.timeLimit(.minutes(1))) func advanceBeforeTheWaitReturnsAtOnce() async {
         let notifier = LiveNotifier()
         let generation = notifier.generation(of: "h")
-        notifier.receive(.shapeAdvanced(handle: "h", latest: "1_0"))
+        notifier.receive(.shapeAdvanced(handle: "h"))
         #expect(await notifier.wait(for: "h", since: generation, timeout: .seconds(60)) == .advanced)
     }
 
     @Test func tracksRouterState() {
         let notifier = LiveNotifier()
         #expect(notifier.lastSeenLSN == nil)
-        notifier.receive(.lastSeenLSN(lsn: LSN(500)))
-        notifier.receive(.lastSeenLSN(lsn: LSN(400)))
+        notifier.receive(.lastSeenLSN(LSN(500)))
+        notifier.receive(.lastSeenLSN(LSN(400)))
         #expect(notifier.lastSeenLSN == LSN(500))
         #expect(!notifier.isRouterConnected)
         notifier.routerConnectionChanged(true)

@@ -12,7 +12,7 @@ struct ServeServerTests {
     static func caughtUpFixture(longPollTimeout: Duration) throws -> RoutesFixture {
         let fixture = RoutesFixture(longPollTimeout: longPollTimeout)
         try fixture.makeShape(rows: ["{\"key\":\"1\"}"])
-        fixture.notifier.receive(.lastSeenLSN(lsn: LSN(1000)))
+        fixture.notifier.receive(.lastSeenLSN(LSN(1000)))
         return fixture
     }
 
@@ -52,7 +52,7 @@ struct ServeServerTests {
                 let writer = try fixture.changeWriter()
                 try writer.append(offset: LogOffset(tx: 1200, op: 0), json: Array("{\"c\":4}".utf8))
                 try writer.commit(appliedThroughLSN: LSN(1200))
-                fixture.notifier.receive(.shapeAdvanced(handle: "h1", latest: "1200_0"))
+                fixture.notifier.receive(.shapeAdvanced(handle: "h1"))
                 let data = try await connection.response()
                 #expect(data?.body == "[{\"c\":4}," + ShapeRoutesTests.upToDate(1200) + "]")
                 let next = try await connection.get("/v1/shape?table=items&offset=0_0&handle=h1")

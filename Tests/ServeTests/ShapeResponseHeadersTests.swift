@@ -150,7 +150,7 @@ struct ServeAuthorizationTests {
             configuration: configuration,
             catalog: ShapeCatalog(layout: StorageLayout(root: "/nonexistent")),
             notifier: notifier,
-            resolver: FakeResolver(answer: { _ in .handle(nil) })
+            resolver: FakeResolver(answer: { _ in .rejected(.unavailable(message: "unused", retryAfterSeconds: 1)) })
         )
         return ServeResponder(shapes: routes, notifier: notifier, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
     }

@@ -39,7 +39,7 @@ struct ShapeRoutesLiveTests {
         let writer = try fixture.changeWriter()
         try writer.append(offset: LogOffset(tx: 400, op: 0), json: Array("{\"c\":3}".utf8))
         try writer.commit(appliedThroughLSN: LSN(400))
-        fixture.notifier.receive(.shapeAdvanced(handle: "h1", latest: "400_0"))
+        fixture.notifier.receive(.shapeAdvanced(handle: "h1"))
         let text = try await body.value
         #expect(text.hasPrefix(Self.event("{\"c\":3}") + Self.event(ShapeRoutesTests.upToDate(400))))
     }
@@ -49,7 +49,7 @@ struct ShapeRoutesLiveTests {
     @Test func offsetUpToTheProcessedPositionIsCaughtUp() async throws {
         let fixture = RoutesFixture(longPollTimeout: .milliseconds(40))
         try fixture.makeShape(rows: Self.rows)
-        fixture.notifier.receive(.lastSeenLSN(lsn: LSN(1000)))
+        fixture.notifier.receive(.lastSeenLSN(LSN(1000)))
         let response = await fixture.get("table=items&offset=1000_0&handle=h1")
         #expect(response.status == .ok)
         #expect(response.headers[.electricOffset] == "1000_0")
@@ -62,13 +62,13 @@ struct ShapeRoutesLiveTests {
     @Test(.timeLimit(.minutes(1))) func liveRequestAtACaughtUpOffsetWaitsForNewEntries() async throws {
         let fixture = RoutesFixture()
         try fixture.makeShape(rows: Self.rows)
-        fixture.notifier.receive(.lastSeenLSN(lsn: LSN(1000)))
+        fixture.notifier.receive(.lastSeenLSN(LSN(1000)))
         let pending = Task { await fixture.get("table=items&offset=1000_0&handle=h1&live=true") }
         while fixture.notifier.waiterCount == 0 { await Task.yield() }
         let writer = try fixture.changeWriter()
         try writer.append(offset: LogOffset(tx: 1200, op: 0), json: Array("{\"c\":4}".utf8))
         try writer.commit(appliedThroughLSN: LSN(1200))
-        fixture.notifier.receive(.shapeAdvanced(handle: "h1", latest: "1200_0"))
+        fixture.notifier.receive(.shapeAdvanced(handle: "h1"))
         let response = await pending.value
         #expect(response.headers[.electricOffset] == "1200_0")
         #expect(try await response.bodyText() == "[{\"c\":4}," + ShapeRoutesTests.upToDate(1200) + "]")

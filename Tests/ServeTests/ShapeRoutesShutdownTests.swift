@@ -9,7 +9,7 @@ struct ShapeRoutesShutdownTests {
     static func caughtUpFixture() throws -> RoutesFixture {
         let fixture = RoutesFixture(longPollTimeout: .seconds(3600), sseTimeout: .seconds(3600))
         try fixture.makeShape(rows: ["{\"key\":\"1\"}"])
-        fixture.notifier.receive(.lastSeenLSN(lsn: LSN(1000)))
+        fixture.notifier.receive(.lastSeenLSN(LSN(1000)))
         return fixture
     }
 

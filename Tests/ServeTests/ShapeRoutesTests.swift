@@ -32,7 +32,7 @@ struct ShapeRoutesTests {
     @Test func followUpIsUpToDate() async throws {
         let fixture = RoutesFixture()
         try fixture.makeShape(rows: Self.rows)
-        fixture.notifier.receive(.lastSeenLSN(lsn: LSN(777)))
+        fixture.notifier.receive(.lastSeenLSN(LSN(777)))
         let response = await fixture.get("table=items&offset=0_0&handle=h1")
         #expect(response.status == .ok)
         #expect(response.headers[.electricOffset] == "0_0")
@@ -106,7 +106,7 @@ struct ShapeRoutesTests {
 
     @Test func routerRejectionBecomesAValidationError() async throws {
         let message = "Table \"public\".\"nope\" does not exist. If the table name contains capitals or special characters you must quote it."
-        let fixture = RoutesFixture(resolver: { _ in .invalid(status: 400, field: "table", message: message) })
+        let fixture = RoutesFixture(resolver: { _ in .rejected(.invalid(field: "table", message: message)) })
         let response = await fixture.get("table=nope&offset=-1")
         #expect(response.status == .badRequest)
         #expect(try await response.bodyText() == "{\"message\":\"Invalid request\",\"errors\":{\"table\":[" + JSONText.string(message) + "]}}")
@@ -146,8 +146,8 @@ struct ShapeRoutesTests {
         let writer = try fixture.changeWriter()
         try writer.append(offset: LogOffset(tx: 1234, op: 0), json: Array("{\"c\":1}".utf8))
         try writer.commit(appliedThroughLSN: LSN(1234))
-        fixture.notifier.receive(.lastSeenLSN(lsn: LSN(2000)))
-        fixture.notifier.receive(.shapeAdvanced(handle: "h1", latest: "1234_0"))
+        fixture.notifier.receive(.lastSeenLSN(LSN(2000)))
+        fixture.notifier.receive(.shapeAdvanced(handle: "h1"))
         let response = await pending.value
         #expect(response.status == .ok)
         #expect(response.headers[.electricOffset] == "1234_0")
@@ -161,7 +161,7 @@ struct ShapeRoutesTests {
     @Test(.timeLimit(.minutes(1))) func liveRequestTimesOutWithUpToDate() async throws {
         let fixture = RoutesFixture(longPollTimeout: .milliseconds(50))
         try fixture.makeShape(rows: Self.rows)
-        fixture.notifier.receive(.lastSeenLSN(lsn: LSN(42)))
+        fixture.notifier.receive(.lastSeenLSN(LSN(42)))
         let response = await fixture.get("table=items&offset=0_0&handle=h1&live=true")
         #expect(response.status == .ok)
         #expect(response.headers[.electricHasData] == "false")
@@ -172,7 +172,9 @@ struct ShapeRoutesTests {
     }
 
     @Test(.timeLimit(.minutes(1))) func shapeRemovedWhileWaitingGives409() async throws {
-        let fixture = RoutesFixture(resolver: { _ in .handle("h2") })
+        // A long-poll far longer than any scheduling delay on a loaded machine: the answer must
+        // come from the removal, never from the timeout.
+        let fixture = RoutesFixture(longPollTimeout: .seconds(3600), resolver: { _ in .handle("h2") })
         try fixture.makeShape(rows: Self.rows)
         let pending = Task { await fixture.get("table=items&offset=0_0&handle=h1&live=true") }
         while fixture.notifier.waiterCount == 0 { await Task.yield() }
@@ -208,7 +210,7 @@ struct ShapeRoutesTests {
         let writer = try SnapshotWriter(directory: fixture.layout.shapeDirectory("h1"), chunkThresholdBytes: 1 << 20)
         try writer.append(row: Array(Self.rows[0].utf8))
         try writer.finish(snapshotEnd: Array(RoutesFixture.snapshotEnd.utf8))
-        fixture.notifier.receive(.shapeAdvanced(handle: "h1", latest: "0_0"))
+        fixture.notifier.receive(.shapeAdvanced(handle: "h1"))
         let response = await pending.value
         #expect(response.status == .ok)
         #expect(try await response.bodyText() == "[" + Self.rows[0] + "," + RoutesFixture.snapshotEnd + "]")

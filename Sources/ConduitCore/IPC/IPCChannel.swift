@@ -6,52 +6,101 @@ import Synchronization
 import Glibc
 #endif
 
-/// One connected peer on an IPC socket: send JSON-line messages to it from any thread.
-public final class IPCPeer<Message: Codable & Sendable>: Sendable {
+/// One connected peer on an IPC socket. ``send(_:)`` never blocks: messages go into a bounded
+/// outgoing queue drained by the peer's own writer thread, so a process that stops reading can
+/// never stall the sender (router's routing loop broadcasts through this). A peer whose queue
+/// exceeds ``maxQueuedBytes`` is disconnected — it reconnects and catches up from the state on
+/// disk — rather than waited for or allowed to grow memory without bound.
+public final class IPCPeer<Outbound: Encodable & Sendable>: Sendable {
     public let id: Int
     private let fd: Int32
-    private let open = Mutex(true)
+    private let outgoing = Mutex(Outgoing())
+    private let wakeup = DispatchSemaphore(value: 0)
+    private let maxQueuedBytes: Int
 
-    init(id: Int, fd: Int32) {
-        self.id = id
-        self.fd = fd
+    private struct Outgoing {
+        var lines: [[UInt8]] = []
+        var bytes = 0
+        var isOpen = true
     }
 
-    /// Sends one message; false when the peer is gone.
+    init(id: Int, fd: Int32, maxQueuedBytes: Int) {
+        self.id = id
+        self.fd = fd
+        self.maxQueuedBytes = maxQueuedBytes
+        let thread = Thread { [self] in self.writeLoop() }
+        thread.start()
+    }
+
+    /// Queues one message; false when the peer is gone or was just disconnected for falling
+    /// behind.
     @discardableResult
-    public func send(_ message: Message) -> Bool {
+    public func send(_ message: Outbound) -> Bool {
         guard var line = try? JSONEncoder().encode(message) else { return false }
         line.append(UInt8(ascii: "\n"))
         let bytes = [UInt8](line)
-        return open.withLock { isOpen in
-            guard isOpen else { return false }
-            if !UnixSocket.writeAll(fd, bytes) {
-                isOpen = false
-                return false
-            }
+        let accepted = outgoing.withLock { state -> Bool? in
+            guard state.isOpen else { return false }
+            guard state.bytes + bytes.count <= maxQueuedBytes else { return nil }
+            state.lines.append(bytes)
+            state.bytes += bytes.count
             return true
         }
+        guard let accepted else {
+            close()
+            return false
+        }
+        if accepted { wakeup.signal() }
+        return accepted
     }
 
+    /// Disconnects: the reader sees end of stream, the writer thread ends.
     func close() {
-        open.withLock { isOpen in
-            if isOpen { shutdown(fd, Int32(SHUT_RDWR)) }
-            isOpen = false
+        let wasOpen = outgoing.withLock { state in
+            defer {
+                state.isOpen = false
+                state.lines.removeAll()
+                state.bytes = 0
+            }
+            return state.isOpen
+        }
+        if wasOpen { shutdown(fd, Int32(SHUT_RDWR)) }
+        wakeup.signal()
+    }
+
+    var isOpen: Bool { outgoing.withLock { $0.isOpen } }
+
+    /// Bytes waiting to be written (for tests and status).
+    public var queuedBytes: Int { outgoing.withLock { $0.bytes } }
+
+    private func writeLoop() {
+        while true {
+            wakeup.wait()
+            let (batch, open) = outgoing.withLock { state in
+                defer {
+                    state.lines.removeAll(keepingCapacity: true)
+                    state.bytes = 0
+                }
+                return (state.lines, state.isOpen)
+            }
+            guard open else { return }
+            for line in batch where !UnixSocket.writeAll(fd, line) {
+                close()
+                return
+            }
         }
     }
 
-    var isOpen: Bool { open.withLock { $0 } }
-
     /// Reads messages until the peer disconnects; undecodable lines are logged and skipped.
-    func readLoop(logger: Logger, onMessage: (Message) -> Void) {
+    func readLoop<Inbound: Decodable>(_: Inbound.Type, logger: Logger, onMessage: (Inbound) -> Void) {
         var reader = LineReader(fd: fd)
         let decoder = JSONDecoder()
         while let line = reader.next() {
             guard !line.isEmpty else { continue }
             do {
-                onMessage(try decoder.decode(Message.self, from: Data(line)))
+                onMessage(try decoder.decode(Inbound.self, from: Data(line)))
             } catch {
-                logger.warning("Ignoring an undecodable IPC message", metadata: ["ipc.error": "\(error)"])
+                logger.warning("Ignoring an undecodable IPC message", metadata: [LogKey.error: "\(error)"])
             }
         }
         close()
@@ -59,10 +108,13 @@ public final class IPCPeer<Message: Codable & Sendable>: Sendable {
     }
 }
 
-/// The listening side of an IPC socket: accepts any number of peers, each served by its own
-/// thread, and broadcasts to all of them.
-public final class IPCServer<Message: Codable & Sendable>: Sendable {
-    public typealias Peer = IPCPeer<Message>
+/// How many bytes of messages may wait for a slow peer before it is disconnected.
+public let defaultIPCQueueBytes = 16 << 20
+
+/// The listening side of an IPC socket: accepts any number of peers, each read by its own
+/// thread, and broadcasts to all of them without ever blocking on one.
+public final class IPCServer<Inbound: Decodable & Sendable, Outbound: Encodable & Sendable>: Sendable {
+    public typealias Peer = IPCPeer<Outbound>
     private let listenFD: Int32
     private let path: String
     private let peers = Mutex<[Int: Peer]>([:])
@@ -73,8 +125,9 @@ public final class IPCServer<Message: Codable & Sendable>: Sendable {
     public init(
         path: String,
         logger: Logger,
+        maxQueuedBytes: Int = defaultIPCQueueBytes,
         onConnect: @escaping @Sendable (Peer) -> Void = { _ in },
-        onMessage: @escaping @Sendable (Peer, Message) -> Void
+        onMessage: @escaping @Sendable (Peer, Inbound) -> Void
     ) throws {
         self.path = path
         self.logger = logger
@@ -89,11 +142,11 @@ public final class IPCServer<Message: Codable & Sendable>: Sendable {
                     return
                 }
                 nextID += 1
-                let peer = Peer(id: nextID, fd: fd)
+                let peer = Peer(id: nextID, fd: fd, maxQueuedBytes: maxQueuedBytes)
                 self.peers.withLock { $0[peer.id] = peer }
                 let peerThread = Thread { [self] in
                     onConnect(peer)
-                    peer.readLoop(logger: self.logger) { onMessage(peer, $0) }
+                    peer.readLoop(Inbound.self, logger: self.logger) { onMessage(peer, $0) }
                     _ = self.peers.withLock { $0.removeValue(forKey: peer.id) }
                 }
                 peerThread.start()
@@ -102,8 +155,8 @@ public final class IPCServer<Message: Codable & Sendable>: Sendable {
         thread.start()
     }
 
-    /// Sends `message` to every connected peer.
-    public func broadcast(_ message: Message) {
+    /// Queues `message` for every connected peer.
+    public func broadcast(_ message: Outbound) {
         for peer in peers.withLock({ Array($0.values) }) { peer.send(message) }
     }
 
@@ -120,8 +173,8 @@ public final class IPCServer<Message: Codable & Sendable>: Sendable {
 
 /// The connecting side of an IPC socket. Keeps reconnecting (with backoff up to 1 s) for as long
 /// as it lives, so processes can start in any order and survive each other's restarts.
-public final class IPCClient<Message: Codable & Sendable>: Sendable {
-    private let current = Mutex<IPCPeer<Message>?>(nil)
+public final class IPCClient<Inbound: Decodable & Sendable, Outbound: Encodable & Sendable>: Sendable {
+    private let current = Mutex<IPCPeer<Outbound>?>(nil)
     private let stopped = Mutex(false)
 
     /// Starts connecting to `path` on a background thread. `onConnect` runs after every
@@ -130,9 +183,10 @@ public final class IPCClient<Message: Codable & Sendable>: Sendable {
     public init(
         path: String,
         logger: Logger,
-        onConnect: @escaping @Sendable (IPCPeer<Message>) -> Void = { _ in },
+        maxQueuedBytes: Int = defaultIPCQueueBytes,
+        onConnect: @escaping @Sendable (IPCPeer<Outbound>) -> Void = { _ in },
         onDisconnect: @escaping @Sendable () -> Void = {},
-        onMessage: @escaping @Sendable (Message) -> Void
+        onMessage: @escaping @Sendable (Inbound) -> Void
     ) {
         let thread = Thread { [self] in
             var delay: UInt32 = 20_000
@@ -140,7 +194,7 @@ public final class IPCClient<Message: Codable & Sendable>: Sendable {
             while !self.stopped.withLock({ $0 }) {
                 guard let fd = try? UnixSocket.connect(path: path) else {
                     if !warned && delay >= 500_000 {
-                        logger.info("Waiting for IPC socket", metadata: ["ipc.path": "\(path)"])
+                        logger.info("Waiting for IPC socket", metadata: [LogKey.socket: "\(path)"])
                         warned = true
                     }
                     usleep(delay)
@@ -149,11 +203,11 @@ public final class IPCClient<Message: Codable & Sendable>: Sendable {
                 }
                 delay = 20_000
                 warned = false
-                let peer = IPCPeer<Message>(id: 0, fd: fd)
+                let peer = IPCPeer<Outbound>(id: 0, fd: fd, maxQueuedBytes: maxQueuedBytes)
                 self.current.withLock { $0 = peer }
-                logger.debug("Connected IPC socket", metadata: ["ipc.path": "\(path)"])
+                logger.debug("Connected IPC socket", metadata: [LogKey.socket: "\(path)"])
                 onConnect(peer)
-                peer.readLoop(logger: logger, onMessage: onMessage)
+                peer.readLoop(Inbound.self, logger: logger, onMessage: onMessage)
                 self.current.withLock { $0 = nil }
                 onDisconnect()
             }
@@ -161,9 +215,9 @@ public final class IPCClient<Message: Codable & Sendable>: Sendable {
         thread.start()
     }
 
-    /// Sends a message if connected; false otherwise.
+    /// Queues a message if connected; false otherwise.
     @discardableResult
-    public func send(_ message: Message) -> Bool {
+    public func send(_ message: Outbound) -> Bool {
         current.withLock { $0 }?.send(message) ?? false
     }
 

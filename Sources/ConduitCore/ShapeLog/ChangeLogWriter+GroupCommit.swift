@@ -24,12 +24,14 @@ extension ChangeLogWriter {
         guard let first = publishing.first else { return }
         if publishing.count == 1 {
             try first.syncDataFiles()
+            Failpoint.hit("router.after-append")
             try first.writeStateSlot()
             try first.syncStateFile()
             first.markGroupCommitted()
             return
         }
         try syncFileSystem(publishing) { writer throws(ShapeLogError) in try writer.syncDataFiles() }
+        Failpoint.hit("router.after-append")
         for writer in publishing { try writer.writeStateSlot() }
         try syncFileSystem(publishing) { writer throws(ShapeLogError) in try writer.syncStateFile() }
         for writer in publishing { writer.markGroupCommitted() }

@@ -29,6 +29,10 @@ public struct FileError: Error, Hashable, Sendable, CustomStringConvertible {
         FileError(operation: operation, path: path, errno: currentErrno())
     }
 
+    /// True when the file system is full (or the user's quota is): a condition that passes
+    /// when space is freed, not a fault of the data.
+    public var isOutOfSpace: Bool { errno == ENOSPC || errno == EDQUOT }
+
     public var description: String {
         var text = "\(operation) \(path) failed"
         if errno != 0 {

@@ -57,6 +57,22 @@ public enum FileSystem {
         guard unlink(path) == 0 || currentErrno() == ENOENT else { throw FileError.current("unlink", path) }
     }
 
+    /// Removes `path` and everything below it (`rm -rf`, not following symbolic links); a missing
+    /// path is not an error.
+    public static func removeTree(_ path: String) throws(FileError) {
+        var info = stat()
+        guard lstat(path, &info) == 0 else {
+            if currentErrno() == ENOENT { return }
+            throw FileError.current("lstat", path)
+        }
+        if (info.st_mode & S_IFMT) == S_IFDIR {
+            for name in try listDirectory(path) { try removeTree(path + "/" + name) }
+            guard rmdir(path) == 0 || currentErrno() == ENOENT else { throw FileError.current("rmdir", path) }
+        } else {
+            try removeFile(path)
+        }
+    }
+
     /// Whether something exists at `path`.
     public static func exists(_ path: String) -> Bool {
         access(path, F_OK) == 0

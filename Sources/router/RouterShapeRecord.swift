@@ -1,0 +1,55 @@
+import ConduitCore
+import Foundation
+import WhereClause
+
+/// What router stores per shape besides the shape log, in `shapes/<handle>/router.json`:
+/// everything needed to rebuild the shape's meaning at start-up without the database (its
+/// identity and the column types its where clause was compiled against), and the snapshot it
+/// merges with the stream.
+///
+/// Version 1 files (before the columns were stored) cannot be rebuilt without the catalog; router
+/// removes such shapes at start-up (their clients refetch) rather than serve them unfiltered.
+struct RouterShapeRecord: Codable, Sendable {
+    static let currentVersion = 2
+
+    /// A column as the where clause was type-checked against it.
+    struct Column: Codable, Sendable, Hashable {
+        var name: String
+        var typeName: String
+        var isArray: Bool
+        var isEnum: Bool
+    }
+
+    var version: Int?
+    /// Equal identities ⇔ the same shape (``ResolvedShape/identity``).
+    var identity: String?
+    var columns: [Column]?
+    /// Snapshot visibility while merging with the initial snapshot.
+    var visibility: SnapshotVisibility?
+
+    init(identity: String, columns: [WhereColumn], visibility: SnapshotVisibility) {
+        self.version = Self.currentVersion
+        self.identity = identity
+        self.columns = columns.map { Column(name: $0.name, typeName: $0.typeName, isArray: $0.isArray, isEnum: $0.isEnum) }
+        self.visibility = visibility
+    }
+
+    /// The stored columns, or nil for a record from before they were stored.
+    var whereColumns: [WhereColumn]? {
+        guard (version ?? 1) >= Self.currentVersion else { return nil }
+        return columns?.map { WhereColumn(name: $0.name, typeName: $0.typeName, isArray: $0.isArray, isEnum: $0.isEnum) }
+    }
+
+    static func path(_ directory: String) -> String { directory + "/router.json" }
+
+    func write(toDirectory directory: String) throws {
+        try AtomicFile.write(path: Self.path(directory), bytes: [UInt8](try JSONEncoder().encode(self)))
+    }
+
+    /// The record in `directory`, nil when there is none.
+    /// - Throws: on an unreadable or undecodable file.
+    static func read(fromDirectory directory: String) throws -> RouterShapeRecord? {
+        guard let bytes = try AtomicFile.read(path: path(directory)) else { return nil }
+        return try JSONDecoder().decode(RouterShapeRecord.self, from: Data(bytes))
+    }
+}

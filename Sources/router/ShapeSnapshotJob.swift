@@ -1,0 +1,77 @@
+import ConduitCore
+import Logging
+
+/// A snapshot worker's job for one new shape: prepare the table, open the snapshot, hand it to
+/// the routing loop, and copy the rows once the loop has registered the shape. Every step that
+/// waits on PostgreSQL happens here, bounded by router's database timeouts.
+struct ShapeSnapshotJob: Sendable {
+    let resolved: ResolvedShape
+    let configuration: RouterConfiguration
+    let inbox: RouterInbox
+    let progress: RouterProgress
+    let logger: Logger
+
+    /// How often a snapshot is retaken before the request fails (each retake means a transaction
+    /// committed to the WAL but was still running in the snapshot: rare and brief).
+    static let maxAttempts = 50
+
+    func run() {
+        let identity = resolved.identity
+        let session: SnapshotSession
+        do {
+            session = try SnapshotSession(databaseURL: configuration.databaseURL, resolved: resolved, timeouts: configuration.database)
+        } catch {
+            logger.warning("Cannot connect for a snapshot", metadata: [LogKey.error: "\(error)"])
+            inbox.post(.snapshotOpenFailed(identity: identity, rejection: .unavailable(
+                message: "Cannot connect to the database to create the shape. Please try again later.", retryAfterSeconds: 2)))
+            return
+        }
+        do throws(ShapeRejection) {
+            try session.prepare(publication: configuration.publicationName)
+        } catch {
+            inbox.post(.snapshotOpenFailed(identity: identity, rejection: error))
+            return
+        }
+        for _ in 0..<Self.maxAttempts {
+            let start = progress.position
+            let visibility: SnapshotVisibility
+            do {
+                visibility = try session.begin()
+            } catch {
+                inbox.post(.snapshotOpenFailed(identity: identity, rejection: .unavailable(
+                    message: "Failed to open the shape's snapshot, please retry", retryAfterSeconds: 2)))
+                return
+            }
+            let ticket = SnapshotTicket(resolved: resolved, visibility: visibility, start: start)
+            inbox.post(.snapshotOpened(ticket))
+            switch ticket.awaitVerdict() {
+            case .accepted(let handle, let directory):
+                copy(session: session, visibility: visibility, handle: handle, directory: directory)
+                return
+            case .retake:
+                try? session.rollback()
+                usleep(10_000)
+            case .abandoned:
+                return
+            }
+        }
+        inbox.post(.snapshotOpenFailed(identity: identity, rejection: .unavailable(
+            message: "Could not take a consistent snapshot, please retry", retryAfterSeconds: 1)))
+    }
+
+    private func copy(session: SnapshotSession, visibility: SnapshotVisibility, handle: String, directory: String) {
+        do {
+            let writer = try SnapshotWriter(directory: directory, chunkThresholdBytes: configuration.chunkBytes)
+            try session.copyRows(into: writer, visibility: visibility) {
+                inbox.post(.snapshotProgressed(handle: handle))
+            }
+            inbox.post(.snapshotFinished(handle: handle))
+        } catch {
+            inbox.post(.snapshotFailed(handle: handle, reason: "\(error)"))
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
