@@ -32,8 +32,9 @@ extension RouterEngine {
             creations.removeValue(forKey: identity)?.rejectAll(rejection)
         case .snapshotOpened(let ticket):
             accept(ticket)
-        case .snapshotFailed(let handle, let reason):
+        case .snapshotFailed(let handle, let reason, let rejection):
             logger.error("Snapshot failed; removing shape", metadata: [LogKey.shapeHandle: "\(handle)", LogKey.error: "\(reason)"])
+            if let rejection, let identity = identityByHandle[handle] { refusedDefinitions.refuse(identity, rejection) }
             removeShape(handle)
         case .snapshotFinished(let handle):
             logger.info("Snapshot complete", metadata: [LogKey.shapeHandle: "\(handle)"])
@@ -49,6 +50,10 @@ extension RouterEngine {
 
     private func resolvedRequest(_ origin: ShapeRequestOrigin, _ definition: ShapeDefinition, _ resolved: ResolvedShape) {
         let identity = resolved.identity
+        if let rejection = refusedDefinitions.rejection(for: identity) {
+            origin.reject(rejection)
+            return
+        }
         if let handle = handlesByIdentity[identity], let shape = shapes[handle] {
             remember(definition, for: handle)
             shape.lastServed = MonotonicClock.seconds()

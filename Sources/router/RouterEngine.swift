@@ -42,6 +42,8 @@ final class RouterEngine {
     var handlesByDefinition: [ShapeDefinition: String] = [:]
     /// Shapes being created, by identity: the requests waiting for each.
     var creations: [String: PendingCreation] = [:]
+    /// Definitions PostgreSQL refused while copying their snapshot, answered 400 for a while.
+    var refusedDefinitions = RefusedDefinitions()
     var relations: [UInt32: PgOutputMessage.Relation] = [:]
     /// Column names per relation, kept beside ``relations`` so routing a row allocates nothing.
     private var columnNames: [UInt32: [String]] = [:]

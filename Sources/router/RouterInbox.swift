@@ -22,7 +22,10 @@ enum RouterCommand: Sendable {
     case snapshotOpened(SnapshotTicket)
     /// A worker could not prepare the table or open the snapshot.
     case snapshotOpenFailed(identity: String, rejection: ShapeRejection)
-    case snapshotFailed(handle: String, reason: String)
+    /// A snapshot copy failed. `rejection` is set when PostgreSQL refused the definition itself
+    /// (e.g. the where clause fails on the table's rows): requests for it are refused for a while
+    /// instead of creating the shape again and again.
+    case snapshotFailed(handle: String, reason: String, rejection: ShapeRejection?)
     case snapshotFinished(handle: String)
     /// More snapshot chunks were published (serve may answer waiting initial requests).
     case snapshotProgressed(handle: String)

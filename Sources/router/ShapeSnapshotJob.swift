@@ -1,5 +1,6 @@
 import ConduitCore
 import Logging
+import Postgres
 
 /// A snapshot worker's job for one new shape: prepare the table, open the snapshot, hand it to
 /// the routing loop, and copy the rows once the loop has registered the shape. Every step that
@@ -66,8 +67,12 @@ struct ShapeSnapshotJob: Sendable {
                 inbox.post(.snapshotProgressed(handle: handle))
             }
             inbox.post(.snapshotFinished(handle: handle))
+        } catch let error as PostgresError where error.sqlState?.hasPrefix("22") == true {
+            // A data exception (overflow, division by zero, bad input in a cast…) evaluating the
+            // where clause on the table's rows: the definition, not the moment, is at fault.
+            inbox.post(.snapshotFailed(handle: handle, reason: "\(error)", rejection: .invalid(field: "where", message: error.message)))
         } catch {
-            inbox.post(.snapshotFailed(handle: handle, reason: "\(error)"))
+            inbox.post(.snapshotFailed(handle: handle, reason: "\(error)", rejection: nil))
         }
     }
 }

@@ -147,9 +147,15 @@ struct ShapeRoutes: Sendable {
     /// current handle when router knows one.
     func conflictForRemovedShape(_ request: ShapeRequest, removedHandle: String) async -> Response {
         catalog.evict(removedHandle)
-        if case .handle(let handle)? = try? await resolveThroughRouter(request.definition), handle != removedHandle {
+        switch try? await resolveThroughRouter(request.definition) {
+        case .handle(let handle)? where handle != removedHandle:
             return ErrorResponses.mustRefetch(newHandle: handle)
+        case .rejected(.invalid(let field, let message))?:
+            // PostgreSQL refused the definition while copying its snapshot: say so, rather than
+            // send the client round a refetch loop.
+            return ErrorResponses.rejected(.invalid(field: field, message: message))
+        default:
+            return ErrorResponses.mustRefetch(newHandle: nil)
         }
-        return ErrorResponses.mustRefetch(newHandle: nil)
     }
 }

@@ -157,8 +157,8 @@ final class ConduitCluster: Sendable {
     /// log file, appended), e.g. to test crash recovery: `cluster.ingest.kill()`, then
     /// `let ingest = try cluster.relaunch("ingest")`. The returned process is not stopped by
     /// ``stop()``: the caller stops it.
-    func relaunch(_ name: String) throws -> ConduitProcess {
-        try ConduitProcess.launch(name, environment: environment, logDirectory: directory)
+    func relaunch(_ name: String, overriding changes: [String: String] = [:]) throws -> ConduitProcess {
+        try ConduitProcess.launch(name, environment: environment.merging(changes) { _, new in new }, logDirectory: directory)
     }
 
     /// SIGTERM to all three (serve first, ingest last), SIGKILL after a grace period.

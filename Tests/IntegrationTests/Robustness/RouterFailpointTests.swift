@@ -1,0 +1,76 @@
+import Foundation
+import Postgres
+import TestSupport
+import Testing
+
+/// router killed exactly at each of its failpoints in the middle of a load: on restart it
+/// truncates shape logs to their committed state and replays the spool from its checkpoint, so
+/// clients keep their handle and end with exactly the table's contents, every change once.
+@Suite(.enabled(if: TestDatabase.isAvailable, "needs PostgreSQL: run through scripts/test"), .timeLimit(.minutes(5)))
+struct RouterFailpointTests {
+    @Test(arguments: ["router.after-append@20", "router.after-state@20", "router.after-checkpoint@20"])
+    func nothingIsLostOrDoubledAfterACrashAt(_ failpoint: String) async throws {
+        let name = String(failpoint.split(separator: "@")[0])
+        try await TestDatabase.withDatabase(label: "rfp") { database in
+            let sql = try database.connect()
+            try sql.execute("CREATE TABLE items (id int PRIMARY KEY, title text)")
+            try sql.execute("INSERT INTO items SELECT g, 'seed' FROM generate_series(1, 100) g")
+            try await TemporaryDirectory.with { directory in
+                try await ConduitCluster.with(database: database, directory: directory, environment: ["CONDUIT_FAILPOINTS": failpoint]) { cluster in
+                    let follower = ShapeFollower(client: cluster.client, table: "items")
+                    try await follower.syncUntilUpToDate()
+                    let handle = follower.handle
+                    let url = database.url
+                    let writer = Task.detached {
+                        let connection = try PostgresConnection(conninfo: url)
+                        for round in 1...1500 {
+                            try connection.execute(
+                                "BEGIN; INSERT INTO items VALUES (\(1000 + round), 'n'); UPDATE items SET title = 'r\(round)' WHERE id = \(round % 100 + 1); COMMIT")
+                        }
+                    }
+                    let status = await cluster.router.waitForExit(timeout: .seconds(120))
+                    #expect(status == 128 + SIGKILL, "router was not killed by \(failpoint)")
+                    #expect(cluster.router.logContents.contains("failpoint \(name) reached"))
+                    let router = try cluster.relaunch("router", overriding: ["CONDUIT_FAILPOINTS": ""])
+                    try await writer.value
+                    let expected = try PipelineTests.tableContents(sql)
+                    try await follower.syncUntil(timeout: .seconds(120)) { $0.rows == expected }
+                    #expect(follower.handle == handle, "the shape survives the crash")
+                    #expect(follower.refetchCount == 0)
+                    var lastOffset: (Int64, Int64) = (0, -1)
+                    for change in follower.changes {
+                        guard let lsn = change.lsn.flatMap(Int64.init), let op = change.opPosition else { continue }
+                        #expect((lsn, op) > lastOffset, "offsets strictly increase: no change twice")
+                        lastOffset = (lsn, op)
+                    }
+                    _ = await router.stop()
+                }
+            }
+        }
+    }
+
+    /// Killed while copying a snapshot: the half-copied shape is discarded at restart, its
+    /// client gets 409, refetches, and ends with exactly the table.
+    @Test func aSnapshotInterruptedByACrashIsDiscardedAndRetaken() async throws {
+        try await TestDatabase.withDatabase(label: "rsnap") { database in
+            let sql = try database.connect()
+            try sql.execute("CREATE TABLE items (id int PRIMARY KEY, title text)")
+            try sql.execute("INSERT INTO items SELECT g, 'seed' FROM generate_series(1, 25000) g")
+            try await TemporaryDirectory.with { directory in
+                try await ConduitCluster.with(database: database, directory: directory, environment: ["CONDUIT_FAILPOINTS": "router.mid-snapshot"]) { cluster in
+                    let client = cluster.client
+                    let first = Task { try await client.get("/v1/shape?table=items&offset=-1", timeout: .seconds(120)) }
+                    let status = await cluster.router.waitForExit(timeout: .seconds(120))
+                    #expect(status == 128 + SIGKILL)
+                    let router = try cluster.relaunch("router", overriding: ["CONDUIT_FAILPOINTS": ""])
+                    _ = try? await first.value
+                    let follower = ShapeFollower(client: cluster.client, table: "items")
+                    let expected = try PipelineTests.tableContents(sql)
+                    try await follower.syncUntil(timeout: .seconds(120)) { $0.rows == expected }
+                    #expect(router.logContents.contains("Removing a shape that cannot be resumed"))
+                    _ = await router.stop()
+                }
+            }
+        }
+    }
+}
