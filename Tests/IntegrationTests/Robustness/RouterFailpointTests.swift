@@ -20,29 +20,13 @@ struct RouterFailpointTests {
                     let follower = ShapeFollower(client: cluster.client, table: "items")
                     try await follower.syncUntilUpToDate()
                     let handle = follower.handle
-                    let url = database.url
-                    let writer = Task.detached {
-                        let connection = try PostgresConnection(conninfo: url)
-                        for round in 1...1500 {
-                            try connection.execute(
-                                "BEGIN; INSERT INTO items VALUES (\(1000 + round), 'n'); UPDATE items SET title = 'r\(round)' WHERE id = \(round % 100 + 1); COMMIT")
-                        }
-                    }
+                    let writer = RouterCrashTests.startLoad(url: database.url)
                     let status = await cluster.router.waitForExit(timeout: .seconds(120))
                     #expect(status == 128 + SIGKILL, "router was not killed by \(failpoint)")
                     #expect(cluster.router.logContents.contains("failpoint \(name) reached"))
                     let router = try cluster.relaunch("router", overriding: ["CONDUIT_FAILPOINTS": ""])
                     try await writer.value
-                    let expected = try PipelineTests.tableContents(sql)
-                    try await follower.syncUntil(timeout: .seconds(120)) { $0.rows == expected }
-                    #expect(follower.handle == handle, "the shape survives the crash")
-                    #expect(follower.refetchCount == 0)
-                    var lastOffset: (Int64, Int64) = (0, -1)
-                    for change in follower.changes {
-                        guard let lsn = change.lsn.flatMap(Int64.init), let op = change.opPosition else { continue }
-                        #expect((lsn, op) > lastOffset, "offsets strictly increase: no change twice")
-                        lastOffset = (lsn, op)
-                    }
+                    try await RouterCrashTests.expectExactContentsOnce(follower: follower, sql: sql, handle: handle)
                     _ = await router.stop()
                 }
             }
