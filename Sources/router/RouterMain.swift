@@ -31,6 +31,7 @@ struct RouterMain {
         let inbox = RouterInbox()
         let lastSeen = LastSeenLSN(.zero)
         let server = Mutex<IPCServer<ServeToRouter, RouterToServe>?>(nil)
+        let space = StoragePause(logger: logger)
         let ingest = IPCClient<IngestToRouter, RouterToIngest>(
             path: configuration.storage.ingestSocket,
             logger: logger,
@@ -49,11 +50,13 @@ struct RouterMain {
                 if case .lastSeenLSN(let lsn) = message { lastSeen.value = lsn }
                 server.withLock { $0 }?.broadcast(message)
             },
-            reportConsumed: { ingest.send(.consumed(commitEndLSN: $0)) }
+            reportConsumed: { lsn in
+                space.progressed()
+                ingest.send(.consumed(commitEndLSN: lsn))
+            }
         )
         logger.info("router started", metadata: [LogKey.storageDirectory: "\(configuration.storage.root)"])
         var backoff: Double = 1
-        var pausedForSpace = false
         while !stop.isRequested {
             do {
                 let engine = try RouterEngine(configuration: configuration, services: services, stop: stop, logger: logger)
@@ -76,21 +79,13 @@ struct RouterMain {
                     server.withLock { $0 = listening }
                     logger.info("router ready", metadata: [LogKey.socket: "\(configuration.storage.routerSocket)"])
                 }
-                if pausedForSpace {
-                    logger.info("Storage has room again; routing resumed")
-                    pausedForSpace = false
-                    backoff = 1
-                }
                 try engine.run()
             } catch where isOutOfSpace(error) {
-                if !pausedForSpace {
-                    logger.error(
-                        "Storage is full; routing paused, nothing is lost, retrying until space is freed",
-                        metadata: [LogKey.error: "\(error)"])
-                    pausedForSpace = true
-                }
+                space.paused(error)
+                // Retry once there is room for at least a group commit, and no sooner than the
+                // backoff: rebuilding the engine replays from the checkpoint.
                 var waited: Double = 0
-                while waited < backoff && !stop.isRequested {
+                while (waited < backoff || !StoragePause.hasRoom(configuration.storage.shapesDirectory)) && !stop.isRequested {
                     usleep(100_000)
                     waited += 0.1
                 }
@@ -124,5 +119,37 @@ final class LastSeenLSN: Sendable {
     var value: LSN {
         get { LSN(stored.load(ordering: .relaxed)) }
         set { stored.store(newValue.value, ordering: .relaxed) }
+    }
+}
+
+/// A full disk, as router lives through it: logged once when routing pauses and once when a
+/// commit succeeds again, however many retries lie between.
+final class StoragePause: Sendable {
+    /// Free bytes router waits for before it retries.
+    static let minimumFreeBytes: UInt64 = 4 << 20
+
+    private let isPaused = Atomic<Bool>(false)
+    private let logger: Logger
+
+    init(logger: Logger) { self.logger = logger }
+
+    func paused(_ error: any Error) {
+        guard !isPaused.exchange(true, ordering: .relaxed) else { return }
+        logger.error(
+            "Storage is full; routing paused, nothing is lost, retrying until space is freed",
+            metadata: [LogKey.error: "\(error)"])
+    }
+
+    /// A group commit succeeded.
+    func progressed() {
+        guard isPaused.exchange(false, ordering: .relaxed) else { return }
+        logger.info("Storage has room again; routing resumed")
+    }
+
+    /// Whether the file system holding `directory` has room for router to go on.
+    static func hasRoom(_ directory: String) -> Bool {
+        var info = statvfs()
+        guard statvfs(directory, &info) == 0 else { return true }
+        return UInt64(info.f_bavail) * UInt64(info.f_frsize) >= minimumFreeBytes
     }
 }
