@@ -73,13 +73,13 @@ struct SpoolFailpointTests {
     /// Inserts ids 1...transactions, one transaction each, on a connection of its own, counting
     /// the committed ones in `progress`.
     static func insertTransactions(url: String, progress: LoadProgress) -> Task<Void, any Error> {
-        Task.detached {
+        Task { try await offThePool {  // blocking libpq calls must not hold the shared cooperative pool
             let connection = try PostgresConnection(conninfo: url)
             for id in 1...transactions {
                 try connection.execute("INSERT INTO items VALUES (\(id), 't\(id)')")
                 progress.committed.store(id, ordering: .relaxed)
             }
-        }
+        } }
     }
 
     /// How many of the load's transactions have committed.

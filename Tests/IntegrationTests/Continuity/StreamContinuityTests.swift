@@ -22,11 +22,11 @@ struct StreamContinuityTests {
     }
 
     /// `max_slot_wal_keep_size` invalidates the slot while ingest is down (see
-    /// ``invalidateSlot(_:sql:)`` for how the shared server's other slots are kept safe).
+    /// ``invalidateSlot(_:databaseURL:)`` for how the shared server's other slots are kept safe).
     @Test func aSlotInvalidatedByMaxSlotWalKeepSizeResetsTheStream() async throws {
         try await Self.withStoppedIngest(label: "lostslot") { cluster, follower, sql in
             try sql.execute("INSERT INTO items VALUES (4, 'written before the WAL was removed')")
-            try await Self.invalidateSlot(cluster.slotName, sql: sql)
+            try await Self.invalidateSlot(cluster.slotName, databaseURL: cluster.databaseURL)
             try await Self.expectReset(cluster: cluster, follower: follower, sql: sql, cause: "was invalidated")
         }
     }
@@ -39,14 +39,21 @@ struct StreamContinuityTests {
     /// records that let a streaming slot advance), and only then is the limit set to 128 MB for
     /// one checkpoint and reset at once. A slot that lags less than 128 MB is never invalidated,
     /// so no other test's slot can be hit, even one whose ingest is down at that moment.
-    static func invalidateSlot(_ slot: String, sql: PostgresConnection) async throws {
+    /// It runs on a thread of its own: it blocks on libpq and sleeps between checkpoints for up to
+    /// two minutes, which on the shared cooperative pool would stall every other test.
+    static func invalidateSlot(_ slot: String, databaseURL: String) async throws {
+        try await offThePool { try invalidateSlotBlocking(slot, databaseURL: databaseURL) }
+    }
+
+    private static func invalidateSlotBlocking(_ slot: String, databaseURL: String) throws {
+        let sql = try PostgresConnection(conninfo: databaseURL)
         try sql.execute("CREATE TABLE IF NOT EXISTS filler (n int)")
         let admin = try PostgresConnection(conninfo: TestDatabase.url(database: "postgres"))
         func reset() {
             _ = try? admin.execute("ALTER SYSTEM RESET max_slot_wal_keep_size")
             _ = try? admin.execute("SELECT pg_reload_conf()")
         }
-        try await waitUntil(timeout: .seconds(120)) {
+        func slotLost() throws -> Bool {
             for _ in 0..<10 {
                 try sql.execute("INSERT INTO filler VALUES (1)")
                 try sql.execute("SELECT pg_switch_wal()")
@@ -71,6 +78,11 @@ struct StreamContinuityTests {
             reset()
             let status = try admin.execute("SELECT wal_status FROM pg_replication_slots WHERE slot_name = $1", parameters: [slot])
             return status.rows.first?.first == "lost"
+        }
+        let deadline = ContinuousClock.now + .seconds(120)
+        while try !slotLost() {
+            guard ContinuousClock.now < deadline else { throw SupportError("slot \(slot) not invalidated within 120 s") }
+            Thread.sleep(forTimeInterval: 0.05)
         }
     }
 

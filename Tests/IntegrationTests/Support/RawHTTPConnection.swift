@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Synchronization
 
 #if canImport(Glibc)
@@ -136,13 +137,6 @@ final class RawHTTPConnection: Sendable {
                 throw SupportError("no whole response in time; got \(parser.bytes.count) bytes")
             }
         }
-    }
-}
-
-/// Runs blocking work on a thread of its own and awaits its result.
-func offThePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread.detachNewThread { continuation.resume(with: Result { try work() }) }
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import TestSupport
 
 /// A uniquely named database on the test server, owned by one test.
 ///
@@ -50,13 +51,15 @@ struct TestDatabase: Sendable, CustomStringConvertible {
         label: String = "",
         _ body: (TestDatabase) async throws -> Result
     ) async throws -> Result {
-        let database = try create(label: label)
+        // Creating and dropping block on libpq (dropping retries for up to 30 s): on a thread of
+        // their own, not on the cooperative pool every test shares.
+        let database = try await offThePool { try create(label: label) }
         do {
             let result = try await body(database)
-            try database.drop()
+            try await offThePool { try database.drop() }
             return result
         } catch {
-            try? database.drop()
+            _ = try? await offThePool { try database.drop() }
             throw error
         }
     }
