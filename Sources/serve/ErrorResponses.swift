@@ -146,4 +146,5 @@ extension HTTPFields.Element.Name {
     static let requestID = Self("x-request-id")!
     static let electricInternalKnownError = Self("electric-internal-known-error")!
     static let electricSnapshot = Self("electric-snapshot")!
+    static let xAccelBuffering = Self("x-accel-buffering")!
 }
