@@ -105,7 +105,12 @@ extension SnapshotSession {
                 try connection.execute("ALTER TABLE \(name) REPLICA IDENTITY FULL")
             }
             if published.rows.isEmpty {
-                try connection.execute("ALTER PUBLICATION \(PostgresConnection.quoteIdentifier(publication)) ADD TABLE \(name)")
+                do {
+                    try connection.execute("ALTER PUBLICATION \(PostgresConnection.quoteIdentifier(publication)) ADD TABLE \(name)")
+                } catch {
+                    // Another snapshot worker published the table meanwhile (duplicate_object): done.
+                    guard error.sqlState == "42710" else { throw error }
+                }
             }
             let horizon = try connection.execute("SELECT pg_snapshot_xmax(pg_current_snapshot())::text").rows[0][0] ?? "0"
             let deadline = MonotonicClock.seconds() + Double(timeouts.openTransactionWaitSeconds)
