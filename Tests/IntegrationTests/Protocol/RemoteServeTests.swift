@@ -1,4 +1,5 @@
 import Foundation
+import Postgres
 import TestSupport
 import Testing
 
@@ -6,7 +7,7 @@ import Testing
 /// one reaches router over TCP (`CONDUIT_ROUTER_URL`), one reaches nothing and falls back to
 /// re-reading the committed state of shapes with waiting clients. Neither can see `router.sock`:
 /// their storage directory holds only a link to the cluster's `shapes/`, as a shared filesystem
-/// mounted elsewhere would. Also `/v1/health` (protocol.md §9.1) through a router restart.
+/// mounted elsewhere would. Then `/v1/health` (protocol.md §9.1) through a router restart.
 @Suite(.enabled(if: TestDatabase.isAvailable, "needs PostgreSQL: run through scripts/test"), .timeLimit(.minutes(5)))
 struct RemoteServeTests {
     /// Starts a serve over `storage` with `extra` settings on a free port and waits until it listens.
@@ -72,29 +73,35 @@ struct RemoteServeTests {
             let pollLive = try await pollWait.value
             #expect(tcpLive.status == 200 && tcpLive.text.contains("\"remote\""), "woken over TCP: \(tcpLive)")
             #expect(pollLive.status == 200 && pollLive.text.contains("\"remote\""), "woken by polling: \(pollLive)")
+
+            try await Self.healthFollowsRouter(cluster, others: [(tcpServe, tcpClient)])
         }
     }
 
-    @Test func healthIsActiveOnlyWhileRouterAnswers() async throws {
-        try await TasksCluster.with(label: "health") { cluster, _, _ in
-            let active = try await cluster.client.get("/v1/health")
-            #expect(active.status == 200 && active.text == #"{"status":"active"}"#)
-            #expect(active.headers["cache-control"] == "no-cache, no-store, must-revalidate")
-            cluster.router.kill()
-            try await waitUntil(timeout: .seconds(30)) { cluster.serve.logTail().contains("Disconnected from router") }
-            let lost = try await cluster.client.get("/v1/health")
+    /// `/v1/health` (protocol.md §9.1) of every serve through a router restart: 503 with
+    /// `retry-after` while router is gone, `active` again once it has loaded its shapes.
+    static func healthFollowsRouter(_ cluster: ConduitCluster, others: [(ConduitProcess, HTTPClient)]) async throws {
+        let serves = [(cluster.serve, cluster.client)] + others
+        let active = try await cluster.client.get("/v1/health")
+        #expect(active.status == 200 && active.text == #"{"status":"active"}"#)
+        #expect(active.headers["cache-control"] == "no-cache, no-store, must-revalidate")
+        cluster.router.kill()
+        for (serve, client) in serves {
+            try await waitUntil(timeout: .seconds(60)) { serve.logTail().contains("Disconnected from router") }
+            let lost = try await client.get("/v1/health")
             #expect(lost.status == 503, "\(lost)")
             #expect(lost.headers["retry-after"] == "1")
-            let router = try cluster.relaunch("router")
-            defer { router.terminate() }
-            var back = try await cluster.client.get("/v1/health")
+        }
+        let router = try cluster.relaunch("router")
+        for (_, client) in serves {
+            var back = try await client.get("/v1/health")
             let deadline = ContinuousClock.now + .seconds(60)
             while back.status != 200, ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(100))
-                back = try await cluster.client.get("/v1/health")
+                back = try await client.get("/v1/health")
             }
             #expect(back.status == 200 && back.text == #"{"status":"active"}"#, "\(back)")
-            await router.stop()
         }
+        await router.stop()
     }
 }
