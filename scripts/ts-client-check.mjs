@@ -1,6 +1,7 @@
 // Sync check: drives the official Electric TypeScript client (@electric-sql/client, ShapeStream/Shape)
 // against a running Conduit and verifies that it syncs a table (initial snapshot, then live
-// INSERT/UPDATE/DELETE), a `where` + `params` + `columns` shape, a `replica: 'full'` shape, and a
+// INSERT/UPDATE/DELETE), a `where` + `params` + `columns` shape, a `replica: 'full'` shape,
+// `log: 'changes_only'` with requestSnapshot (GET and POST subsets), DELETE /v1/shape, and a
 // TRUNCATE (409 must-refetch => resync).
 //
 //   node scripts/ts-client-check.mjs
@@ -418,7 +419,6 @@ for (const s of SHAPES) {
 for (const [what, params, expectStatus] of [
   ['unknown column in where', { table: TABLE, where: 'no_such_column > 1' }, 400],
   ['unknown table', { table: 'no_such_table' }, 400],
-  ["log: 'changes_only' (unsupported by Conduit)", { table: TABLE }, 400, 'changes_only'],
 ]) {
   const label = `invalid:${what}`
   let error
@@ -426,7 +426,6 @@ for (const [what, params, expectStatus] of [
   const opts = {
     url: URL_, params, signal: abort.signal, fetchClient: makeFetchClient(label), onError: (e) => { error = e },
   }
-  if (what.startsWith('log:')) opts.log = 'changes_only'
   const stream = new ShapeStream(opts)
   stream.subscribe(() => {})
   const deadline = Date.now() + TIMEOUT
@@ -437,6 +436,89 @@ for (const [what, params, expectStatus] of [
     pass(`[invalid] ${what}: FetchError ${error.status} ${JSON.stringify(error.json ?? error.text ?? '')}, 1 request`)
   else { fail(`[invalid] ${what}: expected one request and a FetchError ${expectStatus}`, `requests=${n} error=${inspect(error)}`); dumpLog(label) }
   abort.abort()
+}
+
+// 3e. log: 'changes_only' with requestSnapshot, its subset sent by GET (query parameters, from
+// offset -1) and by POST (JSON body, from offset 'now'): no rows until a snapshot is requested,
+// then exactly the subset's rows, then live changes to them. Then DELETE /v1/shape (Conduit runs
+// with CONDUIT_ALLOW_SHAPE_DELETION=true here): the stream gets 409, resyncs under a new handle and
+// the Shape requests its subsets again.
+for (const method of ['GET', 'POST']) {
+  const label = `changes-only-${method}`
+  const abort = new AbortController()
+  let error
+  const stream = new ShapeStream({
+    url: URL_, params: { table: TABLE, replica: 'full' }, log: 'changes_only', subsetMethod: method,
+    offset: method === 'POST' ? 'now' : undefined,
+    liveSse: MODE === 'sse', signal: abort.signal, fetchClient: makeFetchClient(label), onError: (e) => { error = e },
+  })
+  const shape = new Shape(stream)
+  let deadline = Date.now() + TIMEOUT
+  while (Date.now() < deadline && !error && !stream.isUpToDate) await sleep(50)
+  if (stream.isUpToDate && !error && shape.currentRows.length === 0) pass(`[${label}] changes_only starts up-to-date without rows`)
+  else { fail(`[${label}] changes_only starts up-to-date without rows`, `error=${inspect(error)} rows=${shape.currentRows.length}`); dumpLog(label) }
+
+  const ids = [...model.keys()].filter((id) => id <= 3).sort((a, b) => b - a).slice(0, 2)
+  const subset = { where: 'id <= $1', params: { 1: '3' }, orderBy: 'id DESC', limit: 2 }
+  try {
+    // Shape.requestSnapshot injects the rows into the stream and remembers the subset (to request
+    // it again after a 409); the response itself is read from the request log.
+    await shape.requestSnapshot(subset)
+    // (The client may also prefetch a "next chunk" of a GET subset URL; skip such entries.)
+    const sent = requestLog.filter((e) => e.shape === label && (e.method === 'POST' || e.url.includes('subset__')) &&
+      e.status === 200 && String(e.body ?? '').startsWith('{')).at(-1)
+    const { metadata, data } = JSON.parse(sent?.body ?? '{}')
+    const got = (data ?? []).map((m) => Number(m.value.id))
+    if (JSON.stringify(got) === JSON.stringify(ids) && /^\d+$/.test(String(metadata.xmin)) && typeof metadata.snapshot_mark === 'number' &&
+        sent && sent.method === method && sent.status === 200)
+      pass(`[${label}] requestSnapshot (${method}) returns the subset's rows in order: ${got.join(',')}`)
+    else fail(`[${label}] requestSnapshot (${method})`, `expected ids ${ids}, got ${got}; metadata ${inspect(metadata)}; request ${inspect(sent)}`)
+  } catch (e) {
+    fail(`[${label}] requestSnapshot (${method})`, inspect(e))
+    dumpLog(label)
+  }
+  deadline = Date.now() + TIMEOUT
+  while (Date.now() < deadline && shape.currentRows.length < ids.length) await sleep(50)
+  const rowIds = shape.currentRows.map((r) => r.id).sort((a, b) => b - a)
+  if (JSON.stringify(rowIds) === JSON.stringify(ids)) pass(`[${label}] the Shape holds exactly the subset's rows`)
+  else fail(`[${label}] the Shape holds exactly the subset's rows`, `expected ${ids}, got ${rowIds}`)
+
+  const target = ids[0]
+  const title = `changes-only ${method}`
+  sql(`UPDATE ${TABLE} SET title = '${title}' WHERE id = ${target}`)
+  model.get(target).title = title
+  deadline = Date.now() + TIMEOUT
+  const updated = () => shape.currentRows.find((r) => r.id === target)?.title === title
+  while (Date.now() < deadline && !error && !updated()) await sleep(50)
+  if (updated()) pass(`[${label}] a live update of a snapshotted row reaches the Shape`)
+  else { fail(`[${label}] a live update of a snapshotted row reaches the Shape`, `error=${inspect(error)}`); dumpLog(label) }
+
+  if (method === 'POST') {
+    const handle = shape.handle
+    const deletedAt = Date.now()
+    const res = await fetch(`${URL_}?table=${TABLE}&replica=full&log=changes_only`, { method: 'DELETE' })
+    if (res.status === 202) pass(`[${label}] DELETE /v1/shape => 202`)
+    else fail(`[${label}] DELETE /v1/shape => 202`, `${res.status} ${await res.text()}`)
+    deadline = Date.now() + TIMEOUT
+    const resynced = () => shape.handle && shape.handle !== handle && stream.isUpToDate && shape.currentRows.length === ids.length
+    while (Date.now() < deadline && !error && !resynced()) await sleep(50)
+    const saw409 = requestLog.some((e) => e.shape === label && e.status === 409 && e.ended >= deletedAt)
+    if (resynced() && saw409) pass(`[${label}] after DELETE: 409, new handle, subset requested again (${shape.currentRows.length} rows)`)
+    else { fail(`[${label}] after DELETE: 409, new handle, subset requested again`, `handle ${handle} -> ${shape.handle} 409=${saw409} rows=${shape.currentRows.length} error=${inspect(error)}`); dumpLog(label) }
+  }
+  abort.abort()
+}
+
+// 3f. DELETE of a full shape by handle: its stream gets 409 and resyncs the same rows under a new handle.
+{
+  const s = SHAPES[0]
+  const handle = s.shape.handle
+  const res = await fetch(`${URL_}?handle=${encodeURIComponent(handle)}`, { method: 'DELETE' })
+  const deadline = Date.now() + TIMEOUT
+  while (Date.now() < deadline && !s.error && (s.shape.handle === handle || !s.shape.isUpToDate)) await sleep(50)
+  if (res.status !== 202) fail(`[${s.label}] DELETE by handle => 202`, `${res.status} ${await res.text()}`)
+  else if (s.shape.handle === handle) { fail(`[${s.label}] DELETE by handle => 409 => new handle`, inspect(s.error)); dumpLog(s.label) }
+  else if (await waitFor(s, 'resync after DELETE')) pass(`[${s.label}] DELETE by handle => 409 => resync under handle ${s.shape.handle}`)
 }
 
 // 4. TRUNCATE: Electric answers 409 must-refetch; the client must drop its rows and resync.

@@ -1,6 +1,7 @@
 import Foundation
 import ConduitCore
 import Spool
+import WhereClause
 
 /// A shape router is maintaining: its change log writer, the snapshot it must merge with, and
 /// the entry held back until the next one arrives (so the transaction's last entry for the
@@ -23,6 +24,10 @@ final class ActiveShape {
     var held: PendingEntry?
     /// True when entries were appended since the last commit of the change log.
     var dirty = false
+    /// The table's columns as the where clause was compiled against them (from the catalog at
+    /// creation, from `router.json` after a restart): subset snapshots compile theirs against the
+    /// same columns.
+    var whereColumns: [WhereColumn] = []
 
     init(metadata: ShapeMetadata, changes: ChangeLogWriter, filter: RowFilter?, visibility: SnapshotVisibility?) {
         self.metadata = metadata

@@ -112,7 +112,9 @@ enum ChangeRenderer {
     }
 
     /// A snapshot row: `{"key":…,"value":{…},"headers":{"operation":"insert","relation":[…]}}`.
-    static func snapshotRow(key: [UInt8], names: [[UInt8]], values: [String?], relationJSON: [UInt8]) -> [UInt8] {
+    static func snapshotRow(key: [UInt8], names: [[UInt8]], values: [String?], relationJSON: [UInt8], snapshotMark: Int? = nil)
+        -> [UInt8]
+    {
         var writer = JSONWriter(capacity: 256)
         writer.raw("{\"key\":")
         writer.string(utf8: key)
@@ -124,6 +126,10 @@ enum ChangeRenderer {
         }
         writer.raw("},\"headers\":{\"operation\":\"insert\",\"relation\":")
         writer.raw(relationJSON)
+        if let snapshotMark {
+            writer.raw(",\"snapshot_mark\":")
+            writer.integer(snapshotMark)
+        }
         writer.raw("}}")
         return writer.bytes
     }

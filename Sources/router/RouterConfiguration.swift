@@ -21,6 +21,13 @@ struct RouterConfiguration: Sendable {
     var maxShapes: Int
     /// Bounds on the cost of every where clause (`CONDUIT_WHERE_MAX_*`).
     var whereLimits: WhereClauseLimits
+    /// Bounds on subset snapshots (`CONDUIT_SUBSET_MAX_ROWS`, `CONDUIT_SUBSET_MAX_BYTES`,
+    /// `CONDUIT_SUBSET_TIMEOUT_MS`).
+    var subset: SubsetLimits
+    /// Where router also accepts serve processes over TCP (`CONDUIT_ROUTER_LISTEN=host:port`),
+    /// besides `router.sock`: for serve processes on hosts that share the storage directory but
+    /// not the Unix socket. nil: Unix socket only.
+    var listen: IPCAddress?
 
     var databaseURL: String { stream.databaseURL }
     var storage: StorageLayout { stream.storage }
@@ -42,6 +49,18 @@ struct RouterConfiguration: Sendable {
         maxConcurrentSnapshots = try integer("CONDUIT_MAX_CONCURRENT_SNAPSHOTS", 4, 1...64)
         shapeQueueLimit = try integer("CONDUIT_SHAPE_QUEUE_LIMIT", 1000, 1...1_000_000)
         maxShapes = try integer("CONDUIT_MAX_SHAPES", 100_000, 1...10_000_000)
+        subset = SubsetLimits(
+            maxRows: try integer("CONDUIT_SUBSET_MAX_ROWS", 10_000, 1...1_000_000),
+            // At most 6 MiB: escaped for the socket it stays below the 16 MiB a peer may queue.
+            maxBytes: try integer("CONDUIT_SUBSET_MAX_BYTES", 4 << 20, 1024...6 << 20),
+            statementMilliseconds: try integer("CONDUIT_SUBSET_TIMEOUT_MS", 5_000, 100...600_000)
+        )
+        if let text = environment["CONDUIT_ROUTER_LISTEN"], !text.isEmpty {
+            guard let address = IPCAddress(hostPort: text) else {
+                throw ConfigurationError("CONDUIT_ROUTER_LISTEN '\(text)' is invalid: give host:port, e.g. 10.0.0.5:7100")
+            }
+            listen = address
+        }
         let defaults = WhereClauseLimits.default
         whereLimits = WhereClauseLimits(
             maxLength: try integer("CONDUIT_WHERE_MAX_LENGTH", defaults.maxLength, 16...1 << 24),

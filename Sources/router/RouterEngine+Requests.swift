@@ -21,6 +21,12 @@ extension RouterEngine {
         case .shapesServed(let handles):
             let now = MonotonicClock.seconds()
             for handle in handles { shapes[handle]?.lastServed = now }
+        case .subsetRequest(let origin, let handle, let subset):
+            subsetRequest(origin, handle: handle, subset)
+        case .deleteRequest(let origin, let definition, let handle):
+            deleteRequest(origin, definition: definition, handle: handle)
+        case .deleteResolved(let origin, let handle, let result):
+            deleteResolved(origin, handle: handle, result)
         case .resolved(let origin, _, .failure(let rejection)):
             origin.reject(rejection)
         case .resolved(let origin, let definition, .success(let resolved)):
@@ -108,6 +114,7 @@ extension RouterEngine {
             let changes = try ChangeLogWriter(directory: directory, chunkThresholdBytes: configuration.chunkBytes)
             try changes.commit(appliedThroughLSN: ticket.start.commitEnd)
             let shape = ActiveShape(metadata: metadata, changes: changes, filter: resolved.filter?.rowFilter, visibility: visibility)
+            shape.whereColumns = resolved.table.whereColumns
             guard try catchUp(shape, from: ticket.start.spool) else {
                 deleteDirectory(handle)
                 ticket.decide(.abandoned)

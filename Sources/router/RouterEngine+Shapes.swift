@@ -43,6 +43,7 @@ extension RouterEngine {
                 }
                 let changes = try ChangeLogWriter(directory: directory, chunkThresholdBytes: configuration.chunkBytes)
                 let shape = ActiveShape(metadata: metadata, changes: changes, filter: filter?.rowFilter, visibility: record.visibility)
+                shape.whereColumns = columns
                 register(shape, identity: identity, conditions: filter?.indexable ?? [])
                 handlesByDefinition[metadata.definition] = handle
             } catch let error as ShapeLogError {

@@ -9,6 +9,8 @@ struct ShapeRequestOrigin: Sendable {
 
     func reply(handle: String) { peer.send(.shapeReply(requestID: requestID, handle: handle)) }
     func reject(_ rejection: ShapeRejection) { peer.send(.shapeRejected(requestID: requestID, rejection: rejection)) }
+    func reply(subset outcome: SubsetOutcome) { peer.send(.subsetReply(requestID: requestID, outcome: outcome)) }
+    func reply(deletion outcome: DeleteOutcome) { peer.send(.deleteReply(requestID: requestID, outcome: outcome)) }
 }
 
 /// Work handed to router's main loop from the IPC threads and the worker threads.
@@ -16,6 +18,12 @@ enum RouterCommand: Sendable {
     case shapeRequest(ShapeRequestOrigin, ShapeDefinition)
     /// serve reports shapes it served (for least-recently-used eviction).
     case shapesServed([String])
+    /// A subset snapshot of shape `handle`.
+    case subsetRequest(ShapeRequestOrigin, handle: String, SubsetRequest)
+    /// Remove the shape of `definition` and/or `handle`.
+    case deleteRequest(ShapeRequestOrigin, definition: ShapeDefinition?, handle: String?)
+    /// A worker resolved the definition of a deletion request.
+    case deleteResolved(ShapeRequestOrigin, handle: String?, Result<ResolvedShape, ShapeRejection>)
     /// A worker checked a definition against the catalog.
     case resolved(ShapeRequestOrigin, ShapeDefinition, Result<ResolvedShape, ShapeRejection>)
     /// A worker opened a shape's snapshot; the loop must accept (register) or reject it.
@@ -32,6 +40,22 @@ enum RouterCommand: Sendable {
     /// A worker looked up the current names of the tables `asked` (found nil: database
     /// unreachable).
     case tableNames(asked: [UInt32], found: [UInt32: TableName]?)
+}
+
+extension RouterCommand {
+    /// The command for a message from a serve process.
+    init(_ message: ServeToRouter, from peer: IPCPeer<RouterToServe>) {
+        switch message {
+        case .getOrCreateShape(let requestID, let definition):
+            self = .shapeRequest(ShapeRequestOrigin(peer: peer, requestID: requestID), definition)
+        case .shapesServed(let handles):
+            self = .shapesServed(handles)
+        case .subsetSnapshot(let requestID, let handle, let subset):
+            self = .subsetRequest(ShapeRequestOrigin(peer: peer, requestID: requestID), handle: handle, subset)
+        case .deleteShape(let requestID, let definition, let handle):
+            self = .deleteRequest(ShapeRequestOrigin(peer: peer, requestID: requestID), definition: definition, handle: handle)
+        }
+    }
 }
 
 /// A thread-safe mailbox the main loop drains between spool batches, plus the latest durable

@@ -30,7 +30,8 @@ struct RouterMain {
         let stop = StopSignal()
         let inbox = RouterInbox()
         let lastSeen = LastSeenLSN(.zero)
-        let server = Mutex<IPCServer<ServeToRouter, RouterToServe>?>(nil)
+        // router.sock, plus a TCP listener for serve processes on other hosts (CONDUIT_ROUTER_LISTEN).
+        let servers = Mutex<[IPCServer<ServeToRouter, RouterToServe>]>([])
         let space = StoragePause(logger: logger)
         let ingest = IPCClient<IngestToRouter, RouterToIngest>(
             path: configuration.storage.ingestSocket,
@@ -48,7 +49,7 @@ struct RouterMain {
             snapshots: WorkerPool(name: "snapshot", threads: configuration.maxConcurrentSnapshots, capacity: configuration.shapeQueueLimit) {},
             notify: { message in
                 if case .lastSeenLSN(let lsn) = message { lastSeen.value = lsn }
-                server.withLock { $0 }?.broadcast(message)
+                for server in servers.withLock({ $0 }) { server.broadcast(message) }
             },
             reportConsumed: { lsn in
                 space.progressed()
@@ -62,22 +63,21 @@ struct RouterMain {
                 let engine = try RouterEngine(configuration: configuration, services: services, stop: stop, logger: logger)
                 try engine.start()
                 lastSeen.value = engine.appliedCommitLSN
-                if server.withLock({ $0 }) == nil {
-                    let listening = try IPCServer<ServeToRouter, RouterToServe>(
-                        path: configuration.storage.routerSocket,
-                        logger: logger,
-                        onConnect: { peer in peer.send(.lastSeenLSN(lastSeen.value)) },
-                        onMessage: { peer, message in
-                            switch message {
-                            case .getOrCreateShape(let requestID, let definition):
-                                inbox.post(.shapeRequest(ShapeRequestOrigin(peer: peer, requestID: requestID), definition))
-                            case .shapesServed(let handles):
-                                inbox.post(.shapesServed(handles))
-                            }
-                        }
-                    )
-                    server.withLock { $0 = listening }
-                    logger.info("router ready", metadata: [LogKey.socket: "\(configuration.storage.routerSocket)"])
+                if servers.withLock({ $0.isEmpty }) {
+                    let addresses = [IPCAddress.unix(path: configuration.storage.routerSocket)] + (configuration.listen.map { [$0] } ?? [])
+                    for address in addresses {
+                        let listening = try IPCServer<ServeToRouter, RouterToServe>(
+                            address: address,
+                            logger: logger,
+                            onConnect: { peer in
+                                peer.send(.lastSeenLSN(lastSeen.value))
+                                peer.send(.ready)
+                            },
+                            onMessage: { peer, message in inbox.post(RouterCommand(message, from: peer)) }
+                        )
+                        servers.withLock { $0.append(listening) }
+                        logger.info("router ready", metadata: [LogKey.socket: "\(address)"])
+                    }
                 }
                 try engine.run()
             } catch where isOutOfSpace(error) {
@@ -95,7 +95,7 @@ struct RouterMain {
         services.catalog.stop(threads: 2)
         services.snapshots.stop(threads: configuration.maxConcurrentSnapshots)
         ingest.close()
-        server.withLock { $0 }?.close()
+        for server in servers.withLock({ $0 }) { server.close() }
         logger.info("router stopped")
     }
 

@@ -18,6 +18,9 @@ struct ResolvedShape: Sendable {
             String(table.relationID), table.schema, table.name, columnPart, definition.replica.rawValue,
             filter?.normalized ?? "",
         ].joined(separator: "\u{1F}")
+            // Only changes_only shapes carry the log mode, so the identities of shapes created
+            // before it existed (stored in router.json) stay what they were.
+            + (definition.log == .full ? "" : "\u{1F}log=" + definition.log.rawValue)
     }
 
     func metadata(handle: String) -> ShapeMetadata {
@@ -40,8 +43,8 @@ struct ResolvedShape: Sendable {
 final class ShapeResolver {
     private let databaseURL: String
     private let timeouts: DatabaseTimeouts
-    private let limits: WhereClauseLimits
-    private var connection: PostgresConnection?
+    let limits: WhereClauseLimits
+    var connection: PostgresConnection?
 
     init(databaseURL: String, timeouts: DatabaseTimeouts, limits: WhereClauseLimits) {
         self.databaseURL = databaseURL
@@ -130,7 +133,7 @@ final class ShapeResolver {
         }
     }
 
-    private func open() throws(PostgresError) -> PostgresConnection {
+    func open() throws(PostgresError) -> PostgresConnection {
         if let connection { return connection }
         let opened = try PostgresConnection.open(databaseURL, timeouts: timeouts)
         connection = opened

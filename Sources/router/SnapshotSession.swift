@@ -55,32 +55,24 @@ final class SnapshotSession {
     /// `published` is called after each intermediate publication of chunks.
     func copyRows(into writer: SnapshotWriter, visibility: SnapshotVisibility, published: () -> Void) throws {
         let table = resolved.table
-        let columns = resolved.columns
-        let quotedTable = PostgresConnection.quoteIdentifier(table.schema) + "." + PostgresConnection.quoteIdentifier(table.name)
-        var sql = "SELECT " + columns.map(PostgresConnection.quoteIdentifier).joined(separator: ", ") + " FROM " + quotedTable
+        guard resolved.definition.log == .full else {
+            // log=changes_only (protocol.md §8.9): no rows, only the snapshot-end message. The
+            // snapshot still decides which transactions the shape applies.
+            try connection.execute("COMMIT")
+            try writer.finish(snapshotEnd: ChangeRenderer.snapshotEnd(visibility))
+            return
+        }
+        var sql = SnapshotRowRenderer.select(schema: table.schema, table: table.name, columns: resolved.columns)
         var parameters: [String?] = []
         if let filter = resolved.filter {
             let rendered = filter.sql
             sql += " WHERE " + rendered.sql
             parameters = rendered.parameters
         }
-        let keyPositions = table.primaryKey.compactMap { columns.firstIndex(of: $0) }
-        let names: [[UInt8]] = columns.map { name in
-            var writer = JSONWriter()
-            writer.key(name)
-            return writer.bytes
-        }
-        let prefix = Array((ShapeLayout.quoted(table.schema) + "." + ShapeLayout.quoted(table.name)).utf8)
-        var relation = JSONWriter()
-        relation.raw(UInt8(ascii: "["))
-        relation.string(table.schema)
-        relation.raw(UInt8(ascii: ","))
-        relation.string(table.name)
-        relation.raw(UInt8(ascii: "]"))
+        let renderer = SnapshotRowRenderer(schema: table.schema, table: table.name, columns: resolved.columns, primaryKey: table.primaryKey)
         var rows = 0
         try connection.query(sql, parameters: parameters) { values in
-            let key = ChangeRenderer.key(prefix: prefix, values: keyPositions.map { values[$0].map { Array($0.utf8)[...] } })
-            try writer.append(row: ChangeRenderer.snapshotRow(key: key, names: names, values: values, relationJSON: relation.bytes))
+            try writer.append(row: renderer.render(values))
             rows += 1
             if rows % 10_000 == 0 {
                 try writer.publishProgress()
@@ -113,7 +105,12 @@ extension SnapshotSession {
                 try connection.execute("ALTER TABLE \(name) REPLICA IDENTITY FULL")
             }
             if published.rows.isEmpty {
-                try connection.execute("ALTER PUBLICATION \(PostgresConnection.quoteIdentifier(publication)) ADD TABLE \(name)")
+                do {
+                    try connection.execute("ALTER PUBLICATION \(PostgresConnection.quoteIdentifier(publication)) ADD TABLE \(name)")
+                } catch {
+                    // Another snapshot worker published the table meanwhile (duplicate_object): done.
+                    guard error.sqlState == "42710" else { throw error }
+                }
             }
             let horizon = try connection.execute("SELECT pg_snapshot_xmax(pg_current_snapshot())::text").rows[0][0] ?? "0"
             let deadline = MonotonicClock.seconds() + Double(timeouts.openTransactionWaitSeconds)

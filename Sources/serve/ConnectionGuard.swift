@@ -181,7 +181,8 @@ final class ConnectionGuard {
         return head
     }
 
-    /// Counts a body part; bodies are never forwarded, since no endpoint reads one.
+    /// Counts a body part (forwarded to Hummingbird while within the limit: `POST /v1/shape`
+    /// reads its JSON body).
     fileprivate func requestBody(_ bytes: ByteBuffer) {
         bodyBytes += bytes.readableBytes
         guard bodyBytes > limits.maxBodyBytes else { return }
@@ -253,6 +254,7 @@ extension ConnectionGuard {
                 if let head = owner.requestHead(head) { context.fireChannelRead(wrapInboundOut(.head(head))) }
             case .body(let bytes):
                 owner.requestBody(bytes)
+                if !owner.isRejected { context.fireChannelRead(data) }
             case .end:
                 owner.requestEnded()
                 context.fireChannelRead(data)

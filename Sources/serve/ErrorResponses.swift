@@ -3,12 +3,23 @@ import ConduitCore
 
 /// The error bodies of protocol.md §6, with the headers §5.2 prescribes for them.
 enum ErrorResponses {
-    /// 400 `{"message":"Invalid request","errors":{…}}`.
+    /// 400 `{"message":"Invalid request","errors":{…}}`. Fields named `subset.<name>` go into a
+    /// nested `"subset"` object (protocol.md §3.4).
     static func invalidRequest(_ errors: [String: [String]], status: HTTPResponse.Status = .badRequest) -> Response {
-        let fields = errors.keys.sorted().map { field in
-            JSONText.string(field) + ":[" + errors[field]!.map(JSONText.string).joined(separator: ",") + "]"
+        func list(_ messages: [String]) -> String { "[" + messages.map(JSONText.string).joined(separator: ",") + "]" }
+        var fields = errors.keys.filter { !$0.hasPrefix("subset.") }.sorted().map { JSONText.string($0) + ":" + list(errors[$0]!) }
+        let nested = errors.keys.filter { $0.hasPrefix("subset.") }.sorted().map { field in
+            JSONText.string(String(field.dropFirst(7))) + ":" + list(errors[field]!)
         }
+        if !nested.isEmpty { fields.append("\"subset\":{" + nested.joined(separator: ",") + "}") }
         return json(status, "{\"message\":\"Invalid request\",\"errors\":{" + fields.joined(separator: ",") + "}}")
+    }
+
+    /// A POST body that is not a JSON object (protocol.md §3.4): Electric's `{"error":…}` form.
+    static func invalidBody(_ problem: SubsetParameters.BodyError) -> Response {
+        var text = "{\"error\":" + JSONText.string(problem.error)
+        if let details = problem.details { text += ",\"details\":" + JSONText.string(details) }
+        return json(.badRequest, text + "}")
     }
 
     /// `{"message":"<text>"}` with `no-store` caching and an optional `retry-after`.
@@ -57,6 +68,9 @@ enum ErrorResponses {
             return message(.badRequest, text)
         case .unavailable(let text, let seconds):
             return message(.serviceUnavailable, text, retryAfter: seconds)
+        case .subsetQueryFailed(let text):
+            // A string, not a list, as Electric sends PostgreSQL's message (protocol.md §3.4).
+            return json(.badRequest, "{\"message\":\"Invalid request\",\"errors\":{\"subset\":{\"where\":" + JSONText.string(text) + "}}}")
         }
     }
 
@@ -83,7 +97,7 @@ enum ErrorResponses {
     static var internalError: Response { json(.internalServerError, "{\"error\":\"Internal server error\"}") }
 
     /// A JSON error body with `cache-control: no-store` and `surrogate-control: no-store`.
-    private static func json(_ status: HTTPResponse.Status, _ text: String) -> Response {
+    static func json(_ status: HTTPResponse.Status, _ text: String) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = JSONText.contentType
         headers[.cacheControl] = ShapeResponseHeaders.cacheControl(.error)
@@ -131,4 +145,6 @@ extension HTTPFields.Element.Name {
     static let surrogateControl = Self("surrogate-control")!
     static let requestID = Self("x-request-id")!
     static let electricInternalKnownError = Self("electric-internal-known-error")!
+    static let electricSnapshot = Self("electric-snapshot")!
+    static let xAccelBuffering = Self("x-accel-buffering")!
 }

@@ -49,6 +49,10 @@ final class LiveNotifier: Sendable {
     private let state = Mutex(State())
     private let lastSeen = Atomic<UInt64>(0)
     private let routerConnected = Atomic<Bool>(false)
+    /// router said `ready` on the current connection.
+    private let routerReady = Atomic<Bool>(false)
+    /// router was ready at some point in this process's life.
+    private let routerWasReady = Atomic<Bool>(false)
 
     /// The highest `lastSeenLSN` router reported, nil before the first report.
     var lastSeenLSN: LSN? {
@@ -57,6 +61,12 @@ final class LiveNotifier: Sendable {
     }
 
     var isRouterConnected: Bool { routerConnected.load(ordering: .relaxed) }
+
+    /// True from router's `ready` until the connection drops: shape requests are answered now.
+    var isRouterReady: Bool { routerReady.load(ordering: .relaxed) }
+
+    /// True once router was ready at least once (a later loss is an outage, not a start).
+    var wasRouterReady: Bool { routerWasReady.load(ordering: .relaxed) }
 
     func isRemoved(_ handle: String) -> Bool { state.withLock { $0.removed.contains(handle) } }
 
@@ -84,6 +94,9 @@ final class LiveNotifier: Sendable {
             wakeAll(handle, with: .removed, markRemoved: true)
         case .lastSeenLSN(let lsn):
             lastSeen.max(lsn.value)
+        case .ready:
+            routerReady.store(true, ordering: .relaxed)
+            routerWasReady.store(true, ordering: .relaxed)
         default:
             break
         }
@@ -91,6 +104,7 @@ final class LiveNotifier: Sendable {
 
     func routerConnectionChanged(_ connected: Bool) {
         routerConnected.store(connected, ordering: .relaxed)
+        if !connected { routerReady.store(false, ordering: .relaxed) }
     }
 
     /// The number of advances of `handle` seen so far; read it before reading the log and pass it

@@ -27,8 +27,19 @@ public final class RouterClient: Sendable {
 
     /// - Parameter onNotification: receives `shapeAdvanced`, `shapeRemoved` and `lastSeenLSN`
     ///   messages on the client's thread; `onConnectionChange` receives true/false on (dis)connect.
-    public init(
+    public convenience init(
         socketPath: String,
+        logger: Logger,
+        onConnectionChange: @escaping @Sendable (Bool) -> Void = { _ in },
+        onNotification: @escaping @Sendable (RouterToServe) -> Void
+    ) {
+        self.init(address: .unix(path: socketPath), logger: logger, onConnectionChange: onConnectionChange, onNotification: onNotification)
+    }
+
+    /// Connects to router at `address`: `router.sock`, or router's TCP listener
+    /// (`CONDUIT_ROUTER_URL`) for a serve process on another host.
+    public init(
+        address: IPCAddress,
         logger: Logger,
         onConnectionChange: @escaping @Sendable (Bool) -> Void = { _ in },
         onNotification: @escaping @Sendable (RouterToServe) -> Void
@@ -36,7 +47,7 @@ public final class RouterClient: Sendable {
         let pending = PendingRequests()
         self.pending = pending
         self.client = IPCClient<RouterToServe, ServeToRouter>(
-            path: socketPath,
+            address: address,
             logger: logger,
             onConnect: { _ in onConnectionChange(true) },
             onDisconnect: {
@@ -49,10 +60,8 @@ public final class RouterClient: Sendable {
             },
             onMessage: { message in
                 switch message {
-                case .shapeReply(let id, let handle):
-                    pending.table.withLock { $0.removeValue(forKey: id) }?.resume(returning: .handle(handle))
-                case .shapeRejected(let id, let rejection):
-                    pending.table.withLock { $0.removeValue(forKey: id) }?.resume(returning: .rejected(rejection))
+                case .shapeReply(let id, _), .shapeRejected(let id, _), .subsetReply(let id, _), .deleteReply(let id, _):
+                    pending.table.withLock { $0.removeValue(forKey: id) }?.resume(returning: message)
                 default:
                     onNotification(message)
                 }
@@ -66,7 +75,25 @@ public final class RouterClient: Sendable {
     public func getOrCreateShape(_ definition: ShapeDefinition, timeout: Duration = .seconds(30)) async throws
         -> ShapeResolution
     {
-        try await request(timeout: timeout) { .getOrCreateShape(requestID: $0, definition: definition) }
+        switch try await request(timeout: timeout, { .getOrCreateShape(requestID: $0, definition: definition) }) {
+        case .shapeReply(_, let handle): return .handle(handle)
+        case .shapeRejected(_, let rejection): return .rejected(rejection)
+        default: throw RouterUnavailableError()
+        }
+    }
+
+    /// Runs a subset snapshot of shape `handle` (protocol.md §3.4) on router.
+    public func subsetSnapshot(handle: String, subset: SubsetRequest, timeout: Duration) async throws -> SubsetOutcome {
+        guard case .subsetReply(_, let outcome) = try await request(timeout: timeout, { .subsetSnapshot(requestID: $0, handle: handle, subset: subset) })
+        else { throw RouterUnavailableError() }
+        return outcome
+    }
+
+    /// Asks router to remove a shape (protocol.md §8.8).
+    public func deleteShape(definition: ShapeDefinition?, handle: String?, timeout: Duration = .seconds(30)) async throws -> DeleteOutcome {
+        guard case .deleteReply(_, let outcome) = try await request(timeout: timeout, { .deleteShape(requestID: $0, definition: definition, handle: handle) })
+        else { throw RouterUnavailableError() }
+        return outcome
     }
 
     /// Records that `handle` was served; router hears of it (batched, at most every few seconds)
@@ -75,7 +102,8 @@ public final class RouterClient: Sendable {
         if let batch = served.add(handle) { client.send(.shapesServed(handles: batch)) }
     }
 
-    private func request(timeout: Duration, _ make: (UInt64) -> ServeToRouter) async throws -> ShapeResolution {
+    /// Sends the message `make` builds for a fresh request id and waits for router's reply to it.
+    private func request(timeout: Duration, _ make: (UInt64) -> ServeToRouter) async throws -> RouterToServe {
         let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
         let message = make(id)
         let pending = self.pending
@@ -97,7 +125,7 @@ public final class RouterClient: Sendable {
 
 /// Continuations of requests waiting for router's reply, keyed by request id.
 private final class PendingRequests: Sendable {
-    let table = Mutex<[UInt64: CheckedContinuation<ShapeResolution, any Error>]>([:])
+    let table = Mutex<[UInt64: CheckedContinuation<RouterToServe, any Error>]>([:])
 }
 
 /// Handles served since router was last told, flushed at most every ``interval`` seconds (and

@@ -20,7 +20,7 @@ struct ServeApplication: Sendable {
         let notifier = LiveNotifier()
         let catalog = ShapeCatalog(layout: layout)
         let routerClient = RouterClient(
-            socketPath: layout.routerSocket,
+            address: configuration.routerAddress ?? .unix(path: layout.routerSocket),
             logger: logger,
             onConnectionChange: { connected in
                 notifier.routerConnectionChanged(connected)
@@ -121,6 +121,10 @@ struct ServeResponder: Sendable {
             response.body = ResponseBody()
         case ("/v1/shape", .options):
             response = Self.preflight(request)
+        case ("/v1/shape", .post):
+            response = await shapes.post(request, connection: connection, logger: logger)
+        case ("/v1/shape", .delete):
+            response = await shapes.delete(request, logger: logger)
         case ("/v1/shape", _):
             response = ErrorResponses.message(.methodNotAllowed, "\(request.method.rawValue) not allowed")
             response.headers[.cacheControl] = ShapeResponseHeaders.cacheControl(.nonGetMethod)
@@ -131,6 +135,11 @@ struct ServeResponder: Sendable {
             response = Response(status: .ok)
         default:
             response = Response(status: .notFound, body: ErrorResponses.body("Not found"))
+        }
+        if path == "/v1/shape", request.method == .post || request.method == .delete {
+            // protocol.md §5.2 rule 1: every POST and DELETE response, errors included.
+            response.headers[.cacheControl] = ShapeResponseHeaders.cacheControl(.nonGetMethod)
+            response.headers[.surrogateControl] = nil
         }
         response.headers[.electricServer] = ShapeResponseHeaders.serverHeader
         response.headers[.requestID] = requestID
@@ -185,17 +194,11 @@ struct ServeResponder: Sendable {
         return Response(status: .noContent, headers: headers)
     }
 
-    /// `GET /v1/health` (protocol.md §9.1): active once router is connected.
+    /// `GET /v1/health` (protocol.md §9.1): see ``HealthCheck``.
     func health() -> Response {
-        var headers = HTTPFields()
-        headers[.contentType] = JSONText.contentType
-        headers[.cacheControl] = "no-cache, no-store, must-revalidate"
-        let active = notifier.isRouterConnected
-        return Response(
-            status: active ? .ok : .accepted,
-            headers: headers,
-            body: ErrorResponses.body(active ? "{\"status\":\"active\"}" : "{\"status\":\"starting\"}")
-        )
+        HealthCheck.response(
+            HealthCheck.status(
+                routerReady: notifier.isRouterReady, routerWasReady: notifier.wasRouterReady, shuttingDown: notifier.isShuttingDown))
     }
 
     static func makeRequestID() -> String {

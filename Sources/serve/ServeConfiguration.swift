@@ -1,3 +1,4 @@
+import ConduitCore
 import Glibc
 import Logging
 
@@ -21,6 +22,8 @@ import Logging
 /// | `CONDUIT_MAX_SHAPE_CREATIONS` | `300` | shape lookups/creations in flight to router; more get 503 |
 /// | `CONDUIT_RESPONSE_WINDOW_BYTES` | `262144` | bytes of a shape log read and written per step |
 /// | `CONDUIT_SHUTDOWN_TIMEOUT_MS` | `10000` | how long SIGTERM waits for in-flight responses |
+/// | `CONDUIT_ALLOW_SHAPE_DELETION` | `false` | enables `DELETE /v1/shape` (405 otherwise) |
+/// | `CONDUIT_ROUTER_URL` | unset | router's TCP listener (`host:port`) instead of `router.sock` |
 ///
 /// `LISTEN_PID`/`LISTEN_FDS` (systemd socket activation) make serve adopt the listening socket
 /// on descriptor 3 instead of binding `CONDUIT_HOST:CONDUIT_PORT`.
@@ -56,6 +59,12 @@ struct ServeConfiguration: Sendable, Equatable {
     var responseWindowBytes = 256 * 1024
     /// How long SIGTERM waits for responses in flight before the connections are cut.
     var shutdownTimeout: Duration = .seconds(10)
+    /// `DELETE /v1/shape` removes shapes (protocol.md §8.8); off, it answers 405. Electric ties it
+    /// to its integration-testing switch: deleting shapes is for tests and operators, not clients.
+    var allowShapeDeletion = false
+    /// router's TCP listener (`CONDUIT_ROUTER_URL=host:port`), for a serve process that shares the
+    /// storage directory but not the host; nil: `router.sock` in the storage directory.
+    var routerAddress: IPCAddress?
 
     init() {}
 
@@ -91,6 +100,13 @@ struct ServeConfiguration: Sendable, Equatable {
         responseWindowBytes =
             try reader.integer("CONDUIT_RESPONSE_WINDOW_BYTES", in: 4096...64 << 20) ?? responseWindowBytes
         shutdownTimeout = try reader.milliseconds("CONDUIT_SHUTDOWN_TIMEOUT_MS", in: 0...600_000) ?? shutdownTimeout
+        allowShapeDeletion = try reader.boolean("CONDUIT_ALLOW_SHAPE_DELETION") ?? allowShapeDeletion
+        if let text = reader["CONDUIT_ROUTER_URL"] {
+            guard let address = IPCAddress(hostPort: text) else {
+                throw ServeConfigurationError(variable: "CONDUIT_ROUTER_URL", value: text, expected: "host:port of router's CONDUIT_ROUTER_LISTEN")
+            }
+            routerAddress = address
+        }
     }
 
     /// The long-poll timeout in whole seconds, the cursor interval of protocol.md §5.5.

@@ -26,10 +26,14 @@ struct ShapeRequest: Hashable, Sendable {
     var liveSSE: Bool
     /// The raw `cursor` parameter, only used to compute the next cursor.
     var cursor: String?
+    /// Set when any `subset__*` parameter (or a POST body's subset) was given: the response is a
+    /// subset snapshot (protocol.md §3.4, §4.8) instead of the log.
+    var subset: SubsetRequest?
 }
 
 /// Why a request was rejected: field → messages, rendered as
-/// `{"message":"Invalid request","errors":{…}}` with status 400.
+/// `{"message":"Invalid request","errors":{…}}` with status 400. Fields named `subset.<name>` are
+/// nested: `{"errors":{"subset":{"<name>":[…]}}}`.
 struct ShapeRequestError: Error, Hashable, Sendable {
     var errors: [String: [String]]
 
@@ -45,13 +49,18 @@ struct ShapeRequestError: Error, Hashable, Sendable {
 extension ShapeRequest {
     /// Validates the query in Electric's order (protocol.md §3.0): casting, offset, handle,
     /// live, live_sse, then the shape definition; the first failing step's errors are returned.
+    /// - Parameter pairs: the query string's pairs, then a POST body's subset as
+    ///   ``SubsetParameters/pairs(fromBody:)`` made them (later pairs win).
     static func parse(_ pairs: [(key: String, value: String)]) throws(ShapeRequestError) -> ShapeRequest {
         var values: [String: String] = [:]
         var params: [String: String] = [:]
+        var subsetParams: [String: String] = [:]
         var paramsIsMalformed = false
         for (key, value) in pairs {
             if key.hasPrefix("params[") && key.hasSuffix("]") {
                 params[String(key.dropFirst(7).dropLast())] = value
+            } else if key.hasPrefix("subset__params[") && key.hasSuffix("]") {
+                subsetParams[String(key.dropFirst(15).dropLast())] = value
             } else if key == "params" {
                 paramsIsMalformed = true
             } else {
@@ -72,11 +81,11 @@ extension ShapeRequest {
             replica = ReplicaMode(rawValue: text) ?? .default
             if ReplicaMode(rawValue: text) == nil { castErrors["replica"] = ["is invalid"] }
         }
-        if let log = present("log"), log != "full" { castErrors["log"] = ["is invalid"] }
-        if paramsIsMalformed { castErrors["params"] = ["is invalid"] }
-        if values.keys.contains(where: { $0.hasPrefix("subset__") && !$0.hasSuffix("_expr") }) {
-            castErrors["subset"] = ["Subset snapshots are not supported by this server"]
+        var log = LogMode.full
+        if let text = present("log") {
+            if let mode = LogMode(rawValue: text) { log = mode } else { castErrors["log"] = ["is invalid"] }
         }
+        if paramsIsMalformed { castErrors["params"] = ["is invalid"] }
         guard castErrors.isEmpty else { throw ShapeRequestError(errors: castErrors) }
 
         // (b), (c) offset
@@ -119,7 +128,10 @@ extension ShapeRequest {
             }
         }
         let whereClause = present("where")
-        let numbered = try whereClause == nil ? [:] : numberedParams(params)
+        let numbered = try whereClause == nil ? [:] : numberedParams(params, field: "params")
+
+        // (h) subset parameters
+        let subset = try SubsetParameters.parse(values: values, explodedParams: subsetParams)
         return ShapeRequest(
             definition: ShapeDefinition(
                 schema: relation.schema,
@@ -127,27 +139,29 @@ extension ShapeRequest {
                 whereClause: whereClause,
                 params: numbered,
                 columns: columns,
-                replica: replica
+                replica: replica,
+                log: log
             ),
             offset: offset,
             handle: handle,
             live: live,
             liveSSE: liveSSE,
-            cursor: present("cursor")
+            cursor: present("cursor"),
+            subset: subset
         )
     }
 
     /// `params[n]` keys must be integers numbered 1, 2, … without gaps.
-    private static func numberedParams(_ params: [String: String]) throws(ShapeRequestError) -> [Int: String] {
+    static func numberedParams(_ params: [String: String], field: String) throws(ShapeRequestError) -> [Int: String] {
         var numbered: [Int: String] = [:]
         for (key, value) in params {
             guard !key.isEmpty, key.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let number = Int(key) else {
-                throw ShapeRequestError("params", "Parameters can only use numbers as keys")
+                throw ShapeRequestError(field, "Parameters can only use numbers as keys")
             }
             numbered[number] = value
         }
         guard numbered.keys.sorted() == Array(1..<(numbered.count + 1)) else {
-            throw ShapeRequestError("params", "Parameters must be numbered sequentially, starting from 1")
+            throw ShapeRequestError(field, "Parameters must be numbered sequentially, starting from 1")
         }
         return numbered
     }

@@ -7,15 +7,31 @@ protocol ShapeResolver: Sendable {
     func resolveShape(_ definition: ShapeDefinition) async throws -> ShapeResolution
     /// A request for `handle` is being served (for router's least-recently-used eviction).
     func noteServed(_ handle: String)
+    /// Runs a subset snapshot of `handle` (router queries PostgreSQL; serve never does).
+    func subsetSnapshot(handle: String, subset: SubsetRequest) async throws -> SubsetOutcome
+    /// Removes a shape (`DELETE /v1/shape`).
+    func deleteShape(definition: ShapeDefinition?, handle: String?) async throws -> DeleteOutcome
 }
 
 extension ShapeResolver {
     func noteServed(_ handle: String) {}
+    func subsetSnapshot(handle: String, subset: SubsetRequest) async throws -> SubsetOutcome { throw RouterUnavailableError() }
+    func deleteShape(definition: ShapeDefinition?, handle: String?) async throws -> DeleteOutcome { throw RouterUnavailableError() }
 }
 
 extension RouterClient: ShapeResolver {
     func resolveShape(_ definition: ShapeDefinition) async throws -> ShapeResolution {
         try await getOrCreateShape(definition, timeout: .seconds(30))
+    }
+
+    /// Longer than router's statement timeout for subsets (`CONDUIT_SUBSET_TIMEOUT_MS`), so a
+    /// slow query is answered by PostgreSQL's cancellation rather than cut off here.
+    func subsetSnapshot(handle: String, subset: SubsetRequest) async throws -> SubsetOutcome {
+        try await subsetSnapshot(handle: handle, subset: subset, timeout: .seconds(60))
+    }
+
+    func deleteShape(definition: ShapeDefinition?, handle: String?) async throws -> DeleteOutcome {
+        try await deleteShape(definition: definition, handle: handle, timeout: .seconds(30))
     }
 }
 
@@ -61,15 +77,17 @@ struct ShapeRoutes: Sendable {
 
     /// The response to a shape request with raw query `query`.
     /// - Parameter whileConnected: runs a live request's long-poll, cancelling it if the client goes away.
+    /// - Parameter bodyPairs: a POST body's subset parameters (``SubsetParameters/pairs(fromBody:)``).
     func respond(
         query: String?,
+        bodyPairs: [(key: String, value: String)] = [],
         ifNoneMatch: [String],
         logger: Logger,
         whileConnected: @Sendable (@escaping @Sendable () async throws -> Response) async throws -> Response = { try await $0() }
     ) async -> Response {
         let shapeRequest: ShapeRequest
         do {
-            shapeRequest = try ShapeRequest.parse(QueryString.parse(query))
+            shapeRequest = try ShapeRequest.parse(QueryString.parse(query) + bodyPairs)
         } catch {
             return ErrorResponses.invalidRequest(error.errors)
         }
@@ -83,6 +101,7 @@ struct ShapeRoutes: Sendable {
                 logger[metadataKey: "shape.handle"] = "\(shape.handle)"
                 let session = ShapeSession(routes: self, request: shapeRequest, shape: shape, logger: logger)
                 do {
+                    if let subset = shapeRequest.subset { return try await session.subsetResponse(subset) }
                     if shapeRequest.live {
                         return try await whileConnected { try await session.respond(ifNoneMatch: ifNoneMatch) }
                     }

@@ -16,6 +16,8 @@ extension ShapeSession {
         headers[.electricUpToDate] = nil
         headers[.contentType] = "text/event-stream"
         headers[.connection] = "keep-alive"
+        // nginx (deploy/nginx/conduit.conf) streams such a response instead of buffering it.
+        headers[.xAccelBuffering] = "no"
         let session = self
         let body = ResponseBody { writer in
             var position = offset

@@ -69,7 +69,7 @@ struct ShapeRequestTests {
         ("table=items&offset=-1&columns=foo,", ["columns": ["Invalid zero-length delimited identifier"]]),
         ("table=items&offset=-1&columns=id,+title", ["columns": ["Invalid unquoted identifier contains special characters:  title"]]),
         ("table=items&offset=-1&replica=partial", ["replica": ["is invalid"]]),
-        ("table=items&offset=-1&log=changes_only", ["log": ["is invalid"]]),
+        ("table=items&offset=-1&log=some", ["log": ["is invalid"]]),
         ("table=items&offset=-1&params=%7B%7D", ["params": ["is invalid"]]),
         ("table=items&offset=-1&where=x%3D%241&params%5Ba%5D=1", ["params": ["Parameters can only use numbers as keys"]]),
         ("table=items&offset=-1&where=x%3D%241&params%5B2%5D=1", ["params": ["Parameters must be numbered sequentially, starting from 1"]]),

@@ -171,16 +171,24 @@ struct ServeAuthorizationTests {
         #expect(Self.responder(secret: nil).isAuthorized(Self.request("/v1/shape?table=t&offset=-1")))
     }
 
-    @Test func healthReflectsTheRouterConnection() async throws {
+    @Test func healthIsActiveOnlyWhileRouterIsReady() async throws {
         let responder = Self.responder(secret: nil)
         let starting = responder.health()
         #expect(starting.status == .accepted)
         #expect(try await starting.bodyText() == "{\"status\":\"starting\"}")
         responder.notifier.routerConnectionChanged(true)
+        #expect(responder.health().status == .accepted, "connected is not ready: router says so")
+        responder.notifier.receive(.ready)
         let active = responder.health()
         #expect(active.status == .ok)
         #expect(active.headers[.cacheControl] == "no-cache, no-store, must-revalidate")
         #expect(try await active.bodyText() == "{\"status\":\"active\"}")
+        responder.notifier.routerConnectionChanged(false)
+        let lost = responder.health()
+        #expect(lost.status == .serviceUnavailable)
+        #expect(lost.headers[.retryAfter] == "1")
+        responder.notifier.beginShutdown()
+        #expect(try await responder.health().bodyText() == "{\"status\":\"stopping\"}")
     }
 
     @Test func preflightEchoesAllowedHeaders() {

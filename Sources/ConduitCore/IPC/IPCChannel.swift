@@ -116,22 +116,34 @@ public let defaultIPCQueueBytes = 16 << 20
 public final class IPCServer<Inbound: Decodable & Sendable, Outbound: Encodable & Sendable>: Sendable {
     public typealias Peer = IPCPeer<Outbound>
     private let listenFD: Int32
-    private let path: String
+    private let address: IPCAddress
     private let peers = Mutex<[Int: Peer]>([:])
     private let logger: Logger
 
     /// Binds `path` (replacing a stale socket file) and starts accepting on a background thread.
     /// `onConnect` runs on the peer's thread before its first message is read.
-    public init(
+    public convenience init(
         path: String,
         logger: Logger,
         maxQueuedBytes: Int = defaultIPCQueueBytes,
         onConnect: @escaping @Sendable (Peer) -> Void = { _ in },
         onMessage: @escaping @Sendable (Peer, Inbound) -> Void
     ) throws {
-        self.path = path
+        try self.init(address: .unix(path: path), logger: logger, maxQueuedBytes: maxQueuedBytes, onConnect: onConnect, onMessage: onMessage)
+    }
+
+    /// Listens on `address` (a Unix socket path, replacing a stale socket file, or a TCP
+    /// host:port) and starts accepting on a background thread.
+    public init(
+        address: IPCAddress,
+        logger: Logger,
+        maxQueuedBytes: Int = defaultIPCQueueBytes,
+        onConnect: @escaping @Sendable (Peer) -> Void = { _ in },
+        onMessage: @escaping @Sendable (Peer, Inbound) -> Void
+    ) throws {
+        self.address = address
         self.logger = logger
-        self.listenFD = try UnixSocket.listen(path: path)
+        self.listenFD = try address.listen()
         let listenFD = self.listenFD
         let thread = Thread { [self] in
             var nextID = 0
@@ -141,6 +153,7 @@ public final class IPCServer<Inbound: Decodable & Sendable, Outbound: Encodable 
                     if errno == EINTR || errno == ECONNABORTED { continue }
                     return
                 }
+                if case .tcp = address { TCPSocket.configure(fd) }
                 nextID += 1
                 let peer = Peer(id: nextID, fd: fd, maxQueuedBytes: maxQueuedBytes)
                 self.peers.withLock { $0[peer.id] = peer }
@@ -166,7 +179,7 @@ public final class IPCServer<Inbound: Decodable & Sendable, Outbound: Encodable 
     public func close() {
         shutdown(listenFD, Int32(SHUT_RDWR))
         Glibc.close(listenFD)
-        unlink(path)
+        if case .unix(let path) = address { unlink(path) }
         for peer in peers.withLock({ Array($0.values) }) { peer.close() }
     }
 }
@@ -180,8 +193,23 @@ public final class IPCClient<Inbound: Decodable & Sendable, Outbound: Encodable 
     /// Starts connecting to `path` on a background thread. `onConnect` runs after every
     /// (re)connection, before messages from that connection are delivered; `onDisconnect` after
     /// every loss of the connection.
-    public init(
+    public convenience init(
         path: String,
+        logger: Logger,
+        maxQueuedBytes: Int = defaultIPCQueueBytes,
+        onConnect: @escaping @Sendable (IPCPeer<Outbound>) -> Void = { _ in },
+        onDisconnect: @escaping @Sendable () -> Void = {},
+        onMessage: @escaping @Sendable (Inbound) -> Void
+    ) {
+        self.init(
+            address: .unix(path: path), logger: logger, maxQueuedBytes: maxQueuedBytes, onConnect: onConnect,
+            onDisconnect: onDisconnect, onMessage: onMessage)
+    }
+
+    /// Starts connecting to `address` (a Unix socket path or a TCP host:port) on a background
+    /// thread, with the same reconnection and callbacks.
+    public init(
+        address: IPCAddress,
         logger: Logger,
         maxQueuedBytes: Int = defaultIPCQueueBytes,
         onConnect: @escaping @Sendable (IPCPeer<Outbound>) -> Void = { _ in },
@@ -192,9 +220,9 @@ public final class IPCClient<Inbound: Decodable & Sendable, Outbound: Encodable 
             var delay: UInt32 = 20_000
             var warned = false
             while !self.stopped.withLock({ $0 }) {
-                guard let fd = try? UnixSocket.connect(path: path) else {
+                guard let fd = try? address.connect() else {
                     if !warned && delay >= 500_000 {
-                        logger.info("Waiting for IPC socket", metadata: [LogKey.socket: "\(path)"])
+                        logger.info("Waiting for IPC socket", metadata: [LogKey.socket: "\(address)"])
                         warned = true
                     }
                     usleep(delay)
@@ -205,7 +233,7 @@ public final class IPCClient<Inbound: Decodable & Sendable, Outbound: Encodable 
                 warned = false
                 let peer = IPCPeer<Outbound>(id: 0, fd: fd, maxQueuedBytes: maxQueuedBytes)
                 self.current.withLock { $0 = peer }
-                logger.debug("Connected IPC socket", metadata: [LogKey.socket: "\(path)"])
+                logger.debug("Connected IPC socket", metadata: [LogKey.socket: "\(address)"])
                 onConnect(peer)
                 peer.readLoop(Inbound.self, logger: logger, onMessage: onMessage)
                 self.current.withLock { $0 = nil }

@@ -10,6 +10,13 @@ public enum ServeToRouter: Codable, Sendable, Hashable {
     /// These shapes were served since the last report (router evicts the least recently used
     /// shapes beyond its cap).
     case shapesServed(handles: [String])
+    /// Run a subset snapshot of shape `handle` (protocol.md §3.4). router answers with
+    /// ``RouterToServe/subsetReply(requestID:outcome:)``.
+    case subsetSnapshot(requestID: UInt64, handle: String, subset: SubsetRequest)
+    /// Remove a shape (protocol.md §8.8), found by `definition` (and then checked against
+    /// `handle` when both are given) or by `handle` alone. Never creates one. router answers with
+    /// ``RouterToServe/deleteReply(requestID:outcome:)``.
+    case deleteShape(requestID: UInt64, definition: ShapeDefinition?, handle: String?)
 }
 
 /// router → serve.
@@ -25,6 +32,25 @@ public enum RouterToServe: Codable, Sendable, Hashable {
     case shapeRemoved(handle: String)
     /// The replication stream has been processed up to `lsn` (the `global_last_seen_lsn`).
     case lastSeenLSN(LSN)
+    /// Sent first on every connection: router has loaded its shapes and answers requests. serve's
+    /// health is `active` only after it (protocol.md §9.1).
+    case ready
+    /// The answer to ``ServeToRouter/subsetSnapshot(requestID:handle:subset:)``.
+    case subsetReply(requestID: UInt64, outcome: SubsetOutcome)
+    /// The answer to ``ServeToRouter/deleteShape(requestID:definition:handle:)``.
+    case deleteReply(requestID: UInt64, outcome: DeleteOutcome)
+}
+
+/// What became of a shape deletion request (protocol.md §8.8).
+public enum DeleteOutcome: Codable, Sendable, Hashable {
+    /// The shape was removed (HTTP 202); its clients get 409.
+    case deleted(handle: String)
+    /// No shape matches (HTTP 404).
+    case notFound
+    /// The definition's shape has another handle than the one given (HTTP 400).
+    case handleMismatch
+    /// The definition is invalid (400) or cannot be checked now (503).
+    case rejected(ShapeRejection)
 }
 
 /// Why router refused a shape request, and what serve answers.
@@ -35,4 +61,7 @@ public enum ShapeRejection: Error, Codable, Sendable, Hashable {
     /// The shape cannot be created now (database unreachable, a lock or a snapshot timed out,
     /// too many creations in flight): HTTP 503 with `retry-after: retryAfterSeconds`.
     case unavailable(message: String, retryAfterSeconds: Int)
+    /// PostgreSQL refused a subset query the checks let through (an invalid enum value, say):
+    /// HTTP 400 with `message` as the string under `errors.subset.where` (protocol.md §3.4).
+    case subsetQueryFailed(message: String)
 }

@@ -72,7 +72,13 @@ enum UnixSocket {
 }
 
 /// Splits a byte stream into newline-terminated lines.
+///
+/// A line longer than ``maxLineBytes`` ends the stream (the peer is disconnected): the largest
+/// legitimate message, a subset reply, stays far below it, and a peer on the TCP channel must
+/// not be able to grow a process's memory without bound.
 struct LineReader {
+    static let maxLineBytes = 32 << 20
+
     let fd: Int32
     private var buffer: [UInt8] = []
     private var chunk = [UInt8](repeating: 0, count: 64 * 1024)
@@ -91,6 +97,7 @@ struct LineReader {
             if n < 0 && errno == EINTR { continue }
             if n <= 0 { return nil }
             buffer.append(contentsOf: chunk[..<n])
+            if buffer.count > Self.maxLineBytes, !buffer.contains(UInt8(ascii: "\n")) { return nil }
         }
     }
 }

@@ -15,6 +15,9 @@ public struct ShapeDefinition: Codable, Hashable, Sendable {
     /// Selected columns (identifiers, verbatim), or nil for all columns.
     public var columns: [String]?
     public var replica: ReplicaMode
+    /// `log` parameter: whether the shape starts with the table's rows or only with the changes
+    /// after its creation (protocol.md §8.9). Part of the identity.
+    public var log: LogMode
 
     public init(
         schema: String,
@@ -22,7 +25,8 @@ public struct ShapeDefinition: Codable, Hashable, Sendable {
         whereClause: String? = nil,
         params: [Int: String] = [:],
         columns: [String]? = nil,
-        replica: ReplicaMode = .default
+        replica: ReplicaMode = .default,
+        log: LogMode = .full
     ) {
         self.schema = schema
         self.table = table
@@ -30,7 +34,33 @@ public struct ShapeDefinition: Codable, Hashable, Sendable {
         self.params = params
         self.columns = columns
         self.replica = replica
+        self.log = log
     }
+
+    private enum CodingKeys: String, CodingKey {
+        case schema, table, whereClause, params, columns, replica, log
+    }
+
+    /// Files written before `log` existed decode as `log=full`, the only mode there was.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        schema = try container.decode(String.self, forKey: .schema)
+        table = try container.decode(String.self, forKey: .table)
+        whereClause = try container.decodeIfPresent(String.self, forKey: .whereClause)
+        params = try container.decodeIfPresent([Int: String].self, forKey: .params) ?? [:]
+        columns = try container.decodeIfPresent([String].self, forKey: .columns)
+        replica = try container.decodeIfPresent(ReplicaMode.self, forKey: .replica) ?? .default
+        log = try container.decodeIfPresent(LogMode.self, forKey: .log) ?? .full
+    }
+}
+
+/// `log` parameter (protocol.md §3.1, §8.9).
+public enum LogMode: String, Codable, Hashable, Sendable {
+    /// The initial snapshot's rows, then every change.
+    case full
+    /// No initial rows (only `snapshot-end`), then the changes of transactions the shape's
+    /// snapshot does not see; rows are loaded on demand with subset snapshots.
+    case changesOnly = "changes_only"
 }
 
 /// `replica` parameter: what updates and deletes carry (protocol.md §4.5).
