@@ -23,6 +23,8 @@ final class ActiveShape {
     var held: PendingEntry?
     /// True when entries were appended since the last commit of the change log.
     var dirty = false
+    /// Committed change-log bytes last counted in ``RouterEngine/shapeLogBytes``.
+    var reportedBytes: UInt64 = 0
 
     init(metadata: ShapeMetadata, changes: ChangeLogWriter, filter: RowFilter?, visibility: SnapshotVisibility?) {
         self.metadata = metadata
