@@ -56,10 +56,13 @@ final class IngestStatusReporter: Sendable {
         }
     }
 
+    /// Listed every fifth tick, and whenever the durable position moved to a segment the last
+    /// listing did not show (the spool rotated, or the first segment appeared).
     private func spoolSummary(force: Bool) -> IngestStatus.Spool {
+        let durableSegment = progress.durablePosition?.segment
         let due = spool.withLock { state -> Bool in
             defer { state.tick += 1 }
-            return force || state.tick % 5 == 0
+            return force || state.tick % 5 == 0 || (durableSegment != nil && durableSegment != state.summary.lastSegment)
         }
         guard due, let segments = try? SpoolCatalog.list(directory: configuration.storage.spoolDirectory) else {
             return spool.withLock { $0.summary }

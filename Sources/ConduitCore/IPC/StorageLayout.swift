@@ -6,8 +6,8 @@
 /// <root>/router.checkpoint         router's applied spool position (atomic file, JSON)
 /// <root>/ingest.sock               ingest → router: durable positions
 /// <root>/router.sock               serve ⇄ router: shape requests and notifications
-/// <root>/ingest.status             ingest's status, rewritten every second (JSON, atomic replace)
-/// <root>/router.status             router's status, rewritten every second (JSON, atomic replace)
+/// <root>/ingest.status             ingest's status, rewritten in place every second (JSON padded to whole pages)
+/// <root>/router.status             router's status, rewritten in place every second (JSON padded to whole pages)
 /// ```
 public struct StorageLayout: Sendable, Hashable {
     public var root: String

@@ -15,6 +15,13 @@ public struct ShapesSummary: Codable, Sendable, Equatable {
     public var largest: Shape?
     public var oldest: Shape?
 
+    public init(count: Int, totalBytes: UInt64, largest: Shape?, oldest: Shape?) {
+        self.count = count
+        self.totalBytes = totalBytes
+        self.largest = largest
+        self.oldest = oldest
+    }
+
     /// Scans `layout`'s shapes folder (one `stat` per log file).
     public static func scan(_ layout: StorageLayout) -> ShapesSummary {
         let handles = ((try? FileSystem.listDirectory(layout.shapesDirectory)) ?? []).filter { !$0.hasPrefix(".") }

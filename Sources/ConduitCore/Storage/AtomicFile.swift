@@ -26,21 +26,6 @@ public enum AtomicFile {
         try FileSystem.syncDirectory(FileSystem.parentDirectory(of: path))
     }
 
-    /// Replaces the file at `path` with `bytes` atomically but without fsync: for status files,
-    /// rewritten every second and meaningless after a crash, which must not compete with the
-    /// spool's and the shape logs' fsyncs.
-    public static func publish(path: String, bytes: [UInt8]) throws(FileError) {
-        let temporary = "\(path).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        do throws(FileError) {
-            let file = try PosixFile(path: temporary, flags: O_WRONLY | O_CREAT | O_EXCL | O_TRUNC, mode: 0o644)
-            try file.write(bytes, at: 0)
-            try FileSystem.rename(temporary, to: path)
-        } catch {
-            try? FileSystem.removeFile(temporary)
-            throw error
-        }
-    }
-
     /// The whole file at `path`, or nil when it does not exist.
     public static func read(path: String) throws(FileError) -> [UInt8]? {
         try PosixFile.openIfExists(path)?.readAll()
