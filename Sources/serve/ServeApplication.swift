@@ -169,12 +169,16 @@ struct ServeResponder: Sendable {
     }
 
     /// True when no secret is configured, or the request's `secret` (or deprecated `api_secret`)
-    /// parameter equals it.
+    /// parameter equals it or, during a rotation, `CONDUIT_SECRET_PREVIOUS`.
     func isAuthorized(_ request: Request) -> Bool {
         guard let secret = shapes.configuration.secret else { return true }
         let pairs = QueryString.parse(request.uri.query)
         let given = pairs.last(where: { $0.key == "secret" })?.value ?? pairs.last(where: { $0.key == "api_secret" })?.value
-        return given.map { Self.constantTimeEqual($0, secret) } ?? false
+        guard let given else { return false }
+        // Both are always compared, so timing does not tell which one matched.
+        let current = Self.constantTimeEqual(given, secret)
+        let previous = shapes.configuration.previousSecret.map { Self.constantTimeEqual(given, $0) } ?? false
+        return current || previous
     }
 
     /// Compares without an early exit, so response timing does not reveal the secret's prefix.

@@ -13,6 +13,7 @@ import Logging
 /// | `CONDUIT_LONG_POLL_TIMEOUT` | `20000` | ms a live request waits for changes |
 /// | `CONDUIT_LOG_LEVEL` | `info` | swift-log level |
 /// | `CONDUIT_SECRET` | unset | when set, `/v1/shape` requires `secret=<value>` (protocol.md §2) |
+/// | `CONDUIT_SECRET_PREVIOUS` | unset | also accepted while a secret is being rotated |
 /// | `CONDUIT_MAX_URL_BYTES` | `16384` | longest request target; longer ones get 414 |
 /// | `CONDUIT_MAX_HEADER_BYTES` | `32768` | largest header block; larger ones get 431 |
 /// | `CONDUIT_MAX_BODY_BYTES` | `1048576` | largest request body; larger ones get 413 |
@@ -40,6 +41,9 @@ struct ServeConfiguration: Sendable, Equatable {
     var logLevel: Logger.Level = .info
     /// The API secret shape requests must carry; nil serves without authentication.
     var secret: String?
+    /// The secret being retired, accepted as well while clients move to ``secret``
+    /// (docs/runbooks/rotating-the-secret.md); only meaningful with ``secret`` set.
+    var previousSecret: String?
     /// How long an initial request waits for snapshot chunk 0 (Electric's
     /// `snapshot_timeout_to_first_data`).
     var snapshotTimeout: Duration = .seconds(30)
@@ -76,6 +80,11 @@ struct ServeConfiguration: Sendable, Equatable {
         inheritedSocket = try reader.inheritedSocket(processID: processID)
         longPollTimeout = try reader.milliseconds("CONDUIT_LONG_POLL_TIMEOUT", in: 1...3_600_000) ?? longPollTimeout
         if let value = reader["CONDUIT_SECRET"] { secret = value }
+        previousSecret = reader["CONDUIT_SECRET_PREVIOUS"]
+        if previousSecret != nil && secret == nil {
+            throw ConfigurationError(
+                variable: "CONDUIT_SECRET_PREVIOUS", value: "(set)", expected: "CONDUIT_SECRET to be set too (the secret it is rotated to)")
+        }
         logLevel = try ProcessSettings(environment: reader).logLevel
         limits.maxURLBytes = try reader.integer("CONDUIT_MAX_URL_BYTES", in: 1024...1 << 20) ?? limits.maxURLBytes
         limits.maxHeaderBytes = try reader.integer("CONDUIT_MAX_HEADER_BYTES", in: 1024...1 << 20) ?? limits.maxHeaderBytes
