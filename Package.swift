@@ -11,6 +11,14 @@ let swiftSettings: [SwiftSetting] = [
 //   Postgres      libpq connections for SQL                                     (+ libpq)
 //   WhereClause   the where-clause engine, pure Swift                           (+ BigInt)
 // ingest links Core + Spool + Postgres; router links all four; serve links Core only.
+
+/// What every executable uses to run as a service: logging, metrics, lifecycle, command line.
+let operationsProducts: [Target.Dependency] = [
+    .product(name: "Logging", package: "swift-log"),
+    .product(name: "Metrics", package: "swift-metrics"),
+    .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+    .product(name: "ArgumentParser", package: "swift-argument-parser"),
+]
 let package = Package(
     name: "Conduit",
     platforms: [.macOS(.v15)],
@@ -25,6 +33,9 @@ let package = Package(
         .package(url: "https://github.com/attaswift/BigInt.git", from: "6.0.1"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         .systemLibrary(
@@ -41,7 +52,14 @@ let package = Package(
         ),
         .target(
             name: "ConduitCore",
-            dependencies: [.product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -61,15 +79,13 @@ let package = Package(
         ),
         .executableTarget(
             name: "Ingest",
-            dependencies: ["ConduitCore", "Spool", "Postgres", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["ConduitCore", "Spool", "Postgres"] + operationsProducts,
             path: "Sources/ingest",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "Router",
-            dependencies: [
-                "ConduitCore", "Spool", "Postgres", "WhereClause", .product(name: "Logging", package: "swift-log"),
-            ],
+            dependencies: ["ConduitCore", "Spool", "Postgres", "WhereClause"] + operationsProducts,
             path: "Sources/router",
             swiftSettings: swiftSettings
         ),
@@ -77,15 +93,13 @@ let package = Package(
             name: "Serve",
             dependencies: [
                 "ConduitCore",
-                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-            ],
+            ] + operationsProducts,
             path: "Sources/serve",
             swiftSettings: swiftSettings
         ),

@@ -42,7 +42,7 @@ final class DiskSpace {
         resumeReported = false
         logger.error(
             "Spool disk is full: ingest stopped reading from PostgreSQL and confirms nothing new (PostgreSQL keeps the WAL); it resumes by itself once \(minimumFreeBytes >> 20) MiB are free",
-            metadata: ["spool.dir": "\(directory)", "error": "\(error)", "disk.free_bytes": "\(freeBytes().map { "\($0)" } ?? "unknown")"])
+            metadata: [LogKey.spoolDirectory: "\(directory)", LogKey.error: "\(error)", LogKey.diskFreeBytes: "\(freeBytes().map { "\($0)" } ?? "unknown")"])
     }
 
     /// The stream ran long enough after the last episode: a later full disk is a new episode.
@@ -54,7 +54,7 @@ final class DiskSpace {
             whileWaiting()
             if let free = freeBytes(), free >= minimumFreeBytes {
                 if !resumeReported {
-                    logger.info("Spool disk has free space again; resuming replication", metadata: ["disk.free_bytes": "\(free)"])
+                    logger.info("Spool disk has free space again; resuming replication", metadata: [LogKey.diskFreeBytes: "\(free)"])
                     resumeReported = true
                 }
                 isFull = false

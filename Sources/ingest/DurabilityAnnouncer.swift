@@ -31,6 +31,9 @@ final class DurabilityAnnouncer: Sendable {
         )
     }
 
+    /// Starts accepting routers (from ingest's replication service, once).
+    func start() { server.start() }
+
     /// Publishes a new durable position to every router.
     func announce(_ position: SpoolDurablePosition) {
         state.latest.withLock { $0 = position }

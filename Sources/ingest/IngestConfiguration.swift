@@ -9,7 +9,6 @@ struct IngestConfiguration: Sendable {
     /// Interval between standby status updates when nothing else prompts one. PostgreSQL's
     /// default `wal_sender_timeout` is 60 s; a third of it keeps the walsender content.
     var statusIntervalSeconds: Double = 10
-    var logLevel: String
     /// zstd level of spool frames, `CONDUIT_SPOOL_COMPRESSION_LEVEL`.
     var compressionLevel: Int
     /// A spool segment is closed at the first commit after it reaches this size,
@@ -29,22 +28,13 @@ struct IngestConfiguration: Sendable {
     var publicationName: String { stream.publicationName }
     var slotName: String { stream.slotName }
 
-    init(environment: [String: String]) throws(ConfigurationError) {
+    init(environment: EnvironmentReader) throws(ConfigurationError) {
         stream = try StreamSettings(environment: environment, process: "ingest")
-        maxRouterLagBytes = try ConfigurationError.byteCount(
-            environment["CONDUIT_MAX_ROUTER_LAG_BYTES"] ?? "1073741824",
-            variable: "CONDUIT_MAX_ROUTER_LAG_BYTES"
-        )
-        logLevel = environment["CONDUIT_LOG_LEVEL"] ?? "info"
-        compressionLevel = try ConfigurationError.integer(
-            environment["CONDUIT_SPOOL_COMPRESSION_LEVEL"] ?? "3", variable: "CONDUIT_SPOOL_COMPRESSION_LEVEL", range: -7...19)
-        segmentBytes = try ConfigurationError.integer(
-            environment["CONDUIT_SPOOL_SEGMENT_BYTES"] ?? "67108864", variable: "CONDUIT_SPOOL_SEGMENT_BYTES", range: (64 << 10)...(1 << 30))
-        retentionBytes = try ConfigurationError.byteCount(
-            environment["CONDUIT_SPOOL_RETENTION_BYTES"] ?? "10737418240", variable: "CONDUIT_SPOOL_RETENTION_BYTES")
+        maxRouterLagBytes = try environment.byteCount("CONDUIT_MAX_ROUTER_LAG_BYTES", default: 1_073_741_824)
+        compressionLevel = try environment.integer("CONDUIT_SPOOL_COMPRESSION_LEVEL", default: 3, in: -7...19)
+        segmentBytes = try environment.integer("CONDUIT_SPOOL_SEGMENT_BYTES", default: 67_108_864, in: (64 << 10)...(1 << 30))
+        retentionBytes = try environment.byteCount("CONDUIT_SPOOL_RETENTION_BYTES", default: 10_737_418_240)
         retentionSeconds = Double(
-            try ConfigurationError.integer(
-                environment["CONDUIT_SPOOL_RETENTION_SECONDS"] ?? "604800", variable: "CONDUIT_SPOOL_RETENTION_SECONDS",
-                range: 0...(100 * 365 * 86_400)))
+            try environment.integer("CONDUIT_SPOOL_RETENTION_SECONDS", default: 604_800, in: 0...(100 * 365 * 86_400)))
     }
 }

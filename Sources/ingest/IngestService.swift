@@ -1,7 +1,9 @@
+import ConduitCore
 import Foundation
 import Logging
-import ConduitCore
+import Metrics
 import Spool
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -22,18 +24,32 @@ import Glibc
 /// Settling (after every failure, before the next `START_REPLICATION`): the partial transaction
 /// is discarded and every complete one written and fsynced, so replication resumes exactly from
 /// what is durable — never past a commit that was only in memory.
-final class IngestService {
+///
+/// Runs on the thread of a ``ThreadService`` (``run(stop:)``); graceful shutdown sets `stop`,
+/// and the stream then writes and fsyncs what it holds, confirms it to PostgreSQL and returns.
+final class IngestService: Sendable {
     private let configuration: IngestConfiguration
     private let logger: Logger
-    private let stop: StopSignal
+    let progress: IngestProgress
+    /// router's last reported position, once the announcer exists.
+    private let announcerBox = Mutex<DurabilityAnnouncer?>(nil)
 
-    init(configuration: IngestConfiguration, stop: StopSignal, logger: Logger) {
+    init(configuration: IngestConfiguration, progress: IngestProgress = IngestProgress(), logger: Logger) {
         self.configuration = configuration
-        self.stop = stop
+        self.progress = progress
         self.logger = logger
     }
 
-    func run() throws {
+    /// router's last reported position (for the status file).
+    var routerConsumed: LSN? { announcerBox.withLock { $0 }?.consumed }
+
+    /// The service that runs ingest: list it last in the group.
+    var service: ThreadService {
+        ThreadService(name: "ingest") { [self] stop in try run(stop: stop) }
+    }
+
+    func run(stop: StopSignal) throws {
+        defer { progress.phase = .stopped }
         let storage = configuration.storage
         let lock: DirectoryLock
         do {
@@ -46,18 +62,27 @@ final class IngestService {
         var spool = try openSpool()
         logger.info(
             "Spool recovered",
-            metadata: ["spool.resume_lsn": "\(spool.lastCommitEndLSN ?? .zero)", "spool.dir": "\(storage.spoolDirectory)"]
+            metadata: [LogKey.spoolResumeLSN: "\(spool.lastCommitEndLSN ?? .zero)", LogKey.spoolDirectory: "\(storage.spoolDirectory)"]
         )
         let announcer = try DurabilityAnnouncer(socketPath: storage.ingestSocket, initial: spool.durablePosition, logger: logger)
         defer { announcer.close() }
+        announcerBox.withLock { $0 = announcer }
+        announcer.start()
+        if let position = spool.durablePosition { progress.durable(position) }
         let logger = self.logger
+        let progress = self.progress
+        let groupCommits = Counter(label: ConduitMetrics.spoolCommits)
         let syncer = SpoolSyncer(
             directory: storage.spoolDirectory,
-            onDurable: { announcer.announce($0) },
+            onDurable: { position in
+                announcer.announce(position)
+                progress.durable(position)
+                groupCommits.increment()
+            },
             onFailure: { reason in
                 // The page cache's state is unknown after a failed fsync: restart and recover
                 // from what is really on disk rather than confirm anything.
-                logger.critical("Spool fsync failed; exiting", metadata: ["error": "\(reason)"])
+                logger.critical("Spool fsync failed; exiting", metadata: [LogKey.error: "\(reason)"])
                 exit(1)
             }
         )
@@ -66,6 +91,8 @@ final class IngestService {
             policy: SpoolRetentionPolicy(maxBytes: configuration.retentionBytes, maxAge: configuration.retentionSeconds),
             consumed: { announcer.consumed },
             logger: logger)
+        syncer.start()
+        SystemdNotifier.ready(status: "spool recovered; connecting to PostgreSQL")
         let start = StreamStart(configuration: configuration, storageHasHistory: storageHasHistory, logger: logger)
         let disk = DiskSpace(directory: storage.spoolDirectory, logger: logger)
         var feedback = FeedbackPolicy(interval: configuration.statusIntervalSeconds, positionInterval: configuration.positionIntervalSeconds)
@@ -73,15 +100,18 @@ final class IngestService {
         var backoff: Double = 1
         while !stop.isRequested {
             if disk.isFull {
+                progress.phase = .diskFull
                 disk.waitForSpace(stop: stop, whileWaiting: { retention.run() })
                 continue
             }
             let started = MonotonicClock.seconds()
+            progress.phase = .connecting
             do {
                 let connection = try ReplicationConnection(url: configuration.databaseURL)
                 let from = try start.prepare(replication: connection, spool: spool, syncer: syncer, feedback: &feedback)
                 try connection.startReplication(slot: configuration.slotName, publication: configuration.publicationName, start: from)
-                logger.info("Replication started", metadata: ["pg.slot": "\(configuration.slotName)", "pg.lsn": "\(from)"])
+                logger.info("Replication started", metadata: [LogKey.slot: "\(configuration.slotName)", LogKey.lsn: "\(from)"])
+                progress.phase = .streaming
                 let stream = ReplicationStream(
                     connection: connection,
                     spool: spool,
@@ -90,6 +120,7 @@ final class IngestService {
                     feedback: feedback,
                     maxRouterLag: configuration.maxRouterLagBytes,
                     retention: retention,
+                    progress: progress,
                     stop: stop,
                     logger: logger
                 )
@@ -115,13 +146,13 @@ final class IngestService {
                 }
                 logger.error(
                     spoolFailure == nil ? "Replication connection failed; retrying" : "Spool write failed; reopened the spool from disk, retrying",
-                    metadata: ["error": "\(spoolFailure.map { "\($0)" } ?? "\(error)")", "retry.seconds": "\(Int(backoff))"]
+                    metadata: [LogKey.error: "\(spoolFailure.map { "\($0)" } ?? "\(error)")", LogKey.retrySeconds: "\(Int(backoff))"]
                 )
-                sleepUnlessStopped(seconds: backoff)
+                sleepUnlessStopped(seconds: backoff, stop: stop)
                 backoff = min(backoff * 2, 30)
             }
         }
-        logger.info("ingest stopped", metadata: ["spool.durable_lsn": "\(feedback.durable)"])
+        logger.info("Replication stopped; the spool is durable and confirmed", metadata: [LogKey.spoolDurableLSN: "\(feedback.durable)"])
     }
 
     /// The lock that keeps a second ingest off a storage directory.
@@ -157,7 +188,7 @@ final class IngestService {
         return shapes.contains { !$0.hasPrefix(".") }
     }
 
-    private func sleepUnlessStopped(seconds: Double) {
+    private func sleepUnlessStopped(seconds: Double, stop: StopSignal) {
         var remaining = seconds
         while remaining > 0 && !stop.isRequested {
             usleep(100_000)

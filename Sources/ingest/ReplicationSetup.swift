@@ -17,7 +17,7 @@ enum ReplicationSetup {
         try ignoringDuplicate { () throws(PostgresError) in
             try sql.execute("CREATE PUBLICATION \(PostgresConnection.quoteIdentifier(name))")
         }
-        logger.info("Created publication", metadata: ["pg.publication": "\(name)"])
+        logger.info("Created publication", metadata: [LogKey.publication: "\(name)"])
     }
 
     /// `IDENTIFY_SYSTEM` on the replication connection: system identifier, timeline, flushed WAL

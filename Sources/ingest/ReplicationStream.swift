@@ -34,6 +34,7 @@ final class ReplicationStream {
     private let maxRouterLag: UInt64
     private var feedback: FeedbackPolicy
     private let retention: SpoolRetention
+    private let progress: IngestProgress
 
     private var unflushedCommitSince: Double?
     private var lastKeepaliveWalEnd: LSN = .zero
@@ -49,10 +50,12 @@ final class ReplicationStream {
         feedback: FeedbackPolicy,
         maxRouterLag: UInt64,
         retention: SpoolRetention,
+        progress: IngestProgress,
         stop: StopSignal,
         logger: Logger
     ) {
         self.retention = retention
+        self.progress = progress
         self.connection = connection
         self.spool = spool
         self.announcer = announcer
@@ -76,11 +79,13 @@ final class ReplicationStream {
             if announcer.routerLag(spooled: spool.lastTransactionEndLSN ?? .zero) > maxRouterLag {
                 // Back-pressure: stop reading (PostgreSQL keeps the WAL) but keep the walsender
                 // content with status updates.
+                progress.phase = .pausedForRouter
                 if let durable = syncer.durable { feedback.spoolFlushed(upTo: durable.commitEndLSN) }
                 try sendStatusIfDue()
                 usleep(50_000)
                 continue
             }
+            progress.phase = .streaming
             var received = false
             drain: while true {
                 switch connection.nextCopyData() {
@@ -127,11 +132,13 @@ final class ReplicationStream {
     private func handle(_ copyData: UnsafeRawBufferPointer) throws {
         switch try ReplicationMessage(copyData: copyData) {
         case .xLogData(let header):
+            progress.serverWALEnd(header.walEnd)
             let payload = header.payload(in: copyData)
             guard let tag = payload.first else { return }
             try append(payload, tag: tag, lsn: header.dataStart)
         case .primaryKeepalive(let keepalive):
             lastKeepaliveWalEnd = keepalive.walEnd
+            progress.serverWALEnd(keepalive.walEnd)
             let idle = spool.isAtTransactionBoundary
             feedback.keepaliveReceived(walEnd: keepalive.walEnd, replyRequested: keepalive.replyRequested, idle: idle)
             if keepalive.replyRequested { try sendStatusIfDue() }
@@ -196,6 +203,7 @@ final class ReplicationStream {
         if force { feedback.keepaliveReceived(walEnd: .zero, replyRequested: true, idle: false) }
         if let update = feedback.updateDue(now: MonotonicClock.seconds()) {
             try connection.sendCopyData(update.encoded())
+            progress.confirmed(update.flushed)
         }
     }
 }

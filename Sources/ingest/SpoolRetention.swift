@@ -49,12 +49,12 @@ final class SpoolRetention {
             logger.info(
                 "Spool retention removed consumed segments",
                 metadata: [
-                    "spool.segments": "\(remove.count)", "spool.freed_bytes": "\(freed)",
-                    "spool.first_kept": "\(segments.first { !remove.contains($0.key) }?.key.paddedHex ?? "none")",
+                    LogKey.spoolSegments: "\(remove.count)", LogKey.spoolFreedBytes: "\(freed)",
+                    LogKey.spoolFirstKept: "\(segments.first { !remove.contains($0.key) }?.key.paddedHex ?? "none")",
                 ])
         } catch {
             let problem = "\(error)"
-            if problem != lastProblem { logger.warning("Spool retention failed; retrying later", metadata: ["error": "\(problem)"]) }
+            if problem != lastProblem { logger.warning("Spool retention failed; retrying later", metadata: [LogKey.error: "\(problem)"]) }
             lastProblem = problem
         }
     }

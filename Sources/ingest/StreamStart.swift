@@ -51,15 +51,15 @@ struct StreamStart {
             syncer.waitUntilDurable(position)
             logger.info(
                 "Adopted a version-1 spool: its stream identity is now recorded",
-                metadata: ["spool.epoch": "\(epoch.number)", "pg.system": "\(epoch.identity.systemIdentifier)"])
+                metadata: [LogKey.spoolEpoch: "\(epoch.number)", LogKey.pgSystem: "\(epoch.identity.systemIdentifier)"])
             return position.commitEndLSN
         case .firstEpoch(let existing):
             let start: LSN
             if let existing {
                 start = existing
-                logger.info("Starting the first stream epoch from the existing replication slot", metadata: ["pg.slot": "\(slotName)", "pg.lsn": "\(start)"])
+                logger.info("Starting the first stream epoch from the existing replication slot", metadata: [LogKey.slot: "\(slotName)", LogKey.lsn: "\(start)"])
             } else {
-                logger.info("Starting the first stream epoch: creating the replication slot (waits for open transactions)", metadata: ["pg.slot": "\(slotName)"])
+                logger.info("Starting the first stream epoch: creating the replication slot (waits for open transactions)", metadata: [LogKey.slot: "\(slotName)"])
                 if slot != nil { try ReplicationSetup.dropSlot(slotName, sql: sql) }  // invalidated: unusable
                 start = try ReplicationSetup.createSlot(slotName, replication: replication)
             }
@@ -70,14 +70,14 @@ struct StreamStart {
         case .reset(let cause, let epoch):
             logger.error(
                 "Replication stream reset: \(cause). Starting stream epoch \(epoch) from a new replication slot; every shape is invalidated and its clients must refetch (409)",
-                metadata: ["pg.slot": "\(slotName)", "spool.epoch": "\(epoch)", "spool.end": "\(spool.lastCommitEndLSN.map { "\($0)" } ?? "none")"])
+                metadata: [LogKey.slot: "\(slotName)", LogKey.spoolEpoch: "\(epoch)", LogKey.spoolEnd: "\(spool.lastCommitEndLSN.map { "\($0)" } ?? "none")"])
             if slot != nil { try ReplicationSetup.dropSlot(slotName, sql: sql) }
             let start = try ReplicationSetup.createSlot(slotName, replication: replication)
             let reset = SpoolStreamReset(epoch: epoch, resumeLSN: start, identity: server.identity, reason: "\(cause)")
             let position = try spool.beginEpoch(SpoolEpoch(number: epoch, start: start, identity: server.identity), reset: reset)
             syncer.waitUntilDurable(position)
             feedback.restart(at: start)
-            logger.info("Stream epoch started", metadata: ["spool.epoch": "\(epoch)", "pg.lsn": "\(start)", "spool.segment": "\(position.segment.paddedHex)"])
+            logger.info("Stream epoch started", metadata: [LogKey.spoolEpoch: "\(epoch)", LogKey.lsn: "\(start)", LogKey.spoolSegment: "\(position.segment.paddedHex)"])
             return start
         }
     }

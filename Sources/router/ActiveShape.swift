@@ -28,6 +28,8 @@ final class ActiveShape {
     /// creation, from `router.json` after a restart): subset snapshots compile theirs against the
     /// same columns.
     var whereColumns: [WhereColumn] = []
+    /// Committed change-log bytes last counted in ``RouterEngine/shapeLogBytes``.
+    var reportedBytes: UInt64 = 0
 
     init(metadata: ShapeMetadata, changes: ChangeLogWriter, filter: RowFilter?, visibility: SnapshotVisibility?) {
         self.metadata = metadata

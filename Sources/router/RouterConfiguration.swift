@@ -33,10 +33,11 @@ struct RouterConfiguration: Sendable {
     var storage: StorageLayout { stream.storage }
     var publicationName: String { stream.publicationName }
 
-    init(environment: [String: String]) throws(ConfigurationError) {
-        stream = try StreamSettings(environment: environment, process: "router")
+    /// - Parameter databaseRequired: false for `router replay`, which never connects.
+    init(environment: EnvironmentReader, databaseRequired: Bool = true) throws(ConfigurationError) {
+        stream = try StreamSettings(environment: environment, process: "router", databaseRequired: databaseRequired)
         func integer(_ name: String, _ fallback: Int, _ range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
-            try ConfigurationError.integer(environment[name] ?? String(fallback), variable: name, range: range)
+            try environment.integer(name, default: fallback, in: range)
         }
         chunkBytes = try integer("CONDUIT_CHUNK_BYTES", 10_485_760, 1...1 << 30)
         tableCheckSeconds = try integer("CONDUIT_TABLE_CHECK_SECONDS", 10, 1...3600)
@@ -57,7 +58,7 @@ struct RouterConfiguration: Sendable {
         )
         if let text = environment["CONDUIT_ROUTER_LISTEN"], !text.isEmpty {
             guard let address = IPCAddress(hostPort: text) else {
-                throw ConfigurationError("CONDUIT_ROUTER_LISTEN '\(text)' is invalid: give host:port, e.g. 10.0.0.5:7100")
+                throw ConfigurationError(variable: "CONDUIT_ROUTER_LISTEN", value: text, expected: "host:port, e.g. 10.0.0.5:7100")
             }
             listen = address
         }

@@ -72,7 +72,8 @@ extension RouterEngine {
             return
         }
         let job = ShapeSnapshotJob(
-            resolved: resolved, configuration: configuration, inbox: inbox, progress: services.progress, logger: logger)
+            resolved: resolved, configuration: configuration, inbox: inbox, progress: services.progress, logger: logger,
+            gauges: services.gauges)
         guard services.snapshots.submit({ _ in job.run() }) else {
             origin.reject(Self.busy)
             return
@@ -109,8 +110,10 @@ extension RouterEngine {
             try FileSystem.createDirectory(directory)
             let metadata = resolved.metadata(handle: handle)
             try metadata.write(toDirectory: directory)
-            try RouterShapeRecord(identity: identity, columns: resolved.table.whereColumns, visibility: visibility)
-                .write(toDirectory: directory)
+            try RouterShapeRecord(
+                identity: identity, columns: resolved.table.whereColumns, visibility: visibility,
+                replayFrom: .init(spool: ticket.start.spool, commitEnd: ticket.start.commitEnd)
+            ).write(toDirectory: directory)
             let changes = try ChangeLogWriter(directory: directory, chunkThresholdBytes: configuration.chunkBytes)
             try changes.commit(appliedThroughLSN: ticket.start.commitEnd)
             let shape = ActiveShape(metadata: metadata, changes: changes, filter: resolved.filter?.rowFilter, visibility: visibility)

@@ -70,6 +70,10 @@ extension RouterEngine {
         shapesByRelation[shape.metadata.relationID] = relationShapes
         handlesByIdentity[identity] = shape.handle
         identityByHandle[shape.handle] = identity
+        shape.reportedBytes = shape.changes.committedState.byteLength
+        shapeLogBytes += shape.reportedBytes
+        services.gauges.setShapes(shapes.count)
+        services.gauges.setShapeLogBytes(shapeLogBytes)
     }
 
     /// Forgets a shape and deletes its files; serve processes are told so its clients refetch.
@@ -80,6 +84,9 @@ extension RouterEngine {
         if let identity = identityByHandle.removeValue(forKey: handle) { handlesByIdentity[identity] = nil }
         handlesByDefinition = handlesByDefinition.filter { $0.value != handle }
         dirtyShapes[ObjectIdentifier(shape)] = nil
+        shapeLogBytes -= min(shapeLogBytes, shape.reportedBytes)
+        services.gauges.setShapes(shapes.count)
+        services.gauges.setShapeLogBytes(shapeLogBytes)
         deleteDirectory(handle)
         services.notify(.shapeRemoved(handle: handle))
     }

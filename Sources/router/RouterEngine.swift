@@ -15,6 +15,8 @@ struct RouterServices: Sendable {
     let snapshots: WorkerPool<Void>
     let notify: @Sendable (RouterToServe) -> Void
     let reportConsumed: @Sendable (LSN) -> Void
+    /// Counts and sizes for `router.status` and the metrics.
+    var gauges = RouterGauges()
 }
 
 /// router's main loop: the single writer of every shape log.
@@ -68,6 +70,11 @@ final class RouterEngine {
     var appliedPosition: SpoolPosition?
     /// Recently applied transactions, to detect a snapshot that missed one.
     var recentTransactions: [(xid: UInt32, commitEnd: LSN)] = []
+    /// Routed since the last group commit; handed to ``RouterGauges`` there.
+    private var changesSinceCommit = 0
+    private var transactionsSinceCommit = 0
+    /// Committed change-log bytes over all shapes.
+    var shapeLogBytes: UInt64 = 0
 
     init(configuration: RouterConfiguration, services: RouterServices, stop: StopSignal, logger: Logger) throws {
         self.configuration = configuration
@@ -144,7 +151,7 @@ final class RouterEngine {
             let reset = try SpoolStreamReset(record: record)
             logger.error(
                 "Stream reset in the spool; removing every shape",
-                metadata: ["spool.epoch": "\(reset.epoch)", LogKey.reason: "\(reset.reason)"])
+                metadata: [LogKey.spoolEpoch: "\(reset.epoch)", LogKey.reason: "\(reset.reason)"])
             for handle in Array(shapes.keys) { removeShape(handle) }
             for (_, creation) in creations { creation.rejectAll(.unavailable(message: "The replication stream was reset, please retry", retryAfterSeconds: 1)) }
             creations.removeAll()
@@ -173,6 +180,7 @@ final class RouterEngine {
             guard var current = transaction, let change = RowChange(message) else { return }
             let op = current.nextOp()
             transaction = current
+            changesSinceCommit += 1
             try route(change, op: op, in: current)
         case .truncate(let truncate):
             truncated.formUnion(truncate.relationIDs)
@@ -190,6 +198,7 @@ final class RouterEngine {
                 }
             }
             transaction = nil
+            transactionsSinceCommit += 1
             appliedCommitEnd = commit.endLSN
             appliedCommitLSN = commit.commitLSN
             recentTransactions.append((current.xid, commit.endLSN))
@@ -227,7 +236,14 @@ final class RouterEngine {
         for shape in dirty {
             shape.dirty = false
             services.notify(.shapeAdvanced(handle: shape.handle))
+            let bytes = shape.changes.committedState.byteLength
+            shapeLogBytes = shapeLogBytes + bytes - shape.reportedBytes
+            shape.reportedBytes = bytes
         }
+        services.gauges.flush(changes: changesSinceCommit, transactions: transactionsSinceCommit)
+        services.gauges.setShapeLogBytes(shapeLogBytes)
+        changesSinceCommit = 0
+        transactionsSinceCommit = 0
         if let position = appliedPosition {
             let next = RouterCheckpoint(position: position, commitEndLSN: appliedCommitEnd, lastCommitLSN: appliedCommitLSN)
             if next.commitEndLSN != checkpoint?.commitEndLSN || next.position != checkpoint?.position {

@@ -26,12 +26,25 @@ struct RouterShapeRecord: Codable, Sendable {
     var columns: [Column]?
     /// Snapshot visibility while merging with the initial snapshot.
     var visibility: SnapshotVisibility?
+    /// Where in the spool the shape's change log begins: the loop's position when its snapshot
+    /// was opened. `router replay` rebuilds the change log from here; nil for shapes created
+    /// before it was recorded (they cannot be replayed).
+    var replayFrom: ReplayOrigin?
 
-    init(identity: String, columns: [WhereColumn], visibility: SnapshotVisibility) {
+    /// The spool position a shape's change log starts after.
+    struct ReplayOrigin: Codable, Sendable, Hashable {
+        /// The frame boundary (nil: the spool's very beginning, its first segment ever).
+        var spool: SpoolPosition?
+        /// The end LSN of the last commit before it (the change log's initial `appliedThroughLSN`).
+        var commitEnd: LSN
+    }
+
+    init(identity: String, columns: [WhereColumn], visibility: SnapshotVisibility, replayFrom: ReplayOrigin? = nil) {
         self.version = Self.currentVersion
         self.identity = identity
         self.columns = columns.map { Column(name: $0.name, typeName: $0.typeName, isArray: $0.isArray, isEnum: $0.isEnum) }
         self.visibility = visibility
+        self.replayFrom = replayFrom
     }
 
     /// The stored columns, or nil for a record from before they were stored.

@@ -11,12 +11,15 @@ struct ShapeSnapshotJob: Sendable {
     let inbox: RouterInbox
     let progress: RouterProgress
     let logger: Logger
+    /// Receives the snapshot's duration (open to last row) for the metrics.
+    var gauges: RouterGauges?
 
     /// How often a snapshot is retaken before the request fails (each retake means a transaction
     /// committed to the WAL but was still running in the snapshot: rare and brief).
     static let maxAttempts = 50
 
     func run() {
+        let started = ContinuousClock.now
         let identity = resolved.identity
         let session: SnapshotSession
         do {
@@ -48,6 +51,7 @@ struct ShapeSnapshotJob: Sendable {
             switch ticket.awaitVerdict() {
             case .accepted(let handle, let directory):
                 copy(session: session, visibility: visibility, handle: handle, directory: directory)
+                gauges?.snapshotTook(started.duration(to: .now))
                 return
             case .retake:
                 try? session.rollback()

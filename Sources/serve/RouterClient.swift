@@ -120,6 +120,9 @@ public final class RouterClient: Sendable {
         }
     }
 
+    /// Starts connecting (and reconnecting) to router; see ``RouterClient/run()``.
+    public func start() { client.start() }
+
     public func close() { client.close() }
 }
 

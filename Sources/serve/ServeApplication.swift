@@ -1,14 +1,20 @@
 import Hummingbird
 import HummingbirdCore
 import Logging
+import Metrics
 import NIOHTTP1
 import ServiceLifecycle
 import UnixSignals
 import ConduitCore
+import Foundation
+import NIOCore
+import NIOPosix
 
 /// serve assembled: the router connection, the notifier, the routes and the HTTP server.
 struct ServeApplication: Sendable {
     let server: ServeServer
+    /// The connection to router (production only; tests resolve shapes in-process).
+    var routerConnection: RouterClient?
     let notifier: LiveNotifier
     /// Open connections against ``ServeConfiguration/maxConnections``.
     let connections: OpenConnections
@@ -32,7 +38,9 @@ struct ServeApplication: Sendable {
             }
         )
         let routes = ShapeRoutes(configuration: configuration, catalog: catalog, notifier: notifier, resolver: routerClient)
-        return ServeApplication(routes: routes, logger: logger)
+        var application = ServeApplication(routes: routes, logger: logger)
+        application.routerConnection = routerClient
+        return application
     }
 
     /// - Parameter onListening: receives the bound port (tests bind port 0).
@@ -69,23 +77,26 @@ struct ServeApplication: Sendable {
         self.configuration = configuration
     }
 
-    /// Serves until SIGTERM or SIGINT, then stops within ``ServeConfiguration/shutdownTimeout``
-    /// (connections still open then are closed).
-    func run(logger: Logger) async throws {
-        try await serviceGroup(logger: logger, signals: [.sigterm, .sigint]).run()
+    /// The services serve runs, in start order: the router connection, the connection gauge,
+    /// then the server, which graceful shutdown stops first (the router connection stays up
+    /// while responses in flight finish).
+    var services: [any Service] {
+        let connections = self.connections
+        let gauge = Gauge(label: ConduitMetrics.httpConnections)
+        let sampler = PeriodicService(every: .seconds(1)) { _ in gauge.record(Double(connections.count)) }
+        return (routerConnection.map { [$0] } ?? []) + [sampler, server]
     }
 
-    /// The service group that runs the server; `signals` start its graceful stop (tests pass
-    /// none and call `triggerGracefulShutdown()`).
-    ///
-    /// The server bounds its own stop by closing what is left after the shutdown timeout. The
-    /// group's bound is only a backstop a few seconds later (it cancels the server), and there
-    /// is no cancellation bound: ServiceLifecycle answers an exceeded one with `fatalError`,
-    /// which would turn a slow stop into a crash.
+    /// How long graceful shutdown may take in all: the server bounds its own stop by closing
+    /// what is left after the shutdown timeout; the group's bound is only a backstop a few
+    /// seconds later (it cancels the server).
+    var gracefulShutdownBound: Duration { configuration.shutdownTimeout + .seconds(5) }
+
+    /// The service group that runs ``services``; `signals` start its graceful stop (tests pass
+    /// none and call `triggerGracefulShutdown()`). Production goes through ``ProcessStartup``,
+    /// which builds the same group.
     func serviceGroup(logger: Logger, signals: [UnixSignal]) -> ServiceGroup {
-        var group = ServiceGroupConfiguration(services: [server], gracefulShutdownSignals: signals, logger: logger)
-        group.maximumGracefulShutdownDuration = configuration.shutdownTimeout + .seconds(5)
-        return ServiceGroup(configuration: group)
+        ProcessStartup.serviceGroup(services: services, bound: gracefulShutdownBound, signals: signals, logger: logger)
     }
 }
 
@@ -99,13 +110,21 @@ struct ServeResponder: Sendable {
     let notifier: LiveNotifier
     let logger: Logger
 
-    /// The response to `request`; `connection` cancels a live request whose client goes away.
+    /// The response to `request`, counted and timed by route and status (``ServeMetrics``).
     func respond(to request: Request, connection: ConnectionWatch) async -> Response {
+        let started = ContinuousClock.now
+        let response = await respondUnmeasured(to: request, connection: connection)
+        ServeMetrics.record(route: ServeMetrics.route(of: request), status: response.status.code, duration: started.duration(to: .now))
+        return response
+    }
+
+    /// The response to `request`; `connection` cancels a live request whose client goes away.
+    private func respondUnmeasured(to request: Request, connection: ConnectionWatch) async -> Response {
         let requestID = Self.makeRequestID()
         var logger = self.logger
-        logger[metadataKey: "serve.request_id"] = "\(requestID)"
+        logger[metadataKey: LogKey.requestID] = "\(requestID)"
         let path = Self.normalize(request.uri.path)
-        if path == "/v1/shape", request.method != .options, !isAuthorized(request) {
+        if path == "/v1/shape" || path == "/v1/status", request.method != .options, !isAuthorized(request) {
             // Sent before CORS headers are added, as Electric does (protocol.md §1, §2).
             var response = ErrorResponses.unauthorized
             response.headers[.electricServer] = ShapeResponseHeaders.serverHeader
@@ -131,6 +150,8 @@ struct ServeResponder: Sendable {
             response.headers[.surrogateControl] = nil
         case ("/v1/health", .get), ("/v1/health", .head):
             response = health()
+        case ("/v1/status", .get):
+            response = await status()
         case ("/", .get), ("/", .head):
             response = Response(status: .ok)
         default:
@@ -151,18 +172,22 @@ struct ServeResponder: Sendable {
             path == "/v1/shape" ? ShapeResponseHeaders.shapeMethods : ShapeResponseHeaders.otherMethods
         logger.debug(
             "Request served",
-            metadata: ["http.method": "\(request.method.rawValue)", "http.path": "\(path)", "http.status": "\(response.status.code)"]
+            metadata: [LogKey.httpMethod: "\(request.method.rawValue)", LogKey.httpPath: "\(path)", LogKey.httpStatus: "\(response.status.code)"]
         )
         return response
     }
 
     /// True when no secret is configured, or the request's `secret` (or deprecated `api_secret`)
-    /// parameter equals it.
+    /// parameter equals it or, during a rotation, `CONDUIT_SECRET_PREVIOUS`.
     func isAuthorized(_ request: Request) -> Bool {
         guard let secret = shapes.configuration.secret else { return true }
         let pairs = QueryString.parse(request.uri.query)
         let given = pairs.last(where: { $0.key == "secret" })?.value ?? pairs.last(where: { $0.key == "api_secret" })?.value
-        return given.map { Self.constantTimeEqual($0, secret) } ?? false
+        guard let given else { return false }
+        // Both are always compared, so timing does not tell which one matched.
+        let current = Self.constantTimeEqual(given, secret)
+        let previous = shapes.configuration.previousSecret.map { Self.constantTimeEqual(given, $0) } ?? false
+        return current || previous
     }
 
     /// Compares without an early exit, so response timing does not reveal the secret's prefix.
@@ -199,6 +224,29 @@ struct ServeResponder: Sendable {
         HealthCheck.response(
             HealthCheck.status(
                 routerReady: notifier.isRouterReady, routerWasReady: notifier.wasRouterReady, shuttingDown: notifier.isShuttingDown))
+    }
+
+    /// `GET /v1/status`: the pipeline at a glance (``PipelineStatus``, as `router status --json`
+    /// prints it) plus this instance. Read from the storage directory on NIO's thread pool.
+    func status() async -> Response {
+        let configuration = shapes.configuration
+        let layout = StorageLayout(root: configuration.storageDirectory)
+        let routerConnected = notifier.isRouterConnected
+        var headers = HTTPFields()
+        headers[.contentType] = JSONText.contentType
+        headers[.cacheControl] = "no-cache, no-store, must-revalidate"
+        do {
+            let body = try await NIOThreadPool.singleton.runIfActive {
+                var status = PipelineStatus.read(layout)
+                status.serve = PipelineStatus.ServeInstance(instance: configuration.instance, processID: getpid(), routerConnected: routerConnected)
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys]
+                return try encoder.encode(status)
+            }
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+        } catch {
+            return Response(status: .serviceUnavailable, headers: headers, body: ErrorResponses.body("{\"message\":\"status unavailable\"}"))
+        }
     }
 
     static func makeRequestID() -> String {

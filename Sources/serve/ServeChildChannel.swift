@@ -1,3 +1,4 @@
+import ConduitCore
 import HummingbirdCore
 import Logging
 import NIOCore
@@ -46,7 +47,7 @@ struct ServeChildChannel: Sendable {
         case .admitted:
             break
         case .overLimit:
-            logger.debug("Connection refused over the limit", metadata: ["serve.connections": "\(connections.limit)"])
+            logger.debug("Connection refused over the limit", metadata: [LogKey.connections: "\(connections.limit)"])
             return channel.eventLoop.makeCompletedFuture {
                 let refusing = ConnectionGuard(
                     limits: limits,

@@ -1,22 +1,38 @@
-import Foundation
-import Logging
+import ArgumentParser
 import ConduitCore
+import Glibc
+import Logging
 
 /// The `serve` executable: stateless HTTP over the shape logs in the storage directory.
+///
+/// `serve` alone runs it (`run` is the default subcommand). Several instances may share one port
+/// (`CONDUIT_REUSE_PORT`, or systemd socket activation).
 @main
-struct ServeCommand {
-    static func main() async {
-        let environment = ProcessInfo.processInfo.environment
-        let logger = LoggingSetup.bootstrap(process: "serve", level: environment["CONDUIT_LOG_LEVEL"] ?? "info")
-        do {
-            let configuration = try ServeConfiguration(environment: environment)
-            if let descriptor = configuration.inheritedSocket { try SocketActivation.adopt(descriptor) }
-            logStart(configuration, logger: logger)
-            try await ServeApplication.connectedToRouter(configuration: configuration, logger: logger).run(logger: logger)
-            logger.info("serve stopped")
-        } catch {
-            logger.critical("serve failed", metadata: ["error": "\(error)"])
-            exit(1)
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serves shapes over HTTP (Electric's /v1/shape protocol).",
+        discussion: "Configured by environment variables (README.md, \"Configuration\").",
+        version: Conduit.version,
+        subcommands: [Run.self],
+        defaultSubcommand: Run.self
+    )
+}
+
+extension ServeCommand {
+    /// Serves until SIGTERM/SIGINT: then accepting stops, waiting live requests are answered,
+    /// responses in flight finish (bounded by `CONDUIT_SHUTDOWN_TIMEOUT_MS`), and serve exits 0.
+    struct Run: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Run serve (the default).")
+
+        func run() async throws {
+            await ProcessStartup.run(process: "serve") { context in
+                let configuration = try ServeConfiguration(environment: context.environment.environment)
+                if let descriptor = configuration.inheritedSocket { try SocketActivation.adopt(descriptor) }
+                ServeCommand.logStart(configuration, logger: context.logger)
+                let application = ServeApplication.connectedToRouter(configuration: configuration, logger: context.logger)
+                return ProcessStartup.Plan(services: application.services, gracefulShutdownBound: application.gracefulShutdownBound)
+            }
         }
     }
 
@@ -26,24 +42,25 @@ struct ServeCommand {
         logger.info(
             "Starting serve",
             metadata: [
-                "serve.storage": "\(configuration.storageDirectory)",
-                "serve.listen": "\(configuration.inheritedSocket.map { "inherited fd \($0)" } ?? "\(configuration.host):\(configuration.port)")",
-                "serve.reuse_port": "\(configuration.reusePort)",
-                "serve.long_poll_ms": "\(configuration.longPollTimeout)",
-                "serve.secret": "\(configuration.secret == nil ? "unset" : "set")",
-                "serve.max_url_bytes": "\(limits.maxURLBytes)", "serve.max_header_bytes": "\(limits.maxHeaderBytes)",
-                "serve.max_body_bytes": "\(limits.maxBodyBytes)", "serve.head_timeout": "\(limits.headTimeout)",
-                "serve.idle_timeout": "\(limits.idleTimeout)", "serve.max_connections": "\(configuration.maxConnections)",
-                "serve.max_shape_creations": "\(configuration.maxShapeCreations)",
-                "serve.response_window_bytes": "\(configuration.responseWindowBytes)",
-                "serve.shutdown_timeout": "\(configuration.shutdownTimeout)",
+                LogKey.setting("instance"): "\(configuration.instance)",
+                LogKey.setting("storage"): "\(configuration.storageDirectory)",
+                LogKey.listenAddress: "\(configuration.inheritedSocket.map { "inherited fd \($0)" } ?? "\(configuration.host):\(configuration.port)")",
+                LogKey.setting("reuse_port"): "\(configuration.reusePort)",
+                LogKey.setting("long_poll_ms"): "\(configuration.longPollTimeout)",
+                LogKey.setting("secret"): "\(configuration.secret == nil ? "unset" : "set")",
+                LogKey.setting("max_url_bytes"): "\(limits.maxURLBytes)", LogKey.setting("max_header_bytes"): "\(limits.maxHeaderBytes)",
+                LogKey.setting("max_body_bytes"): "\(limits.maxBodyBytes)", LogKey.setting("head_timeout"): "\(limits.headTimeout)",
+                LogKey.setting("idle_timeout"): "\(limits.idleTimeout)", LogKey.maxConnections: "\(configuration.maxConnections)",
+                LogKey.setting("max_shape_creations"): "\(configuration.maxShapeCreations)",
+                LogKey.setting("response_window_bytes"): "\(configuration.responseWindowBytes)",
+                LogKey.setting("shutdown_timeout"): "\(configuration.shutdownTimeout)",
             ]
         )
         var descriptors = rlimit()
         if getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &descriptors) == 0, descriptors.rlim_cur < rlim_t(configuration.maxConnections + 64) {
             logger.warning(
                 "CONDUIT_MAX_CONNECTIONS is above the descriptor limit: connections beyond it fail to be accepted",
-                metadata: ["serve.max_connections": "\(configuration.maxConnections)", "serve.nofile": "\(descriptors.rlim_cur)"]
+                metadata: [LogKey.maxConnections: "\(configuration.maxConnections)", LogKey.descriptorLimit: "\(descriptors.rlim_cur)"]
             )
         }
     }

@@ -13,6 +13,7 @@ import Logging
 /// | `CONDUIT_LONG_POLL_TIMEOUT` | `20000` | ms a live request waits for changes |
 /// | `CONDUIT_LOG_LEVEL` | `info` | swift-log level |
 /// | `CONDUIT_SECRET` | unset | when set, `/v1/shape` requires `secret=<value>` (protocol.md §2) |
+/// | `CONDUIT_SECRET_PREVIOUS` | unset | also accepted while a secret is being rotated |
 /// | `CONDUIT_MAX_URL_BYTES` | `16384` | longest request target; longer ones get 414 |
 /// | `CONDUIT_MAX_HEADER_BYTES` | `32768` | largest header block; larger ones get 431 |
 /// | `CONDUIT_MAX_BODY_BYTES` | `1048576` | largest request body; larger ones get 413 |
@@ -24,6 +25,7 @@ import Logging
 /// | `CONDUIT_SHUTDOWN_TIMEOUT_MS` | `10000` | how long SIGTERM waits for in-flight responses |
 /// | `CONDUIT_ALLOW_SHAPE_DELETION` | `false` | enables `DELETE /v1/shape` (405 otherwise) |
 /// | `CONDUIT_ROUTER_URL` | unset | router's TCP listener (`host:port`) instead of `router.sock` |
+/// | `CONDUIT_SERVE_INSTANCE` | the pid | this instance's name in status and logs |
 ///
 /// `LISTEN_PID`/`LISTEN_FDS` (systemd socket activation) make serve adopt the listening socket
 /// on descriptor 3 instead of binding `CONDUIT_HOST:CONDUIT_PORT`.
@@ -41,6 +43,9 @@ struct ServeConfiguration: Sendable, Equatable {
     var logLevel: Logger.Level = .info
     /// The API secret shape requests must carry; nil serves without authentication.
     var secret: String?
+    /// The secret being retired, accepted as well while clients move to ``secret``
+    /// (docs/runbooks/rotating-the-secret.md); only meaningful with ``secret`` set.
+    var previousSecret: String?
     /// How long an initial request waits for snapshot chunk 0 (Electric's
     /// `snapshot_timeout_to_first_data`).
     var snapshotTimeout: Duration = .seconds(30)
@@ -65,31 +70,30 @@ struct ServeConfiguration: Sendable, Equatable {
     /// router's TCP listener (`CONDUIT_ROUTER_URL=host:port`), for a serve process that shares the
     /// storage directory but not the host; nil: `router.sock` in the storage directory.
     var routerAddress: IPCAddress?
+    /// This process's name among serve instances (`CONDUIT_SERVE_INSTANCE`, systemd's `%i`;
+    /// default: the pid), shown in `/v1/status` and in router's list of connected serve processes.
+    var instance = "serve"
 
     init() {}
 
     /// Parses `environment`, rejecting malformed values with an error that names the variable.
     /// - Parameter processID: compared with `LISTEN_PID`, which names the process the inherited
     ///   sockets are meant for.
-    init(environment: [String: String], processID: Int32 = getpid()) throws(ServeConfigurationError) {
-        let reader = EnvironmentReader(environment: environment)
-        if let value = reader["CONDUIT_STORAGE_DIR"] { storageDirectory = value }
+    init(environment: [String: String], processID: Int32 = getpid()) throws(ConfigurationError) {
+        let reader = EnvironmentReader(environment)
+        storageDirectory = StorageLayout(environment: reader).root
         if let value = reader["CONDUIT_HOST"] { host = value }
         port = try reader.integer("CONDUIT_PORT", in: 0...65535) ?? port
         reusePort = try reader.boolean("CONDUIT_REUSE_PORT") ?? reusePort
         inheritedSocket = try reader.inheritedSocket(processID: processID)
         longPollTimeout = try reader.milliseconds("CONDUIT_LONG_POLL_TIMEOUT", in: 1...3_600_000) ?? longPollTimeout
         if let value = reader["CONDUIT_SECRET"] { secret = value }
-        if let value = reader["CONDUIT_LOG_LEVEL"] {
-            guard let level = Logger.Level(rawValue: value.lowercased()) else {
-                throw ServeConfigurationError(
-                    variable: "CONDUIT_LOG_LEVEL",
-                    value: value,
-                    expected: Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")
-                )
-            }
-            logLevel = level
+        previousSecret = reader["CONDUIT_SECRET_PREVIOUS"]
+        if previousSecret != nil && secret == nil {
+            throw ConfigurationError(
+                variable: "CONDUIT_SECRET_PREVIOUS", value: "(set)", expected: "CONDUIT_SECRET to be set too (the secret it is rotated to)")
         }
+        logLevel = try ProcessSettings(environment: reader).logLevel
         limits.maxURLBytes = try reader.integer("CONDUIT_MAX_URL_BYTES", in: 1024...1 << 20) ?? limits.maxURLBytes
         limits.maxHeaderBytes = try reader.integer("CONDUIT_MAX_HEADER_BYTES", in: 1024...1 << 20) ?? limits.maxHeaderBytes
         limits.maxBodyBytes = try reader.integer("CONDUIT_MAX_BODY_BYTES", in: 0...1 << 30) ?? limits.maxBodyBytes
@@ -103,73 +107,25 @@ struct ServeConfiguration: Sendable, Equatable {
         allowShapeDeletion = try reader.boolean("CONDUIT_ALLOW_SHAPE_DELETION") ?? allowShapeDeletion
         if let text = reader["CONDUIT_ROUTER_URL"] {
             guard let address = IPCAddress(hostPort: text) else {
-                throw ServeConfigurationError(variable: "CONDUIT_ROUTER_URL", value: text, expected: "host:port of router's CONDUIT_ROUTER_LISTEN")
+                throw ConfigurationError(variable: "CONDUIT_ROUTER_URL", value: text, expected: "host:port of router's CONDUIT_ROUTER_LISTEN")
             }
             routerAddress = address
         }
+        instance = reader["CONDUIT_SERVE_INSTANCE"] ?? String(processID)
     }
 
     /// The long-poll timeout in whole seconds, the cursor interval of protocol.md §5.5.
     var longPollTimeoutSeconds: Int { Int(longPollTimeout.components.seconds) }
 }
 
-/// An environment variable has a value serve cannot use.
-struct ServeConfigurationError: Error, Equatable, CustomStringConvertible {
-    var variable: String
-    var value: String
-    var expected: String
-
-    var description: String { "\(variable)=\(value) is invalid: expected \(expected)" }
-}
-
-/// Typed reads of environment variables; an empty value counts as unset.
-private struct EnvironmentReader {
-    let environment: [String: String]
-
-    subscript(name: String) -> String? {
-        environment[name].flatMap { $0.isEmpty ? nil : $0 }
-    }
-
-    func integer(_ name: String, in range: ClosedRange<Int>) throws(ServeConfigurationError) -> Int? {
-        guard let value = self[name] else { return nil }
-        guard let number = Int(value), range.contains(number) else {
-            throw ServeConfigurationError(
-                variable: name,
-                value: value,
-                expected: "an integer \(range.lowerBound)-\(range.upperBound)"
-            )
-        }
-        return number
-    }
-
-    func milliseconds(_ name: String, in range: ClosedRange<Int>) throws(ServeConfigurationError) -> Duration? {
-        do {
-            return try integer(name, in: range).map { .milliseconds($0) }
-        } catch {
-            throw ServeConfigurationError(
-                variable: name,
-                value: error.value,
-                expected: "a number of milliseconds \(range.lowerBound)-\(range.upperBound)"
-            )
-        }
-    }
-
-    func boolean(_ name: String) throws(ServeConfigurationError) -> Bool? {
-        guard let value = self[name] else { return nil }
-        switch value.lowercased() {
-        case "true", "1", "yes": return true
-        case "false", "0", "no": return false
-        default: throw ServeConfigurationError(variable: name, value: value, expected: "true or false")
-        }
-    }
-
+extension EnvironmentReader {
     /// systemd socket activation (`sd_listen_fds(3)`): the sockets start at descriptor 3 and are
     /// meant for the process `LISTEN_PID` names; for any other process the variables are stale.
-    func inheritedSocket(processID: Int32) throws(ServeConfigurationError) -> Int32? {
+    fileprivate func inheritedSocket(processID: Int32) throws(ConfigurationError) -> Int32? {
         guard let pid = self["LISTEN_PID"], let count = self["LISTEN_FDS"] else { return nil }
         guard Int32(pid) == processID else { return nil }
         guard count == "1" else {
-            throw ServeConfigurationError(variable: "LISTEN_FDS", value: count, expected: "1 (serve listens on one socket)")
+            throw ConfigurationError(variable: "LISTEN_FDS", value: count, expected: "1 (serve listens on one socket)")
         }
         return 3
     }

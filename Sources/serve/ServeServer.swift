@@ -1,3 +1,4 @@
+import ConduitCore
 import Glibc
 import Logging
 import NIOCore
@@ -69,7 +70,7 @@ final class ServeServer: Service {
                         }
                     }
                 } catch {
-                    logger.error("Accepting connections failed", metadata: ["error": "\(error)"])
+                    logger.error("Accepting connections failed", metadata: [LogKey.error: "\(error)"])
                 }
             }
         case .inherited(let descriptor):
@@ -81,7 +82,7 @@ final class ServeServer: Service {
                         group.addTask { await self.serveConnection(on: socket) }
                     }
                 } catch {
-                    logger.error("Accepting connections failed", metadata: ["error": "\(error)"])
+                    logger.error("Accepting connections failed", metadata: [LogKey.error: "\(error)"])
                 }
             }
             await acceptor.close()
@@ -104,6 +105,7 @@ final class ServeServer: Service {
             await withDiscardingTaskGroup { group in await accept(&group) }
         } onGracefulShutdown: {
             logger.info("Stopping: no new connections, answering waiting requests")
+            SystemdNotifier.stopping()
             stopAccepting()
             connections.stopAll(closingAfter: shutdownTimeout, on: eventLoop)
             onShutdown()
@@ -142,13 +144,14 @@ final class ServeServer: Service {
                 .withConnectedSocket(socket) { channel in childChannel.setup(channel: channel, logger: logger) }
             await childChannel.handle(connection, logger: logger)
         } catch {
-            logger.debug("Could not take over an accepted connection", metadata: ["error": "\(error)"])
+            logger.debug("Could not take over an accepted connection", metadata: [LogKey.error: "\(error)"])
         }
     }
 
     private func announce(port: Int) {
-        logger.info("Listening", metadata: ["serve.listener": "\(listener)", "serve.port": "\(port)"])
+        logger.info("Listening", metadata: [LogKey.listenAddress: "\(listener)", LogKey.port: "\(port)"])
         onListening(port)
+        SystemdNotifier.ready(status: "listening on port \(port)")
     }
 
     private static func localPort(of descriptor: Int32) -> Int {

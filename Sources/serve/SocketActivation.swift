@@ -1,3 +1,4 @@
+import ConduitCore
 import Glibc
 
 /// Adopting the listening socket systemd passes on descriptor 3 (`sd_listen_fds(3)`).
@@ -8,9 +9,9 @@ import Glibc
 enum SocketActivation {
     /// Checks that `descriptor` is a listening stream socket, keeps it from leaking into child
     /// processes, and clears the variables that described it, as `sd_listen_fds(1)` does.
-    static func adopt(_ descriptor: Int32) throws(ServeConfigurationError) {
+    static func adopt(_ descriptor: Int32) throws(ConfigurationError) {
         guard isListeningStreamSocket(descriptor) else {
-            throw ServeConfigurationError(
+            throw ConfigurationError(
                 variable: "LISTEN_FDS",
                 value: "1",
                 expected: "descriptor \(descriptor) to be a listening TCP socket (systemd socket activation)"

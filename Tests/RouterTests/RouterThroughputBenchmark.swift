@@ -60,9 +60,9 @@ struct RouterThroughputBenchmark {
     ) throws -> Double {
         let directory = NSTemporaryDirectory() + "conduit-router-bench-\(UInt32.random(in: 0...UInt32.max))"
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let configuration = try RouterConfiguration(environment: [
+        let configuration = try RouterConfiguration(environment: EnvironmentReader([
             "DATABASE_URL": "postgresql://unused", "CONDUIT_STORAGE_DIR": directory,
-        ])
+        ]))
         let services = RouterServices(
             inbox: RouterInbox(),
             progress: RouterProgress(),

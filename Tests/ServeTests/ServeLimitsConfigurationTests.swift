@@ -1,3 +1,4 @@
+import ConduitCore
 import Testing
 
 @testable import Serve
@@ -54,8 +55,8 @@ struct ServeLimitsConfigurationTests {
         #expect {
             try ServeConfiguration(environment: [variable: value])
         } throws: { error in
-            let error = error as? ServeConfigurationError
-            return error?.variable == variable && error?.description.hasPrefix("\(variable)=\(value) is invalid") == true
+            let error = error as? ConfigurationError
+            return error?.variable == variable && error?.description.hasPrefix("\(variable)='\(value)' is invalid") == true
         }
     }
 
@@ -64,13 +65,13 @@ struct ServeLimitsConfigurationTests {
         #expect(meant.inheritedSocket == 3)
         let stale = try ServeConfiguration(environment: ["LISTEN_PID": "41", "LISTEN_FDS": "1"], processID: 42)
         #expect(stale.inheritedSocket == nil)
-        #expect(throws: ServeConfigurationError(variable: "LISTEN_FDS", value: "2", expected: "1 (serve listens on one socket)")) {
+        #expect(throws: ConfigurationError(variable: "LISTEN_FDS", value: "2", expected: "1 (serve listens on one socket)")) {
             try ServeConfiguration(environment: ["LISTEN_PID": "42", "LISTEN_FDS": "2"], processID: 42)
         }
     }
 
     @Test func onlyAListeningSocketCanBeAdopted() {
         #expect(!SocketActivation.isListeningStreamSocket(0))
-        #expect(throws: ServeConfigurationError.self) { try SocketActivation.adopt(-1) }
+        #expect(throws: ConfigurationError.self) { try SocketActivation.adopt(-1) }
     }
 }

@@ -121,7 +121,7 @@ struct ServeConfigurationTests {
         ("CONDUIT_LONG_POLL_TIMEOUT", "20s"), ("CONDUIT_LOG_LEVEL", "loud"),
     ])
     func rejectsInvalidValues(variable: String, value: String) {
-        #expect(throws: ServeConfigurationError.self) { try ServeConfiguration(environment: [variable: value]) }
+        #expect(throws: ConfigurationError.self) { try ServeConfiguration(environment: [variable: value]) }
     }
 }
 

@@ -1,17 +1,31 @@
 import Logging
 
-/// Process-wide logging set-up, called once from each executable's entry point.
+/// Process-wide logging set-up, called once by ``ProcessStartup`` (never by tests: they pass
+/// loggers of their own).
 public enum LoggingSetup {
-    /// Bootstraps swift-log with a stderr handler at the level named by `CONDUIT_LOG_LEVEL`.
-    public static func bootstrap(process: String, level: String) -> Logger {
-        let parsed = Logger.Level(rawValue: level.lowercased()) ?? .info
+    /// How log lines are written: `CONDUIT_LOG_FORMAT`.
+    public enum Format: String, Sendable, CaseIterable {
+        /// swift-log's `StreamLogHandler` lines: time, level, label, `key=value` metadata, message.
+        case text
+        /// One JSON object per line (``JSONLogHandler``).
+        case json
+    }
+
+    /// Bootstraps swift-log with a standard-error handler of `format` at `level`, and returns the
+    /// process's logger (label `conduit.<process>`).
+    public static func bootstrap(process: String, level: Logger.Level, format: Format) -> Logger {
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = parsed
-            return handler
+            switch format {
+            case .text:
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            case .json:
+                return JSONLogHandler(process: process, level: level)
+            }
         }
         var logger = Logger(label: "conduit.\(process)")
-        logger.logLevel = parsed
+        logger.logLevel = level
         return logger
     }
 }

@@ -8,14 +8,28 @@ public struct StreamSettings: Sendable, Hashable {
     public var publicationName: String { "conduit_pub_\(streamID)" }
     public var slotName: String { "conduit_slot_\(streamID)" }
 
-    /// Reads `DATABASE_URL` (required), `CONDUIT_STORAGE_DIR` and `CONDUIT_STREAM_ID`.
+    /// Reads `DATABASE_URL` (required unless `databaseRequired` is false: operator tools that
+    /// only read the storage directory), `CONDUIT_STORAGE_DIR` and `CONDUIT_STREAM_ID`.
     /// - Parameter process: named in the error when `DATABASE_URL` is missing.
-    public init(environment: [String: String], process: String) throws(ConfigurationError) {
-        guard let url = environment["DATABASE_URL"], !url.isEmpty else {
-            throw ConfigurationError("DATABASE_URL is not set: give \(process) a PostgreSQL connection URL")
-        }
-        databaseURL = url
-        storage = StorageLayout(root: environment["CONDUIT_STORAGE_DIR"] ?? "./conduit-data")
+    public init(environment: EnvironmentReader, process: String, databaseRequired: Bool = true) throws(ConfigurationError) {
+        databaseURL =
+            databaseRequired
+            ? try environment.required("DATABASE_URL", expected: "a PostgreSQL connection URL for \(process)")
+            : environment["DATABASE_URL"] ?? ""
+        storage = StorageLayout(environment: environment)
         streamID = try ConfigurationError.streamID(environment["CONDUIT_STREAM_ID"] ?? "default")
+    }
+
+    public init(databaseURL: String, storage: StorageLayout, streamID: String) {
+        self.databaseURL = databaseURL
+        self.storage = storage
+        self.streamID = streamID
+    }
+}
+
+extension StorageLayout {
+    /// `CONDUIT_STORAGE_DIR`, `./conduit-data` when unset: the one default of the three processes.
+    public init(environment: EnvironmentReader) {
+        self.init(root: environment["CONDUIT_STORAGE_DIR"] ?? "./conduit-data")
     }
 }

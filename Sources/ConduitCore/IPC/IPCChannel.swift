@@ -24,10 +24,20 @@ public final class IPCPeer<Outbound: Encodable & Sendable>: Sendable {
         var isOpen = true
     }
 
+    /// The peer's process id, as the kernel reports it for the socket (`SO_PEERCRED`).
+    public let processID: Int32?
+
+    /// Starts the peer's writer thread (a peer is made by an accept or connect loop, which a
+    /// service started).
     init(id: Int, fd: Int32, maxQueuedBytes: Int) {
         self.id = id
         self.fd = fd
         self.maxQueuedBytes = maxQueuedBytes
+        // `struct ucred { pid_t pid; uid_t uid; gid_t gid; }`; Glibc's module hides it (it needs
+        // _GNU_SOURCE), so it is read as three 32-bit fields. SO_PEERCRED is 17 on Linux.
+        var credentials: (pid: Int32, uid: UInt32, gid: UInt32) = (0, 0, 0)
+        var length = socklen_t(MemoryLayout<(Int32, UInt32, UInt32)>.size)
+        processID = getsockopt(fd, SOL_SOCKET, 17, &credentials, &length) == 0 && credentials.pid > 0 ? credentials.pid : nil
         let thread = Thread { [self] in self.writeLoop() }
         thread.start()
     }
@@ -120,7 +130,11 @@ public final class IPCServer<Inbound: Decodable & Sendable, Outbound: Encodable 
     private let peers = Mutex<[Int: Peer]>([:])
     private let logger: Logger
 
-    /// Binds `path` (replacing a stale socket file) and starts accepting on a background thread.
+    private let maxQueuedBytes: Int
+    private let onConnect: @Sendable (Peer) -> Void
+    private let onMessage: @Sendable (Peer, Inbound) -> Void
+
+    /// Binds `path` (replacing a stale socket file); nothing is accepted until ``start()``.
     /// `onConnect` runs on the peer's thread before its first message is read.
     public convenience init(
         path: String,
@@ -133,7 +147,7 @@ public final class IPCServer<Inbound: Decodable & Sendable, Outbound: Encodable 
     }
 
     /// Listens on `address` (a Unix socket path, replacing a stale socket file, or a TCP
-    /// host:port) and starts accepting on a background thread.
+    /// host:port); nothing is accepted until ``start()``.
     public init(
         address: IPCAddress,
         logger: Logger,
@@ -143,8 +157,15 @@ public final class IPCServer<Inbound: Decodable & Sendable, Outbound: Encodable 
     ) throws {
         self.address = address
         self.logger = logger
+        self.maxQueuedBytes = maxQueuedBytes
+        self.onConnect = onConnect
+        self.onMessage = onMessage
         self.listenFD = try address.listen()
-        let listenFD = self.listenFD
+    }
+
+    /// Starts accepting on a thread of its own (each peer then gets a reader and a writer
+    /// thread). Called by the service that owns the socket, once.
+    public func start() {
         let thread = Thread { [self] in
             var nextID = 0
             while true {
@@ -165,6 +186,7 @@ public final class IPCServer<Inbound: Decodable & Sendable, Outbound: Encodable 
                 peerThread.start()
             }
         }
+        thread.name = "ipc-accept"
         thread.start()
     }
 
@@ -175,6 +197,9 @@ public final class IPCServer<Inbound: Decodable & Sendable, Outbound: Encodable 
 
     public var peerCount: Int { peers.withLock { $0.count } }
 
+    /// The process ids of the connected peers (from `SO_PEERCRED`), for status reports.
+    public var peerProcessIDs: [Int32] { peers.withLock { $0.values.compactMap(\.processID) }.sorted() }
+
     /// Stops accepting and disconnects every peer.
     public func close() {
         shutdown(listenFD, Int32(SHUT_RDWR))
@@ -184,13 +209,20 @@ public final class IPCServer<Inbound: Decodable & Sendable, Outbound: Encodable 
     }
 }
 
-/// The connecting side of an IPC socket. Keeps reconnecting (with backoff up to 1 s) for as long
+/// The connecting side of an IPC socket. Once started, keeps reconnecting (with backoff up to 1 s) for as long
 /// as it lives, so processes can start in any order and survive each other's restarts.
 public final class IPCClient<Inbound: Decodable & Sendable, Outbound: Encodable & Sendable>: Sendable {
     private let current = Mutex<IPCPeer<Outbound>?>(nil)
     private let stopped = Mutex(false)
 
-    /// Starts connecting to `path` on a background thread. `onConnect` runs after every
+    private let address: IPCAddress
+    private let logger: Logger
+    private let maxQueuedBytes: Int
+    private let onConnect: @Sendable (IPCPeer<Outbound>) -> Void
+    private let onDisconnect: @Sendable () -> Void
+    private let onMessage: @Sendable (Inbound) -> Void
+
+    /// Connects to `path`, once ``start()`` is called. `onConnect` runs after every
     /// (re)connection, before messages from that connection are delivered; `onDisconnect` after
     /// every loss of the connection.
     public convenience init(
@@ -206,8 +238,8 @@ public final class IPCClient<Inbound: Decodable & Sendable, Outbound: Encodable 
             onDisconnect: onDisconnect, onMessage: onMessage)
     }
 
-    /// Starts connecting to `address` (a Unix socket path or a TCP host:port) on a background
-    /// thread, with the same reconnection and callbacks.
+    /// Connects to `address` (a Unix socket path or a TCP host:port), once ``start()`` is
+    /// called, with the same reconnection and callbacks.
     public init(
         address: IPCAddress,
         logger: Logger,
@@ -216,6 +248,17 @@ public final class IPCClient<Inbound: Decodable & Sendable, Outbound: Encodable 
         onDisconnect: @escaping @Sendable () -> Void = {},
         onMessage: @escaping @Sendable (Inbound) -> Void
     ) {
+        self.address = address
+        self.logger = logger
+        self.maxQueuedBytes = maxQueuedBytes
+        self.onConnect = onConnect
+        self.onDisconnect = onDisconnect
+        self.onMessage = onMessage
+    }
+
+    /// Starts connecting, on a thread of its own, until ``close()``. Called by the service that
+    /// owns the connection, once.
+    public func start() {
         let thread = Thread { [self] in
             var delay: UInt32 = 20_000
             var warned = false
@@ -233,6 +276,7 @@ public final class IPCClient<Inbound: Decodable & Sendable, Outbound: Encodable 
                 warned = false
                 let peer = IPCPeer<Outbound>(id: 0, fd: fd, maxQueuedBytes: maxQueuedBytes)
                 self.current.withLock { $0 = peer }
+                if self.stopped.withLock({ $0 }) { peer.close() }
                 logger.debug("Connected IPC socket", metadata: [LogKey.socket: "\(address)"])
                 onConnect(peer)
                 peer.readLoop(Inbound.self, logger: logger, onMessage: onMessage)
@@ -240,6 +284,7 @@ public final class IPCClient<Inbound: Decodable & Sendable, Outbound: Encodable 
                 onDisconnect()
             }
         }
+        thread.name = "ipc-connect"
         thread.start()
     }
 

@@ -6,6 +6,8 @@
 /// <root>/router.checkpoint         router's applied spool position (atomic file, JSON)
 /// <root>/ingest.sock               ingest → router: durable positions
 /// <root>/router.sock               serve ⇄ router: shape requests and notifications
+/// <root>/ingest.status             ingest's status, rewritten in place every second (JSON padded to whole pages)
+/// <root>/router.status             router's status, rewritten in place every second (JSON padded to whole pages)
 /// ```
 public struct StorageLayout: Sendable, Hashable {
     public var root: String
@@ -22,4 +24,6 @@ public struct StorageLayout: Sendable, Hashable {
     public var routerCheckpoint: String { root + "/router.checkpoint" }
     public var ingestSocket: String { root + "/ingest.sock" }
     public var routerSocket: String { root + "/router.sock" }
+    public var ingestStatus: String { root + "/ingest.status" }
+    public var routerStatus: String { root + "/router.status" }
 }

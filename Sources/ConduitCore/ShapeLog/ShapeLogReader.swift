@@ -29,6 +29,13 @@ public struct ShapeLogReader: Sendable {
         return ShapeLogState(snapshot: snapshot, changes: changes)
     }
 
+    /// The snapshot's published state alone (nil before it published anything), for tools that
+    /// must not depend on the change log (`router replay` rebuilds it).
+    public func loadSnapshotState() throws(ShapeLogError) -> SnapshotState? {
+        guard let bytes = try ShapeLogIO.readWholeFile(files.snapshotState) else { return nil }
+        return try SnapshotState(decoding: bytes, path: files.snapshotState)
+    }
+
     /// Loads the state and plans a read after `request`.
     public func plan(after request: LogOffset) throws(ShapeLogError) -> ShapeLogPlanResult {
         guard let state = try loadState() else { return .notReady }

@@ -74,6 +74,13 @@ public enum FileSystem {
     }
 
     /// Whether something exists at `path`.
+    /// The size of the file at `path` in bytes.
+    public static func fileSize(_ path: String) throws(FileError) -> UInt64 {
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw FileError.current("stat", path) }
+        return UInt64(info.st_size)
+    }
+
     public static func exists(_ path: String) -> Bool {
         access(path, F_OK) == 0
     }

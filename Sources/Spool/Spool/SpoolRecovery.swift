@@ -46,7 +46,7 @@ enum SpoolRecovery {
             try FileSystem.createDirectory(directory)
             let leftovers = try FileSystem.listDirectory(directory).filter { $0.hasSuffix(SpoolFormat.segmentExtension + SpoolFormat.temporarySuffix) }
             for name in leftovers {
-                logger.warning("Removing incomplete spool segment", metadata: ["spool.file": "\(name)"])
+                logger.warning("Removing incomplete spool segment", metadata: [LogKey.file: "\(name)"])
                 try FileSystem.removeFile(directory + "/" + name)
             }
             if !leftovers.isEmpty {
@@ -58,7 +58,7 @@ enum SpoolRecovery {
         let catalog = try SpoolCatalog.list(directory: directory)
         try SpoolCatalog.verifyChain(catalog, directory: directory)
         guard let last = catalog.last?.key else {
-            logger.info("Spool is empty", metadata: ["spool.directory": "\(directory)"])
+            logger.info("Spool is empty", metadata: [LogKey.spoolDirectory: "\(directory)"])
             return Recovered(segment: nil, header: nil, schema: SpoolSchemaCache(), lastCommitEnd: nil)
         }
         let path = SpoolDirectory.path(of: last, in: directory)
@@ -140,17 +140,17 @@ enum SpoolRecovery {
             logger.warning(
                 "Spool tail is damaged or torn; it is cut once PostgreSQL's confirmed position shows it was never acknowledged",
                 metadata: [
-                    "spool.segment": "\(base.paddedHex)", "spool.offset": "\(keptEnd)",
-                    "spool.tail_bytes": "\(fileSize - keptEnd)", "spool.reason": "\(damage)",
+                    LogKey.spoolSegment: "\(base.paddedHex)", LogKey.spoolOffset: "\(keptEnd)",
+                    LogKey.spoolTailBytes: "\(fileSize - keptEnd)", LogKey.reason: "\(damage)",
                 ])
         } else if fileSize > keptEnd {
             logger.warning(
                 "Truncating spool tail after the last complete transaction",
                 metadata: [
-                    "spool.segment": "\(base.paddedHex)",
-                    "spool.offset": "\(keptEnd)",
-                    "spool.dropped_bytes": "\(fileSize - keptEnd)",
-                    "spool.reason": "frames without a closing commit",
+                    LogKey.spoolSegment: "\(base.paddedHex)",
+                    LogKey.spoolOffset: "\(keptEnd)",
+                    LogKey.spoolDroppedBytes: "\(fileSize - keptEnd)",
+                    LogKey.reason: "frames without a closing commit",
                 ]
             )
             try withFileErrors { () throws(FileError) in try file.truncate(to: keptEnd) }
@@ -161,11 +161,11 @@ enum SpoolRecovery {
         logger.info(
             "Spool recovered",
             metadata: [
-                "spool.segment": "\(base.paddedHex)",
-                "spool.offset": "\(keptEnd)",
-                "spool.epoch": "\(header.epoch.map { "\($0.number)" } ?? "none (version 1)")",
-                "pg.lsn": "\(keptCommitEnd.map { "\($0)" } ?? "none")",
-                "spool.relations": "\(schema.relations.count)",
+                LogKey.spoolSegment: "\(base.paddedHex)",
+                LogKey.spoolOffset: "\(keptEnd)",
+                LogKey.spoolEpoch: "\(header.epoch.map { "\($0.number)" } ?? "none (version 1)")",
+                LogKey.lsn: "\(keptCommitEnd.map { "\($0)" } ?? "none")",
+                LogKey.spoolRelations: "\(schema.relations.count)",
             ]
         )
         return Recovered(

@@ -26,12 +26,25 @@ public final class SpoolSyncer: Sendable {
         var stopped = false
     }
 
+    private let onDurable: @Sendable (SpoolDurablePosition) -> Void
+    private let onFailure: @Sendable (String) -> Void
+
+    /// Nothing is synced until ``start()``.
     public init(
         directory: String,
         onDurable: @escaping @Sendable (SpoolDurablePosition) -> Void,
         onFailure: @escaping @Sendable (String) -> Void
     ) {
         self.directory = directory
+        self.onDurable = onDurable
+        self.onFailure = onFailure
+    }
+
+    /// Starts the syncing thread; called once by its owner (ingest's replication service).
+    public func start() {
+        let directory = self.directory
+        let onDurable = self.onDurable
+        let onFailure = self.onFailure
         let thread = Thread { [self] in
             var file: (segment: LSN, handle: PosixFile)?
             /// The open segment `segment`, reopened when the writer rotated to another one.
@@ -71,6 +84,7 @@ public final class SpoolSyncer: Sendable {
                 if stopped && next == nil { return }
             }
         }
+        thread.name = "spool-sync"
         thread.start()
     }
 

@@ -72,8 +72,8 @@ extension SpoolWriter {
             logger.info(
                 reset == nil ? "Spool segment opened for a stream epoch" : "Spool segment opened after a stream reset",
                 metadata: [
-                    "spool.segment": "\(key.paddedHex)", "spool.epoch": "\(epoch.number)",
-                    "spool.previous_segment": "\(previous?.base.paddedHex ?? "none")", "pg.lsn": "\(position.commitEndLSN)",
+                    LogKey.spoolSegment: "\(key.paddedHex)", LogKey.spoolEpoch: "\(epoch.number)",
+                    LogKey.spoolPreviousSegment: "\(previous?.base.paddedHex ?? "none")", LogKey.lsn: "\(position.commitEndLSN)",
                 ])
             return position
         }
@@ -127,6 +127,6 @@ extension SpoolWriter {
         unresolvedTail = nil
         logger.warning(
             "Cut the spool's torn tail: PostgreSQL never confirmed it",
-            metadata: ["spool.file": "\(tail.path)", "spool.offset": "\(tail.offset)", "spool.dropped_bytes": "\(tail.bytes)", "pg.lsn": "\(end)"])
+            metadata: [LogKey.file: "\(tail.path)", LogKey.spoolOffset: "\(tail.offset)", LogKey.spoolDroppedBytes: "\(tail.bytes)", LogKey.lsn: "\(end)"])
     }
 }

@@ -158,7 +158,7 @@ public final class SpoolWriter {
         try checkUsable()
         if tag == PgOutputMessage.Tag.begin && (inTransaction || skippingDuplicate) {
             // The stream restarted (ingest reconnected) in the middle of a transaction.
-            logger.warning("Begin inside an open transaction; discarding its partial data", metadata: ["pg.lsn": "\(lsn)"])
+            logger.warning("Begin inside an open transaction; discarding its partial data", metadata: [LogKey.lsn: "\(lsn)"])
             try discardOpenTransaction()
         }
         if skippingDuplicate {
@@ -175,7 +175,7 @@ public final class SpoolWriter {
                 if let last = lastCommitEndLSN, begin.finalLSN < last {
                     skippingDuplicate = true
                     duplicateMessagesSkipped += 1
-                    logger.debug("Skipping transaction already in the spool", metadata: ["pg.lsn": "\(begin.finalLSN)"])
+                    logger.debug("Skipping transaction already in the spool", metadata: [LogKey.lsn: "\(begin.finalLSN)"])
                     return .skippedDuplicate
                 }
                 inTransaction = true
@@ -338,7 +338,7 @@ public final class SpoolWriter {
                 firstFrame: nil
             )
             self.epoch = epoch
-            logger.info("Spool segment created", metadata: ["spool.segment": "\(firstLSN.paddedHex)"])
+            logger.info("Spool segment created", metadata: [LogKey.spoolSegment: "\(firstLSN.paddedHex)"])
         }
         let flags: SpoolFrameFlags = inTransaction ? [] : .endsAtBoundary
         let batchBytes = pending.count
@@ -451,9 +451,9 @@ public final class SpoolWriter {
         logger.info(
             "Spool segment rotated",
             metadata: [
-                "spool.segment": "\(base.paddedHex)",
-                "spool.previous_segment": "\(previous?.base.paddedHex ?? "none")",
-                "spool.previous_size": "\(previous?.size ?? 0)",
+                LogKey.spoolSegment: "\(base.paddedHex)",
+                LogKey.spoolPreviousSegment: "\(previous?.base.paddedHex ?? "none")",
+                LogKey.spoolPreviousSize: "\(previous?.size ?? 0)",
             ]
         )
     }

@@ -32,6 +32,8 @@ final class ConduitCluster: Sendable {
     let serve: ConduitProcess
     /// The environment the three processes were started with (for restarting one of them).
     let environment: [String: String]
+    /// Per-process additions to ``environment``.
+    let processEnvironment: [String: [String: String]]
     private let directory: TemporaryDirectory
 
     /// The replication slot and publication ingest uses for ``streamID``.
@@ -43,6 +45,8 @@ final class ConduitCluster: Sendable {
     /// - Parameters:
     ///   - environment: extra variables, e.g. `["CONDUIT_CHUNK_BYTES": "10000"]`; they win over
     ///     the defaults set here (`CONDUIT_LOG_LEVEL` defaults to `$CONDUIT_TEST_LOG_LEVEL` or `info`).
+    ///   - processEnvironment: variables for one process only, by name (`["ingest":
+    ///     ["CONDUIT_METRICS_PORT": "9601"]]`), e.g. settings that must differ between processes.
     ///   - startupTimeout: how long to wait for health; on expiry the error carries the logs.
     /// - Throws: ``SupportError`` with the processes' logs when one exits early or health never
     ///   turns 200; everything started so far is stopped first.
@@ -50,6 +54,7 @@ final class ConduitCluster: Sendable {
         databaseURL: String,
         directory: TemporaryDirectory,
         environment extra: [String: String] = [:],
+        processEnvironment: [String: [String: String]] = [:],
         startupTimeout: Duration = .seconds(60)
     ) async throws -> ConduitCluster {
         let streamID = "t" + String(UInt32.random(in: .min ... .max), radix: 16)
@@ -68,7 +73,8 @@ final class ConduitCluster: Sendable {
         var started: [ConduitProcess] = []
         do {
             for name in ["ingest", "router", "serve"] {
-                started.append(try ConduitProcess.launch(name, environment: environment, logDirectory: directory))
+                let own = environment.merging(processEnvironment[name] ?? [:]) { _, new in new }
+                started.append(try ConduitProcess.launch(name, environment: own, logDirectory: directory))
             }
         } catch {
             for process in started { await process.stop(grace: .seconds(2)) }
@@ -81,6 +87,7 @@ final class ConduitCluster: Sendable {
             port: Int(environment["CONDUIT_PORT"] ?? "") ?? port,
             processes: started,
             environment: environment,
+            processEnvironment: processEnvironment,
             directory: directory
         )
         do {
@@ -97,9 +104,11 @@ final class ConduitCluster: Sendable {
         database: TestDatabase,
         directory: TemporaryDirectory,
         environment: [String: String] = [:],
+        processEnvironment: [String: [String: String]] = [:],
         _ body: (ConduitCluster) async throws -> Result
     ) async throws -> Result {
-        let cluster = try await start(databaseURL: database.url, directory: directory, environment: environment)
+        let cluster = try await start(
+            databaseURL: database.url, directory: directory, environment: environment, processEnvironment: processEnvironment)
         do {
             let result = try await body(cluster)
             await cluster.stop()
@@ -117,8 +126,10 @@ final class ConduitCluster: Sendable {
         port: Int,
         processes: [ConduitProcess],
         environment: [String: String],
+        processEnvironment: [String: [String: String]],
         directory: TemporaryDirectory
     ) {
+        self.processEnvironment = processEnvironment
         self.databaseURL = databaseURL
         self.storageDirectory = storageDirectory
         self.streamID = streamID
@@ -158,7 +169,14 @@ final class ConduitCluster: Sendable {
     /// `let ingest = try cluster.relaunch("ingest")`. The returned process is not stopped by
     /// ``stop()``: the caller stops it.
     func relaunch(_ name: String, overriding changes: [String: String] = [:]) throws -> ConduitProcess {
-        try ConduitProcess.launch(name, environment: environment.merging(changes) { _, new in new }, logDirectory: directory)
+        let environment = environment.merging(processEnvironment[name] ?? [:]) { _, new in new }
+        return try ConduitProcess.launch(name, environment: environment.merging(changes) { _, new in new }, logDirectory: directory)
+    }
+
+    /// Runs one of the binaries' operator subcommands (`router status --json`) against this
+    /// cluster's storage directory and database, and returns its exit status and output.
+    func tool(_ binary: String, _ arguments: [String], timeout: Duration = .seconds(60)) async throws -> (status: Int32?, output: String) {
+        try await ConduitProcess.run(binary, arguments, environment: environment, directory: directory, timeout: timeout)
     }
 
     /// SIGTERM to all three (serve first, ingest last), SIGKILL after a grace period.

@@ -58,6 +58,15 @@ final class ConduitProcess: @unchecked Sendable, CustomStringConvertible {
         )
     }
 
+    /// Runs one of the package's executables to its end (an operator subcommand such as
+    /// `router status`) through ``OperatorCommand/run(_:_:environment:in:timeout:)``.
+    static func run(
+        _ binary: String, _ arguments: [String], environment: [String: String], directory: TemporaryDirectory,
+        timeout: Duration = .seconds(60)
+    ) async throws -> (status: Int32?, output: String) {
+        try await OperatorCommand.run(try binaryDirectory() + "/" + binary, arguments, environment: environment, in: directory, timeout: timeout)
+    }
+
     /// Launches any executable with the same environment and logging rules.
     /// - Parameter standardInput: the child's descriptor 0 (`/dev/null` when nil), e.g. a socket
     ///   the child moves to descriptor 3 for systemd-style socket activation.

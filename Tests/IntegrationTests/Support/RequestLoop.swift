@@ -38,6 +38,10 @@ final class RequestLoop: Sendable {
                     let started = ContinuousClock.now
                     let ending = await Self.request(port: port, target: target)
                     loop.outcomes.withLock { $0.append(Outcome(started: started, ending: ending)) }
+                    // A refused connect never suspends: without a pause the loop would spin on a
+                    // cooperative thread and starve every other test in the process (two such
+                    // loops took both threads of a 2-core machine and hung the whole run).
+                    if ending == .notTaken { try? await Task.sleep(for: .milliseconds(5)) }
                 }
             }
         }
