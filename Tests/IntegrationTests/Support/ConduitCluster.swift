@@ -107,8 +107,21 @@ final class ConduitCluster: Sendable {
         processEnvironment: [String: [String: String]] = [:],
         _ body: (ConduitCluster) async throws -> Result
     ) async throws -> Result {
+        try await with(
+            databaseURL: database.url, directory: directory, environment: environment, processEnvironment: processEnvironment, body)
+    }
+
+    /// ``with(database:directory:environment:processEnvironment:_:)`` for a database that is not a
+    /// ``TestDatabase`` (one on a ``ThrowawayPostgres``).
+    static func with<Result>(
+        databaseURL: String,
+        directory: TemporaryDirectory,
+        environment: [String: String] = [:],
+        processEnvironment: [String: [String: String]] = [:],
+        _ body: (ConduitCluster) async throws -> Result
+    ) async throws -> Result {
         let cluster = try await start(
-            databaseURL: database.url, directory: directory, environment: environment, processEnvironment: processEnvironment)
+            databaseURL: databaseURL, directory: directory, environment: environment, processEnvironment: processEnvironment)
         do {
             let result = try await body(cluster)
             await cluster.stop()
