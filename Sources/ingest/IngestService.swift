@@ -204,8 +204,8 @@ enum IngestFailure: Error, CustomStringConvertible {
 
     var description: String {
         switch self {
-        case .locked(let directory, .held(let path, let holder)):
-            return "another ingest is already running on storage directory \(directory) (\(path) is held\(holder.map { " by pid \($0)" } ?? ""))"
+        case .locked(_, .held(let path, let holder)):
+            return "\(DirectoryLockError.held(path: path, holder: holder))"
         case .locked(let directory, let error):
             return "cannot lock storage directory \(directory): \(error)"
         }

@@ -65,7 +65,11 @@ public enum DirectoryLockError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .held(let path, let holder):
-            return "\(path) is locked by another process\(holder.map { " (pid \($0))" } ?? "")"
+            // `router.lock` in /var/lib/conduit: "another router is already running on …".
+            let file = path.split(separator: "/").last.map(String.init) ?? path
+            let owner = file.hasSuffix(".lock") ? String(file.dropLast(5)) : "process"
+            let directory = path.hasSuffix("/" + file) ? String(path.dropLast(file.count + 1)) : path
+            return "another \(owner) is already running on storage directory \(directory) (\(path) is held\(holder.map { " by pid \($0)" } ?? ""))"
         case .file(let error):
             return "cannot lock: \(error)"
         }

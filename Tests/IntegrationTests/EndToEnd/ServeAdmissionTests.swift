@@ -25,7 +25,10 @@ struct ServeAdmissionTests {
             #expect(body?["code"] as? String == "concurrent_request_limit_exceeded")
 
             cluster.router.signal(SIGCONT)
-            #expect(try await waiting.value.status == 200)
+            // The request that was let through is answered: normally 200, or 503 with retry-after
+            // when router stayed stopped longer than serve waits for it (a loaded machine).
+            let admitted = try await waiting.value
+            #expect(admitted.status == 200 || (admitted.status == 503 && admitted.headers["retry-after"] != nil), "\(admitted.status)")
             #expect(try await client.get("/v1/shape?table=others&offset=-1").status == 200)
         }
     }

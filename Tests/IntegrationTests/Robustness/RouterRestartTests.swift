@@ -53,7 +53,7 @@ struct RouterRestartTests {
                     let second = try cluster.relaunch("router")
                     let status = await second.waitForExit(timeout: .seconds(20))
                     #expect(status == 1)
-                    let lines = second.logContents.split(separator: "\n").filter { $0.contains("router cannot run") }
+                    let lines = second.logContents.split(separator: "\n").filter { $0.contains("another router is already running") }
                     #expect(lines.count == 1 && lines[0].contains("router.lock"), "one line names the lock: \(second.logContents)")
                     #expect(cluster.router.isRunning)
                 }
