@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-@preconcurrency import Glibc
-#else
-import Darwin
-#endif
 import Synchronization
+
+#if canImport(Glibc)
+    @preconcurrency import Glibc
+#else
+    import Darwin
+#endif
 
 /// Named crash points for fault-injection tests: `Failpoint.hit("spool.after-fsync")` does
 /// nothing unless the process was started with that name in `CONDUIT_FAILPOINTS`, in which case

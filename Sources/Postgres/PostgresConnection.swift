@@ -1,8 +1,9 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import CLibPQ
 import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// An owned libpq connection for ordinary SQL (catalog queries, snapshots, DDL).
 ///

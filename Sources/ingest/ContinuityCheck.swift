@@ -70,7 +70,9 @@ enum ContinuityCheck {
         let next = (spool.epoch?.number ?? 0) + 1
         guard !spool.isEmpty, let end = spool.end else {
             guard spool.storageHasHistory else {
-                guard let slot, slot.walStatus != "lost", let confirmed = slot.confirmedFlush else { return .firstEpoch(existingSlotFrom: nil) }
+                guard let slot, slot.walStatus != "lost", let confirmed = slot.confirmedFlush else {
+                    return .firstEpoch(existingSlotFrom: nil)
+                }
                 return .firstEpoch(existingSlotFrom: confirmed)
             }
             return .reset(.spoolMissing(slotExists: slot != nil), epoch: next)
@@ -116,14 +118,16 @@ enum ResetCause: Equatable, CustomStringConvertible {
         case .slotMissing(let slot):
             return "replication slot \(slot) no longer exists (dropped while ingest was not streaming)"
         case .slotInvalidated(let slot):
-            return "replication slot \(slot) was invalidated (wal_status 'lost', max_slot_wal_keep_size): PostgreSQL removed WAL that was never spooled"
+            return
+                "replication slot \(slot) was invalidated (wal_status 'lost', max_slot_wal_keep_size): PostgreSQL removed WAL that was never spooled"
         case .slotAhead(let slot, let confirmed, let spool):
             return "replication slot \(slot) is confirmed up to \(confirmed) but the spool ends at \(spool): "
                 + "the slot was recreated or advanced elsewhere and the WAL in between is gone"
         case .systemChanged(let from, let to):
             return "the server's system identifier changed from \(from) to \(to): this is another database cluster"
         case .timelineChanged(let from, let to):
-            return "the server moved from timeline \(from) to \(to) (failover or point-in-time restore): its history may differ from the spool's"
+            return
+                "the server moved from timeline \(from) to \(to) (failover or point-in-time restore): its history may differ from the spool's"
         case .databaseChanged(let from, let to):
             return "the stream's database changed from \(from) to \(to)"
         case .slotChanged(let from, let to):

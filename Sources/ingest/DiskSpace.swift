@@ -1,9 +1,9 @@
-import Logging
 import ConduitCore
+import Logging
 import Spool
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// ingest's full-disk episode: stop writing and confirming, say so once, wait for space, resume.
@@ -42,7 +42,10 @@ final class DiskSpace {
         resumeReported = false
         logger.error(
             "Spool disk is full: ingest stopped reading from PostgreSQL and confirms nothing new (PostgreSQL keeps the WAL); it resumes by itself once \(minimumFreeBytes >> 20) MiB are free",
-            metadata: [LogKey.spoolDirectory: "\(directory)", LogKey.error: "\(error)", LogKey.diskFreeBytes: "\(freeBytes().map { "\($0)" } ?? "unknown")"])
+            metadata: [
+                LogKey.spoolDirectory: "\(directory)", LogKey.error: "\(error)",
+                LogKey.diskFreeBytes: "\(freeBytes().map { "\($0)" } ?? "unknown")",
+            ])
     }
 
     /// The stream ran long enough after the last episode: a later full disk is a new episode.

@@ -1,5 +1,5 @@
-import Logging
 import ConduitCore
+import Logging
 import Synchronization
 
 /// ingest's side of `ingest.sock`: tells every connected router how far the spool is durable,

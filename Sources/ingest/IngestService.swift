@@ -6,7 +6,7 @@ import Spool
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// ingest's life: lock the storage directory, recover the spool, then connect, check continuity,
@@ -95,7 +95,8 @@ final class IngestService: Sendable {
         SystemdNotifier.ready(status: "spool recovered; connecting to PostgreSQL")
         let start = StreamStart(configuration: configuration, storageHasHistory: storageHasHistory, logger: logger)
         let disk = DiskSpace(directory: storage.spoolDirectory, logger: logger)
-        var feedback = FeedbackPolicy(interval: configuration.statusIntervalSeconds, positionInterval: configuration.positionIntervalSeconds)
+        var feedback = FeedbackPolicy(
+            interval: configuration.statusIntervalSeconds, positionInterval: configuration.positionIntervalSeconds)
         if let lsn = spool.lastCommitEndLSN { feedback.spoolFlushed(upTo: lsn) }
         var backoff: Double = 1
         while !stop.isRequested {
@@ -145,7 +146,8 @@ final class IngestService: Sendable {
                     disk.madeProgress()
                 }
                 logger.error(
-                    spoolFailure == nil ? "Replication connection failed; retrying" : "Spool write failed; reopened the spool from disk, retrying",
+                    spoolFailure == nil
+                        ? "Replication connection failed; retrying" : "Spool write failed; reopened the spool from disk, retrying",
                     metadata: [LogKey.error: "\(spoolFailure.map { "\($0)" } ?? "\(error)")", LogKey.retrySeconds: "\(Int(backoff))"]
                 )
                 sleepUnlessStopped(seconds: backoff, stop: stop)

@@ -5,7 +5,7 @@ import Spool
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Once a second: writes `ingest.status` and sets ingest's gauges from ``IngestProgress`` and
@@ -16,7 +16,8 @@ final class IngestStatusReporter: Sendable {
     let progress: IngestProgress
     let consumed: @Sendable () -> LSN?
     let logger: Logger
-    private let spool = Mutex<(tick: Int, summary: IngestStatus.Spool)>((0, IngestStatus.Spool(segments: 0, bytes: 0, firstSegment: nil, lastSegment: nil)))
+    private let spool = Mutex<(tick: Int, summary: IngestStatus.Spool)>(
+        (0, IngestStatus.Spool(segments: 0, bytes: 0, firstSegment: nil, lastSegment: nil)))
 
     private let lagBytes = Gauge(label: ConduitMetrics.replicationLagBytes)
     private let lagSeconds = Gauge(label: ConduitMetrics.replicationLagSeconds)
@@ -52,7 +53,8 @@ final class IngestStatusReporter: Sendable {
         do {
             try status.publish(to: configuration.storage.ingestStatus)
         } catch {
-            logger.debug("Cannot write the status file", metadata: [LogKey.file: "\(configuration.storage.ingestStatus)", LogKey.error: "\(error)"])
+            logger.debug(
+                "Cannot write the status file", metadata: [LogKey.file: "\(configuration.storage.ingestStatus)", LogKey.error: "\(error)"])
         }
     }
 

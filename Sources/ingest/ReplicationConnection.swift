@@ -3,7 +3,7 @@ import ConduitCore
 import Postgres
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A libpq connection in logical replication mode (`replication=database`).

@@ -1,9 +1,9 @@
-import Logging
 import ConduitCore
+import Logging
 import Spool
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Streams one replication connection into the spool until it breaks or a stop is requested.

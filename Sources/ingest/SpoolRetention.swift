@@ -1,9 +1,9 @@
-import Logging
 import ConduitCore
+import Logging
 import Spool
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Applies ``SpoolRetentionPolicy`` to the spool directory every ``period`` seconds.

@@ -1,5 +1,5 @@
-import Logging
 import ConduitCore
+import Logging
 import Postgres
 import Spool
 
@@ -44,7 +44,9 @@ struct StreamStart {
                 path: spool.directory, offset: 0, reason: "damaged tail", confirmed: confirmed, spoolEnd: spool.lastCommitEndLSN ?? .zero)
         case .slotBusy(let pid):
             throw PostgresError(
-                message: "replication slot \(slotName) is in use by walsender pid \(pid): is another ingest running with CONDUIT_STREAM_ID \(configuration.stream.streamID)?")
+                message:
+                    "replication slot \(slotName) is in use by walsender pid \(pid): is another ingest running with CONDUIT_STREAM_ID \(configuration.stream.streamID)?"
+            )
         case .adopt(let epoch):
             try spool.resolveTail(confirmedFlush: slot?.confirmedFlush)
             let position = try spool.beginEpoch(epoch, reset: nil)
@@ -57,9 +59,13 @@ struct StreamStart {
             let start: LSN
             if let existing {
                 start = existing
-                logger.info("Starting the first stream epoch from the existing replication slot", metadata: [LogKey.slot: "\(slotName)", LogKey.lsn: "\(start)"])
+                logger.info(
+                    "Starting the first stream epoch from the existing replication slot",
+                    metadata: [LogKey.slot: "\(slotName)", LogKey.lsn: "\(start)"])
             } else {
-                logger.info("Starting the first stream epoch: creating the replication slot (waits for open transactions)", metadata: [LogKey.slot: "\(slotName)"])
+                logger.info(
+                    "Starting the first stream epoch: creating the replication slot (waits for open transactions)",
+                    metadata: [LogKey.slot: "\(slotName)"])
                 if slot != nil { try ReplicationSetup.dropSlot(slotName, sql: sql) }  // invalidated: unusable
                 start = try ReplicationSetup.createSlot(slotName, replication: replication)
             }
@@ -70,14 +76,19 @@ struct StreamStart {
         case .reset(let cause, let epoch):
             logger.error(
                 "Replication stream reset: \(cause). Starting stream epoch \(epoch) from a new replication slot; every shape is invalidated and its clients must refetch (409)",
-                metadata: [LogKey.slot: "\(slotName)", LogKey.spoolEpoch: "\(epoch)", LogKey.spoolEnd: "\(spool.lastCommitEndLSN.map { "\($0)" } ?? "none")"])
+                metadata: [
+                    LogKey.slot: "\(slotName)", LogKey.spoolEpoch: "\(epoch)",
+                    LogKey.spoolEnd: "\(spool.lastCommitEndLSN.map { "\($0)" } ?? "none")",
+                ])
             if slot != nil { try ReplicationSetup.dropSlot(slotName, sql: sql) }
             let start = try ReplicationSetup.createSlot(slotName, replication: replication)
             let reset = SpoolStreamReset(epoch: epoch, resumeLSN: start, identity: server.identity, reason: "\(cause)")
             let position = try spool.beginEpoch(SpoolEpoch(number: epoch, start: start, identity: server.identity), reset: reset)
             syncer.waitUntilDurable(position)
             feedback.restart(at: start)
-            logger.info("Stream epoch started", metadata: [LogKey.spoolEpoch: "\(epoch)", LogKey.lsn: "\(start)", LogKey.spoolSegment: "\(position.segment.paddedHex)"])
+            logger.info(
+                "Stream epoch started",
+                metadata: [LogKey.spoolEpoch: "\(epoch)", LogKey.lsn: "\(start)", LogKey.spoolSegment: "\(position.segment.paddedHex)"])
             return start
         }
     }

@@ -121,13 +121,15 @@ extension RouterEngine {
             guard try catchUp(shape, from: ticket.start.spool) else {
                 deleteDirectory(handle)
                 ticket.decide(.abandoned)
-                creation.rejectAll(.unavailable(message: "The table changed while the shape was created, please retry", retryAfterSeconds: 1))
+                creation.rejectAll(
+                    .unavailable(message: "The table changed while the shape was created, please retry", retryAfterSeconds: 1))
                 return
             }
             if let relation = relations[metadata.relationID], !shape.resolve(relation: relation) {
                 deleteDirectory(handle)
                 ticket.decide(.abandoned)
-                creation.rejectAll(.unavailable(message: "The table changed while the shape was created, please retry", retryAfterSeconds: 1))
+                creation.rejectAll(
+                    .unavailable(message: "The table changed while the shape was created, please retry", retryAfterSeconds: 1))
                 return
             }
             register(shape, identity: identity, conditions: resolved.filter?.indexable ?? [])

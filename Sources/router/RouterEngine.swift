@@ -153,7 +153,9 @@ final class RouterEngine {
                 "Stream reset in the spool; removing every shape",
                 metadata: [LogKey.spoolEpoch: "\(reset.epoch)", LogKey.reason: "\(reset.reason)"])
             for handle in Array(shapes.keys) { removeShape(handle) }
-            for (_, creation) in creations { creation.rejectAll(.unavailable(message: "The replication stream was reset, please retry", retryAfterSeconds: 1)) }
+            for (_, creation) in creations {
+                creation.rejectAll(.unavailable(message: "The replication stream was reset, please retry", retryAfterSeconds: 1))
+            }
             creations.removeAll()
             appliedCommitEnd = reset.resumeLSN
             return

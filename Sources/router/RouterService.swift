@@ -67,7 +67,8 @@ final class RouterService: Sendable {
             catalog: WorkerPool(name: "catalog", threads: 2, capacity: configuration.shapeQueueLimit) {
                 ShapeResolver(databaseURL: configuration.databaseURL, timeouts: configuration.database, limits: configuration.whereLimits)
             },
-            snapshots: WorkerPool(name: "snapshot", threads: configuration.maxConcurrentSnapshots, capacity: configuration.shapeQueueLimit) {},
+            snapshots: WorkerPool(name: "snapshot", threads: configuration.maxConcurrentSnapshots, capacity: configuration.shapeQueueLimit)
+            {},
             notify: { message in
                 if case .lastSeenLSN(let lsn) = message { lastSeen.value = lsn }
                 for listening in server.withLock({ $0 }) { listening.broadcast(message) }
@@ -95,8 +96,9 @@ final class RouterService: Sendable {
                 try listenOnce(inbox: inbox)
                 phaseValue.withLock { $0 = .routing }
                 try engine.run()
-                logger.info("Routing stopped; shape logs committed and checkpoint written", metadata: [LogKey.lsn: "\(engine.appliedCommitEnd)"])
-            } catch where Self.isOutOfSpace(error) {
+                logger.info(
+                    "Routing stopped; shape logs committed and checkpoint written", metadata: [LogKey.lsn: "\(engine.appliedCommitEnd)"])
+            } catch  where Self.isOutOfSpace(error) {
                 phaseValue.withLock { $0 = .diskFull }
                 space.paused(error)
                 // Retry once there is room for at least a group commit, and no sooner than the

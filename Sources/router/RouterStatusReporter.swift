@@ -4,7 +4,7 @@ import Metrics
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Once a second: writes `router.status` and sets router's gauges (position, lag, shapes, shape-log
@@ -58,7 +58,8 @@ final class RouterStatusReporter: Sendable {
             try status.publish(to: router.configuration.storage.routerStatus)
         } catch {
             router.logger.debug(
-                "Cannot write the status file", metadata: [LogKey.file: "\(router.configuration.storage.routerStatus)", LogKey.error: "\(error)"])
+                "Cannot write the status file",
+                metadata: [LogKey.file: "\(router.configuration.storage.routerStatus)", LogKey.error: "\(error)"])
         }
     }
 }

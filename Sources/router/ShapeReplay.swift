@@ -53,11 +53,15 @@ struct ShapeReplay {
         guard let origin = record.replayFrom else {
             return refuse("created before Conduit recorded where a shape's change log starts in the spool; recreate it instead")
         }
-        guard try ShapeLogReader(directory: directory).loadSnapshotState()?.isComplete == true else { return refuse("its snapshot never completed") }
+        guard try ShapeLogReader(directory: directory).loadSnapshotState()?.isComplete == true else {
+            return refuse("its snapshot never completed")
+        }
         if let reason = try spoolGap(from: origin.spool) { return refuse(reason) }
         let filter = try CompiledFilter.compile(metadata.definition, columns: columns, limits: configuration.whereLimits)
         let checkpoint = try RouterCheckpoint.read(from: configuration.storage.routerCheckpoint)
-        let end = checkpoint.map { SpoolDurablePosition(segment: $0.position.segment, offset: $0.position.offset, commitEndLSN: $0.commitEndLSN) }
+        let end = checkpoint.map {
+            SpoolDurablePosition(segment: $0.position.segment, offset: $0.position.offset, commitEndLSN: $0.commitEndLSN)
+        }
         // The old log goes first: a rebuild that fails half-way leaves a log router replaces
         // with its own replay from the shape's committed state, never a mix of two.
         let files = ShapeLogFiles(directory: directory)
@@ -69,7 +73,9 @@ struct ShapeReplay {
         let shape = ActiveShape(metadata: metadata, changes: changes, filter: filter?.rowFilter, visibility: record.visibility)
         if let end {
             guard try ShapeCatchUp.replay(into: shape, directory: configuration.storage.spoolDirectory, from: origin.spool, to: end) else {
-                return refuse("the spool after its snapshot holds a truncate, a schema change or a stream reset of its table: the shape is no longer valid")
+                return refuse(
+                    "the spool after its snapshot holds a truncate, a schema change or a stream reset of its table: the shape is no longer valid"
+                )
             }
             try changes.commit(appliedThroughLSN: end.commitEndLSN)
         }
@@ -85,12 +91,14 @@ struct ShapeReplay {
         }
         if let start {
             guard segments.contains(where: { $0.key == start.segment }) else {
-                return "the spool no longer holds segment \(start.segment.paddedHex) (its oldest is \(first.key.paddedHex)): retention removed what the shape needs; recreate it instead"
+                return
+                    "the spool no longer holds segment \(start.segment.paddedHex) (its oldest is \(first.key.paddedHex)): retention removed what the shape needs; recreate it instead"
             }
             return nil
         }
         guard first.previousSegment == nil else {
-            return "the shape starts at the spool's beginning, which retention removed (oldest segment \(first.key.paddedHex)); recreate it instead"
+            return
+                "the shape starts at the spool's beginning, which retention removed (oldest segment \(first.key.paddedHex)); recreate it instead"
         }
         return nil
     }

@@ -1,5 +1,5 @@
-import Logging
 import ConduitCore
+import Logging
 import Postgres
 import WhereClause
 

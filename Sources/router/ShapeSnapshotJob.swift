@@ -26,8 +26,11 @@ struct ShapeSnapshotJob: Sendable {
             session = try SnapshotSession(databaseURL: configuration.databaseURL, resolved: resolved, timeouts: configuration.database)
         } catch {
             logger.warning("Cannot connect for a snapshot", metadata: [LogKey.error: "\(error)"])
-            inbox.post(.snapshotOpenFailed(identity: identity, rejection: .unavailable(
-                message: "Cannot connect to the database to create the shape. Please try again later.", retryAfterSeconds: 2)))
+            inbox.post(
+                .snapshotOpenFailed(
+                    identity: identity,
+                    rejection: .unavailable(
+                        message: "Cannot connect to the database to create the shape. Please try again later.", retryAfterSeconds: 2)))
             return
         }
         do throws(ShapeRejection) {
@@ -42,8 +45,11 @@ struct ShapeSnapshotJob: Sendable {
             do {
                 visibility = try session.begin()
             } catch {
-                inbox.post(.snapshotOpenFailed(identity: identity, rejection: .unavailable(
-                    message: "Failed to open the shape's snapshot, please retry", retryAfterSeconds: 2)))
+                inbox.post(
+                    .snapshotOpenFailed(
+                        identity: identity,
+                        rejection: .unavailable(
+                            message: "Failed to open the shape's snapshot, please retry", retryAfterSeconds: 2)))
                 return
             }
             let ticket = SnapshotTicket(resolved: resolved, visibility: visibility, start: start)
@@ -60,8 +66,11 @@ struct ShapeSnapshotJob: Sendable {
                 return
             }
         }
-        inbox.post(.snapshotOpenFailed(identity: identity, rejection: .unavailable(
-            message: "Could not take a consistent snapshot, please retry", retryAfterSeconds: 1)))
+        inbox.post(
+            .snapshotOpenFailed(
+                identity: identity,
+                rejection: .unavailable(
+                    message: "Could not take a consistent snapshot, please retry", retryAfterSeconds: 1)))
     }
 
     private func copy(session: SnapshotSession, visibility: SnapshotVisibility, handle: String, directory: String) {
@@ -82,5 +91,5 @@ struct ShapeSnapshotJob: Sendable {
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif

@@ -1,8 +1,9 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import ConduitCore
 import Postgres
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// One shape's initial snapshot on its own connection (protocol.md §8.1).
 ///

@@ -25,7 +25,8 @@ struct StatusCommand: ParsableCommand {
         let layout = storage.layout
         var status = PipelineStatus.read(layout)
         if !noDatabase, let url = environment["DATABASE_URL"] {
-            let slot = try status.ingest?.slot ?? StreamSettings(environment: environment, process: "router", databaseRequired: false).slotName
+            let slot =
+                try status.ingest?.slot ?? StreamSettings(environment: environment, process: "router", databaseRequired: false).slotName
             status.slot = SlotProbe.read(databaseURL: url, slot: slot)
         }
         if json {
@@ -52,7 +53,8 @@ enum SlotProbe {
                 """, parameters: [slot])
             guard !result.rows.isEmpty else {
                 return SlotStatus(
-                    name: slot, exists: false, active: false, confirmedFlushLSN: nil, restartLSN: nil, retainedWALBytes: nil, walStatus: nil,
+                    name: slot, exists: false, active: false, confirmedFlushLSN: nil, restartLSN: nil, retainedWALBytes: nil,
+                    walStatus: nil,
                     error: nil)
             }
             return SlotStatus(

@@ -88,7 +88,8 @@ extension ShapeResolver {
         } catch {
             connection = nil
             return .rejected(
-                .unavailable(message: "Cannot connect to the database to run the subset snapshot. Please try again later.", retryAfterSeconds: 2))
+                .unavailable(
+                    message: "Cannot connect to the database to run the subset snapshot. Please try again later.", retryAfterSeconds: 2))
         }
     }
 
@@ -116,7 +117,8 @@ extension ShapeResolver {
                 throw .invalid(field: "subset.where", message: error.message)
             }
         }
-        var sql = SnapshotRowRenderer.select(schema: metadata.definition.schema, table: metadata.definition.table, columns: metadata.columns)
+        var sql = SnapshotRowRenderer.select(
+            schema: metadata.definition.schema, table: metadata.definition.table, columns: metadata.columns)
         if !conditions.isEmpty { sql += " WHERE " + conditions.map { "(" + $0 + ")" }.joined(separator: " AND ") }
         if let text = subset.orderBy {
             let orderBy: SubsetOrderBy

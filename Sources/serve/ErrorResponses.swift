@@ -1,5 +1,5 @@
-import Hummingbird
 import ConduitCore
+import Hummingbird
 
 /// The error bodies of protocol.md §6, with the headers §5.2 prescribes for them.
 enum ErrorResponses {

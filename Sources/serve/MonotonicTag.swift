@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-@preconcurrency import Glibc
-#else
-import Darwin
-#endif
 import Synchronization
+
+#if canImport(Glibc)
+    @preconcurrency import Glibc
+#else
+    import Darwin
+#endif
 
 /// The fourth ETag component of no-change responses (protocol.md §5.4): the system's monotonic
 /// clock in nanoseconds, forced strictly increasing within the process.

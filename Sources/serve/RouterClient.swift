@@ -84,14 +84,18 @@ public final class RouterClient: Sendable {
 
     /// Runs a subset snapshot of shape `handle` (protocol.md §3.4) on router.
     public func subsetSnapshot(handle: String, subset: SubsetRequest, timeout: Duration) async throws -> SubsetOutcome {
-        guard case .subsetReply(_, let outcome) = try await request(timeout: timeout, { .subsetSnapshot(requestID: $0, handle: handle, subset: subset) })
+        guard
+            case .subsetReply(_, let outcome) = try await request(
+                timeout: timeout, { .subsetSnapshot(requestID: $0, handle: handle, subset: subset) })
         else { throw RouterUnavailableError() }
         return outcome
     }
 
     /// Asks router to remove a shape (protocol.md §8.8).
     public func deleteShape(definition: ShapeDefinition?, handle: String?, timeout: Duration = .seconds(30)) async throws -> DeleteOutcome {
-        guard case .deleteReply(_, let outcome) = try await request(timeout: timeout, { .deleteShape(requestID: $0, definition: definition, handle: handle) })
+        guard
+            case .deleteReply(_, let outcome) = try await request(
+                timeout: timeout, { .deleteShape(requestID: $0, definition: definition, handle: handle) })
         else { throw RouterUnavailableError() }
         return outcome
     }

@@ -1,14 +1,14 @@
+import ConduitCore
+import Foundation
 import Hummingbird
 import HummingbirdCore
 import Logging
 import Metrics
+import NIOCore
 import NIOHTTP1
+import NIOPosix
 import ServiceLifecycle
 import UnixSignals
-import ConduitCore
-import Foundation
-import NIOCore
-import NIOPosix
 
 /// serve assembled: the router connection, the notifier, the routes and the HTTP server.
 struct ServeApplication: Sendable {
@@ -172,7 +172,9 @@ struct ServeResponder: Sendable {
             path == "/v1/shape" ? ShapeResponseHeaders.shapeMethods : ShapeResponseHeaders.otherMethods
         logger.debug(
             "Request served",
-            metadata: [LogKey.httpMethod: "\(request.method.rawValue)", LogKey.httpPath: "\(path)", LogKey.httpStatus: "\(response.status.code)"]
+            metadata: [
+                LogKey.httpMethod: "\(request.method.rawValue)", LogKey.httpPath: "\(path)", LogKey.httpStatus: "\(response.status.code)",
+            ]
         )
         return response
     }
@@ -238,14 +240,16 @@ struct ServeResponder: Sendable {
         do {
             let body = try await NIOThreadPool.singleton.runIfActive {
                 var status = PipelineStatus.read(layout)
-                status.serve = PipelineStatus.ServeInstance(instance: configuration.instance, processID: getpid(), routerConnected: routerConnected)
+                status.serve = PipelineStatus.ServeInstance(
+                    instance: configuration.instance, processID: getpid(), routerConnected: routerConnected)
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys]
                 return try encoder.encode(status)
             }
             return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
         } catch {
-            return Response(status: .serviceUnavailable, headers: headers, body: ErrorResponses.body("{\"message\":\"status unavailable\"}"))
+            return Response(
+                status: .serviceUnavailable, headers: headers, body: ErrorResponses.body("{\"message\":\"status unavailable\"}"))
         }
     }
 

@@ -44,7 +44,8 @@ extension ServeCommand {
             metadata: [
                 LogKey.setting("instance"): "\(configuration.instance)",
                 LogKey.setting("storage"): "\(configuration.storageDirectory)",
-                LogKey.listenAddress: "\(configuration.inheritedSocket.map { "inherited fd \($0)" } ?? "\(configuration.host):\(configuration.port)")",
+                LogKey.listenAddress:
+                    "\(configuration.inheritedSocket.map { "inherited fd \($0)" } ?? "\(configuration.host):\(configuration.port)")",
                 LogKey.setting("reuse_port"): "\(configuration.reusePort)",
                 LogKey.setting("long_poll_ms"): "\(configuration.longPollTimeout)",
                 LogKey.setting("secret"): "\(configuration.secret == nil ? "unset" : "set")",
@@ -57,7 +58,9 @@ extension ServeCommand {
             ]
         )
         var descriptors = rlimit()
-        if getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &descriptors) == 0, descriptors.rlim_cur < rlim_t(configuration.maxConnections + 64) {
+        if getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &descriptors) == 0,
+            descriptors.rlim_cur < rlim_t(configuration.maxConnections + 64)
+        {
             logger.warning(
                 "CONDUIT_MAX_CONNECTIONS is above the descriptor limit: connections beyond it fail to be accepted",
                 metadata: [LogKey.maxConnections: "\(configuration.maxConnections)", LogKey.descriptorLimit: "\(descriptors.rlim_cur)"]

@@ -107,7 +107,8 @@ struct ServeConfiguration: Sendable, Equatable {
         allowShapeDeletion = try reader.boolean("CONDUIT_ALLOW_SHAPE_DELETION") ?? allowShapeDeletion
         if let text = reader["CONDUIT_ROUTER_URL"] {
             guard let address = IPCAddress(hostPort: text) else {
-                throw ConfigurationError(variable: "CONDUIT_ROUTER_URL", value: text, expected: "host:port of router's CONDUIT_ROUTER_LISTEN")
+                throw ConfigurationError(
+                    variable: "CONDUIT_ROUTER_URL", value: text, expected: "host:port of router's CONDUIT_ROUTER_LISTEN")
             }
             routerAddress = address
         }

@@ -1,6 +1,6 @@
+import ConduitCore
 import Foundation
 import NIOPosix
-import ConduitCore
 import Synchronization
 
 /// Runs blocking file reads on NIO's thread pool, never on an event loop or the cooperative pool.

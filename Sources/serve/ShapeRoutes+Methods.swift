@@ -1,7 +1,7 @@
+import ConduitCore
 import Foundation
 import Hummingbird
 import Logging
-import ConduitCore
 
 /// `POST /v1/shape` (subset parameters in a JSON body) and `DELETE /v1/shape`.
 extension ShapeRoutes {

@@ -1,6 +1,6 @@
+import ConduitCore
 import Hummingbird
 import Logging
-import ConduitCore
 
 /// How serve asks router for a shape's handle (``RouterClient`` in production).
 protocol ShapeResolver: Sendable {

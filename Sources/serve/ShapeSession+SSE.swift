@@ -1,5 +1,5 @@
-import Hummingbird
 import ConduitCore
+import Hummingbird
 
 /// `live=true&live_sse=true` (protocol.md §4.9): the log as Server-Sent Events.
 extension ShapeSession {

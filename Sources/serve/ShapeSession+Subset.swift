@@ -1,5 +1,5 @@
-import Hummingbird
 import ConduitCore
+import Hummingbird
 
 /// Subset snapshots (protocol.md §3.4, §4.8): router runs the query on one of its catalog
 /// workers; serve wraps the rows it gets back.

@@ -1,7 +1,7 @@
+import ConduitCore
 import Foundation
 import Hummingbird
 import Logging
-import ConduitCore
 
 /// Serves one resolved shape request: plans the read, waits where the protocol waits (snapshot
 /// not published yet, out-of-bounds offsets, live long-polls), and builds the response.
@@ -35,7 +35,9 @@ struct ShapeSession: Sendable {
         let etag = ShapeResponseHeaders.etag(handle: shape.handle, requestOffset: request.offset.text, responseOffset: plan.end)
         if request.liveSSE { return sseResponse(after: offset, initial: plan, lastSeen: lastSeenBeforePlan) }
         if ShapeResponseHeaders.ifNoneMatch(ifNoneMatch, matches: etag) {
-            return Response(status: .notModified, headers: headers(end: plan.end, etag: etag, upToDate: plan.isUpToDate, hasData: true, status: .notModified))
+            return Response(
+                status: .notModified,
+                headers: headers(end: plan.end, etag: etag, upToDate: plan.isUpToDate, hasData: true, status: .notModified))
         }
         if request.live && !plan.hasEntries { return try await longPoll(offset, initial: plan, generation: generation) }
         return try await dataResponse(plan)

@@ -34,7 +34,11 @@ enum SubsetParameters {
         }
         var rawParams = explodedParams
         if let text = value("params"), !text.isEmpty {
-            if let decoded = jsonParams(text) { rawParams.merge(decoded) { _, new in new } } else { errors["subset.params"] = ["is invalid"] }
+            if let decoded = jsonParams(text) {
+                rawParams.merge(decoded) { _, new in new }
+            } else {
+                errors["subset.params"] = ["is invalid"]
+            }
         }
         guard errors.isEmpty else { throw ShapeRequestError(errors: errors) }
         subset.params = try ShapeRequest.numberedParams(rawParams, field: "subset.params")

@@ -7,7 +7,8 @@ import Testing
 struct ContinuityCheckTests {
     static let identity = SpoolStreamIdentity(systemIdentifier: 42, timeline: 1, database: "app", slot: "conduit_slot_default")
     static let epoch = SpoolEpoch(number: 3, start: LSN(100), identity: identity)
-    static let spool = ContinuityCheck.SpoolState(epoch: epoch, isEmpty: false, end: LSN(5000), hasUnresolvedTail: false, storageHasHistory: true)
+    static let spool = ContinuityCheck.SpoolState(
+        epoch: epoch, isEmpty: false, end: LSN(5000), hasUnresolvedTail: false, storageHasHistory: true)
     static let server = ContinuityCheck.ServerState(identity: identity, walPosition: LSN(9000))
     static let slot = ContinuityCheck.SlotState(walStatus: "reserved", confirmedFlush: LSN(4000), activePID: nil)
 
@@ -19,12 +20,17 @@ struct ContinuityCheckTests {
     }
 
     @Test func everyBreakInContinuityIsAResetToTheNextEpoch() {
-        func decide(spool: ContinuityCheck.SpoolState = Self.spool, server: ContinuityCheck.ServerState = Self.server, slot: ContinuityCheck.SlotState? = Self.slot) -> ContinuityCheck.Decision {
+        func decide(
+            spool: ContinuityCheck.SpoolState = Self.spool, server: ContinuityCheck.ServerState = Self.server,
+            slot: ContinuityCheck.SlotState? = Self.slot
+        ) -> ContinuityCheck.Decision {
             ContinuityCheck.decide(spool: spool, server: server, slot: slot)
         }
         let name = Self.identity.slot
         #expect(decide(slot: nil) == .reset(.slotMissing(slot: name), epoch: 4))
-        #expect(decide(slot: .init(walStatus: "lost", confirmedFlush: LSN(4000), activePID: nil)) == .reset(.slotInvalidated(slot: name), epoch: 4))
+        #expect(
+            decide(slot: .init(walStatus: "lost", confirmedFlush: LSN(4000), activePID: nil))
+                == .reset(.slotInvalidated(slot: name), epoch: 4))
         #expect(
             decide(slot: .init(walStatus: "reserved", confirmedFlush: LSN(6000), activePID: nil))
                 == .reset(.slotAhead(slot: name, confirmed: LSN(6000), spool: LSN(5000)), epoch: 4))
@@ -55,7 +61,8 @@ struct ContinuityCheckTests {
         // With router state (shapes, a checkpoint) an empty spool is a lost one.
         empty.storageHasHistory = true
         #expect(ContinuityCheck.decide(spool: empty, server: Self.server, slot: nil) == .reset(.spoolMissing(slotExists: false), epoch: 1))
-        #expect(ContinuityCheck.decide(spool: empty, server: Self.server, slot: Self.slot) == .reset(.spoolMissing(slotExists: true), epoch: 1))
+        #expect(
+            ContinuityCheck.decide(spool: empty, server: Self.server, slot: Self.slot) == .reset(.spoolMissing(slotExists: true), epoch: 1))
     }
 
     @Test func aDamagedTailBehindTheConfirmedPositionStops() {
@@ -64,7 +71,9 @@ struct ContinuityCheckTests {
         #expect(ContinuityCheck.decide(spool: spool, server: Self.server, slot: Self.slot) == .resume(from: LSN(5000)))
         let ahead = ContinuityCheck.SlotState(walStatus: "reserved", confirmedFlush: LSN(6000), activePID: nil)
         #expect(ContinuityCheck.decide(spool: spool, server: Self.server, slot: ahead) == .damagedTail(confirmed: LSN(6000)))
-        #expect(ContinuityCheck.decide(spool: spool, server: Self.server, slot: nil) == .reset(.slotMissing(slot: Self.identity.slot), epoch: 4))
+        #expect(
+            ContinuityCheck.decide(spool: spool, server: Self.server, slot: nil) == .reset(.slotMissing(slot: Self.identity.slot), epoch: 4)
+        )
     }
 
     @Test func aVersion1SpoolIsAdoptedWhenTheSlotStillCoversIt() {
@@ -73,7 +82,9 @@ struct ContinuityCheckTests {
         #expect(
             ContinuityCheck.decide(spool: legacy, server: Self.server, slot: Self.slot)
                 == .adopt(SpoolEpoch(number: 0, start: .zero, identity: Self.identity)))
-        #expect(ContinuityCheck.decide(spool: legacy, server: Self.server, slot: nil) == .reset(.slotMissing(slot: Self.identity.slot), epoch: 1))
+        #expect(
+            ContinuityCheck.decide(spool: legacy, server: Self.server, slot: nil)
+                == .reset(.slotMissing(slot: Self.identity.slot), epoch: 1))
     }
 
     @Test func aSlotInUseIsRetriedNotReset() {

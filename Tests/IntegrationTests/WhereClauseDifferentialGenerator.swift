@@ -54,7 +54,10 @@ struct DiffGenerator {
 
     // MARK: Row values
 
-    static let texts = ["", "a", "A", "abc", "ABC", "é", "É", "ß", "😀", "a%b", "a_b", "\\", "'", "\"", " x ", "日本語", "z", "Zebra", "a b", "NULL", "{}", "ab", "abd"]
+    static let texts = [
+        "", "a", "A", "abc", "ABC", "é", "É", "ß", "😀", "a%b", "a_b", "\\", "'", "\"", " x ", "日本語", "z", "Zebra", "a b", "NULL", "{}",
+        "ab", "abd",
+    ]
     static let asciiTexts = ["", "a", "A", "abc", "ABC", "a%b", "a_b", "x\\y", "Hello World", "hello", "HELLO", "zz", "_", "%"]
 
     mutating func rowValue(_ type: String) -> String? {
@@ -63,32 +66,67 @@ struct DiffGenerator {
         switch type {
         case "int2": return pick(["0", "1", "-1", "32767", "-32768", "100", "-7", String(int(-32768...32767))])
         case "int4": return pick(["0", "1", "-1", "2147483647", "-2147483648", "42", "-100", String(int(-100_000...100_000))])
-        case "int8": return pick(["0", "1", "-1", "9223372036854775807", "-9223372036854775808", "42", String(int(-1_000_000...1_000_000)), "4294967296"])
+        case "int8":
+            return pick([
+                "0", "1", "-1", "9223372036854775807", "-9223372036854775808", "42", String(int(-1_000_000...1_000_000)), "4294967296",
+            ])
         case "numeric":
-            return pick(["0", "1", "-1", "1.0", "1.50", "-0.001", "123456789012345678901234567890.123456789", "NaN", "Infinity", "-Infinity",
-                "0.000000000000000000001", "3.14159", "2", "10", "99999999999999999999", "\(int(-1000...1000)).\(int(0...999))"])
-        case "float4": return pick(["0", "-0", "1", "-1.5", "3.4e38", "-3.4e38", "1e-30", "NaN", "Infinity", "-Infinity", "0.1", "16777217", "\(int(-1000...1000)).25"])
+            return pick([
+                "0", "1", "-1", "1.0", "1.50", "-0.001", "123456789012345678901234567890.123456789", "NaN", "Infinity", "-Infinity",
+                "0.000000000000000000001", "3.14159", "2", "10", "99999999999999999999", "\(int(-1000...1000)).\(int(0...999))",
+            ])
+        case "float4":
+            return pick([
+                "0", "-0", "1", "-1.5", "3.4e38", "-3.4e38", "1e-30", "NaN", "Infinity", "-Infinity", "0.1", "16777217",
+                "\(int(-1000...1000)).25",
+            ])
         case "float8":
-            return pick(["0", "-0", "1", "-1.5", "1e308", "-1e308", "2.2250738585072014e-308", "NaN", "Infinity", "-Infinity", "0.1", "0.30000000000000004",
-                "9007199254740993", "\(int(-1000...1000)).125", "1e15", "1e16", "123456.789"])
+            return pick([
+                "0", "-0", "1", "-1.5", "1e308", "-1e308", "2.2250738585072014e-308", "NaN", "Infinity", "-Infinity", "0.1",
+                "0.30000000000000004",
+                "9007199254740993", "\(int(-1000...1000)).125", "1e15", "1e16", "123456.789",
+            ])
         case "text", "varchar": return pick(DiffGenerator.texts)
         case "ascii": return pick(DiffGenerator.asciiTexts)
         case "bpchar": return pick(["", "a", "a ", "a  ", "ab", "ab ", " ab", "é ", "  "])
-        case "uuid": return pick(["00000000-0000-0000-0000-000000000000", "A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a12", "ffffffff-ffff-ffff-ffff-ffffffffffff"])
+        case "uuid":
+            return pick([
+                "00000000-0000-0000-0000-000000000000", "A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a12",
+                "ffffffff-ffff-ffff-ffff-ffffffffffff",
+            ])
         case "bool": return pick(["t", "f"])
-        case "date": return pick(["2024-01-01", "2024-02-29", "2000-01-01", "1999-12-31", "1970-01-01", "0044-03-15 BC", "infinity", "-infinity", "\(int(1900...2100))-\(int(1...12))-\(int(1...28))"])
-        case "time": return pick(["00:00:00", "12:34:56.789", "23:59:59.999999", "24:00:00", "\(int(0...23)):\(int(10...59)):\(int(10...59))"])
+        case "date":
+            return pick([
+                "2024-01-01", "2024-02-29", "2000-01-01", "1999-12-31", "1970-01-01", "0044-03-15 BC", "infinity", "-infinity",
+                "\(int(1900...2100))-\(int(1...12))-\(int(1...28))",
+            ])
+        case "time":
+            return pick(["00:00:00", "12:34:56.789", "23:59:59.999999", "24:00:00", "\(int(0...23)):\(int(10...59)):\(int(10...59))"])
         case "timestamp", "timestamptz":
-            return pick(["2024-01-01 00:00:00", "2024-02-29 12:30:00.5", "2000-01-01 00:00:00", "1970-01-01 00:00:00", "infinity", "-infinity", "0044-03-15 12:00:00 BC",
-                "\(int(1900...2100))-\(int(1...12))-\(int(1...28)) \(int(0...23)):\(int(10...59)):\(int(10...59)).\(int(0...999999))"])
-        case "interval": return pick(["00:00:00", "1 day", "-1 day", "1 mon", "30 days", "1 year 2 mons 3 days 04:05:06.5", "-3 days 04:00:00", "P1DT2H", "36:00:00", "1 mon -1 days", "\(int(-50...50)) days \(int(0...23)):00:00"])
-        case "int4[]": return pick(["{}", "{1,2,3}", "{1,NULL,3}", "{NULL}", "{-2147483648,2147483647}", "{{1,2},{3,4}}", "{42}", "{1,1,2}", "{\(int(-5...5)),\(int(-5...5))}"])
+            return pick([
+                "2024-01-01 00:00:00", "2024-02-29 12:30:00.5", "2000-01-01 00:00:00", "1970-01-01 00:00:00", "infinity", "-infinity",
+                "0044-03-15 12:00:00 BC",
+                "\(int(1900...2100))-\(int(1...12))-\(int(1...28)) \(int(0...23)):\(int(10...59)):\(int(10...59)).\(int(0...999999))",
+            ])
+        case "interval":
+            return pick([
+                "00:00:00", "1 day", "-1 day", "1 mon", "30 days", "1 year 2 mons 3 days 04:05:06.5", "-3 days 04:00:00", "P1DT2H",
+                "36:00:00", "1 mon -1 days", "\(int(-50...50)) days \(int(0...23)):00:00",
+            ])
+        case "int4[]":
+            return pick([
+                "{}", "{1,2,3}", "{1,NULL,3}", "{NULL}", "{-2147483648,2147483647}", "{{1,2},{3,4}}", "{42}", "{1,1,2}",
+                "{\(int(-5...5)),\(int(-5...5))}",
+            ])
         case "text[]": return pick(["{}", "{a,b}", "{\"a b\",NULL,c}", "{\"\"}", "{é,😀}", "{A}", "{\"x,y\"}"])
         default: return nil
         }
     }
 
-    static let textPool: [String] = ["a", "b", "A", "Z", "z", "0", " ", "%", "_", "\\", "'", "\"", ",", "{", "}", "é", "e\u{301}", "ß", "Σ", "σ", "日", "😀", "x", "\t", "\n"]
+    static let textPool: [String] = [
+        "a", "b", "A", "Z", "z", "0", " ", "%", "_", "\\", "'", "\"", ",", "{", "}", "é", "e\u{301}", "ß", "Σ", "σ", "日", "😀", "x", "\t",
+        "\n",
+    ]
 
     mutating func randomText(maxLength: Int = 6, ascii: Bool = false) -> String {
         let pool = ascii ? ["a", "b", "A", "B", "z", "%", "_", " ", "\\", "0"] : DiffGenerator.textPool
@@ -124,9 +162,11 @@ struct DiffGenerator {
         case "time": return "\(int(0...23)):\(int(0...59)):\(int(0...59)).\(int(0...999999))"
         case "timestamp", "timestamptz":
             let bc = chance(0.05)
-            return "\(Calendar.pad(int(1...(bc ? 4000 : 9999)), 4))-\(int(1...12))-\(int(1...28)) \(int(0...23)):\(int(0...59)):\(int(0...59)).\(int(0...999999))\(type == "timestamptz" ? pick(["", "+05:30", "-08", "Z"]) : "")\(bc ? " BC" : "")"
+            return
+                "\(Calendar.pad(int(1...(bc ? 4000 : 9999)), 4))-\(int(1...12))-\(int(1...28)) \(int(0...23)):\(int(0...59)):\(int(0...59)).\(int(0...999999))\(type == "timestamptz" ? pick(["", "+05:30", "-08", "Z"]) : "")\(bc ? " BC" : "")"
         case "interval":
-            return "\(int(-2000...2000)) mons \(int(-100_000...100_000)) days \(Int64.random(in: -10_000_000_000_000...10_000_000_000_000, using: &rng)) microseconds"
+            return
+                "\(int(-2000...2000)) mons \(int(-100_000...100_000)) days \(Int64.random(in: -10_000_000_000_000...10_000_000_000_000, using: &rng)) microseconds"
         case "int4[]":
             let items = (0..<int(0...5)).map { _ in chance(0.15) ? "NULL" : String(int(-5...5)) }
             return "{" + items.joined(separator: ",") + "}"

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Postgres
 @testable import WhereClause
 
@@ -102,7 +103,9 @@ struct WhereClauseDifferentialTests {
                     if !expected.agrees(with: actual) { mismatchCount += 1 }
                     if !expected.agrees(with: actual), !reported, mismatches.count < 25 {
                         reported = true
-                        mismatches.append("expression: \(item.text)\n  sent: \(item.sent)\n  row: \(row.sorted { $0.key < $1.key })\n  postgres: \(expected)\n  conduit: \(actual)")
+                        mismatches.append(
+                            "expression: \(item.text)\n  sent: \(item.sent)\n  row: \(row.sorted { $0.key < $1.key })\n  postgres: \(expected)\n  conduit: \(actual)"
+                        )
                     }
                 }
             }
@@ -122,7 +125,8 @@ struct WhereClauseDifferentialTests {
             let params = Dictionary(uniqueKeysWithValues: generator.parameters.enumerated().map { ($0.offset + 1, $0.element) })
             let source = text
             if isText {
-                clause = Result { () throws(WhereClauseError) in try WhereClause.compileExpression(source, columns: columns, params: params) }
+                clause = Result { () throws(WhereClauseError) in try WhereClause.compileExpression(source, columns: columns, params: params)
+                }
             } else {
                 clause = Result { () throws(WhereClauseError) in try WhereClause.compile(source, columns: columns, params: params) }
             }
@@ -141,7 +145,9 @@ struct WhereClauseDifferentialTests {
         }
         if !pending.isEmpty { try flush() }
         let seconds = Date().timeIntervalSince(started)
-        print("where-clause differential test: \(checked) cases (\(errorsBoth) errors on both sides) in \(String(format: "%.1f", seconds)) s, \(counters.batches) batches (\(counters.fallbacks) re-run per row), seed \(seed)")
+        print(
+            "where-clause differential test: \(checked) cases (\(errorsBoth) errors on both sides) in \(String(format: "%.1f", seconds)) s, \(counters.batches) batches (\(counters.fallbacks) re-run per row), seed \(seed)"
+        )
         for mismatch in mismatches { print("MISMATCH (seed \(seed))\n\(mismatch)") }
         #expect(mismatchCount == 0, "\(mismatchCount) mismatching cases, seed \(seed)")
         #expect(checked >= min(cases, expressionCount * rows.count))
@@ -161,7 +167,8 @@ struct WhereClauseDifferentialTests {
             tuples.append("(\(id), \(values.joined(separator: ", ")))")
         }
         try connection.execute("INSERT INTO wc_rows VALUES " + tuples.joined(separator: ", "))
-        try connection.execute("""
+        try connection.execute(
+            """
             CREATE OR REPLACE FUNCTION pg_temp.wc_try(expr text) RETURNS TABLE(rid int, res text) LANGUAGE plpgsql AS $$
             DECLARE r record; v text;
             BEGIN

@@ -1,10 +1,10 @@
+import ConduitCore
 import Foundation
 import Logging
-import ConduitCore
 import Spool
-import WhereClause
 import TestSupport
 import Testing
+import WhereClause
 
 @testable import Router
 
@@ -50,7 +50,10 @@ struct RouterThroughputBenchmark {
     }
 
     static func report(_ label: String, rate: Double, reference: Double) {
-        print(String(format: "router bench: %@: %.0f changes/s (ElectricSQL reference %.0f/s, ratio %.1fx)", label, rate, reference, rate / reference))
+        print(
+            String(
+                format: "router bench: %@: %.0f changes/s (ElectricSQL reference %.0f/s, ratio %.1fx)", label, rate, reference,
+                rate / reference))
     }
 
     /// Routes `changes` inserts (100 per transaction, owner ids spread over the shapes) through
@@ -60,9 +63,10 @@ struct RouterThroughputBenchmark {
     ) throws -> Double {
         let directory = NSTemporaryDirectory() + "conduit-router-bench-\(UInt32.random(in: 0...UInt32.max))"
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let configuration = try RouterConfiguration(environment: EnvironmentReader([
-            "DATABASE_URL": "postgresql://unused", "CONDUIT_STORAGE_DIR": directory,
-        ]))
+        let configuration = try RouterConfiguration(
+            environment: EnvironmentReader([
+                "DATABASE_URL": "postgresql://unused", "CONDUIT_STORAGE_DIR": directory,
+            ]))
         let services = RouterServices(
             inbox: RouterInbox(),
             progress: RouterProgress(),

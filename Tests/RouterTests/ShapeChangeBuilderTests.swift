@@ -1,5 +1,5 @@
-import Foundation
 import ConduitCore
+import Foundation
 import Spool
 import Testing
 

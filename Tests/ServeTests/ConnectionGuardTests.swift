@@ -94,7 +94,11 @@ struct ConnectionGuardTests {
         // past it did not.
         let parts = try Self.requestParts(channel)
         #expect(parts.count == 1, "\(parts)")
-        if case .body(let bytes)? = parts.first { #expect(bytes.readableBytes == 100) } else { Issue.record("expected the first body part, got \(parts)") }
+        if case .body(let bytes)? = parts.first {
+            #expect(bytes.readableBytes == 100)
+        } else {
+            Issue.record("expected the first body part, got \(parts)")
+        }
     }
 
     @Test func slowHeadIsAnswered408AfterTheHeadTimeout() throws {

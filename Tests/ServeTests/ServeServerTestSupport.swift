@@ -58,7 +58,8 @@ struct RunningServe {
             bootstrap = bootstrap.channelOption(ChannelOptions.autoRead, value: false)
                 .channelOption(ChannelOptions.socketOption(.so_rcvbuf), value: 4096)
         }
-        let channel = try await bootstrap
+        let channel =
+            try await bootstrap
             .connect(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()

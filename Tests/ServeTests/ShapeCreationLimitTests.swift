@@ -1,7 +1,7 @@
+import ConduitCore
 import Foundation
 import Hummingbird
 import Logging
-import ConduitCore
 import Synchronization
 import Testing
 
@@ -38,7 +38,8 @@ struct ShapeCreationLimitTests {
         var configuration = fixture.routes.configuration
         configuration.maxShapeCreations = 1
         let router = HeldResolver()
-        let routes = ShapeRoutes(configuration: configuration, catalog: fixture.routes.catalog, notifier: fixture.notifier, resolver: router)
+        let routes = ShapeRoutes(
+            configuration: configuration, catalog: fixture.routes.catalog, notifier: fixture.notifier, resolver: router)
         let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
 
         let first = Task { await routes.respond(query: "table=items&offset=-1", ifNoneMatch: [], logger: logger) }

@@ -1,6 +1,6 @@
+import ConduitCore
 import Hummingbird
 import Logging
-import ConduitCore
 import Testing
 
 @testable import Serve
@@ -34,8 +34,12 @@ struct ShapeResponseHeadersTests {
     }
 
     @Test func etagFormats() {
-        #expect(Headers.etag(handle: "3833821-1721812114261", requestOffset: "-1", responseOffset: LogOffset(tx: 0, op: 0)) == "\"3833821-1721812114261:-1:0_0\"")
-        #expect(Headers.etag(handle: "h", requestOffset: "26800584_4", responseOffset: LogOffset(tx: 26_800_590, op: 0)) == "\"h:26800584_4:26800590_0\"")
+        #expect(
+            Headers.etag(handle: "3833821-1721812114261", requestOffset: "-1", responseOffset: LogOffset(tx: 0, op: 0))
+                == "\"3833821-1721812114261:-1:0_0\"")
+        #expect(
+            Headers.etag(handle: "h", requestOffset: "26800584_4", responseOffset: LogOffset(tx: 26_800_590, op: 0))
+                == "\"h:26800584_4:26800590_0\"")
         #expect(Headers.etag(handle: "h", requestOffset: "now", responseOffset: .snapshotEnd, monotonic: 42) == "\"h:now:0_inf:42\"")
     }
 
@@ -156,7 +160,8 @@ struct ServeAuthorizationTests {
     }
 
     static func request(_ path: String) -> Request {
-        Request(head: HTTPRequest(method: .get, scheme: "http", authority: "localhost", path: path), body: RequestBody(buffer: ByteBuffer()))
+        Request(
+            head: HTTPRequest(method: .get, scheme: "http", authority: "localhost", path: path), body: RequestBody(buffer: ByteBuffer()))
     }
 
     @Test func secretIsRequiredWhenConfigured() {

@@ -1,6 +1,6 @@
+import ConduitCore
 import Foundation
 import Hummingbird
-import ConduitCore
 import Testing
 
 @testable import Serve

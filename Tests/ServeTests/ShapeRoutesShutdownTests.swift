@@ -1,5 +1,5 @@
-import Hummingbird
 import ConduitCore
+import Hummingbird
 import Testing
 
 @testable import Serve

@@ -1,7 +1,7 @@
+import ConduitCore
 import Foundation
 import Hummingbird
 import Logging
-import ConduitCore
 import Synchronization
 
 @testable import Serve
@@ -74,7 +74,8 @@ final class RoutesFixture: Sendable {
     }
 
     func get(_ query: String, ifNoneMatch: [String] = []) async -> Response {
-        await routes.respond(query: query, ifNoneMatch: ifNoneMatch, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+        await routes.respond(
+            query: query, ifNoneMatch: ifNoneMatch, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
     }
 }
 

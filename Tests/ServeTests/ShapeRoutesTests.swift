@@ -1,5 +1,5 @@
-import Hummingbird
 import ConduitCore
+import Hummingbird
 import Testing
 
 @testable import Serve
@@ -105,11 +105,13 @@ struct ShapeRoutesTests {
     }
 
     @Test func routerRejectionBecomesAValidationError() async throws {
-        let message = "Table \"public\".\"nope\" does not exist. If the table name contains capitals or special characters you must quote it."
+        let message =
+            "Table \"public\".\"nope\" does not exist. If the table name contains capitals or special characters you must quote it."
         let fixture = RoutesFixture(resolver: { _ in .rejected(.invalid(field: "table", message: message)) })
         let response = await fixture.get("table=nope&offset=-1")
         #expect(response.status == .badRequest)
-        #expect(try await response.bodyText() == "{\"message\":\"Invalid request\",\"errors\":{\"table\":[" + JSONText.string(message) + "]}}")
+        #expect(
+            try await response.bodyText() == "{\"message\":\"Invalid request\",\"errors\":{\"table\":[" + JSONText.string(message) + "]}}")
     }
 
     @Test func invalidParametersGive400WithNoStore() async throws {
@@ -191,7 +193,8 @@ struct ShapeRoutesTests {
         try fixture.makeShape(rows: Self.rows)
         let response = await fixture.get("table=items&offset=99999_0&handle=h1")
         #expect(response.status == .badRequest)
-        #expect(try await response.bodyText() == "{\"message\":\"Invalid request\",\"errors\":{\"offset\":[\"out of bounds for this shape\"]}}")
+        #expect(
+            try await response.bodyText() == "{\"message\":\"Invalid request\",\"errors\":{\"offset\":[\"out of bounds for this shape\"]}}")
     }
 
     @Test(.timeLimit(.minutes(1))) func unpublishedSnapshotTimesOutWith503() async throws {

@@ -68,9 +68,12 @@ struct SubsetParametersTests {
 
     @Test func nestedErrorsRenderUnderSubset() async throws {
         let response = ErrorResponses.invalidRequest(["subset.limit": ["is invalid"], "table": ["x"]])
-        #expect(try await response.bodyText() == #"{"message":"Invalid request","errors":{"table":["x"],"subset":{"limit":["is invalid"]}}}"#)
+        #expect(
+            try await response.bodyText() == #"{"message":"Invalid request","errors":{"table":["x"],"subset":{"limit":["is invalid"]}}}"#)
         let failed = ErrorResponses.rejected(.subsetQueryFailed(message: "invalid input value for enum mood: \"x\""))
-        #expect(try await failed.bodyText() == #"{"message":"Invalid request","errors":{"subset":{"where":"invalid input value for enum mood: \"x\""}}}"#)
+        #expect(
+            try await failed.bodyText()
+                == #"{"message":"Invalid request","errors":{"subset":{"where":"invalid input value for enum mood: \"x\""}}}"#)
     }
 
     @Test func deletionTargets() throws {

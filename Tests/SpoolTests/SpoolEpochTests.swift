@@ -6,8 +6,10 @@ import Testing
 
 /// Stream epochs, reset records and position frames (issue 7: continuity is checked end to end).
 struct SpoolEpochTests {
-    static let identity = SpoolStreamIdentity(systemIdentifier: 7_300_000_000_000_000_001, timeline: 1, database: "app", slot: "conduit_slot_default")
-    static let other = SpoolStreamIdentity(systemIdentifier: 7_400_000_000_000_000_002, timeline: 3, database: "app", slot: "conduit_slot_default")
+    static let identity = SpoolStreamIdentity(
+        systemIdentifier: 7_300_000_000_000_000_001, timeline: 1, database: "app", slot: "conduit_slot_default")
+    static let other = SpoolStreamIdentity(
+        systemIdentifier: 7_400_000_000_000_000_002, timeline: 3, database: "app", slot: "conduit_slot_default")
 
     @Test func aResetStartsASegmentWhoseFirstRecordTellsReadersToDropEverything() throws {
         try withUniqueTestDirectory { directory in
@@ -167,7 +169,9 @@ struct SpoolEpochTests {
             #expect {
                 try reopened.resolveTail(confirmedFlush: second.last!.lsn)
             } throws: { error in
-                guard case SpoolError.damagedConfirmedData(let errorPath, let offset, _, let confirmed, let end) = error else { return false }
+                guard case SpoolError.damagedConfirmedData(let errorPath, let offset, _, let confirmed, let end) = error else {
+                    return false
+                }
                 return errorPath == path && offset == afterFirst.offset && confirmed == second.last!.lsn && end == first.last!.lsn
             }
             #expect(try spoolTestFileSize(path) == afterSecond.offset, "the damaged bytes stay for the operator")

@@ -16,7 +16,12 @@ struct SpoolLargeTransactionTests {
             let begin = PgOutputTestEncoder.encode(.begin(.init(finalLSN: LSN(commitLSN), commitTimestamp: 1, xid: 9)))
             try writer.append(lsn: LSN(lsn), message: begin)
             var insert = PgOutputTestEncoder.encode(
-                .insert(.init(relationID: 1, newTuple: TupleData(columns: [PgOutputFixtures.text("0000000000"), PgOutputFixtures.text(String(repeating: "x", count: 60))])))
+                .insert(
+                    .init(
+                        relationID: 1,
+                        newTuple: TupleData(columns: [
+                            PgOutputFixtures.text("0000000000"), PgOutputFixtures.text(String(repeating: "x", count: 60)),
+                        ])))
             )
             var maxPending = 0
             for row in 0..<rows {
@@ -32,7 +37,9 @@ struct SpoolLargeTransactionTests {
             }
             #expect(maxPending < frameTarget + insert.count + SpoolFormat.recordHeaderSize)
             let endLSN = LSN(commitLSN + 40)
-            try writer.append(lsn: endLSN, message: PgOutputTestEncoder.encode(.commit(.init(commitLSN: LSN(commitLSN), endLSN: endLSN, commitTimestamp: 1))))
+            try writer.append(
+                lsn: endLSN,
+                message: PgOutputTestEncoder.encode(.commit(.init(commitLSN: LSN(commitLSN), endLSN: endLSN, commitTimestamp: 1))))
             let durable = try #require(try writer.commitBoundaryFlush())
             #expect(durable.commitEndLSN == endLSN)
 
@@ -76,7 +83,8 @@ struct SpoolLargeTransactionTests {
                                 relationID: 16_385,
                                 newTuple: TupleData(columns: [
                                     PgOutputFixtures.text("\(row + 1_000_000)"), PgOutputFixtures.text("\(row % 1000)"),
-                                    PgOutputFixtures.text(String(md5)), PgOutputFixtures.text("2026-11-27 23:43:58.\(row * 7 % 1_000_000)+00"),
+                                    PgOutputFixtures.text(String(md5)),
+                                    PgOutputFixtures.text("2026-11-27 23:43:58.\(row * 7 % 1_000_000)+00"),
                                 ])
                             )
                         )
@@ -90,7 +98,10 @@ struct SpoolLargeTransactionTests {
             let start = clock.now
             for transaction in 0..<transactions {
                 let commitLSN = lsn + UInt64(rowsPerTransaction + 1) * 100
-                try writer.append(lsn: LSN(lsn), message: PgOutputTestEncoder.encode(.begin(.init(finalLSN: LSN(commitLSN), commitTimestamp: 0, xid: UInt32(transaction)))))
+                try writer.append(
+                    lsn: LSN(lsn),
+                    message: PgOutputTestEncoder.encode(
+                        .begin(.init(finalLSN: LSN(commitLSN), commitTimestamp: 0, xid: UInt32(transaction)))))
                 for row in 0..<rowsPerTransaction {
                     let message = messages[(transaction * rowsPerTransaction + row) % messages.count]
                     lsn += 100
@@ -98,7 +109,9 @@ struct SpoolLargeTransactionTests {
                     payloadBytes += message.count
                 }
                 let endLSN = LSN(commitLSN + 40)
-                try writer.append(lsn: endLSN, message: PgOutputTestEncoder.encode(.commit(.init(commitLSN: LSN(commitLSN), endLSN: endLSN, commitTimestamp: 0))))
+                try writer.append(
+                    lsn: endLSN,
+                    message: PgOutputTestEncoder.encode(.commit(.init(commitLSN: LSN(commitLSN), endLSN: endLSN, commitTimestamp: 0))))
                 if transaction % flushEvery == flushEvery - 1 {
                     try writer.commitBoundaryFlush()
                 }
@@ -131,7 +144,9 @@ struct SpoolLargeTransactionTests {
             }
             let readElapsed = clock.now - readStart
             let readSeconds = Double(readElapsed.components.seconds) + Double(readElapsed.components.attoseconds) / 1e18
-            print("spool reader: \(decoded) records read and decoded in \(String(format: "%.2f", readSeconds)) s = \(Int(Double(decoded) / readSeconds)) records/s")
+            print(
+                "spool reader: \(decoded) records read and decoded in \(String(format: "%.2f", readSeconds)) s = \(Int(Double(decoded) / readSeconds)) records/s"
+            )
         }
     }
 }

@@ -89,7 +89,8 @@ struct SpoolRecoveryTests {
     @Test func framesOfAnUncommittedTransactionAreDropped() throws {
         try withUniqueTestDirectory { directory in
             var stream = FakeReplicationStream()
-            let other = PgOutputMessage.Relation(relationID: 30_000, namespace: "public", name: "late", replicaIdentity: .default, columns: [])
+            let other = PgOutputMessage.Relation(
+                relationID: 30_000, namespace: "public", name: "late", replicaIdentity: .default, columns: [])
             let committed = stream.transaction(rows: 5, schema: [.relation(PgOutputFixtures.relation)])
             let big = stream.transaction(rows: 2_000, schema: [.relation(other)])
             let path: String

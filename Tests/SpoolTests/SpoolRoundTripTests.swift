@@ -12,7 +12,8 @@ struct SpoolRoundTripTests {
             var appended: [SpooledMessage] = []
             var durable: SpoolDurablePosition?
             for index in 0..<60 {
-                let transaction = stream.transaction(rows: index % 7 == 0 ? 40 : 3, schema: index == 0 ? [.relation(PgOutputFixtures.relation)] : [])
+                let transaction = stream.transaction(
+                    rows: index % 7 == 0 ? 40 : 3, schema: index == 0 ? [.relation(PgOutputFixtures.relation)] : [])
                 try writer.append(transaction)
                 appended += transaction
                 durable = try writer.commitBoundaryFlush()

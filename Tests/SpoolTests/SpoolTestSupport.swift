@@ -1,12 +1,13 @@
-#if canImport(Glibc)
-@preconcurrency import Glibc
-#else
-import Darwin
-#endif
 import Logging
 
 @testable import ConduitCore
 @testable import Spool
+
+#if canImport(Glibc)
+    @preconcurrency import Glibc
+#else
+    import Darwin
+#endif
 
 /// A logger that drops everything; tests never bootstrap the logging system.
 let quietLogger = Logger(label: "conduit.spool.test", factory: { _ in SwiftLogNoOpLogHandler() })
@@ -29,7 +30,11 @@ struct FakeReplicationStream {
         let start = nextLSN
         let commitLSN = start + UInt64(rows + schema.count + 1) * 64
         let endLSN = commitLSN + 48
-        var messages = [SpooledMessage(lsn: LSN(start), bytes: PgOutputTestEncoder.encode(.begin(.init(finalLSN: LSN(commitLSN), commitTimestamp: Int64(start), xid: nextXID))))]
+        var messages = [
+            SpooledMessage(
+                lsn: LSN(start),
+                bytes: PgOutputTestEncoder.encode(.begin(.init(finalLSN: LSN(commitLSN), commitTimestamp: Int64(start), xid: nextXID))))
+        ]
         var lsn = start
         for message in schema {
             lsn += 64
@@ -41,7 +46,8 @@ struct FakeReplicationStream {
                 .init(
                     relationID: relationID,
                     newTuple: TupleData(columns: [
-                        PgOutputFixtures.text("\(lsn)"), PgOutputFixtures.text("title \(row % 97)"), PgOutputFixtures.text("5d41402abc4b2a76b9719d911017c592"),
+                        PgOutputFixtures.text("\(lsn)"), PgOutputFixtures.text("title \(row % 97)"),
+                        PgOutputFixtures.text("5d41402abc4b2a76b9719d911017c592"),
                     ])
                 )
             )

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import WhereClause
 
 /// A compiled clause is an immutable `Sendable` value: the router may evaluate one clause from

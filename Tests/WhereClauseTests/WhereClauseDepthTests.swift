@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import WhereClause
 
 /// Nesting is bounded by ``WhereClauseLimits/maxDepth`` while parsing, so no pass (parser,

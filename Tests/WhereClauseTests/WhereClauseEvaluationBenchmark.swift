@@ -1,6 +1,5 @@
 import Foundation
 import Testing
-
 import WhereClause
 
 /// Evaluations per second of `status = 'todo' AND priority > 3` on one core, from row texts as
@@ -22,7 +21,10 @@ struct WhereClauseEvaluationBenchmark {
             for index in 0..<evaluations where clause.evaluate(values: rows[index & 1023]) { matched += 1 }
         }
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        print(String(format: "where bench: `status = 'todo' AND priority > 3`: %.2f M evaluations/s on one core (%d matched)", Double(evaluations) / seconds / 1e6, matched))
+        print(
+            String(
+                format: "where bench: `status = 'todo' AND priority > 3`: %.2f M evaluations/s on one core (%d matched)",
+                Double(evaluations) / seconds / 1e6, matched))
         #expect(matched > 0)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import WhereClause
 
 /// Robustness: random and mutated where clauses must always end in a compiled clause or a
@@ -45,20 +46,24 @@ struct WhereClauseFuzzTests {
         var rng = Generator(state: seed)
         let rows: [[String: String]] = [
             [:],
-            ["id": "2147483647", "t": "é%_\\", "n": "NaN", "ia": "{{1,2},{3,4}}", "i2": "-32768", "i8": "-9223372036854775808",
-             "f8": "-Infinity", "f4": "NaN", "d": "infinity", "ts": "-infinity", "iv": "P-178000000Y", "tm": "24:00:00", "c": "   "],
+            [
+                "id": "2147483647", "t": "é%_\\", "n": "NaN", "ia": "{{1,2},{3,4}}", "i2": "-32768", "i8": "-9223372036854775808",
+                "f8": "-Infinity", "f4": "NaN", "d": "infinity", "ts": "-infinity", "iv": "P-178000000Y", "tm": "24:00:00", "c": "   ",
+            ],
             ["id": "garbage", "t": "", "n": "1e-1000", "ia": "{", "u": "nope", "b": "maybe", "tz": "2024-13-45", "ta": "{\"a"],
             ["id": "7", "t": String(repeating: "ab%", count: 700), "n": "9" + String(repeating: "9", count: 1000), "ia": "{1,2,3}"],
         ]
         _ = try? WhereClause.compile(Self.corpus[0], columns: testColumns)  // one-time catalog set-up
         var timer = OperationTimer(budget: Self.budget)
-        var compiled = 0, rejected = 0
+        var compiled = 0
+        var rejected = 0
         for round in 0..<24_000 {
-            let clause = switch round % 6 {
-            case 0, 3: randomClause(&rng)
-            case 5: hostileClause(&rng)
-            default: mutatedClause(&rng)
-            }
+            let clause =
+                switch round % 6 {
+                case 0, 3: randomClause(&rng)
+                case 5: hostileClause(&rng)
+                default: mutatedClause(&rng)
+                }
             let result = timer.time("compile", clause) {
                 Result { () throws(WhereClauseError) in try WhereClause.compile(clause, columns: testColumns, params: [1: "12", 2: "x"]) }
             }
@@ -118,8 +123,10 @@ struct WhereClauseFuzzTests {
         case 9: return "n > (\(base)::numeric ^ \(exponent)) * (\(base)::numeric ^ \(exponent))"
         case 10: return "t = t" + String(repeating: " || t", count: min(levels, 60))
         default:
-            return ["t = repeat('x', 2000000000)", "t = lpad('', 2147483647)", "n > power(10::numeric, 1000000)", "n > exp(1e6)",
-                "t = 'a' || repeat(t, 2147483647)", "n > factorial(1000000)"].randomElement(using: &rng)!
+            return [
+                "t = repeat('x', 2000000000)", "t = lpad('', 2147483647)", "n > power(10::numeric, 1000000)", "n > exp(1e6)",
+                "t = 'a' || repeat(t, 2147483647)", "n > factorial(1000000)",
+            ].randomElement(using: &rng)!
         }
     }
 

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import WhereClause
 
 struct WhereClauseLexerTests {
@@ -7,24 +8,29 @@ struct WhereClauseLexerTests {
     }
 
     @Test func identifiersAreLowerCasedUnlessQuoted() throws {
-        #expect(try kinds("FooBar \"FooBar\" \"a\"\"b\"") == [
-            .identifier("foobar", quoted: false), .identifier("FooBar", quoted: true), .identifier("a\"b", quoted: true), .end,
-        ])
+        #expect(
+            try kinds("FooBar \"FooBar\" \"a\"\"b\"") == [
+                .identifier("foobar", quoted: false), .identifier("FooBar", quoted: true), .identifier("a\"b", quoted: true), .end,
+            ])
         #expect(try kinds("ÉtÉ") == [.identifier("ÉtÉ", quoted: false), .end])
     }
 
     @Test func literalsAndParameters() throws {
-        #expect(try kinds("'it''s' 42 1.5e-3 .5 $12") == [.string("it's"), .number("42"), .number("1.5e-3"), .number(".5"), .parameter(12), .end])
+        #expect(
+            try kinds("'it''s' 42 1.5e-3 .5 $12") == [
+                .string("it's"), .number("42"), .number("1.5e-3"), .number(".5"), .parameter(12), .end,
+            ])
         #expect(try kinds("'' 'é😀'") == [.string(""), .string("é😀"), .end])
     }
 
     @Test func operatorsLongestMatchFirst() throws {
-        #expect(try kinds("a<>b!=c<=d>=e@>f<@g&&h||i::int4") == [
-            .identifier("a", quoted: false), .op("<>"), .identifier("b", quoted: false), .op("!="), .identifier("c", quoted: false),
-            .op("<="), .identifier("d", quoted: false), .op(">="), .identifier("e", quoted: false), .op("@>"),
-            .identifier("f", quoted: false), .op("<@"), .identifier("g", quoted: false), .op("&&"), .identifier("h", quoted: false),
-            .op("||"), .identifier("i", quoted: false), .doubleColon, .identifier("int4", quoted: false), .end,
-        ])
+        #expect(
+            try kinds("a<>b!=c<=d>=e@>f<@g&&h||i::int4") == [
+                .identifier("a", quoted: false), .op("<>"), .identifier("b", quoted: false), .op("!="), .identifier("c", quoted: false),
+                .op("<="), .identifier("d", quoted: false), .op(">="), .identifier("e", quoted: false), .op("@>"),
+                .identifier("f", quoted: false), .op("<@"), .identifier("g", quoted: false), .op("&&"), .identifier("h", quoted: false),
+                .op("||"), .identifier("i", quoted: false), .doubleColon, .identifier("int4", quoted: false), .end,
+            ])
     }
 
     @Test func commentsAreSkipped() throws {

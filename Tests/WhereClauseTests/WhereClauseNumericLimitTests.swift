@@ -1,5 +1,6 @@
 import BigInt
 import Testing
+
 @testable import WhereClause
 
 /// `numeric` results stay within PostgreSQL's format (131072 digits before the point, 16383
@@ -63,13 +64,15 @@ struct WhereClauseNumericLimitTests {
     /// Below PostgreSQL's format, ``WhereClauseLimits/maxNumericDigits`` bounds what a clause
     /// computes (converting a numeric to text is quadratic in its length).
     @Test func numericResultsAreBoundedByTheDigitLimit() throws {
-        #expect(compileError("n > 2::numeric ^ 100000") == "At location 15: numeric result too large (about 30119 digits; the limit is 4096)")
+        #expect(
+            compileError("n > 2::numeric ^ 100000") == "At location 15: numeric result too large (about 30119 digits; the limit is 4096)")
         #expect(compileError("n > 2::numeric ^ 13000") == nil)
         #expect(compileError("n > 2::numeric ^ 14000")?.hasSuffix("the limit is 4096)") == true)
         let thousand = "1" + String(repeating: "0", count: 999)
         #expect(compileError("n > \(thousand)::numeric * \(thousand) * \(thousand) * \(thousand)") == nil)
-        #expect(compileError("n > \(thousand)::numeric * \(thousand) * \(thousand) * \(thousand) * \(thousand)")?
-            .hasSuffix("the limit is 4096)") == true)
+        #expect(
+            compileError("n > \(thousand)::numeric * \(thousand) * \(thousand) * \(thousand) * \(thousand)")?
+                .hasSuffix("the limit is 4096)") == true)
         #expect(compileError("n > 2::numeric ^ 100000", limits: WhereClauseLimits(maxNumericDigits: 40_000)) == nil)
         // A row's value may be larger than the limit; growing it further is an evaluation error.
         let row = ["n": "9" + String(repeating: "0", count: 5000)]

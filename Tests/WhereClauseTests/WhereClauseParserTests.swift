@@ -1,4 +1,5 @@
 import Testing
+
 @testable import WhereClause
 
 /// Prints a syntax tree as an S-expression so precedence is visible in assertions.
@@ -19,7 +20,8 @@ func sexpr(_ node: SyntaxNode) -> String {
     case .isNull(let e, let negated): return "(\(negated ? "notnull" : "isnull") \(sexpr(e)))"
     case .booleanTest(let e, let test, let negated): return "(is\(negated ? "-not" : "")-\(test.rawValue.lowercased()) \(sexpr(e)))"
     case .distinct(let a, let b, let negated): return "(\(negated ? "not-" : "")distinct \(sexpr(a)) \(sexpr(b)))"
-    case .inList(let a, let items, let negated): return "(\(negated ? "not-" : "")in \(sexpr(a)) " + items.map(sexpr).joined(separator: " ") + ")"
+    case .inList(let a, let items, let negated):
+        return "(\(negated ? "not-" : "")in \(sexpr(a)) " + items.map(sexpr).joined(separator: " ") + ")"
     case .like(let a, let p, let ci, let negated): return "(\(negated ? "not-" : "")\(ci ? "ilike" : "like") \(sexpr(a)) \(sexpr(p)))"
     case .between(let x, let lo, let hi, let symmetric, let negated):
         return "(\(negated ? "not-" : "")between\(symmetric ? "-sym" : "") \(sexpr(x)) \(sexpr(lo)) \(sexpr(hi)))"

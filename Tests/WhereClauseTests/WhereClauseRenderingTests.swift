@@ -1,4 +1,5 @@
 import Testing
+
 @testable import WhereClause
 
 struct WhereClauseRenderingTests {
@@ -7,7 +8,8 @@ struct WhereClauseRenderingTests {
             "\"Mixed Case\" = $1 AND id > 5 AND t LIKE 'a''%' AND ia @> '{1,2}' AND b", columns: testColumns,
             params: [1: "x\"; DROP TABLE users; --"])
         let (sql, parameters) = clause.sql()
-        #expect(sql == "((\"Mixed Case\" = $1::text) AND (\"id\" > $2::int4) AND (\"t\" LIKE $3::text) AND (\"ia\" @> $4::int4[]) AND \"b\")")
+        #expect(
+            sql == "((\"Mixed Case\" = $1::text) AND (\"id\" > $2::int4) AND (\"t\" LIKE $3::text) AND (\"ia\" @> $4::int4[]) AND \"b\")")
         #expect(parameters == ["x\"; DROP TABLE users; --", "5", "a'%", "{1,2}"])
     }
 
@@ -74,15 +76,17 @@ struct WhereClauseIndexableTests {
     @Test func equalitiesInTopLevelConjuncts() throws {
         #expect(try conditions("id = 5") == [.equals(column: "id", value: "5")])
         #expect(try conditions("'abc' = t AND id > 3") == [.equals(column: "t", value: "abc")])
-        #expect(try conditions("u = 'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11' AND b = true") == [
-            .equals(column: "u", value: "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"), .equals(column: "b", value: "t"),
-        ])
+        #expect(
+            try conditions("u = 'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11' AND b = true") == [
+                .equals(column: "u", value: "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"), .equals(column: "b", value: "t"),
+            ])
         #expect(try conditions("i2 = 7") == [.equals(column: "i2", value: "7")])
         #expect(try conditions("v = $1", params: [1: "x"]) == [.equals(column: "v", value: "x")])
         #expect(try conditions("d = '2024-1-2'") == [.equals(column: "d", value: "2024-01-02")])
-        #expect(try conditions("b AND NOT b AND b IS FALSE") == [
-            .equals(column: "b", value: "t"), .equals(column: "b", value: "f"), .equals(column: "b", value: "f"),
-        ])
+        #expect(
+            try conditions("b AND NOT b AND b IS FALSE") == [
+                .equals(column: "b", value: "t"), .equals(column: "b", value: "f"), .equals(column: "b", value: "f"),
+            ])
     }
 
     @Test func inListsAndArrays() throws {

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import WhereClause
 
 /// Columns of every supported type, shared by the where-clause tests.

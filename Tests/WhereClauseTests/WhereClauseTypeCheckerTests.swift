@@ -1,4 +1,5 @@
 import Testing
+
 @testable import WhereClause
 
 struct WhereClauseTypeCheckerTests {
@@ -75,7 +76,8 @@ struct WhereClauseTypeCheckerTests {
     }
 
     @Test func parametersAreTypedByContext() throws {
-        let clause = try WhereClause.compile("id = $1 AND t = $2 AND d > $3", columns: testColumns, params: [1: "42", 2: "it's", 3: "2024-01-01"])
+        let clause = try WhereClause.compile(
+            "id = $1 AND t = $2 AND d > $3", columns: testColumns, params: [1: "42", 2: "it's", 3: "2024-01-01"])
         #expect(clause.evaluate(row: ["id": "42", "t": "it's", "d": "2024-06-01"]))
         #expect(clause.normalized == "((\"id\" = '42'::int4) AND (\"t\" = 'it''s'::text) AND (\"d\" > '2024-01-01'::date))")
         #expect(compileError("id = $1", params: [1: "abc"]) == "At location 5: invalid syntax for type int4: abc")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import WhereClause
 
 /// Seeded property tests of the text input/output functions: output always reads back as the
@@ -30,12 +31,20 @@ struct WhereClauseValueTextTests {
         var rng = WhereClauseFuzzTests.Generator(state: Self.seed &+ 4)
         for round in 0..<3_000 {
             // Mix random bit patterns with integers and short decimals, where boundaries occur.
-            let double = round % 3 == 0 ? Double(bitPattern: rng.next()) : Double(Int64.random(in: -(1 << 62)...(1 << 62), using: &rng)) / [1, 10, 1000][round % 3]
-            if double.isFinite && double != 0, let fast = ShortestDecimal.fastDigits(double.description, magnitude: abs(double), mantissaWidth: 53) {
+            let double =
+                round % 3 == 0
+                ? Double(bitPattern: rng.next()) : Double(Int64.random(in: -(1 << 62)...(1 << 62), using: &rng)) / [1, 10, 1000][round % 3]
+            if double.isFinite && double != 0,
+                let fast = ShortestDecimal.fastDigits(double.description, magnitude: abs(double), mantissaWidth: 53)
+            {
                 #expect(fast == ShortestDecimal.digits(of: abs(double)), "\(double)")
             }
-            let float = round % 3 == 0 ? Float(bitPattern: UInt32(truncatingIfNeeded: rng.next())) : Float(Int32.random(in: .min ... .max, using: &rng))
-            if float.isFinite && float != 0, let fast = ShortestDecimal.fastDigits(float.description, magnitude: Double(abs(float)), mantissaWidth: 24) {
+            let float =
+                round % 3 == 0
+                ? Float(bitPattern: UInt32(truncatingIfNeeded: rng.next())) : Float(Int32.random(in: .min ... .max, using: &rng))
+            if float.isFinite && float != 0,
+                let fast = ShortestDecimal.fastDigits(float.description, magnitude: Double(abs(float)), mantissaWidth: 24)
+            {
                 #expect(fast == ShortestDecimal.digits(of: abs(float)), "\(float)")
             }
         }

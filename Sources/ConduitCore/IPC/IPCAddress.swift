@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Where an IPC channel listens or connects: a Unix socket in the storage directory (processes

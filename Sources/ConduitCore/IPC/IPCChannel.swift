@@ -3,7 +3,7 @@ import Logging
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One connected peer on an IPC socket. ``send(_:)`` never blocks: messages go into a bounded
@@ -143,7 +143,8 @@ public final class IPCServer<Inbound: Decodable & Sendable, Outbound: Encodable 
         onConnect: @escaping @Sendable (Peer) -> Void = { _ in },
         onMessage: @escaping @Sendable (Peer, Inbound) -> Void
     ) throws {
-        try self.init(address: .unix(path: path), logger: logger, maxQueuedBytes: maxQueuedBytes, onConnect: onConnect, onMessage: onMessage)
+        try self.init(
+            address: .unix(path: path), logger: logger, maxQueuedBytes: maxQueuedBytes, onConnect: onConnect, onMessage: onMessage)
     }
 
     /// Listens on `address` (a Unix socket path, replacing a stale socket file, or a TCP

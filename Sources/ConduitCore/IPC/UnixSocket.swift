@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Thin POSIX helpers for stream Unix-domain sockets. Blocking; used from dedicated threads.

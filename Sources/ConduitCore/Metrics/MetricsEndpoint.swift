@@ -4,7 +4,7 @@ import Prometheus
 import ServiceLifecycle
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `GET /metrics` in Prometheus text format on `CONDUIT_METRICS_HOST:CONDUIT_METRICS_PORT`, as a
@@ -102,7 +102,8 @@ public final class MetricsEndpoint: Service, Sendable {
             requestLine[1] == "/metrics" || requestLine[1].hasPrefix("/metrics?")
         {
             let body = registry.emitToBuffer()
-            response = Self.response("200 OK", type: "text/plain; version=0.0.4; charset=utf-8", body: requestLine[0] == "HEAD" ? [] : body, length: body.count)
+            response = Self.response(
+                "200 OK", type: "text/plain; version=0.0.4; charset=utf-8", body: requestLine[0] == "HEAD" ? [] : body, length: body.count)
         } else {
             let body = Array("Not found: try GET /metrics\n".utf8)
             response = Self.response("404 Not Found", type: "text/plain; charset=utf-8", body: body, length: body.count)

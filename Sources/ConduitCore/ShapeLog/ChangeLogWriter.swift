@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-@preconcurrency import Glibc
+    @preconcurrency import Glibc
 #else
-import Darwin
+    import Darwin
 #endif
 
 /// Appends replicated changes to a shape's change log: `changes.log`, `changes.idx`,
@@ -153,7 +153,8 @@ public final class ChangeLogWriter {
             try ShapeLogIO.run { () throws(FileError) in try file.sync() }
             return file
         }
-        try ShapeLogFormat.checkFileHeader(ShapeLogIO.committedBytes(file, at: 0, count: ShapeLogFormat.fileHeaderSize), magic: magic, path: path)
+        try ShapeLogFormat.checkFileHeader(
+            ShapeLogIO.committedBytes(file, at: 0, count: ShapeLogFormat.fileHeaderSize), magic: magic, path: path)
         guard size >= length else {
             throw .corrupt(path: path, detail: "missing data: committed length \(length), file \(size)")
         }

@@ -55,7 +55,8 @@ public struct ShapeLogEntryCursor: Sendable, Hashable {
             throw .corrupt(path: path, detail: "missing while entries are published")
         }
         if !checkedHeader {
-            try ShapeLogFormat.checkFileHeader(ShapeLogIO.committedBytes(file, at: 0, count: ShapeLogFormat.fileHeaderSize), magic: magic, path: path)
+            try ShapeLogFormat.checkFileHeader(
+                ShapeLogIO.committedBytes(file, at: 0, count: ShapeLogFormat.fileHeaderSize), magic: magic, path: path)
             checkedHeader = true
         }
         var window = try ShapeLogIO.committedBytes(file, at: position, count: Int(min(UInt64(max(maxBytes, 64)), end - position)))

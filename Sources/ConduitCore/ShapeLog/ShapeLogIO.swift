@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-@preconcurrency import Glibc
+    @preconcurrency import Glibc
 #else
-import Darwin
+    import Darwin
 #endif
 
 /// The shape log's view of the storage layer: ``PosixFile``, ``AtomicFile`` and ``FileSystem``

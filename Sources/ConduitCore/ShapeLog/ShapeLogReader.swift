@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-@preconcurrency import Glibc
+    @preconcurrency import Glibc
 #else
-import Darwin
+    import Darwin
 #endif
 
 /// Reads a shape log for serve, from another process than the writers.
@@ -157,7 +157,9 @@ public struct ShapeLogReader: Sendable {
         let at = UInt64(ShapeLogFormat.fileHeaderSize) + ordinal * UInt64(ShapeLogFormat.indexEntrySize)
         let bytes = try ShapeLogIO.committedBytes(index, at: at, count: ShapeLogFormat.indexEntrySize)
         return IndexEntry(
-            offset: LogOffset(tx: Int64(bitPattern: bytes.loadInteger(UInt64.self, at: 0, .littleEndian)), op: bytes.loadInteger(UInt64.self, at: 8, .littleEndian)),
+            offset: LogOffset(
+                tx: Int64(bitPattern: bytes.loadInteger(UInt64.self, at: 0, .littleEndian)),
+                op: bytes.loadInteger(UInt64.self, at: 8, .littleEndian)),
             position: bytes.loadInteger(UInt64.self, at: 16, .littleEndian)
         )
     }
@@ -185,7 +187,8 @@ public struct ShapeLogReader: Sendable {
         }
         func chunkEnd(_ chunk: UInt64) throws(ShapeLogError) -> UInt64 {
             let at = UInt64(ShapeLogFormat.fileHeaderSize) + chunk * UInt64(ShapeLogFormat.chunkEntrySize)
-            return try ShapeLogIO.committedBytes(chunks, at: at, count: ShapeLogFormat.chunkEntrySize).loadInteger(UInt64.self, at: 0, .littleEndian)
+            return try ShapeLogIO.committedBytes(chunks, at: at, count: ShapeLogFormat.chunkEntrySize).loadInteger(
+                UInt64.self, at: 0, .littleEndian)
         }
         var low: UInt64 = 0
         var high = count

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-@preconcurrency import Glibc
+    @preconcurrency import Glibc
 #else
-import Darwin
+    import Darwin
 #endif
 
 /// Writes a shape's initial snapshot: `snapshot.log` and `snapshot.state` (see ``ShapeLogFormat``).

@@ -17,26 +17,29 @@ extension PipelineStatus {
             }
         }
         if let ingest {
-            lines.append((
-                "ingest",
-                "\(ingestRunning ? "running" : "not running") (pid \(ingest.processID), \(ingest.phase.rawValue)), slot \(ingest.slot) confirmed "
-                    + "\(ingest.confirmedLSN.map { "\($0)" } ?? "-"), replication lag \(Self.bytes(ingest.lagBytes)) / \(Self.seconds(ingest.lagSeconds))"
-            ))
+            lines.append(
+                (
+                    "ingest",
+                    "\(ingestRunning ? "running" : "not running") (pid \(ingest.processID), \(ingest.phase.rawValue)), slot \(ingest.slot) confirmed "
+                        + "\(ingest.confirmedLSN.map { "\($0)" } ?? "-"), replication lag \(Self.bytes(ingest.lagBytes)) / \(Self.seconds(ingest.lagSeconds))"
+                ))
             let spool = ingest.spool
-            lines.append((
-                "spool",
-                "\(spool.segments) segments, \(Self.bytes(spool.bytes)), \(spool.firstSegment?.paddedHex ?? "-") … \(spool.lastSegment?.paddedHex ?? "-"), durable to "
-                    + "\(ingest.durable.map { "\($0)" } ?? "-")"
-            ))
+            lines.append(
+                (
+                    "spool",
+                    "\(spool.segments) segments, \(Self.bytes(spool.bytes)), \(spool.firstSegment?.paddedHex ?? "-") … \(spool.lastSegment?.paddedHex ?? "-"), durable to "
+                        + "\(ingest.durable.map { "\($0)" } ?? "-")"
+                ))
         } else {
             lines.append(("ingest", "no status (ingest has not run on this storage directory)"))
         }
         if let router {
-            lines.append((
-                "router",
-                "\(routerRunning ? "running" : "not running") (pid \(router.processID), \(router.phase.rawValue)), \(router.servePeers.count) serve connected"
-                    + (router.servePeers.isEmpty ? "" : " (pids \(router.servePeers.map(String.init).joined(separator: ", ")))")
-            ))
+            lines.append(
+                (
+                    "router",
+                    "\(routerRunning ? "running" : "not running") (pid \(router.processID), \(router.phase.rawValue)), \(router.servePeers.count) serve connected"
+                        + (router.servePeers.isEmpty ? "" : " (pids \(router.servePeers.map(String.init).joined(separator: ", ")))")
+                ))
         }
         if let checkpoint {
             lines.append(("checkpoint", "\(checkpoint.position), commit end \(checkpoint.commitEndLSN)"))
@@ -51,7 +54,11 @@ extension PipelineStatus {
         }
         lines.append(("shapes", shapeFacts.joined(separator: ", ")))
         if let serve {
-            lines.append(("this serve", "\(serve.instance) (pid \(serve.processID)), router \(serve.routerConnected ? "connected" : "not connected")"))
+            lines.append(
+                (
+                    "this serve",
+                    "\(serve.instance) (pid \(serve.processID)), router \(serve.routerConnected ? "connected" : "not connected")"
+                ))
         }
         let width = lines.map(\.0.count).max() ?? 0
         return lines.map { $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1 }.joined(separator: "\n") + "\n"

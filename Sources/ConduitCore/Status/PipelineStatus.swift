@@ -112,7 +112,9 @@ public struct PipelineStatus: Codable, Sendable {
             detail = "router is \(routerLagBytes) WAL bytes behind the spool for \(Int(routerLagSeconds)) s"
         } else {
             state = .caughtUp
-            detail = ingest?.phase == .connecting ? "router has everything in the spool; ingest is reconnecting" : "router has everything in the spool"
+            detail =
+                ingest?.phase == .connecting
+                ? "router has everything in the spool; ingest is reconnecting" : "router has everything in the spool"
         }
     }
 }

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-@preconcurrency import Glibc
+    @preconcurrency import Glibc
 #else
-import Darwin
+    import Darwin
 #endif
 
 /// An exclusive, advisory lock that keeps a second process of one kind off a storage directory
@@ -69,7 +69,8 @@ public enum DirectoryLockError: Error, Sendable, CustomStringConvertible {
             let file = path.split(separator: "/").last.map(String.init) ?? path
             let owner = file.hasSuffix(".lock") ? String(file.dropLast(5)) : "process"
             let directory = path.hasSuffix("/" + file) ? String(path.dropLast(file.count + 1)) : path
-            return "another \(owner) is already running on storage directory \(directory) (\(path) is held\(holder.map { " by pid \($0)" } ?? ""))"
+            return
+                "another \(owner) is already running on storage directory \(directory) (\(path) is held\(holder.map { " by pid \($0)" } ?? ""))"
         case .file(let error):
             return "cannot lock: \(error)"
         }

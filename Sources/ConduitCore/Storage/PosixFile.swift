@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-@preconcurrency import Glibc
+    @preconcurrency import Glibc
 #else
-import Darwin
+    import Darwin
 #endif
 
 /// An open file descriptor with thin, throwing wrappers around the POSIX calls the storage layer
@@ -38,7 +38,7 @@ public final class PosixFile: Sendable {
     public static func openIfExists(_ path: String) throws(FileError) -> PosixFile? {
         do {
             return try PosixFile(path: path, flags: O_RDONLY)
-        } catch where error.errno == ENOENT {
+        } catch  where error.errno == ENOENT {
             return nil
         }
     }
@@ -127,9 +127,9 @@ public final class PosixFile: Sendable {
     /// it exists, `fsync` elsewhere), not timestamps.
     public func syncData() throws(FileError) {
         #if os(Linux)
-        guard fdatasync(descriptor) == 0 else { throw FileError.current("fdatasync", path) }
+            guard fdatasync(descriptor) == 0 else { throw FileError.current("fdatasync", path) }
         #else
-        try sync()
+            try sync()
         #endif
     }
 
@@ -154,10 +154,10 @@ private enum SyncFileSystem {
 
     static let function: Function? = {
         #if os(Linux)
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "syncfs") else { return nil }
-        return unsafeBitCast(symbol, to: Function.self)
+            guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "syncfs") else { return nil }
+            return unsafeBitCast(symbol, to: Function.self)
         #else
-        return nil
+            return nil
         #endif
     }()
 }

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `CLOCK_MONOTONIC` in seconds, for intervals measured by blocking loops (group-commit windows,

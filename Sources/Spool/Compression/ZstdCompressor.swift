@@ -34,7 +34,9 @@ public final class ZstdCompressor {
     /// Compresses `input` into `destination`, which must hold at least ``compressBound(_:)`` bytes.
     ///
     /// - Returns: the number of bytes written to the start of `destination`.
-    public func compress(_ input: UnsafeRawBufferPointer, into destination: UnsafeMutableRawBufferPointer, level: Int = defaultLevel) throws(ZstdError) -> Int {
+    public func compress(_ input: UnsafeRawBufferPointer, into destination: UnsafeMutableRawBufferPointer, level: Int = defaultLevel)
+        throws(ZstdError) -> Int
+    {
         let written = ZSTD_compressCCtx(
             context,
             destination.baseAddress,

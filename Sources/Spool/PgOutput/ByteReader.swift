@@ -1,8 +1,9 @@
 import ConduitCore
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #else
-import Darwin
+    import Darwin
 #endif
 
 /// A bounds-checked, big-endian cursor over one message's bytes.

@@ -73,7 +73,8 @@ extension PgOutputMessage {
         buffer.first
     }
 
-    private static func decode(_ raw: UnsafeRawBufferPointer, in bytes: ArraySlice<UInt8>) throws(PgOutputDecodingError) -> PgOutputMessage {
+    private static func decode(_ raw: UnsafeRawBufferPointer, in bytes: ArraySlice<UInt8>) throws(PgOutputDecodingError) -> PgOutputMessage
+    {
         guard let tag = raw.first else {
             throw PgOutputDecodingError(tag: 0, offset: 0, reason: .empty)
         }

@@ -1,8 +1,9 @@
 import ConduitCore
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #else
-import Darwin
+    import Darwin
 #endif
 
 /// The client's `r` Standby Status Update, sent with `PQputCopyData` during replication.

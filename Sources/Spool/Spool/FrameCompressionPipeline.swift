@@ -39,11 +39,13 @@ final class FrameCompressionPipeline: Sendable {
             let compressor = transfer.compressor
             while true {
                 jobsAvailable.wait()
-                guard let (sequence, job) = state.withLock({ state -> (UInt64, Job)? in
-                    if state.queue.isEmpty { return nil }
-                    defer { state.compressed += 1 }
-                    return (state.compressed, state.queue.removeFirst())
-                }) else {
+                guard
+                    let (sequence, job) = state.withLock({ state -> (UInt64, Job)? in
+                        if state.queue.isEmpty { return nil }
+                        defer { state.compressed += 1 }
+                        return (state.compressed, state.queue.removeFirst())
+                    })
+                else {
                     if state.withLock({ $0.stopped }) { return }
                     continue
                 }

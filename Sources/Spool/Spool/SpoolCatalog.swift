@@ -1,8 +1,9 @@
 import ConduitCore
+
 #if canImport(Glibc)
-@preconcurrency import Glibc
+    @preconcurrency import Glibc
 #else
-import Darwin
+    import Darwin
 #endif
 
 /// One segment as listed by ``SpoolCatalog``: its header's chain and epoch fields, size and age.

@@ -62,7 +62,8 @@ public enum SpoolError: Error, Sendable, CustomStringConvertible {
                 + "\(confirmed) while the intact spool ends at \(spoolEnd): confirmed data is damaged, refusing to cut it; "
                 + SpoolError.recoveryHint
         case .unresolvedTail(let path, let offset):
-            return "spool segment \(path) has a damaged tail at offset \(offset) that was not yet checked against PostgreSQL; nothing is written over it"
+            return
+                "spool segment \(path) has a damaged tail at offset \(offset) that was not yet checked against PostgreSQL; nothing is written over it"
         case .segmentNotFound(let path):
             return "spool segment \(path) does not exist"
         case .limitMismatch(let path, let offset, let limit, let reason):
@@ -70,7 +71,8 @@ public enum SpoolError: Error, Sendable, CustomStringConvertible {
         case .noCursor:
             return "spool reader has no open cursor; call openCursor first"
         case .notAtTransactionBoundary(let lastLSN):
-            return "spool flush requested inside a transaction (last record at \(lastLSN.map { "\($0)" } ?? "none")); flush only after a Commit"
+            return
+                "spool flush requested inside a transaction (last record at \(lastLSN.map { "\($0)" } ?? "none")); flush only after a Commit"
         case .undecodableMessage(let lsn, let error):
             return "cannot spool message at \(lsn): \(error)"
         case .messageTooLarge(let lsn, let size):

@@ -107,7 +107,8 @@ enum SpoolFrameCodec {
         var crc = CRC32C.checksum(headerBytes[0..<28])
         crc = compressed.withUnsafeBytes { CRC32C.update(crc, $0) }
         guard crc == header.checksum else {
-            return .invalid("frame checksum mismatch (stored 0x\(String(header.checksum, radix: 16)), computed 0x\(String(crc, radix: 16)))")
+            return .invalid(
+                "frame checksum mismatch (stored 0x\(String(header.checksum, radix: 16)), computed 0x\(String(crc, radix: 16)))")
         }
         return .frame(header, compressed: compressed)
     }

@@ -80,7 +80,9 @@ struct SpoolSegmentHeader: Hashable, Sendable {
         case 2: return decodeVersion2(bytes)
         default:
             return .failure(
-                HeaderProblem("unsupported format version \(version) (this build reads \(SpoolFormat.oldestReadableVersion)...\(SpoolFormat.version))"))
+                HeaderProblem(
+                    "unsupported format version \(version) (this build reads \(SpoolFormat.oldestReadableVersion)...\(SpoolFormat.version))"
+                ))
         }
     }
 
@@ -197,7 +199,8 @@ struct SpoolFrameHeader: Hashable, Sendable {
             compressed <= ZstdCompressor.compressBound(uncompressed),
             count * SpoolFormat.recordHeaderSize <= uncompressed
         else {
-            return .failure(HeaderProblem("implausible frame lengths (compressed \(compressed), uncompressed \(uncompressed), records \(count))"))
+            return .failure(
+                HeaderProblem("implausible frame lengths (compressed \(compressed), uncompressed \(uncompressed), records \(count))"))
         }
         let commitEnd = bytes.loadInteger(UInt64.self, at: 20, .bigEndian)
         return .success(

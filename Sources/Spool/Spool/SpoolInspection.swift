@@ -110,11 +110,14 @@ public struct SpoolInspection: Codable, Sendable {
             "LSN range   \(firstCommitLSN.map { "\($0)" } ?? "-") … \(lastCommitEndLSN.map { "\($0)" } ?? "-")",
         ]
         for segment in segments {
-            lines.append("  segment \(segment.key)  \(segment.bytes) bytes  epoch \(segment.epoch.map(String.init) ?? "-")\(segment.startsEpoch ? " (starts epoch)" : "")")
+            lines.append(
+                "  segment \(segment.key)  \(segment.bytes) bytes  epoch \(segment.epoch.map(String.init) ?? "-")\(segment.startsEpoch ? " (starts epoch)" : "")"
+            )
         }
         for table in tables {
             lines.append(
-                "  table \(table.name) (oid \(table.relationID)): \(table.inserts) inserts, \(table.updates) updates, \(table.deletes) deletes, \(table.truncates) truncates")
+                "  table \(table.name) (oid \(table.relationID)): \(table.inserts) inserts, \(table.updates) updates, \(table.deletes) deletes, \(table.truncates) truncates"
+            )
         }
         if let stoppedAt { lines.append("stopped at  \(stoppedAt)") }
         return lines.joined(separator: "\n") + "\n"

@@ -110,19 +110,23 @@ public final class SpoolReader {
             let limitInThisSegment = current.segment == limit.segment
             let read = try withFileErrors { () throws(FileError) in
                 try SpoolFrameCodec.readFrame(
-                    from: current.file, at: current.offset, fileSize: try current.file.size(), limit: limitInThisSegment ? limit.offset : nil)
+                    from: current.file, at: current.offset, fileSize: try current.file.size(),
+                    limit: limitInThisSegment ? limit.offset : nil)
             }
             switch read {
             case .endOfFile:
                 if limitInThisSegment {
-                    throw .limitMismatch(path: current.file.path, offset: current.offset, limit: limit, reason: "the segment ends before the limit")
+                    throw .limitMismatch(
+                        path: current.file.path, offset: current.offset, limit: limit, reason: "the segment ends before the limit")
                 }
                 current = try nextSegment(after: current)
                 cursor = current
             case .invalid(let reason):
                 throw .corruptFrame(path: current.file.path, offset: current.offset, reason: reason)
             case .crossesLimit(let end):
-                throw .limitMismatch(path: current.file.path, offset: current.offset, limit: limit, reason: "a frame crosses the limit (frame ends at \(end))")
+                throw .limitMismatch(
+                    path: current.file.path, offset: current.offset, limit: limit,
+                    reason: "a frame crosses the limit (frame ends at \(end))")
             case .frame(let header, let compressed):
                 let end = current.offset + UInt64(header.totalSize)
                 let batch = try makeBatch(header: header, compressed: compressed, cursor: current, end: end)
@@ -166,7 +170,9 @@ public final class SpoolReader {
                     do throws(PgOutputDecodingError) {
                         try schema.observe(lsn: record.lsn, message: record.payload)
                     } catch {
-                        throw .corruptFrame(path: current.file.path, offset: offset, reason: "stored schema message at \(record.lsn) is malformed: \(error)")
+                        throw .corruptFrame(
+                            path: current.file.path, offset: offset, reason: "stored schema message at \(record.lsn) is malformed: \(error)"
+                        )
                     }
                 }
                 offset += UInt64(header.totalSize)
@@ -185,7 +191,9 @@ public final class SpoolReader {
         return (batch, position)
     }
 
-    private func makeBatch(header: SpoolFrameHeader, compressed: [UInt8], cursor current: Cursor, end: UInt64) throws(SpoolError) -> SpoolBatch {
+    private func makeBatch(header: SpoolFrameHeader, compressed: [UInt8], cursor current: Cursor, end: UInt64) throws(SpoolError)
+        -> SpoolBatch
+    {
         let records = try SpoolFrameReading.decompressRecords(
             compressed: compressed, header: header, decompressor: decompressor, path: current.file.path, offset: current.offset)
         return SpoolBatch(
@@ -217,7 +225,9 @@ public final class SpoolReader {
         }
         if opened.header.startsEpoch {
             guard case .frame(let header, _) = read, header.flags.contains(.streamReset) else {
-                throw .corruptFrame(path: opened.file.path, offset: opened.offset, reason: "a segment that starts a stream epoch does not begin with its reset frame")
+                throw .corruptFrame(
+                    path: opened.file.path, offset: opened.offset,
+                    reason: "a segment that starts a stream epoch does not begin with its reset frame")
             }
         }
         return opened

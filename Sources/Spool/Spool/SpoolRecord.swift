@@ -41,7 +41,10 @@ public struct SpoolBatch: Hashable, Sendable {
     /// End LSN of the last Commit in the frame, if any.
     public var lastCommitEndLSN: LSN?
 
-    public init(records: [SpoolRecord], start: SpoolPosition, end: SpoolPosition, endsAtTransactionBoundary: Bool, isSchema: Bool, lastCommitEndLSN: LSN?) {
+    public init(
+        records: [SpoolRecord], start: SpoolPosition, end: SpoolPosition, endsAtTransactionBoundary: Bool, isSchema: Bool,
+        lastCommitEndLSN: LSN?
+    ) {
         self.records = records
         self.start = start
         self.end = end

@@ -1,10 +1,11 @@
 import ConduitCore
-#if canImport(Glibc)
-@preconcurrency import Glibc
-#else
-import Darwin
-#endif
 import Logging
+
+#if canImport(Glibc)
+    @preconcurrency import Glibc
+#else
+    import Darwin
+#endif
 
 /// Crash recovery of the spool's tail, run by ``SpoolWriter`` when it opens.
 ///
@@ -44,7 +45,9 @@ enum SpoolRecovery {
     static func recover(directory: String, logger: Logger) throws(SpoolError) -> Recovered {
         do throws(FileError) {
             try FileSystem.createDirectory(directory)
-            let leftovers = try FileSystem.listDirectory(directory).filter { $0.hasSuffix(SpoolFormat.segmentExtension + SpoolFormat.temporarySuffix) }
+            let leftovers = try FileSystem.listDirectory(directory).filter {
+                $0.hasSuffix(SpoolFormat.segmentExtension + SpoolFormat.temporarySuffix)
+            }
             for name in leftovers {
                 logger.warning("Removing incomplete spool segment", metadata: [LogKey.file: "\(name)"])
                 try FileSystem.removeFile(directory + "/" + name)
@@ -123,7 +126,8 @@ enum SpoolRecovery {
                         do throws(PgOutputDecodingError) {
                             try schema.observe(lsn: record.lsn, message: record.payload)
                         } catch {
-                            throw .corruptFrame(path: path, offset: offset, reason: "stored schema message at \(record.lsn) is malformed: \(error)")
+                            throw .corruptFrame(
+                                path: path, offset: offset, reason: "stored schema message at \(record.lsn) is malformed: \(error)")
                         }
                     }
                     unconfirmedSchema.removeAll()
@@ -210,7 +214,8 @@ extension SpoolRecovery {
         else { return }
         let next = offset + UInt64(header.totalSize)
         guard next < fileSize else { return }
-        let following = try withFileErrors { () throws(FileError) in try SpoolFrameCodec.readFrame(from: file, at: next, fileSize: fileSize) }
+        let following = try withFileErrors { () throws(FileError) in try SpoolFrameCodec.readFrame(from: file, at: next, fileSize: fileSize)
+        }
         if case .frame = following {
             throw .corruptFrame(
                 path: file.path,

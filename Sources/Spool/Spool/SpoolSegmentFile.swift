@@ -1,8 +1,9 @@
 import ConduitCore
+
 #if canImport(Glibc)
-@preconcurrency import Glibc
+    @preconcurrency import Glibc
 #else
-import Darwin
+    import Darwin
 #endif
 
 /// A segment file open for appending, with the writer's view of its size.
@@ -25,7 +26,8 @@ struct SpoolSegmentFile {
         let temporary = path + SpoolFormat.temporarySuffix
         do throws(FileError) {
             guard !FileSystem.exists(path) else {
-                throw FileError(operation: "create segment", path: path, errno: EEXIST, detail: "a segment with this base LSN already exists")
+                throw FileError(
+                    operation: "create segment", path: path, errno: EEXIST, detail: "a segment with this base LSN already exists")
             }
             let file = try PosixFile(path: temporary, flags: O_RDWR | O_CREAT | O_TRUNC, mode: 0o644)
             var bytes = header.encoded()

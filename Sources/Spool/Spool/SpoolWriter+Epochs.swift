@@ -127,6 +127,9 @@ extension SpoolWriter {
         unresolvedTail = nil
         logger.warning(
             "Cut the spool's torn tail: PostgreSQL never confirmed it",
-            metadata: [LogKey.file: "\(tail.path)", LogKey.spoolOffset: "\(tail.offset)", LogKey.spoolDroppedBytes: "\(tail.bytes)", LogKey.lsn: "\(end)"])
+            metadata: [
+                LogKey.file: "\(tail.path)", LogKey.spoolOffset: "\(tail.offset)", LogKey.spoolDroppedBytes: "\(tail.bytes)",
+                LogKey.lsn: "\(end)",
+            ])
     }
 }

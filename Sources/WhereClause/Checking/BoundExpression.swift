@@ -18,7 +18,12 @@ struct BoundExpression: Sendable {
 
     /// The six comparison operators.
     enum Comparison: String, Hashable, Sendable, CaseIterable {
-        case equal = "=", notEqual = "<>", less = "<", lessOrEqual = "<=", greater = ">", greaterOrEqual = ">="
+        case equal = "="
+        case notEqual = "<>"
+        case less = "<"
+        case lessOrEqual = "<="
+        case greater = ">"
+        case greaterOrEqual = ">="
 
         func holds(_ order: Int) -> Bool {
             switch self {
@@ -34,7 +39,9 @@ struct BoundExpression: Sendable {
 
     /// Where a constant came from; all become bind parameters when rendered.
     enum ConstantOrigin: Hashable, Sendable {
-        case literal, parameter(Int), folded
+        case literal
+        case parameter(Int)
+        case folded
     }
 
     indirect enum Kind: Sendable {

@@ -14,7 +14,8 @@ extension TypeChecker {
             let comparison = BoundExpression.Comparison(rawValue: symbol == "!=" ? "<>" : symbol)
             if type.isEnum || (type.isArray && type.element.isEnum) {
                 // Enum sort order is the declaration order, which the engine does not know.
-                guard left == right, comparison == .equal || comparison == .notEqual || (type.isArray && ["@>", "<@", "&&"].contains(symbol))
+                guard left == right,
+                    comparison == .equal || comparison == .notEqual || (type.isArray && ["@>", "<@", "&&"].contains(symbol))
                 else { throw notFound }
             }
             if let comparison { return (type, type, .bool, .compare(comparison)) }
@@ -67,20 +68,23 @@ extension TypeChecker {
     func concatenation(_ left: BoundExpression, _ right: BoundExpression, at: Int) throws(WhereClauseError)
         -> BoundExpression
     {
-        let l = left.type, r = right.type
+        let l = left.type
+        let r = right.type
         if l.isArray || r.isArray {
             if l.isArray && (r.isArray || r.isUnknown) || (l.isUnknown && r.isArray) {
                 let (type, both) = try unify([left, right], context: "ARRAY")
                 return BoundExpression(.call(FunctionCatalog.arrayCat, both), type, at: at)
             }
-            let array = l.isArray ? left : right, scalar = l.isArray ? right : left
+            let array = l.isArray ? left : right
+            let scalar = l.isArray ? right : left
             guard let typed = try resolveArrayAndElement(array: array, element: scalar, context: "ARRAY") else {
                 throw .compile(at, "operator does not exist: \(l) || \(r)")
             }
             if l.isArray { return BoundExpression(.call(FunctionCatalog.arrayAppend, typed.arguments), typed.result, at: at) }
             return BoundExpression(.call(FunctionCatalog.arrayPrepend, typed.arguments.reversed()), typed.result, at: at)
         }
-        let leftText = l.isString || l.isUnknown, rightText = r.isString || r.isUnknown
+        let leftText = l.isString || l.isUnknown
+        let rightText = r.isString || r.isUnknown
         if leftText && rightText { return try resolveBinary("||", display: "||", left, right, at: at) }
         if leftText || rightText {
             func asText(_ e: BoundExpression) throws(WhereClauseError) -> BoundExpression {
@@ -106,7 +110,8 @@ extension TypeChecker {
     func distinct(_ left: BoundExpression, _ right: BoundExpression, negated: Bool, at: Int) throws(WhereClauseError)
         -> BoundExpression
     {
-        var l = left, r = right
+        var l = left
+        var r = right
         if l.type.isUnknown && r.type.isUnknown {
             l = try coerce(l, to: .text)
             r = try coerce(r, to: .text)

@@ -30,7 +30,8 @@ struct TypeChecker {
     }
 
     static func columnType(_ column: WhereColumn) -> SQLType {
-        let base = column.isEnum
+        let base =
+            column.isEnum
             ? .enumeration(EnumTypeID.named(column.typeName))
             : (SQLType.base(named: column.typeName) ?? .enumeration(EnumTypeID.named(column.typeName)))
         return SQLType(base, array: column.isArray)

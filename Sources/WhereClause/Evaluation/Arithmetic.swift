@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// `+ - * / % ^` on numbers, intervals and date/time values, with PostgreSQL's overflow and

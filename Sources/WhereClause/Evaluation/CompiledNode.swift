@@ -19,8 +19,11 @@ struct NodeCompiler {
         case .operation(.compare(let comparison), let args) where args.count == 2:
             return compare(comparison, args[0], args[1])
         case .operation(let operation, let args) where args.count == 2:
-            let left = compile(args[0]), right = compile(args[1])
-            let leftType = args[0].type, rightType = args[1].type, result = e.type
+            let left = compile(args[0])
+            let right = compile(args[1])
+            let leftType = args[0].type
+            let rightType = args[1].type
+            let result = e.type
             return { slots throws(WhereClauseError) in
                 let a = try left(slots)
                 let b = try right(slots)
@@ -30,7 +33,8 @@ struct NodeCompiler {
             }
         case .cast(let inner):
             let operand = compile(inner)
-            let source = inner.type, target = e.type
+            let source = inner.type
+            let target = e.type
             return { slots throws(WhereClauseError) in
                 let value = try operand(slots)
                 if value.isNull { return .null }
@@ -85,7 +89,8 @@ struct NodeCompiler {
                 }
             }
             guard allConstant else { return { slots throws(WhereClauseError) in try Evaluator(slots: slots, limits: limits).evaluate(e) } }
-            let members = set, containsNull = hasNull
+            let members = set
+            let containsNull = hasNull
             return { slots throws(WhereClauseError) in
                 guard case .int(let a) = try operand(slots) else { return .null }
                 if members.contains(a) { return .bool(!negated) }
@@ -120,7 +125,8 @@ struct NodeCompiler {
                 return .bool(comparison.holds(ValueOrder.compare(a, constant, bpchar: bpchar)))
             }
         }
-        let l = compile(left), r = compile(right)
+        let l = compile(left)
+        let r = compile(right)
         return { slots throws(WhereClauseError) in
             let a = try l(slots)
             let b = try r(slots)

@@ -96,7 +96,8 @@ struct Evaluator {
 
     private func distinct(_ e: BoundExpression) throws(WhereClauseError) -> Value {
         guard case .distinct(let left, let right, let negated) = e.kind else { throw .internalError }
-        let a = try evaluate(left), b = try evaluate(right)
+        let a = try evaluate(left)
+        let b = try evaluate(right)
         let isDistinct: Bool
         switch (a.isNull, b.isNull) {
         case (true, true): isDistinct = false

@@ -24,7 +24,8 @@ enum LikeMatcher {
         // PostgreSQL's check_stack_depth(): a pattern needs a hundred `%` to get here. The
         // bound keeps the recursion within a 512 KiB thread stack even in a debug build.
         guard depth < LikeMatcher.maxDepth else { throw .evaluation("stack depth limit exceeded") }
-        var t = text, p = pattern
+        var t = text
+        var p = pattern
         if p.count == 1 && p.first == "%" { return .matched }
         while let pc = p.first, let tc = t.first {
             if pc == "\\" {

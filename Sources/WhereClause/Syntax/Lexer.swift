@@ -48,9 +48,15 @@ struct Lexer {
                     guard let d = peek() else {
                         throw .compile(start, "unterminated /* comment at or near \"\(text(from: start))\"")
                     }
-                    if d == "*", peek(1) == "/" { depth -= 1; position += 2 }
-                    else if d == "/", peek(1) == "*" { depth += 1; position += 2 }
-                    else { position += 1 }
+                    if d == "*", peek(1) == "/" {
+                        depth -= 1
+                        position += 2
+                    } else if d == "/", peek(1) == "*" {
+                        depth += 1
+                        position += 2
+                    } else {
+                        position += 1
+                    }
                 }
             } else {
                 return
@@ -87,7 +93,7 @@ struct Lexer {
             return single(.dot)
         default:
             if Lexer.isDigit(c) { return lexNumber(start: start) }
-            if (c == "b" || c == "B" || c == "x" || c == "X"), peek(1) == "'" {
+            if c == "b" || c == "B" || c == "x" || c == "X", peek(1) == "'" {
                 throw .compile(start, "BitString values are not supported")
             }
             if Lexer.isIdentifierStart(c) { return try lexIdentifier(start: start) }

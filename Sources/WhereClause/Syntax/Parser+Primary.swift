@@ -154,9 +154,10 @@ extension Parser {
         // Typed literals: `date '2024-01-01'`, `interval '1 day'`.
         if case .string(let text) = current.kind, let canonical = TypeName.aliases[word], !word.contains(" ") {
             advance()
-            return .node(SyntaxNode(
-                .cast(SyntaxNode(.string(text), at: token.location), TypeName(name: canonical, isArray: false)),
-                at: token.location))
+            return .node(
+                SyntaxNode(
+                    .cast(SyntaxNode(.string(text), at: token.location), TypeName(name: canonical, isArray: false)),
+                    at: token.location))
         }
         return .node(SyntaxNode(.column(word), at: token.location))
     }

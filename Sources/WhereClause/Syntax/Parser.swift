@@ -7,7 +7,8 @@
 /// so `a = b = c` is a syntax error.
 struct Parser {
     enum Level: Int, Comparable {
-        case lowest = 0, or, and, not, isTest, comparison, pattern, other, additive, multiplicative
+        case lowest = 0
+        case or, and, not, isTest, comparison, pattern, other, additive, multiplicative
         case power, unary, elementAccess, cast
 
         static func < (lhs: Level, rhs: Level) -> Bool { lhs.rawValue < rhs.rawValue }
@@ -246,7 +247,9 @@ struct Parser {
         case "like", "ilike":
             let symbol = token.keyword == "ilike" ? "~~*" : "~~"
             if let quantifier = current.keyword, ["any", "some", "all"].contains(quantifier), peek().kind == .leftParen {
-                if negated { throw .compile(current.location, "NOT \(token.text.uppercased()) \(quantifier.uppercased()) is not supported") }
+                if negated {
+                    throw .compile(current.location, "NOT \(token.text.uppercased()) \(quantifier.uppercased()) is not supported")
+                }
                 advance()
                 advance()
                 let array = try parseExpression(.lowest)
@@ -262,4 +265,3 @@ struct Parser {
         }
     }
 }
-

@@ -5,7 +5,9 @@
 struct SyntaxNode: Hashable, Sendable {
     /// The boolean-test targets of `IS [NOT] TRUE/FALSE/UNKNOWN`.
     enum BooleanTest: String, Hashable, Sendable {
-        case isTrue = "TRUE", isFalse = "FALSE", isUnknown = "UNKNOWN"
+        case isTrue = "TRUE"
+        case isFalse = "FALSE"
+        case isUnknown = "UNKNOWN"
     }
 
     /// Node kinds.

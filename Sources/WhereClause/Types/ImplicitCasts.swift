@@ -39,7 +39,8 @@ extension SQLType {
         if isArray != target.isArray {
             return isString && target.isArray && !target.isEnum
         }
-        let source = element, goal = target.element
+        let source = element
+        let goal = target.element
         if source.isString { return !goal.isEnum }
         if goal.isString { return true }
         if source.isNumeric && goal.isNumeric { return true }

@@ -43,10 +43,11 @@ enum OperatorCatalog {
                 table[op, default: []].append(Candidate(left: l, right: r, result: wide, operation: operation, widened: wide))
             }
         }
-        let crossComparisons: [(SQLType, SQLType, SQLType)] = crossPairs + [
-            (.date, .timestamp, .timestamp), (.timestamp, .date, .timestamp), (.date, .timestamptz, .timestamptz),
-            (.timestamptz, .date, .timestamptz), (.timestamp, .timestamptz, .timestamptz), (.timestamptz, .timestamp, .timestamptz),
-        ]
+        let crossComparisons: [(SQLType, SQLType, SQLType)] =
+            crossPairs + [
+                (.date, .timestamp, .timestamp), (.timestamp, .date, .timestamp), (.date, .timestamptz, .timestamptz),
+                (.timestamptz, .date, .timestamptz), (.timestamp, .timestamptz, .timestamptz), (.timestamptz, .timestamp, .timestamptz),
+            ]
         for comparison in BoundExpression.Comparison.allCases {
             for (l, r, wide) in crossComparisons {
                 table[comparison.rawValue, default: []].append(

@@ -44,10 +44,12 @@ enum ArrayText {
     }
 
     static func quote(_ text: String) -> String {
-        let needsQuotes = text.isEmpty || text.lowercased() == "null" || text.unicodeScalars.contains {
-            $0 == "\"" || $0 == "\\" || $0 == "{" || $0 == "}" || $0 == "," || $0 == " " || $0 == "\t" || $0 == "\n"
-                || $0 == "\r" || $0 == "\u{0B}" || $0 == "\u{0C}"
-        }
+        let needsQuotes =
+            text.isEmpty || text.lowercased() == "null"
+            || text.unicodeScalars.contains {
+                $0 == "\"" || $0 == "\\" || $0 == "{" || $0 == "}" || $0 == "," || $0 == " " || $0 == "\t" || $0 == "\n"
+                    || $0 == "\r" || $0 == "\u{0B}" || $0 == "\u{0C}"
+            }
         guard needsQuotes else { return text }
         var quoted = "\""
         for c in text.unicodeScalars {

@@ -14,7 +14,8 @@ enum Calendar {
     static let timestampRange: ClosedRange<Int64> = -211_813_488_000_000_000...(9_223_371_331_200_000_000 - 1)
 
     static func julianDay(year: Int, month: Int, day: Int) -> Int {
-        var y = year, m = month
+        var y = year
+        var m = month
         if m > 2 {
             m += 1
             y += 4800
@@ -66,7 +67,8 @@ enum Calendar {
 
     /// `floor(a / b)` for positive `b`.
     static func floorDivide(_ a: Int64, _ b: Int64) -> (quotient: Int64, remainder: Int64) {
-        var q = a / b, r = a % b
+        var q = a / b
+        var r = a % b
         if r < 0 {
             q -= 1
             r += b

@@ -61,7 +61,8 @@ enum DateTimeText {
             if scanner.take(".") { fraction = scanner.fractionMicroseconds() }
         }
         guard hour <= 24, minute < 60, second <= 60 else { return nil }
-        let total = Int64(hour) * Calendar.microsecondsPerHour + Int64(minute) * Calendar.microsecondsPerMinute
+        let total =
+            Int64(hour) * Calendar.microsecondsPerHour + Int64(minute) * Calendar.microsecondsPerMinute
             + Int64(second) * Calendar.microsecondsPerSecond + fraction
         guard total <= Calendar.microsecondsPerDay else { return nil }
         return total
@@ -72,7 +73,9 @@ enum DateTimeText {
         let negative: Bool
         if scanner.take("+") { negative = false } else if scanner.take("-") { negative = true } else { return nil }
         guard let first = scanner.number(minDigits: 1, maxDigits: 4) else { return nil }
-        var hours = first, minutes = 0, extraSeconds = 0
+        var hours = first
+        var minutes = 0
+        var extraSeconds = 0
         if first > 99 {
             hours = first / 100
             minutes = first % 100
@@ -158,7 +161,8 @@ enum DateTimeText {
         if micros == negativeInfinity { return "-infinity" }
         let (days, time) = Calendar.floorDivide(micros, Calendar.microsecondsPerDay)
         let (year, month, day) = Calendar.civil(days: days)
-        var text = "\(Calendar.pad(year > 0 ? year : 1 - year, 4))-\(Calendar.pad(month, 2))-\(Calendar.pad(day, 2)) "
+        var text =
+            "\(Calendar.pad(year > 0 ? year : 1 - year, 4))-\(Calendar.pad(month, 2))-\(Calendar.pad(day, 2)) "
             + formatTime(time)
         if withTimeZone { text += "+00" }
         return year > 0 ? text : text + " BC"

@@ -37,13 +37,20 @@ enum FloatText {
     /// `nan(...)`, which Swift's parser would accept but PostgreSQL's strtod use would not
     /// produce here).
     private static func isDecimalSyntax(_ text: String) -> Bool {
-        var sawDigit = false, sawPoint = false, sawExponent = false, previous: Unicode.Scalar = " "
+        var sawDigit = false
+        var sawPoint = false
+        var sawExponent = false
+        var previous: Unicode.Scalar = " "
         for (offset, c) in text.unicodeScalars.enumerated() {
             switch c {
             case "0"..."9": sawDigit = true
             case "+", "-": if !(offset == 0 || previous == "e" || previous == "E") { return false }
-            case ".": if sawPoint || sawExponent { return false }; sawPoint = true
-            case "e", "E": if sawExponent || !sawDigit { return false }; sawExponent = true
+            case ".":
+                if sawPoint || sawExponent { return false }
+                sawPoint = true
+            case "e", "E":
+                if sawExponent || !sawDigit { return false }
+                sawExponent = true
             default: return false
             }
             previous = c
@@ -63,7 +70,8 @@ enum FloatText {
         if value.isNaN { return "NaN" }
         if value.isInfinite { return value < 0 ? "-Infinity" : "Infinity" }
         if value == 0 { return value.sign == .minus ? "-0" : "0" }
-        let digits = ShortestDecimal.fastDigits(value.description, magnitude: abs(value), mantissaWidth: 53)
+        let digits =
+            ShortestDecimal.fastDigits(value.description, magnitude: abs(value), mantissaWidth: 53)
             ?? ShortestDecimal.digits(of: abs(value))
         return layout(digits, negative: value.sign == .minus, fixedLimit: 15)
     }
@@ -72,7 +80,8 @@ enum FloatText {
         if value.isNaN { return "NaN" }
         if value.isInfinite { return value < 0 ? "-Infinity" : "Infinity" }
         if value == 0 { return value.sign == .minus ? "-0" : "0" }
-        let digits = ShortestDecimal.fastDigits(value.description, magnitude: Double(abs(value)), mantissaWidth: 24)
+        let digits =
+            ShortestDecimal.fastDigits(value.description, magnitude: Double(abs(value)), mantissaWidth: 24)
             ?? ShortestDecimal.digits(of: abs(value))
         return layout(digits, negative: value.sign == .minus, fixedLimit: 6)
     }

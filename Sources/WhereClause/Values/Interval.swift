@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A PostgreSQL `interval`: months, days and microseconds, kept separately.
@@ -23,7 +23,8 @@ struct Interval: Hashable, Sendable {
     }
 
     static func compare(_ a: Interval, _ b: Interval) -> Int {
-        let x = a.span, y = b.span
+        let x = a.span
+        let y = b.span
         return x == y ? 0 : (x < y ? -1 : 1)
     }
 
@@ -156,7 +157,8 @@ struct Interval: Hashable, Sendable {
 
     /// ISO 8601 output (`IntervalStyle = iso_8601`), e.g. `P1Y2M3DT4H5M6.5S`, `PT0S`.
     var iso8601: String {
-        let year = months / 12, month = months % 12
+        let year = months / 12
+        let month = months % 12
         var time = microseconds
         let hour = time / Calendar.microsecondsPerHour
         time -= hour * Calendar.microsecondsPerHour

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Interval input: PostgreSQL's verbose style (`1 year 2 mons 3 days 04:05:06`, `@ 1 day ago`,
@@ -73,7 +73,8 @@ enum IntervalText {
             switch unit {
             case "us", "usec", "usecs", "useconds", "microsecond", "microseconds": addMicros(whole: whole, fraction: fraction, scale: 1)
             case "ms", "msec", "msecs", "mseconds", "millisecond", "milliseconds": addMicros(whole: whole, fraction: fraction, scale: 1000)
-            case "", "s", "sec", "secs", "second", "seconds": addMicros(whole: whole, fraction: fraction, scale: Calendar.microsecondsPerSecond)
+            case "", "s", "sec", "secs", "second", "seconds":
+                addMicros(whole: whole, fraction: fraction, scale: Calendar.microsecondsPerSecond)
             case "m", "min", "mins", "minute", "minutes": addMicros(whole: whole, fraction: fraction, scale: Calendar.microsecondsPerMinute)
             case "h", "hr", "hrs", "hour", "hours": addMicros(whole: whole, fraction: fraction, scale: Calendar.microsecondsPerHour)
             case "d", "day", "days": addDays(whole: whole, fraction: fraction, scale: 1)

@@ -1,9 +1,9 @@
 import BigInt
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// PostgreSQL's numeric format limits, and cheap size estimates that let an operation fail
@@ -56,8 +56,9 @@ extension Numeric {
     /// has more than ``maxIntegerDigits`` digits before or ``maxScale`` after the point.
     func checkedFormat() throws(WhereClauseError) -> Numeric {
         guard isFinite else { return self }
-        guard scale <= Numeric.maxScale, coefficientDigitsBound - scale <= Numeric.maxIntegerDigits
-            || integerDigits <= Numeric.maxIntegerDigits
+        guard scale <= Numeric.maxScale,
+            coefficientDigitsBound - scale <= Numeric.maxIntegerDigits
+                || integerDigits <= Numeric.maxIntegerDigits
         else { throw .numericOverflow }
         return self
     }

@@ -57,9 +57,15 @@ struct Numeric: Hashable, Sendable {
     init?(text: String) {
         let trimmed = text.trimmingSQLWhitespace()
         switch trimmed.lowercased() {
-        case "nan": self = .nan; return
-        case "infinity", "+infinity", "inf", "+inf": self = .infinity; return
-        case "-infinity", "-inf": self = .negativeInfinity; return
+        case "nan":
+            self = .nan
+            return
+        case "infinity", "+infinity", "inf", "+inf":
+            self = .infinity
+            return
+        case "-infinity", "-inf":
+            self = .negativeInfinity
+            return
         default: break
         }
         var digits = ""
@@ -143,11 +149,13 @@ struct Numeric: Hashable, Sendable {
             case .nan: 3
             }
         }
-        let ra = rank(a), rb = rank(b)
+        let ra = rank(a)
+        let rb = rank(b)
         if ra != rb { return ra < rb ? -1 : 1 }
         guard ra == 1 else { return 0 }
         let s = max(a.scale, b.scale)
-        let x = a.coefficient(atScale: s), y = b.coefficient(atScale: s)
+        let x = a.coefficient(atScale: s)
+        let y = b.coefficient(atScale: s)
         return x == y ? 0 : (x < y ? -1 : 1)
     }
 
@@ -190,8 +198,14 @@ struct Numeric: Hashable, Sendable {
     /// `float8_numeric`/`float4_numeric`: the value printed with `significantDigits` digits
     /// (`%.15g` / `%.6g`), then parsed.
     init(_ value: Double, significantDigits: Int) {
-        if value.isNaN { self = .nan; return }
-        if value.isInfinite { self = value < 0 ? .negativeInfinity : .infinity; return }
+        if value.isNaN {
+            self = .nan
+            return
+        }
+        if value.isInfinite {
+            self = value < 0 ? .negativeInfinity : .infinity
+            return
+        }
         let formatted = String(cString: Numeric.formatG(value, digits: significantDigits))
         self = Numeric(text: formatted) ?? Numeric(0)
     }
@@ -204,9 +218,9 @@ struct Numeric: Hashable, Sendable {
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 extension String {

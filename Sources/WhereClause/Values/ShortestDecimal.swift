@@ -80,7 +80,9 @@ enum ShortestDecimal {
         // The value and the open interval of decimals that read back as it, in units of 2^e2.
         guard m2 > 0 else { return Digits(digits: "0", exponent: 0) }
         let lowerGap: UInt64 = mantissaBits != 0 || exponentBits <= 1 ? 2 : 1
-        var value = BigInt(4 * m2), lower = BigInt(4 * m2 - lowerGap), upper = BigInt(4 * m2 + 2)
+        var value = BigInt(4 * m2)
+        var lower = BigInt(4 * m2 - lowerGap)
+        var upper = BigInt(4 * m2 + 2)
         var scale = 0
         if e2 >= 0 {
             value <<= e2

@@ -53,7 +53,8 @@ struct TextScanner {
 
     /// Reads between `minDigits` and `maxDigits` decimal digits.
     mutating func number(minDigits: Int, maxDigits: Int) -> Int? {
-        var value = 0, count = 0
+        var value = 0
+        var count = 0
         while let c = current, c >= "0" && c <= "9", count < maxDigits {
             value = value * 10 + Int(c.value - 48)
             count += 1
@@ -66,7 +67,9 @@ struct TextScanner {
     /// Reads the digits after a decimal point as microseconds, rounding half up at the
     /// seventh digit like PostgreSQL's `rint` of the parsed fraction.
     mutating func fractionMicroseconds() -> Int64 {
-        var micros: Int64 = 0, count = 0, roundUp = false
+        var micros: Int64 = 0
+        var count = 0
+        var roundUp = false
         while let c = current, c >= "0" && c <= "9" {
             if count < 6 {
                 micros = micros * 10 + Int64(c.value - 48)

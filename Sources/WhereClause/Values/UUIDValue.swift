@@ -13,7 +13,9 @@ struct UUIDValue: Hashable, Comparable, Sendable {
             guard scalars.last == "}" else { return nil }
             scalars = scalars.dropFirst().dropLast()
         }
-        var high: UInt64 = 0, low: UInt64 = 0, count = 0
+        var high: UInt64 = 0
+        var low: UInt64 = 0
+        var count = 0
         var previousWasHyphen = true
         for c in scalars {
             if c == "-" {
@@ -43,7 +45,8 @@ struct UUIDValue: Hashable, Comparable, Sendable {
             let raw = String(value, radix: 16)
             return String(repeating: "0", count: digits - raw.count) + raw
         }
-        let h = hex(high, 16), l = hex(low, 16)
+        let h = hex(high, 16)
+        let l = hex(low, 16)
         return "\(h.prefix(8))-\(h.dropFirst(8).prefix(4))-\(h.suffix(4))-\(l.prefix(4))-\(l.suffix(12))"
     }
 }

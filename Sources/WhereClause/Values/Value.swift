@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A runtime SQL value. The static ``SQLType`` decides which case a value has: integers of
@@ -101,7 +101,8 @@ enum ValueOrder {
             }
         }
         if let fast, let result = fast { return result }
-        var i = x.utf8.makeIterator(), j = y.utf8.makeIterator()
+        var i = x.utf8.makeIterator()
+        var j = y.utf8.makeIterator()
         while true {
             switch (i.next(), j.next()) {
             case (nil, nil): return 0

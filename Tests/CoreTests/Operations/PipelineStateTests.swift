@@ -22,7 +22,9 @@ struct PipelineStateTests {
             lastCaughtUpAt: caughtUpAt, shapes: 3, ingestConnected: true, servePeers: [3, 4])
     }
 
-    static func state(ingest: IngestStatus?, ingestRunning: Bool = true, router: RouterStatus?, routerRunning: Bool = true) -> PipelineStatus {
+    static func state(ingest: IngestStatus?, ingestRunning: Bool = true, router: RouterStatus?, routerRunning: Bool = true)
+        -> PipelineStatus
+    {
         PipelineStatus(
             ingest: ingest, ingestRunning: ingestRunning, router: router, routerRunning: routerRunning, checkpoint: nil,
             shapes: ShapesSummary(count: 0, totalBytes: 0, largest: nil, oldest: nil), now: now)
@@ -72,7 +74,9 @@ struct PipelineStateTests {
             name: "conduit_slot_default", exists: true, active: true, confirmedFlushLSN: LSN(9000), restartLSN: LSN(8000),
             retainedWALBytes: 2048, walStatus: "reserved", error: nil)
         let text = status.text
-        for part in ["state", "caught-up", "slot", "retains 2.0 KiB", "spool", "router", "2 serve connected", "checkpoint", "router lag", "shapes"] {
+        for part in [
+            "state", "caught-up", "slot", "retains 2.0 KiB", "spool", "router", "2 serve connected", "checkpoint", "router lag", "shapes",
+        ] {
             #expect(text.contains(part), "missing \(part) in\n\(text)")
         }
     }

@@ -4,7 +4,7 @@ import Logging
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The shared start-up pieces: typed environment reads and their errors, and sd_notify.
@@ -18,7 +18,9 @@ struct StartupPiecesTests {
         }
         #expect(try reader.boolean("D") == true)
         #expect(try reader.choice("E", ["text", "json"], default: "text") == "json")
-        #expect(throws: ConfigurationError(variable: "MISSING", value: nil, expected: "a URL")) { try reader.required("MISSING", expected: "a URL") }
+        #expect(throws: ConfigurationError(variable: "MISSING", value: nil, expected: "a URL")) {
+            try reader.required("MISSING", expected: "a URL")
+        }
         #expect(ConfigurationError(variable: "B", value: "x", expected: "y").description == "B='x' is invalid: expected y")
         #expect(ConfigurationError(variable: "M", value: nil, expected: "y").description == "M is not set: expected y")
     }

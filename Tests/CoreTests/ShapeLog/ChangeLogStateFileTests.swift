@@ -45,7 +45,8 @@ struct ChangeLogStateFileTests {
                 #expect(bytes.count == ChangeLogStateFile.fileSize)
                 let sequence = UInt64(tx)
                 let newest = try #require(ChangeLogStateFile.decodeSlot(bytes, at: Int(ChangeLogStateFile.slotOffset(sequence: sequence))))
-                let older = try #require(ChangeLogStateFile.decodeSlot(bytes, at: Int(ChangeLogStateFile.slotOffset(sequence: sequence - 1))))
+                let older = try #require(
+                    ChangeLogStateFile.decodeSlot(bytes, at: Int(ChangeLogStateFile.slotOffset(sequence: sequence - 1))))
                 #expect(newest == .init(sequence: sequence, state: writer.committedState))
                 #expect(older == .init(sequence: sequence - 1, state: previous))
                 #expect(try reader.loadState()?.changes == writer.committedState)
@@ -79,7 +80,9 @@ struct ChangeLogStateFileTests {
             try recovered.append(offset: LogOffset(tx: 30, op: 0), json: ChangeLogTests.entry("30_0"))
             try recovered.commit(appliedThroughLSN: LSN(30))
             let reader = ShapeLogReader(directory: directory)
-            #expect(try ConcurrentReadTests.readAll(reader) == ["10_0", "30_0"].map { String(decoding: ChangeLogTests.entry($0), as: UTF8.self) })
+            #expect(
+                try ConcurrentReadTests.readAll(reader)
+                    == ["10_0", "30_0"].map { String(decoding: ChangeLogTests.entry($0), as: UTF8.self) })
         }
     }
 

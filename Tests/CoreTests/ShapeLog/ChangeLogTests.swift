@@ -34,7 +34,9 @@ struct ChangeLogTests {
             #expect(all.end == Support.offset("200_0"))
             #expect(all.isUpToDate)
             #expect(all.lastChangeLSN == LSN(200))
-            #expect(Support.strings(try reader.readEntries(all)) == ["100_0", "100_2", "200_0"].map { String(decoding: Self.entry($0), as: UTF8.self) })
+            #expect(
+                Support.strings(try reader.readEntries(all))
+                    == ["100_0", "100_2", "200_0"].map { String(decoding: Self.entry($0), as: UTF8.self) })
 
             let tail = try #require(Support.ready(try reader.plan(after: Support.offset("100_0"))))
             #expect(try reader.readEntries(tail).count == 2)

@@ -1,5 +1,5 @@
-import Foundation
 import ConduitCore
+import Foundation
 
 /// Scoped helpers for shape-log tests: a unique temporary folder per test.
 enum ShapeLogTestSupport {

@@ -1,12 +1,13 @@
-#if canImport(Glibc)
-@preconcurrency import Glibc
-#else
-import Darwin
-#endif
 import TestSupport
 import Testing
 
 @testable import ConduitCore
+
+#if canImport(Glibc)
+    @preconcurrency import Glibc
+#else
+    import Darwin
+#endif
 
 struct FileTests {
     @Test func atomicWriteCreatesAndReplaces() throws {

@@ -1,5 +1,5 @@
-import Foundation
 import ConduitCore
+import Foundation
 import Postgres
 import Spool
 import TestSupport
@@ -57,7 +57,9 @@ extension StreamContinuityTests {
             let sql = try database.connect()
             try sql.execute("CREATE TABLE items (id int PRIMARY KEY, title text)")
             try await TemporaryDirectory.with { directory in
-                try await ConduitCluster.with(database: database, directory: directory, environment: ["CONDUIT_SPOOL_SEGMENT_BYTES": "65536"]) { cluster in
+                try await ConduitCluster.with(
+                    database: database, directory: directory, environment: ["CONDUIT_SPOOL_SEGMENT_BYTES": "65536"]
+                ) { cluster in
                     let follower = ShapeFollower(client: cluster.client, table: "items")
                     try await follower.syncUntilUpToDate()
                     // Random hex: about 2:1 under zstd, so 30 × 100 rows of 256 characters fill several 64 KiB segments.
@@ -66,7 +68,8 @@ extension StreamContinuityTests {
                     // load until ingest has rotated past four segments.
                     var chunk = 0
                     while try chunk < 30 || (SpoolDirectory.segments(in: cluster.spoolDirectory).count < 5 && chunk < 600) {
-                        try sql.execute("INSERT INTO items SELECT g, \(title) FROM generate_series(\(chunk * 100 + 1), \(chunk * 100 + 100)) g")
+                        try sql.execute(
+                            "INSERT INTO items SELECT g, \(title) FROM generate_series(\(chunk * 100 + 1), \(chunk * 100 + 100)) g")
                         chunk += 1
                         if chunk >= 30 { try await Task.sleep(for: .milliseconds(20)) }
                     }

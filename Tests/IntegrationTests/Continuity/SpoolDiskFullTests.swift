@@ -1,12 +1,12 @@
-import Foundation
 import ConduitCore
+import Foundation
 import Postgres
 import Spool
 import TestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The spool's disk fills up mid-load (a small tmpfs): ingest pauses writing and confirming,
@@ -22,7 +22,8 @@ extension StreamContinuityTests {
                 try FileManager.default.createDirectory(atPath: spool, withIntermediateDirectories: true)
                 let mounted = try runCommand("/usr/bin/mount", ["-t", "tmpfs", "-o", "size=16m", "tmpfs", spool])
                 guard mounted.status == 0 else {
-                    Issue.record("cannot mount a 16 MiB tmpfs on \(spool), so the full-disk test did not run (it needs root): \(mounted.output)")
+                    Issue.record(
+                        "cannot mount a 16 MiB tmpfs on \(spool), so the full-disk test did not run (it needs root): \(mounted.output)")
                     return
                 }
                 defer { _ = try? runCommand("/usr/bin/umount", ["-l", spool]) }
@@ -35,7 +36,8 @@ extension StreamContinuityTests {
 
                     let title = Array(repeating: "md5(random()::text)", count: 16).joined(separator: " || ")
                     for chunk in 0..<40 {
-                        try sql.execute("INSERT INTO items SELECT g, \(title) FROM generate_series(\(chunk * 100 + 1), \(chunk * 100 + 100)) g")
+                        try sql.execute(
+                            "INSERT INTO items SELECT g, \(title) FROM generate_series(\(chunk * 100 + 1), \(chunk * 100 + 100)) g")
                     }
                     try await cluster.ingest.waitForLog("Spool disk is full")
                     // Paused, not crashing, and never confirming past what the disk holds.

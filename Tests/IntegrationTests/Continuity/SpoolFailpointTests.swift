@@ -1,7 +1,7 @@
-import Foundation
-import Synchronization
 import ConduitCore
+import Foundation
 import Postgres
+import Synchronization
 import TestSupport
 import Testing
 
@@ -26,7 +26,10 @@ struct SpoolFailpointTests {
             // Mid-load: the spool held only part of the load when ingest died (reading it runs
             // the same recovery the restarted ingest would).
             let spooledAtCrash = try IngestCrashTests.spooledTransactions(directory: cluster.spoolDirectory).count
-            #expect(spooledAtCrash < Self.transactions, "the crash comes in the middle of the load (\(spooledAtCrash) spooled, \(progress.committed.load(ordering: .relaxed)) committed)")
+            #expect(
+                spooledAtCrash < Self.transactions,
+                "the crash comes in the middle of the load (\(spooledAtCrash) spooled, \(progress.committed.load(ordering: .relaxed)) committed)"
+            )
             let restarted = try cluster.launchIngest(overrides: ["CONDUIT_FAILPOINTS": nil])
             try await writer.value
             try await Self.expectEverythingOnce(cluster: cluster, follower: follower, sql: sql, ingest: restarted)
@@ -73,13 +76,15 @@ struct SpoolFailpointTests {
     /// Inserts ids 1...transactions, one transaction each, on a connection of its own, counting
     /// the committed ones in `progress`.
     static func insertTransactions(url: String, progress: LoadProgress) -> Task<Void, any Error> {
-        Task { try await offThePool {  // blocking libpq calls must not hold the shared cooperative pool
-            let connection = try PostgresConnection(conninfo: url)
-            for id in 1...transactions {
-                try connection.execute("INSERT INTO items VALUES (\(id), 't\(id)')")
-                progress.committed.store(id, ordering: .relaxed)
+        Task {
+            try await offThePool {  // blocking libpq calls must not hold the shared cooperative pool
+                let connection = try PostgresConnection(conninfo: url)
+                for id in 1...transactions {
+                    try connection.execute("INSERT INTO items VALUES (\(id), 't\(id)')")
+                    progress.committed.store(id, ordering: .relaxed)
+                }
             }
-        } }
+        }
     }
 
     /// How many of the load's transactions have committed.
@@ -88,7 +93,9 @@ struct SpoolFailpointTests {
     }
 
     /// Waits for the pipeline to settle, stops `ingest`, and checks the spool and the client.
-    static func expectEverythingOnce(cluster: ConduitCluster, follower: ShapeFollower, sql: PostgresConnection, ingest: ConduitProcess) async throws {
+    static func expectEverythingOnce(cluster: ConduitCluster, follower: ShapeFollower, sql: PostgresConnection, ingest: ConduitProcess)
+        async throws
+    {
         try await cluster.waitUntilConfirmedCurrentWAL()
         let expected = try PipelineTests.tableContents(sql)
         try await follower.syncUntil(timeout: .seconds(120)) { $0.rows == expected }

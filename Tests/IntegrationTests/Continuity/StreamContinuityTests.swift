@@ -1,5 +1,5 @@
-import Foundation
 import ConduitCore
+import Foundation
 import Postgres
 import TestSupport
 import Testing
@@ -59,7 +59,9 @@ struct StreamContinuityTests {
                 try sql.execute("SELECT pg_switch_wal()")
             }
             let lag = "pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)"
-            guard try admin.execute("SELECT \(lag) > 128 * 1024 * 1024 FROM pg_replication_slots WHERE slot_name = $1", parameters: [slot]).rows.first?.first == "t"
+            guard
+                try admin.execute("SELECT \(lag) > 128 * 1024 * 1024 FROM pg_replication_slots WHERE slot_name = $1", parameters: [slot])
+                    .rows.first?.first == "t"
             else { return false }
             var othersSafe = false
             for _ in 0..<40 where !othersSafe {

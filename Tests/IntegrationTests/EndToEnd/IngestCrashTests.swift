@@ -1,8 +1,8 @@
+import ConduitCore
 import Foundation
 import Logging
-import ConduitCore
-import Spool
 import Postgres
+import Spool
 import TestSupport
 import Testing
 
@@ -22,12 +22,14 @@ struct IngestCrashTests {
 
                     let transactions = 3000
                     let url = database.url
-                    let writer = Task { try await offThePool {  // blocking libpq calls must not hold the shared cooperative pool
-                        let connection = try PostgresConnection(conninfo: url)
-                        for id in 1...transactions {
-                            try connection.execute("INSERT INTO items VALUES (\(id), 't\(id)')")
+                    let writer = Task {
+                        try await offThePool {  // blocking libpq calls must not hold the shared cooperative pool
+                            let connection = try PostgresConnection(conninfo: url)
+                            for id in 1...transactions {
+                                try connection.execute("INSERT INTO items VALUES (\(id), 't\(id)')")
+                            }
                         }
-                    } }
+                    }
                     try await Task.sleep(for: .milliseconds(700))
                     cluster.ingest.kill()
                     _ = await cluster.ingest.waitForExit(timeout: .seconds(10))

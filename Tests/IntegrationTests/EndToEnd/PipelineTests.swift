@@ -69,13 +69,16 @@ struct PipelineTests {
             try await TemporaryDirectory.with { directory in
                 try await ConduitCluster.with(database: database, directory: directory) { cluster in
                     let url = database.url
-                    let writer = Task { try await offThePool {  // blocking libpq calls must not hold the shared cooperative pool
-                        let connection = try PostgresConnection(conninfo: url)
-                        for round in 0..<300 {
-                            try connection.execute(
-                                "BEGIN; INSERT INTO items VALUES (\(100_000 + round), 'w'); UPDATE items SET title = 'u\(round)' WHERE id = \(round + 1); COMMIT")
+                    let writer = Task {
+                        try await offThePool {  // blocking libpq calls must not hold the shared cooperative pool
+                            let connection = try PostgresConnection(conninfo: url)
+                            for round in 0..<300 {
+                                try connection.execute(
+                                    "BEGIN; INSERT INTO items VALUES (\(100_000 + round), 'w'); UPDATE items SET title = 'u\(round)' WHERE id = \(round + 1); COMMIT"
+                                )
+                            }
                         }
-                    } }
+                    }
                     let follower = ShapeFollower(client: cluster.client, table: "items")
                     try await follower.syncUntilUpToDate()
                     try await writer.value

@@ -34,13 +34,16 @@ struct RouterCrashTests {
 
     /// 1,500 transactions, each inserting a row and updating one of the 100 seeded ones.
     static func startLoad(url: String) -> Task<Void, any Error> {
-        Task { try await offThePool {  // blocking libpq calls must not hold the shared cooperative pool
-            let connection = try PostgresConnection(conninfo: url)
-            for round in 1...1500 {
-                try connection.execute(
-                    "BEGIN; INSERT INTO items VALUES (\(1000 + round), 'n'); UPDATE items SET title = 'r\(round)' WHERE id = \(round % 100 + 1); COMMIT")
+        Task {
+            try await offThePool {  // blocking libpq calls must not hold the shared cooperative pool
+                let connection = try PostgresConnection(conninfo: url)
+                for round in 1...1500 {
+                    try connection.execute(
+                        "BEGIN; INSERT INTO items VALUES (\(1000 + round), 'n'); UPDATE items SET title = 'r\(round)' WHERE id = \(round % 100 + 1); COMMIT"
+                    )
+                }
             }
-        } }
+        }
     }
 
     /// The follower ends with exactly the table, under its original handle, without a refetch,

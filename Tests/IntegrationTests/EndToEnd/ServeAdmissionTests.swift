@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Shape requests waiting on router are capped (issue 6): with router stalled, requests beyond

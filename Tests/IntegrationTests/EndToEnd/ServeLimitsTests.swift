@@ -42,9 +42,12 @@ struct ServeLimitsTests {
             #expect(declared?.status == 413)
             #expect(try Self.message(declared) == "Request body too large")
 
-            let chunked = Array("GET /v1/health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n".utf8)
-                + Array(repeating: Array("10000\r\n".utf8) + Array(repeating: UInt8(ascii: "z"), count: 65536) + Array("\r\n".utf8), count: 20)
-                    .flatMap { $0 }
+            let chunked =
+                Array("GET /v1/health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n".utf8)
+                + Array(
+                    repeating: Array("10000\r\n".utf8) + Array(repeating: UInt8(ascii: "z"), count: 65536) + Array("\r\n".utf8), count: 20
+                )
+                .flatMap { $0 }
             let streamed = try await Self.answer(to: chunked, port: port)
             // The body is dropped while the request is answered, so the 200 may come first; either
             // way the connection ends without reading the rest.

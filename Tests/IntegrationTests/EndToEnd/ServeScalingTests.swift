@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Several serve processes answer on one port (issue 8): through `SO_REUSEPORT`, or through one

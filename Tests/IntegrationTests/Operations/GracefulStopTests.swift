@@ -29,8 +29,12 @@ struct GracefulStopTests {
             // At least the spool's end; a keepalive's WAL end past the last commit may be confirmed
             // too when no transaction was pending (nothing unspooled lies before it).
             #expect(confirmed >= durable, "ingest stopped without confirming what the spool holds")
-            let slot = try sql.execute("SELECT pg_wal_lsn_diff(confirmed_flush_lsn, '0/0')::bigint::text FROM pg_replication_slots WHERE slot_name = '\(cluster.slotName)'")
-            #expect(slot.rows.first?.first?.flatMap { UInt64($0) } == confirmed, "PostgreSQL's confirmed_flush_lsn is not what ingest confirmed")
+            let slot = try sql.execute(
+                "SELECT pg_wal_lsn_diff(confirmed_flush_lsn, '0/0')::bigint::text FROM pg_replication_slots WHERE slot_name = '\(cluster.slotName)'"
+            )
+            #expect(
+                slot.rows.first?.first?.flatMap { UInt64($0) } == confirmed, "PostgreSQL's confirmed_flush_lsn is not what ingest confirmed"
+            )
 
             let ingest = try cluster.relaunch("ingest")
             defer { ingest.kill() }
@@ -60,7 +64,9 @@ struct GracefulStopTests {
             let status = try Self.readJSON(cluster.storageDirectory + "/router.status")
             let checkpoint = try Self.readJSON(cluster.storageDirectory + "/router.checkpoint")
             #expect(status["phase"] as? String == "stopped")
-            #expect((status["appliedCommitEnd"] as? NSNumber)?.uint64Value == (checkpoint["commitEndLSN"] as? NSNumber)?.uint64Value, "router stopped with applied work past its checkpoint")
+            #expect(
+                (status["appliedCommitEnd"] as? NSNumber)?.uint64Value == (checkpoint["commitEndLSN"] as? NSNumber)?.uint64Value,
+                "router stopped with applied work past its checkpoint")
 
             let router = try cluster.relaunch("router")
             defer { router.kill() }

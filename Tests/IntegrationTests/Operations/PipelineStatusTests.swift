@@ -3,7 +3,7 @@ import TestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `router status` and serve's `GET /v1/status` show the pipeline in each state: router down,
@@ -96,9 +96,12 @@ struct PipelineStatusTests {
                     "DATABASE_URL": database.url, "CONDUIT_STORAGE_DIR": storage,
                     "CONDUIT_STREAM_ID": "t" + String(UInt32.random(in: .min ... .max), radix: 16),
                 ]
-                let before = try await ConduitProcess.run("router", ["status", "--json", "--no-database"], environment: environment, directory: directory)
+                let before = try await ConduitProcess.run(
+                    "router", ["status", "--json", "--no-database"], environment: environment, directory: directory)
                 #expect(before.status == 0)
-                #expect((try JSONSerialization.jsonObject(with: Data(before.output.utf8)) as? [String: Any])?["state"] as? String == "router-down")
+                #expect(
+                    (try JSONSerialization.jsonObject(with: Data(before.output.utf8)) as? [String: Any])?["state"] as? String
+                        == "router-down")
 
                 // router alone: no ingest has made anything durable yet.
                 let router = try ConduitProcess.launch("router", environment: environment, logDirectory: directory)
@@ -107,7 +110,8 @@ struct PipelineStatusTests {
                 var state = ""
                 while state != "starting" && ContinuousClock.now < deadline {
                     try await Task.sleep(for: .milliseconds(200))
-                    let result = try await ConduitProcess.run("router", ["status", "--json", "--no-database"], environment: environment, directory: directory)
+                    let result = try await ConduitProcess.run(
+                        "router", ["status", "--json", "--no-database"], environment: environment, directory: directory)
                     state = (try? JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])?["state"] as? String ?? ""
                 }
                 #expect(state == "starting", "\(router.logTail())")

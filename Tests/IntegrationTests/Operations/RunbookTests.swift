@@ -5,7 +5,7 @@ import TestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Each runbook in docs/runbooks/ carried out step by step against real processes (the steps
@@ -29,9 +29,11 @@ struct RunbookTests {
                 let stream = "t" + String(UInt32.random(in: .min ... .max), radix: 16)
                 try owner.execute("ALTER TABLE items REPLICA IDENTITY FULL")
                 try owner.execute("CREATE PUBLICATION conduit_pub_\(stream) FOR TABLE items")
-                let url = database.url.replacingOccurrences(of: "user=\(ProcessInfo.processInfo.environment["PGUSER"] ?? "postgres")", with: "user=\(role)")
+                let url = database.url.replacingOccurrences(
+                    of: "user=\(ProcessInfo.processInfo.environment["PGUSER"] ?? "postgres")", with: "user=\(role)")
                 try #require(url.contains("user=\(role)"))
-                let cluster = try await ConduitCluster.start(databaseURL: url, directory: directory, environment: ["CONDUIT_STREAM_ID": stream])
+                let cluster = try await ConduitCluster.start(
+                    databaseURL: url, directory: directory, environment: ["CONDUIT_STREAM_ID": stream])
                 do {
                     let follower = ShapeFollower(client: cluster.client, table: "items")
                     try await follower.syncUntilUpToDate()
@@ -39,7 +41,8 @@ struct RunbookTests {
                     try owner.execute("UPDATE items SET title = 'x' WHERE id = 1")
                     let expected = try PipelineTests.tableContents(owner)
                     try await follower.syncUntil { $0.rows == expected }
-                    let slot = try owner.execute("SELECT count(*)::text FROM pg_replication_slots WHERE slot_name = 'conduit_slot_\(stream)'")
+                    let slot = try owner.execute(
+                        "SELECT count(*)::text FROM pg_replication_slots WHERE slot_name = 'conduit_slot_\(stream)'")
                     #expect(slot.rows.first?.first == "1")
                     await cluster.stop()
                 } catch {
@@ -61,7 +64,8 @@ struct RunbookTests {
             #expect(await cluster.ingest.waitForExit(timeout: .seconds(40)) == 0)
             try sql.execute("INSERT INTO items SELECT g, repeat('w', 500) FROM generate_series(2, 20000) g")
             let result = try await cluster.tool("router", ["status", "--json"])
-            let status = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any], "\(result.output)")
+            let status = try #require(
+                try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any], "\(result.output)")
             let slot = try #require(status["slot"] as? [String: Any])
             #expect(slot["active"] as? Bool == false)
             #expect(((slot["retainedWALBytes"] as? NSNumber)?.intValue ?? 0) > 5_000_000, "\(slot)")
@@ -114,7 +118,8 @@ struct RunbookTests {
                 logPath: directory.appending("run-serve.log"))
             defer { script.kill() }
             try await ServeProcesses.waitUntilListening(2, logPaths: [script.logPath])
-            #expect(script.logContents.contains("config.instance=1") && script.logContents.contains("config.instance=2"), "\(script.logTail())")
+            #expect(
+                script.logContents.contains("config.instance=1") && script.logContents.contains("config.instance=2"), "\(script.logTail())")
             #expect(try await HTTPClient(port: port).get("/v1/health").status == 202, "no router: starting")
             script.terminate()
             #expect(await script.waitForExit(timeout: .seconds(40)) == 0, "\(script.logTail())")
@@ -160,7 +165,8 @@ struct RunbookTests {
                 let data = try directory.makeSubdirectory("data")
                 let mounted = try runCommand("/usr/bin/mount", ["-t", "tmpfs", "-o", "size=24m", "tmpfs", data])
                 guard mounted.status == 0 else {
-                    Issue.record("cannot mount a tmpfs on \(data) (needs root), so the full-disk runbook was NOT checked: \(mounted.output)")
+                    Issue.record(
+                        "cannot mount a tmpfs on \(data) (needs root), so the full-disk runbook was NOT checked: \(mounted.output)")
                     return
                 }
                 defer { _ = try? runCommand("/usr/bin/umount", ["-l", data]) }
@@ -171,7 +177,8 @@ struct RunbookTests {
                     try StreamContinuityTests.fill(filler, leavingFree: 512 << 10, in: data)
                     let title = Array(repeating: "md5(random()::text)", count: 16).joined(separator: " || ")
                     for chunk in 0..<30 {
-                        try sql.execute("INSERT INTO items SELECT g, \(title) FROM generate_series(\(chunk * 100 + 1), \(chunk * 100 + 100)) g")
+                        try sql.execute(
+                            "INSERT INTO items SELECT g, \(title) FROM generate_series(\(chunk * 100 + 1), \(chunk * 100 + 100)) g")
                     }
                     let deadline = ContinuousClock.now + .seconds(60)
                     var phases = ""
@@ -180,7 +187,8 @@ struct RunbookTests {
                         try await Task.sleep(for: .milliseconds(250))
                         let status = try await cluster.tool("router", ["status", "--json", "--no-database"])
                         let object = try? JSONSerialization.jsonObject(with: Data(status.output.utf8)) as? [String: Any]
-                        phases = [object?["ingest"], object?["router"]].compactMap { ($0 as? [String: Any])?["phase"] as? String }.joined(separator: ",")
+                        phases = [object?["ingest"], object?["router"]].compactMap { ($0 as? [String: Any])?["phase"] as? String }.joined(
+                            separator: ",")
                     }
                     #expect(cluster.processes.allSatisfy { $0.isRunning }, "a full disk must not end a process")
                     try FileSystem.removeFile(filler)

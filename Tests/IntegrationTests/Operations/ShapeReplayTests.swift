@@ -32,7 +32,9 @@ struct ShapeReplayTests {
             for name in Self.changeLogFiles { try FileManager.default.removeItem(atPath: shape + "/" + name) }
             let replay = try await cluster.tool("router", ["replay", "--shape", handle])
             #expect(replay.status == 0 && replay.output.contains("\(handle): rebuilt"), "\(replay.output)")
-            #expect(try Data(contentsOf: URL(fileURLWithPath: shape + "/changes.log")) == original, "the rebuilt log differs from the one router wrote")
+            #expect(
+                try Data(contentsOf: URL(fileURLWithPath: shape + "/changes.log")) == original,
+                "the rebuilt log differs from the one router wrote")
 
             // A missing shape, and --all, report per shape.
             let unknown = try await cluster.tool("router", ["replay", "--shape", "no-such-shape"])
@@ -63,13 +65,16 @@ struct ShapeReplayTests {
             #expect(await cluster.router.waitForExit(timeout: .seconds(40)) == 0)
             // As if retention had removed the segment the shape's merge started in.
             let path = cluster.storageDirectory + "/shapes/\(handle)/router.json"
-            var record = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
+            var record = try #require(
+                try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
             record["replayFrom"] = ["spool": ["segment": 1, "offset": 64], "commitEnd": 1]
             try JSONSerialization.data(withJSONObject: record).write(to: URL(fileURLWithPath: path))
             let replay = try await cluster.tool("router", ["replay", "--shape", handle])
             #expect(replay.status == 1, "\(replay.output)")
             #expect(replay.output.contains("no longer holds segment 0000000000000001"), "\(replay.output)")
-            #expect(FileManager.default.fileExists(atPath: cluster.storageDirectory + "/shapes/\(handle)/changes.log"), "a refused replay must not touch the shape")
+            #expect(
+                FileManager.default.fileExists(atPath: cluster.storageDirectory + "/shapes/\(handle)/changes.log"),
+                "a refused replay must not touch the shape")
         }
     }
 

@@ -6,7 +6,9 @@ import Testing
 /// file where the units and the docs say.
 @Suite(.timeLimit(.minutes(3)))
 struct SystemdUnitTests {
-    static let units = ["conduit.target", "conduit-ingest.service", "conduit-router.service", "conduit-serve.socket", "conduit-serve@.service"]
+    static let units = [
+        "conduit.target", "conduit-ingest.service", "conduit-router.service", "conduit-serve.socket", "conduit-serve@.service",
+    ]
 
     /// Runs `systemd/install --root <directory>/root --instances 2` with the test build's binaries.
     static func install(into directory: TemporaryDirectory) async throws -> String {
@@ -38,12 +40,16 @@ struct SystemdUnitTests {
                 #expect(manager.fileExists(atPath: root + "/etc/systemd/system/" + unit), "\(unit) not installed")
             }
             let wants = root + "/etc/systemd/system/conduit.target.wants/"
-            for enabled in ["conduit-ingest.service", "conduit-router.service", "conduit-serve.socket", "conduit-serve@1.service", "conduit-serve@2.service"] {
+            for enabled in [
+                "conduit-ingest.service", "conduit-router.service", "conduit-serve.socket", "conduit-serve@1.service",
+                "conduit-serve@2.service",
+            ] {
                 #expect((try? manager.destinationOfSymbolicLink(atPath: wants + enabled)) != nil, "\(enabled) not enabled")
             }
             // Links point at /etc/… as seen from inside the root.
-            #expect((try? manager.destinationOfSymbolicLink(atPath: root + "/etc/systemd/system/multi-user.target.wants/conduit.target"))
-                == "/etc/systemd/system/conduit.target")
+            #expect(
+                (try? manager.destinationOfSymbolicLink(atPath: root + "/etc/systemd/system/multi-user.target.wants/conduit.target"))
+                    == "/etc/systemd/system/conduit.target")
             let environment = try manager.attributesOfItem(atPath: root + "/etc/conduit/conduit.env")
             #expect((environment[.posixPermissions] as? Int) == 0o640, "the environment file holds secrets")
             #expect(manager.fileExists(atPath: root + "/usr/lib/sysusers.d/conduit.conf"))
@@ -67,10 +73,14 @@ struct SystemdUnitTests {
         try await TemporaryDirectory.with { directory in
             let root = try await Self.installForVerify(into: directory)
             let result = try await OperatorCommand.run(
-                analyze, ["verify", "--root=" + root, "conduit.target", "conduit-ingest.service", "conduit-router.service",
-                          "conduit-serve.socket", "conduit-serve@1.service", "conduit-serve@2.service"], in: directory)
+                analyze,
+                [
+                    "verify", "--root=" + root, "conduit.target", "conduit-ingest.service", "conduit-router.service",
+                    "conduit-serve.socket", "conduit-serve@1.service", "conduit-serve@2.service",
+                ], in: directory)
             #expect(result.status == 0, "systemd-analyze verify failed:\n\(result.output)")
-            #expect(result.output.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "systemd-analyze verify warned:\n\(result.output)")
+            #expect(
+                result.output.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "systemd-analyze verify warned:\n\(result.output)")
         }
     }
 
@@ -82,7 +92,8 @@ struct SystemdUnitTests {
         try await TemporaryDirectory.with { directory in
             let root = try await Self.installForVerify(into: directory)
             let path = root + "/etc/systemd/system/conduit-router.service"
-            let broken = try String(contentsOfFile: path, encoding: .utf8).replacingOccurrences(of: "/opt/conduit/bin/router", with: "/opt/conduit/bin/nowhere")
+            let broken = try String(contentsOfFile: path, encoding: .utf8).replacingOccurrences(
+                of: "/opt/conduit/bin/router", with: "/opt/conduit/bin/nowhere")
             try broken.write(toFile: path, atomically: true, encoding: .utf8)
             let result = try await OperatorCommand.run(analyze, ["verify", "--root=" + root, "conduit-router.service"], in: directory)
             #expect(result.status != 0 || !result.output.isEmpty, "a unit whose binary is missing passed verify")

@@ -35,12 +35,14 @@ struct ChangesOnlyTests {
         // An update of a row the client never saw arrives as an update (§8.9), inserts as inserts.
         try sql.execute("UPDATE tasks SET priority = 42 WHERE id = 3; INSERT INTO tasks VALUES (100, 'new', 1, 'open')")
         try await follower.syncUntil { $0.changes.count >= 2 }
-        #expect(follower.changes.contains { $0.operation == "update" && $0.key == #""public"."tasks"/"3""# && $0.value["priority"] == "42" })
+        #expect(
+            follower.changes.contains { $0.operation == "update" && $0.key == #""public"."tasks"/"3""# && $0.value["priority"] == "42" })
         #expect(follower.changes.contains { $0.operation == "insert" && $0.key == #""public"."tasks"/"100""# })
         #expect(!follower.changes.contains { $0.key == #""public"."tasks"/"1""# })
     }
 
-    static func offsetNowWithReplicaFullSeesOnlyLaterChangesWithWholeRows(_ cluster: ConduitCluster, _ sql: PostgresConnection) async throws {
+    static func offsetNowWithReplicaFullSeesOnlyLaterChangesWithWholeRows(_ cluster: ConduitCluster, _ sql: PostgresConnection) async throws
+    {
         let parameters = [("table", "tasks"), ("log", "changes_only"), ("replica", "full")]
         let now = try await cluster.client.shape(parameters + [("offset", "now")])
         #expect(now.status == 200, "\(now)")

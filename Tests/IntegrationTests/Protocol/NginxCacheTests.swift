@@ -4,7 +4,7 @@ import TestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The shipped nginx configuration (`deploy/nginx/conduit.conf`) in front of serve: immutable
@@ -27,9 +27,11 @@ struct NginxCacheTests {
 
             let handle = try #require(follower.handle)
             let cursor = follower.cursor ?? "0"
-            let path = "/v1/shape" + HTTPClient.query([
-                ("table", "tasks"), ("offset", follower.offset), ("handle", handle), ("live", "true"), ("cursor", cursor),
-            ])
+            let path =
+                "/v1/shape"
+                + HTTPClient.query([
+                    ("table", "tasks"), ("offset", follower.offset), ("handle", handle), ("live", "true"), ("cursor", cursor),
+                ])
             let before = proxy.upstreamRequests(containing: "live=true")
             let responses = try await withThrowingTaskGroup(of: HTTPResponse.self) { group in
                 for _ in 0..<100 { group.addTask { try await client.get(path) } }
@@ -60,8 +62,11 @@ struct NginxProcess {
         guard geteuid() == 0 else { throw SupportError("nginx is not installed: apt-get install -y nginx-light") }
         let install = Process()
         install.executableURL = URL(fileURLWithPath: "/bin/sh")
-        install.arguments = ["-c", "DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null 2>&1 || "
-            + "(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light) >/dev/null 2>&1"]
+        install.arguments = [
+            "-c",
+            "DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null 2>&1 || "
+                + "(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light) >/dev/null 2>&1",
+        ]
         try install.run()
         install.waitUntilExit()
         guard let found = candidates.first(where: FileManager.default.isExecutableFile(atPath:)) else {
@@ -75,7 +80,8 @@ struct NginxProcess {
         let port = try freeTCPPort()
         let shipped = try String(
             contentsOfFile: ConduitProcess.packageRoot() + "/deploy/nginx/conduit.conf", encoding: .utf8)
-        let site = shipped
+        let site =
+            shipped
             .replacingOccurrences(of: "/var/cache/nginx/conduit", with: root + "/cache")
             .replacingOccurrences(of: "server 127.0.0.1:3000;", with: "server 127.0.0.1:\(upstreamPort);")
             .replacingOccurrences(of: "listen 8080;", with: "listen 127.0.0.1:\(port);")

@@ -40,7 +40,8 @@ struct ShapeDeletionTests {
         #expect(mismatch.status == 400)
         #expect(
             mismatch.text
-                == #"{"message":"The specified shape definition and handle do not match. Please ensure the shape definition is correct or omit the shape handle from the request to obtain a new one."}"#)
+                == #"{"message":"The specified shape definition and handle do not match. Please ensure the shape definition is correct or omit the shape handle from the request to obtain a new one."}"#
+        )
 
         let deleted = try await cluster.client.request(
             "DELETE", "/v1/shape" + HTTPClient.query([("table", "tasks"), ("where", "priority > 1")]))

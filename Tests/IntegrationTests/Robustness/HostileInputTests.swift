@@ -80,7 +80,8 @@ struct HostileInputTests {
                             (400..<500).contains(response.status) && response.status != 409 || response.status == 200,
                             "\(name): HTTP \(response.status) \(response.text.prefix(300))")
                         if (400..<500).contains(response.status) {
-                            #expect(response.text.hasPrefix("{"), "\(name): a JSON body says what is wrong, got \(response.text.prefix(200))")
+                            #expect(
+                                response.text.hasPrefix("{"), "\(name): a JSON body says what is wrong, got \(response.text.prefix(200))")
                         }
                         try await calm.expectStillFlowing(name)
                     }

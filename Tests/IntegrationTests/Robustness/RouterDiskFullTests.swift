@@ -5,7 +5,7 @@ import TestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The shape logs' disk fills up mid-load (a small tmpfs on `shapes/` only): router pauses,
@@ -22,7 +22,8 @@ struct RouterDiskFullTests {
                 try FileManager.default.createDirectory(atPath: shapes, withIntermediateDirectories: true)
                 let mounted = try runCommand("/usr/bin/mount", ["-t", "tmpfs", "-o", "size=16m", "tmpfs", shapes])
                 guard mounted.status == 0 else {
-                    Issue.record("cannot mount a 16 MiB tmpfs on \(shapes), so the full-disk test did not run (it needs root): \(mounted.output)")
+                    Issue.record(
+                        "cannot mount a 16 MiB tmpfs on \(shapes), so the full-disk test did not run (it needs root): \(mounted.output)")
                     return
                 }
                 defer { _ = try? runCommand("/usr/bin/umount", ["-l", shapes]) }

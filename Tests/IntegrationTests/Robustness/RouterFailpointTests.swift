@@ -16,7 +16,8 @@ struct RouterFailpointTests {
             try sql.execute("CREATE TABLE items (id int PRIMARY KEY, title text)")
             try sql.execute("INSERT INTO items SELECT g, 'seed' FROM generate_series(1, 100) g")
             try await TemporaryDirectory.with { directory in
-                try await ConduitCluster.with(database: database, directory: directory, environment: ["CONDUIT_FAILPOINTS": failpoint]) { cluster in
+                try await ConduitCluster.with(database: database, directory: directory, environment: ["CONDUIT_FAILPOINTS": failpoint]) {
+                    cluster in
                     let follower = ShapeFollower(client: cluster.client, table: "items")
                     try await follower.syncUntilUpToDate()
                     let handle = follower.handle
@@ -41,7 +42,9 @@ struct RouterFailpointTests {
             try sql.execute("CREATE TABLE items (id int PRIMARY KEY, title text)")
             try sql.execute("INSERT INTO items SELECT g, 'seed' FROM generate_series(1, 25000) g")
             try await TemporaryDirectory.with { directory in
-                try await ConduitCluster.with(database: database, directory: directory, environment: ["CONDUIT_FAILPOINTS": "router.mid-snapshot"]) { cluster in
+                try await ConduitCluster.with(
+                    database: database, directory: directory, environment: ["CONDUIT_FAILPOINTS": "router.mid-snapshot"]
+                ) { cluster in
                     let client = cluster.client
                     let first = Task { try await client.get("/v1/shape?table=items&offset=-1", timeout: .seconds(120)) }
                     let status = await cluster.router.waitForExit(timeout: .seconds(120))

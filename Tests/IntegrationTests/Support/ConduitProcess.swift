@@ -1,10 +1,10 @@
 import Dispatch
-import TestSupport
 import Foundation
 import Synchronization
+import TestSupport
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A child process (one of Conduit's binaries, or any tool) whose output goes to a log file.
@@ -64,7 +64,8 @@ final class ConduitProcess: @unchecked Sendable, CustomStringConvertible {
         _ binary: String, _ arguments: [String], environment: [String: String], directory: TemporaryDirectory,
         timeout: Duration = .seconds(60)
     ) async throws -> (status: Int32?, output: String) {
-        try await OperatorCommand.run(try binaryDirectory() + "/" + binary, arguments, environment: environment, in: directory, timeout: timeout)
+        try await OperatorCommand.run(
+            try binaryDirectory() + "/" + binary, arguments, environment: environment, in: directory, timeout: timeout)
     }
 
     /// Launches any executable with the same environment and logging rules.

@@ -1,9 +1,9 @@
 import Foundation
-import TestSupport
 import Synchronization
+import TestSupport
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One TCP connection driven by hand, for tests that must control exactly what goes over a

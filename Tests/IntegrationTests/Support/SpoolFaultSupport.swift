@@ -1,12 +1,12 @@
+import ConduitCore
 import Foundation
 import Logging
-import ConduitCore
 import Postgres
 import Spool
 import TestSupport
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Helpers of the fault tests of issue 7 (restarts, lost slots, damaged spools, full disks).
@@ -37,7 +37,8 @@ extension ConduitCluster {
     /// The slot's `confirmed_flush_lsn`, nil if the slot does not exist.
     func confirmedFlush() throws -> LSN? {
         let admin = try PostgresConnection(conninfo: databaseURL)
-        let result = try admin.execute("SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = $1", parameters: [slotName])
+        let result = try admin.execute(
+            "SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = $1", parameters: [slotName])
         guard let text = result.rows.first?.first ?? nil else { return nil }
         return LSN(string: text)
     }
@@ -134,7 +135,8 @@ enum SpoolFiles {
 
     /// The highest stream position any frame on disk records.
     static func lastPosition(directory: String) throws -> UInt64 {
-        try SpoolDirectory.segments(in: directory).flatMap { try frames(of: SpoolDirectory.path(of: $0, in: directory)) }.map(\.position).max() ?? 0
+        try SpoolDirectory.segments(in: directory).flatMap { try frames(of: SpoolDirectory.path(of: $0, in: directory)) }.map(\.position)
+            .max() ?? 0
     }
 
     /// Flips one bit of the file at `offset`.

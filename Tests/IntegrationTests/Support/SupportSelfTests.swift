@@ -6,7 +6,7 @@ import TestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Proves the integration-test support code itself, without Conduit's binaries.
@@ -112,7 +112,8 @@ import Glibc
     @Test(.timeLimit(.minutes(1)))
     func httpClientReadsStatusHeadersAndBody() async throws {
         let port = try freeTCPPort()
-        let response = "HTTP/1.1 409 Conflict\r\nContent-Type: application/json\r\nElectric-Handle: h-2\r\n"
+        let response =
+            "HTTP/1.1 409 Conflict\r\nContent-Type: application/json\r\nElectric-Handle: h-2\r\n"
             + "electric-up-to-date: \r\nContent-Length: 40\r\nConnection: close\r\n\r\n"
             + #"[{"headers":{"control":"must-refetch"}}]"#
         let server = try OneShotHTTPServer(port: port, response: response)
@@ -249,7 +250,10 @@ private final class OneShotHTTPServer: Sendable {
         Thread.detachNewThread {
             defer { close(listener) }
             let connection = accept(listener, nil, nil)
-            guard connection >= 0 else { state.done.signal(); return }
+            guard connection >= 0 else {
+                state.done.signal()
+                return
+            }
             var received: [UInt8] = []
             var buffer = [UInt8](repeating: 0, count: 4096)
             while !received.ends(with: Array("\r\n\r\n".utf8)) {

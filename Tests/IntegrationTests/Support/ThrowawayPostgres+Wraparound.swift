@@ -44,7 +44,8 @@ extension ThrowawayPostgres {
         if !FileManager.default.fileExists(atPath: segment) {
             try runAsOwner("/bin/dd", ["if=/dev/zero", "of=\(segment)", "bs=262144", "count=1", "status=none"])
         }
-        try runAsOwner(Self.binaries + "/pg_resetwal", ["-D", dataDirectory, "-x", String(xid), "-u", String(xid - 100), "-e", String(next >> 32)])
+        try runAsOwner(
+            Self.binaries + "/pg_resetwal", ["-D", dataDirectory, "-x", String(xid), "-u", String(xid - 100), "-e", String(next >> 32)])
     }
 
     /// Stopped cluster: rewrites logical slot `name`'s `catalog_xmin` (and `restart_lsn`, when

@@ -4,7 +4,7 @@ import Postgres
 import TestSupport
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A PostgreSQL 15 cluster of one test's own, for what the shared test server must never suffer:

@@ -66,27 +66,43 @@ struct PgOutputMessageTests {
         let insert = PgOutputTestEncoder.encode(PgOutputFixtures.all[5])
         var badKind = insert
         badKind[8] = UInt8(ascii: "q")  // first column kind: tag(1) relid(4) 'N'(1) ncols(2)
-        #expect(throws: PgOutputDecodingError(tag: UInt8(ascii: "I"), offset: 9, reason: .invalidValue(field: "TupleData column kind", value: UInt8(ascii: "q")))) {
+        #expect(
+            throws: PgOutputDecodingError(
+                tag: UInt8(ascii: "I"), offset: 9, reason: .invalidValue(field: "TupleData column kind", value: UInt8(ascii: "q")))
+        ) {
             try PgOutputMessage(decoding: badKind)
         }
-        let error = PgOutputDecodingError(tag: UInt8(ascii: "I"), offset: 3, reason: .truncated(field: "Insert.relationID", needed: 4, available: 2))
-        #expect(error.description == "cannot decode message 'I' at offset 3: Insert.relationID needs 4 bytes but only 2 remain (message truncated)")
+        let error = PgOutputDecodingError(
+            tag: UInt8(ascii: "I"), offset: 3, reason: .truncated(field: "Insert.relationID", needed: 4, available: 2))
+        #expect(
+            error.description
+                == "cannot decode message 'I' at offset 3: Insert.relationID needs 4 bytes but only 2 remain (message truncated)")
     }
 
     @Test func invalidUTF8AndMissingTerminatorThrow() {
         var encoder = PgOutputTestEncoder()
-        encoder.ascii("Y"); encoder.u32(1); encoder.bytes += [0xFF, 0xFE, 0]; encoder.string("t")
+        encoder.ascii("Y")
+        encoder.u32(1)
+        encoder.bytes += [0xFF, 0xFE, 0]
+        encoder.string("t")
         #expect(throws: PgOutputDecodingError(tag: UInt8(ascii: "Y"), offset: 5, reason: .invalidUTF8(field: "Type.namespace"))) {
             try PgOutputMessage(decoding: encoder.bytes)
         }
         var unterminated = PgOutputTestEncoder()
-        unterminated.ascii("O"); unterminated.u64(1); unterminated.bytes += Array("abc".utf8)
+        unterminated.ascii("O")
+        unterminated.u64(1)
+        unterminated.bytes += Array("abc".utf8)
         #expect(throws: PgOutputDecodingError.self) { try PgOutputMessage(decoding: unterminated.bytes) }
     }
 
     @Test func negativeColumnLengthThrows() {
         var encoder = PgOutputTestEncoder()
-        encoder.ascii("I"); encoder.u32(1); encoder.ascii("N"); encoder.u16(1); encoder.ascii("t"); encoder.i32(-1)
+        encoder.ascii("I")
+        encoder.u32(1)
+        encoder.ascii("N")
+        encoder.u16(1)
+        encoder.ascii("t")
+        encoder.i32(-1)
         #expect(throws: PgOutputDecodingError.self) { try PgOutputMessage(decoding: encoder.bytes) }
     }
 

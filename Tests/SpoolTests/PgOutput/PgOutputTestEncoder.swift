@@ -45,35 +45,69 @@ struct PgOutputTestEncoder {
     mutating func write(_ message: PgOutputMessage) {
         switch message {
         case .begin(let begin):
-            ascii("B"); u64(begin.finalLSN.value); i64(begin.commitTimestamp); u32(begin.xid)
+            ascii("B")
+            u64(begin.finalLSN.value)
+            i64(begin.commitTimestamp)
+            u32(begin.xid)
         case .commit(let commit):
-            ascii("C"); u8(commit.flags); u64(commit.commitLSN.value); u64(commit.endLSN.value); i64(commit.commitTimestamp)
+            ascii("C")
+            u8(commit.flags)
+            u64(commit.commitLSN.value)
+            u64(commit.endLSN.value)
+            i64(commit.commitTimestamp)
         case .relation(let relation):
-            ascii("R"); u32(relation.relationID); string(relation.namespace); string(relation.name)
-            u8(relation.replicaIdentity.rawValue); u16(UInt16(relation.columns.count))
+            ascii("R")
+            u32(relation.relationID)
+            string(relation.namespace)
+            string(relation.name)
+            u8(relation.replicaIdentity.rawValue)
+            u16(UInt16(relation.columns.count))
             for column in relation.columns {
-                u8(column.flags); string(column.name); u32(column.typeOID); i32(column.typeModifier)
+                u8(column.flags)
+                string(column.name)
+                u32(column.typeOID)
+                i32(column.typeModifier)
             }
         case .type(let type):
-            ascii("Y"); u32(type.oid); string(type.namespace); string(type.name)
+            ascii("Y")
+            u32(type.oid)
+            string(type.namespace)
+            string(type.name)
         case .insert(let insert):
-            ascii("I"); u32(insert.relationID); ascii("N"); tuple(insert.newTuple)
+            ascii("I")
+            u32(insert.relationID)
+            ascii("N")
+            tuple(insert.newTuple)
         case .update(let update):
-            ascii("U"); u32(update.relationID)
+            ascii("U")
+            u32(update.relationID)
             if let old = update.old {
-                u8(old.kind.rawValue); tuple(old.tuple)
+                u8(old.kind.rawValue)
+                tuple(old.tuple)
             }
-            ascii("N"); tuple(update.newTuple)
+            ascii("N")
+            tuple(update.newTuple)
         case .delete(let delete):
-            ascii("D"); u32(delete.relationID); u8(delete.old.kind.rawValue); tuple(delete.old.tuple)
+            ascii("D")
+            u32(delete.relationID)
+            u8(delete.old.kind.rawValue)
+            tuple(delete.old.tuple)
         case .truncate(let truncate):
-            ascii("T"); u32(UInt32(truncate.relationIDs.count)); u8(truncate.options.rawValue)
+            ascii("T")
+            u32(UInt32(truncate.relationIDs.count))
+            u8(truncate.options.rawValue)
             for id in truncate.relationIDs { u32(id) }
         case .origin(let origin):
-            ascii("O"); u64(origin.commitLSN.value); string(origin.name)
+            ascii("O")
+            u64(origin.commitLSN.value)
+            string(origin.name)
         case .logicalMessage(let message):
-            ascii("M"); u8(message.flags); u64(message.lsn.value); string(message.prefix)
-            u32(UInt32(message.content.count)); bytes.append(contentsOf: message.content)
+            ascii("M")
+            u8(message.flags)
+            u64(message.lsn.value)
+            string(message.prefix)
+            u32(UInt32(message.content.count))
+            bytes.append(contentsOf: message.content)
         case .unknown(let tag):
             u8(tag)
         }
@@ -82,7 +116,10 @@ struct PgOutputTestEncoder {
     /// A `w` XLogData CopyData frame around `payload`.
     static func xLogData(dataStart: LSN, walEnd: LSN, sendTime: Int64, payload: [UInt8]) -> [UInt8] {
         var encoder = PgOutputTestEncoder()
-        encoder.ascii("w"); encoder.u64(dataStart.value); encoder.u64(walEnd.value); encoder.i64(sendTime)
+        encoder.ascii("w")
+        encoder.u64(dataStart.value)
+        encoder.u64(walEnd.value)
+        encoder.i64(sendTime)
         encoder.bytes.append(contentsOf: payload)
         return encoder.bytes
     }
@@ -90,7 +127,10 @@ struct PgOutputTestEncoder {
     /// A `k` PrimaryKeepalive CopyData frame.
     static func keepalive(walEnd: LSN, sendTime: Int64, replyRequested: Bool) -> [UInt8] {
         var encoder = PgOutputTestEncoder()
-        encoder.ascii("k"); encoder.u64(walEnd.value); encoder.i64(sendTime); encoder.u8(replyRequested ? 1 : 0)
+        encoder.ascii("k")
+        encoder.u64(walEnd.value)
+        encoder.i64(sendTime)
+        encoder.u8(replyRequested ? 1 : 0)
         return encoder.bytes
     }
 }
@@ -119,8 +159,14 @@ enum PgOutputFixtures {
         .type(.init(oid: 90_001, namespace: "public", name: "mood")),
         .insert(.init(relationID: 16_385, newTuple: TupleData(columns: [text("1"), text("héllo"), .null]))),
         .update(.init(relationID: 16_385, old: nil, newTuple: TupleData(columns: [text("1"), text("x"), .unchangedToast]))),
-        .update(.init(relationID: 16_385, old: .init(kind: .key, tuple: TupleData(columns: [text("1"), .null, .null])), newTuple: TupleData(columns: [text("2"), text("x"), .unchangedToast]))),
-        .update(.init(relationID: 16_385, old: .init(kind: .full, tuple: TupleData(columns: [text("1"), text(""), .null])), newTuple: TupleData(columns: [text("1"), text("y"), .binary([0, 1, 2, 255][...])]))),
+        .update(
+            .init(
+                relationID: 16_385, old: .init(kind: .key, tuple: TupleData(columns: [text("1"), .null, .null])),
+                newTuple: TupleData(columns: [text("2"), text("x"), .unchangedToast]))),
+        .update(
+            .init(
+                relationID: 16_385, old: .init(kind: .full, tuple: TupleData(columns: [text("1"), text(""), .null])),
+                newTuple: TupleData(columns: [text("1"), text("y"), .binary([0, 1, 2, 255][...])]))),
         .delete(.init(relationID: 16_385, old: .init(kind: .key, tuple: TupleData(columns: [text("1"), .null, .null])))),
         .delete(.init(relationID: 16_385, old: .init(kind: .full, tuple: TupleData(columns: [text("1"), text("t"), text("b")])))),
         .truncate(.init(relationIDs: [16_385, 16_390], options: [.cascade, .restartIdentity])),

@@ -23,7 +23,8 @@ struct ReplicationMessageTests {
     @Test func decodesKeepalive() throws {
         let frame = PgOutputTestEncoder.keepalive(walEnd: LSN(0xABCDEF), sendTime: 77, replyRequested: true)
         #expect(frame.count == 18)
-        #expect(try ReplicationMessage(copyData: frame) == .primaryKeepalive(.init(walEnd: LSN(0xABCDEF), sendTime: 77, replyRequested: true)))
+        #expect(
+            try ReplicationMessage(copyData: frame) == .primaryKeepalive(.init(walEnd: LSN(0xABCDEF), sendTime: 77, replyRequested: true)))
     }
 
     @Test func truncatedFramesThrow() {
@@ -45,7 +46,8 @@ struct ReplicationMessageTests {
     }
 
     @Test func standbyStatusUpdateHasThe34ByteLayout() {
-        let update = StandbyStatusUpdate(written: LSN(0x0102), flushed: LSN(0x0304), applied: LSN(0x0506), clientTime: -2, replyRequested: true)
+        let update = StandbyStatusUpdate(
+            written: LSN(0x0102), flushed: LSN(0x0304), applied: LSN(0x0506), clientTime: -2, replyRequested: true)
         let expected: [UInt8] =
             [UInt8(ascii: "r")]
             + [0, 0, 0, 0, 0, 0, 1, 2] + [0, 0, 0, 0, 0, 0, 3, 4] + [0, 0, 0, 0, 0, 0, 5, 6]
