@@ -92,15 +92,17 @@ struct SpoolFailpointTests {
         let committed = Atomic<Int>(0)
     }
 
-    /// Known defect, intermittent under a loaded suite (2 of 5 full runs in stop 13): after ingest
-    /// reconnects or restarts, router sometimes applies nothing more (its checkpoint stays at 0/0)
-    /// and the follower's live request waits out its 120 s. Recorded here until it is fixed, so it
-    /// shows in every summary without failing the suite at random; otherwise every check runs.
+    /// Known defect, seen in 2 of 5 full runs in stop 13 while another test held a transaction id
+    /// open for 30 s on the shared server: ingest's CREATE_REPLICATION_SLOT waited for it, router
+    /// meanwhile took the shape's snapshot, and transactions committed between that snapshot and
+    /// the slot's start never reached the shape, so the follower waited out its 120 s. router should
+    /// not snapshot before ingest has a stream; until it does, this is recorded here (the locking
+    /// test now has a cluster of its own, so the suite no longer provokes it).
     static func expectEverythingOnceOrKnownStall(
         cluster: ConduitCluster, follower: ShapeFollower, sql: PostgresConnection, ingest: ConduitProcess
     ) async throws {
         var stalled = false
-        await withKnownIssue("router stops applying the spool after ingest reconnects", isIntermittent: true) {
+        await withKnownIssue("a shape snapshotted before the slot exists misses the transactions in between", isIntermittent: true) {
             do {
                 try await cluster.waitUntilConfirmedCurrentWAL()
                 let expected = try PipelineTests.tableContents(sql)
