@@ -19,46 +19,40 @@ extension StreamContinuityTests {
             try sql.execute("CREATE TABLE items (id int PRIMARY KEY, title text)")
             try await TemporaryDirectory.with { directory in
                 let spool = directory.appending("data/spool")
-                try FileManager.default.createDirectory(atPath: spool, withIntermediateDirectories: true)
-                let mounted = try runCommand("/usr/bin/mount", ["-t", "tmpfs", "-o", "size=16m", "tmpfs", spool])
-                guard mounted.status == 0 else {
-                    Issue.record(
-                        "cannot mount a 16 MiB tmpfs on \(spool), so the full-disk test did not run (it needs root): \(mounted.output)")
-                    return
-                }
-                defer { _ = try? runCommand("/usr/bin/umount", ["-l", spool]) }
-                try await ConduitCluster.with(database: database, directory: directory) { cluster in
-                    let follower = ShapeFollower(client: cluster.client, table: "items")
-                    try await follower.syncUntilUpToDate()
-                    // Leave about 512 KiB free; the load below needs a few MiB.
-                    let filler = spool + "/filler"
-                    try Self.fill(filler, leavingFree: 512 << 10, in: spool)
+                try await withSmallTmpfs(at: spool, in: directory) {
+                    try await ConduitCluster.with(database: database, directory: directory) { cluster in
+                        let follower = ShapeFollower(client: cluster.client, table: "items")
+                        try await follower.syncUntilUpToDate()
+                        // Leave about 512 KiB free; the load below needs a few MiB.
+                        let filler = spool + "/filler"
+                        try Self.fill(filler, leavingFree: 512 << 10, in: spool)
 
-                    let title = Array(repeating: "md5(random()::text)", count: 16).joined(separator: " || ")
-                    for chunk in 0..<40 {
-                        try sql.execute(
-                            "INSERT INTO items SELECT g, \(title) FROM generate_series(\(chunk * 100 + 1), \(chunk * 100 + 100)) g")
+                        let title = Array(repeating: "md5(random()::text)", count: 16).joined(separator: " || ")
+                        for chunk in 0..<40 {
+                            try sql.execute(
+                                "INSERT INTO items SELECT g, \(title) FROM generate_series(\(chunk * 100 + 1), \(chunk * 100 + 100)) g")
+                        }
+                        try await cluster.ingest.waitForLog("Spool disk is full")
+                        // Paused, not crashing, and never confirming past what the disk holds.
+                        try await Task.sleep(for: .seconds(3))
+                        #expect(cluster.ingest.isRunning)
+                        #expect(cluster.ingest.logCount("Spool disk is full") == 1, "logged once, not per retry")
+                        let confirmed = try #require(try cluster.confirmedFlush())
+                        #expect(confirmed.value <= (try SpoolFiles.lastPosition(directory: spool)), "confirmed only what is on disk")
+                        let onDisk = try SpoolFiles.lastPosition(directory: spool)
+
+                        try FileSystem.removeFile(filler)
+                        try await cluster.ingest.waitForLog("Spool disk has free space again")
+                        try await cluster.waitUntilConfirmedCurrentWAL(timeout: .seconds(120))
+                        #expect(try SpoolFiles.lastPosition(directory: spool) > onDisk)
+                        let expected = try PipelineTests.tableContents(sql)
+                        try await follower.syncUntil(timeout: .seconds(120)) { $0.rows == expected }
+                        #expect(follower.refetchCount == 0, "a full disk is no reset")
+                        #expect(cluster.ingest.logCount("Spool disk is full") == 1)
+                        #expect(await cluster.ingest.stop() == 0)
+                        let spooled = try IngestCrashTests.spooledTransactions(directory: spool)
+                        #expect(spooled.flatMap(\.insertedIDs) == Array(1...4000), "every row spooled once, in commit order")
                     }
-                    try await cluster.ingest.waitForLog("Spool disk is full")
-                    // Paused, not crashing, and never confirming past what the disk holds.
-                    try await Task.sleep(for: .seconds(3))
-                    #expect(cluster.ingest.isRunning)
-                    #expect(cluster.ingest.logCount("Spool disk is full") == 1, "logged once, not per retry")
-                    let confirmed = try #require(try cluster.confirmedFlush())
-                    #expect(confirmed.value <= (try SpoolFiles.lastPosition(directory: spool)), "confirmed only what is on disk")
-                    let onDisk = try SpoolFiles.lastPosition(directory: spool)
-
-                    try FileSystem.removeFile(filler)
-                    try await cluster.ingest.waitForLog("Spool disk has free space again")
-                    try await cluster.waitUntilConfirmedCurrentWAL(timeout: .seconds(120))
-                    #expect(try SpoolFiles.lastPosition(directory: spool) > onDisk)
-                    let expected = try PipelineTests.tableContents(sql)
-                    try await follower.syncUntil(timeout: .seconds(120)) { $0.rows == expected }
-                    #expect(follower.refetchCount == 0, "a full disk is no reset")
-                    #expect(cluster.ingest.logCount("Spool disk is full") == 1)
-                    #expect(await cluster.ingest.stop() == 0)
-                    let spooled = try IngestCrashTests.spooledTransactions(directory: spool)
-                    #expect(spooled.flatMap(\.insertedIDs) == Array(1...4000), "every row spooled once, in commit order")
                 }
             }
         }

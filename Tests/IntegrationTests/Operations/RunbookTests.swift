@@ -163,38 +163,34 @@ struct RunbookTests {
             try sql.execute("CREATE TABLE items (id int PRIMARY KEY, title text)")
             try await TemporaryDirectory.with { directory in
                 let data = try directory.makeSubdirectory("data")
-                let mounted = try runCommand("/usr/bin/mount", ["-t", "tmpfs", "-o", "size=24m", "tmpfs", data])
-                guard mounted.status == 0 else {
-                    Issue.record(
-                        "cannot mount a tmpfs on \(data) (needs root), so the full-disk runbook was NOT checked: \(mounted.output)")
-                    return
-                }
-                defer { _ = try? runCommand("/usr/bin/umount", ["-l", data]) }
-                try await ConduitCluster.with(database: database, directory: directory) { cluster in
-                    let follower = ShapeFollower(client: cluster.client, table: "items")
-                    try await follower.syncUntilUpToDate()
-                    let filler = data + "/filler"
-                    try StreamContinuityTests.fill(filler, leavingFree: 512 << 10, in: data)
-                    let title = Array(repeating: "md5(random()::text)", count: 16).joined(separator: " || ")
-                    for chunk in 0..<30 {
-                        try sql.execute(
-                            "INSERT INTO items SELECT g, \(title) FROM generate_series(\(chunk * 100 + 1), \(chunk * 100 + 100)) g")
+                try await withSmallTmpfs(at: data, megabytes: 24, in: directory) {
+                    try await ConduitCluster.with(database: database, directory: directory) { cluster in
+                        let follower = ShapeFollower(client: cluster.client, table: "items")
+                        try await follower.syncUntilUpToDate()
+                        let filler = data + "/filler"
+                        try StreamContinuityTests.fill(filler, leavingFree: 512 << 10, in: data)
+                        let title = Array(repeating: "md5(random()::text)", count: 16).joined(separator: " || ")
+                        for chunk in 0..<30 {
+                            try sql.execute(
+                                "INSERT INTO items SELECT g, \(title) FROM generate_series(\(chunk * 100 + 1), \(chunk * 100 + 100)) g")
+                        }
+                        let deadline = ContinuousClock.now + .seconds(60)
+                        var phases = ""
+                        while !phases.contains("disk-full") {
+                            guard ContinuousClock.now < deadline else { throw SupportError("status never showed disk-full: \(phases)") }
+                            try await Task.sleep(for: .milliseconds(250))
+                            let status = try await cluster.tool("router", ["status", "--json", "--no-database"])
+                            let object = try? JSONSerialization.jsonObject(with: Data(status.output.utf8)) as? [String: Any]
+                            phases = [object?["ingest"], object?["router"]].compactMap { ($0 as? [String: Any])?["phase"] as? String }
+                                .joined(
+                                    separator: ",")
+                        }
+                        #expect(cluster.processes.allSatisfy { $0.isRunning }, "a full disk must not end a process")
+                        try FileSystem.removeFile(filler)
+                        let expected = try PipelineTests.tableContents(sql)
+                        try await follower.syncUntil(timeout: .seconds(180)) { $0.rows == expected }
+                        #expect(follower.refetchCount == 0, "a full disk is no reset")
                     }
-                    let deadline = ContinuousClock.now + .seconds(60)
-                    var phases = ""
-                    while !phases.contains("disk-full") {
-                        guard ContinuousClock.now < deadline else { throw SupportError("status never showed disk-full: \(phases)") }
-                        try await Task.sleep(for: .milliseconds(250))
-                        let status = try await cluster.tool("router", ["status", "--json", "--no-database"])
-                        let object = try? JSONSerialization.jsonObject(with: Data(status.output.utf8)) as? [String: Any]
-                        phases = [object?["ingest"], object?["router"]].compactMap { ($0 as? [String: Any])?["phase"] as? String }.joined(
-                            separator: ",")
-                    }
-                    #expect(cluster.processes.allSatisfy { $0.isRunning }, "a full disk must not end a process")
-                    try FileSystem.removeFile(filler)
-                    let expected = try PipelineTests.tableContents(sql)
-                    try await follower.syncUntil(timeout: .seconds(180)) { $0.rows == expected }
-                    #expect(follower.refetchCount == 0, "a full disk is no reset")
                 }
             }
         }

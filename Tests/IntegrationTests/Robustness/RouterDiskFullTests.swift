@@ -19,42 +19,37 @@ struct RouterDiskFullTests {
             try sql.execute("CREATE TABLE items (id int PRIMARY KEY, title text)")
             try await TemporaryDirectory.with { directory in
                 let shapes = directory.appending("data/shapes")
-                try FileManager.default.createDirectory(atPath: shapes, withIntermediateDirectories: true)
-                let mounted = try runCommand("/usr/bin/mount", ["-t", "tmpfs", "-o", "size=16m", "tmpfs", shapes])
-                guard mounted.status == 0 else {
-                    Issue.record(
-                        "cannot mount a 16 MiB tmpfs on \(shapes), so the full-disk test did not run (it needs root): \(mounted.output)")
-                    return
-                }
-                defer { _ = try? runCommand("/usr/bin/umount", ["-l", shapes]) }
-                try await ConduitCluster.with(database: database, directory: directory) { cluster in
-                    let follower = ShapeFollower(client: cluster.client, table: "items")
-                    try await follower.syncUntilUpToDate()
-                    let handle = follower.handle
-                    let routerPID = cluster.router.pid
-                    let filler = shapes + "/.filler"
-                    try StreamContinuityTests.fill(filler, leavingFree: 512 << 10, in: shapes)
+                try await withSmallTmpfs(at: shapes, in: directory) {
+                    try await ConduitCluster.with(database: database, directory: directory) { cluster in
+                        let follower = ShapeFollower(client: cluster.client, table: "items")
+                        try await follower.syncUntilUpToDate()
+                        let handle = follower.handle
+                        let routerPID = cluster.router.pid
+                        let filler = shapes + "/.filler"
+                        try StreamContinuityTests.fill(filler, leavingFree: 512 << 10, in: shapes)
 
-                    // Rows that compress well (the spool stays small) but take room as JSON.
-                    for chunk in 0..<40 {
-                        try sql.execute(
-                            "INSERT INTO items SELECT g, repeat('x', 300) FROM generate_series(\(chunk * 100 + 1), \(chunk * 100 + 100)) g")
-                    }
-                    try await cluster.router.waitForLog("Storage is full; routing paused")
-                    try await Task.sleep(for: .seconds(3))
-                    #expect(cluster.router.isRunning && cluster.router.pid == routerPID, "router pauses; it does not exit")
-                    #expect(cluster.router.logCount("Storage is full; routing paused") == 1, "logged once, not per retry")
+                        // Rows that compress well (the spool stays small) but take room as JSON.
+                        for chunk in 0..<40 {
+                            try sql.execute(
+                                "INSERT INTO items SELECT g, repeat('x', 300) FROM generate_series(\(chunk * 100 + 1), \(chunk * 100 + 100)) g"
+                            )
+                        }
+                        try await cluster.router.waitForLog("Storage is full; routing paused")
+                        try await Task.sleep(for: .seconds(3))
+                        #expect(cluster.router.isRunning && cluster.router.pid == routerPID, "router pauses; it does not exit")
+                        #expect(cluster.router.logCount("Storage is full; routing paused") == 1, "logged once, not per retry")
 
-                    try FileSystem.removeFile(filler)
-                    try await cluster.router.waitForLog("Storage has room again; routing resumed")
-                    let expected = try PipelineTests.tableContents(sql)
-                    try await follower.syncUntil(timeout: .seconds(120)) { $0.rows == expected }
-                    #expect(follower.handle == handle && follower.refetchCount == 0, "a full disk is no reason to refetch")
-                    var lastOffset: (Int64, Int64) = (0, -1)
-                    for change in follower.changes {
-                        guard let lsn = change.lsn.flatMap(Int64.init), let op = change.opPosition else { continue }
-                        #expect((lsn, op) > lastOffset, "no change twice")
-                        lastOffset = (lsn, op)
+                        try FileSystem.removeFile(filler)
+                        try await cluster.router.waitForLog("Storage has room again; routing resumed")
+                        let expected = try PipelineTests.tableContents(sql)
+                        try await follower.syncUntil(timeout: .seconds(120)) { $0.rows == expected }
+                        #expect(follower.handle == handle && follower.refetchCount == 0, "a full disk is no reason to refetch")
+                        var lastOffset: (Int64, Int64) = (0, -1)
+                        for change in follower.changes {
+                            guard let lsn = change.lsn.flatMap(Int64.init), let op = change.opPosition else { continue }
+                            #expect((lsn, op) > lastOffset, "no change twice")
+                            lastOffset = (lsn, op)
+                        }
                     }
                 }
             }

@@ -4,6 +4,7 @@ import Logging
 import Postgres
 import Spool
 import TestSupport
+import Testing
 
 #if canImport(Glibc)
     import Glibc
@@ -151,17 +152,24 @@ enum SpoolFiles {
     }
 }
 
-/// Runs a command (as this user, root in the test container) and returns its status and output.
-@discardableResult
-func runCommand(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    let output = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+/// Runs `body` with a tmpfs of `megabytes` MiB mounted on `path` (which needs root), and unmounts it
+/// afterwards, also when `body` throws. When the mount fails, records an issue and skips `body`.
+func withSmallTmpfs(
+    at path: String, megabytes: Int = 16, in directory: TemporaryDirectory, _ body: () async throws -> Void
+) async throws {
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    let mounted = try await OperatorCommand.run(
+        "/usr/bin/mount", ["-t", "tmpfs", "-o", "size=\(megabytes)m", "tmpfs", path], in: directory)
+    guard mounted.status == 0 else {
+        Issue.record(
+            "cannot mount a \(megabytes) MiB tmpfs on \(path), so the full-disk test did not run (it needs root): \(mounted.output)")
+        return
+    }
+    do {
+        try await body()
+    } catch {
+        _ = try? await OperatorCommand.run("/usr/bin/umount", ["-l", path], in: directory)
+        throw error
+    }
+    _ = try await OperatorCommand.run("/usr/bin/umount", ["-l", path], in: directory)
 }
