@@ -76,8 +76,11 @@ struct HostileInputTests {
                             Issue.record("\(name): the connection closed without an answer")
                             continue
                         }
+                        // A 4xx, a correct 200, or (issue 6) a 503 with retry-after when PostgreSQL's
+                        // side of the snapshot hit its timeout on a loaded machine.
+                        let retryLater = response.status == 503 && response.headers["retry-after"] != nil
                         #expect(
-                            (400..<500).contains(response.status) && response.status != 409 || response.status == 200,
+                            (400..<500).contains(response.status) && response.status != 409 || response.status == 200 || retryLater,
                             "\(name): HTTP \(response.status) \(response.text.prefix(300))")
                         if (400..<500).contains(response.status) {
                             #expect(
