@@ -102,6 +102,25 @@ final class RouterEngine {
         try loadShapes()
     }
 
+    /// True once ingest's replication slot exists: ingest announced a durable position, or the
+    /// spool holds segments of an earlier run (whose slot PostgreSQL keeps, or whose loss ingest
+    /// records as a stream reset that removes every shape). A snapshot taken before would lose
+    /// the transactions committed between it and the new slot's consistent point: they are in
+    /// neither. Once true it stays true.
+    var streamHasStarted: Bool {
+        if !streamStarted { streamStarted = inbox.durablePosition != nil || ((try? reader.segments().isEmpty) == false) }
+        return streamStarted
+    }
+    private var streamStarted = false
+
+    /// Blocks until ``streamHasStarted`` or a stop is requested (router does not listen before:
+    /// serve's health stays `starting` while no shape could be created).
+    func waitForStream() {
+        guard !streamHasStarted else { return }
+        logger.info("Waiting for ingest to create the replication slot before accepting shape requests")
+        while !streamHasStarted && !stop.isRequested { inbox.wait(milliseconds: 100) }
+    }
+
     /// Runs until a stop is requested.
     func run() throws {
         while !stop.isRequested {

@@ -93,6 +93,7 @@ final class RouterService: Sendable {
                 let engine = try RouterEngine(configuration: configuration, services: services, stop: stop, logger: logger)
                 try engine.start()
                 lastSeen.value = engine.appliedCommitLSN
+                engine.waitForStream()
                 try listenOnce(inbox: inbox)
                 phaseValue.withLock { $0 = .routing }
                 try engine.run()

@@ -48,6 +48,7 @@ final class ConduitCluster: Sendable {
     ///   - processEnvironment: variables for one process only, by name (`["ingest":
     ///     ["CONDUIT_METRICS_PORT": "9601"]]`), e.g. settings that must differ between processes.
     ///   - startupTimeout: how long to wait for health; on expiry the error carries the logs.
+    ///   - waitUntilHealthy: false to return as soon as the processes are launched.
     /// - Throws: ``SupportError`` with the processes' logs when one exits early or health never
     ///   turns 200; everything started so far is stopped first.
     static func start(
@@ -55,7 +56,8 @@ final class ConduitCluster: Sendable {
         directory: TemporaryDirectory,
         environment extra: [String: String] = [:],
         processEnvironment: [String: [String: String]] = [:],
-        startupTimeout: Duration = .seconds(60)
+        startupTimeout: Duration = .seconds(60),
+        waitUntilHealthy: Bool = true
     ) async throws -> ConduitCluster {
         let streamID = "t" + String(UInt32.random(in: .min ... .max), radix: 16)
         let port = try freeTCPPort()
@@ -91,7 +93,7 @@ final class ConduitCluster: Sendable {
             directory: directory
         )
         do {
-            try await cluster.waitUntilHealthy(timeout: startupTimeout)
+            if waitUntilHealthy { try await cluster.waitUntilHealthy(timeout: startupTimeout) }
         } catch {
             await cluster.stop()
             throw error
