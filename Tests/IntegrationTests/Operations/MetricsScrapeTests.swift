@@ -70,16 +70,14 @@ struct MetricsScrapeTests {
                     let expected = try PipelineTests.tableContents(sql)
                     try await follower.syncUntil { $0.rows == expected }
 
+                    // Counters move at once; the position and lag gauges are sampled once a second.
                     let router = try await Self.scrape(port: ports["router"]!) {
                         ($0.value("conduit_changes_routed_total") ?? 0) >= changesBefore + 30 && $0.value("conduit_router_lag_bytes") == 0
+                            && ($0.value("conduit_router_position_lsn") ?? 0) > 0
                     }
                     #expect(router.value("conduit_shapes") == 1)
                     #expect((router.value("conduit_shape_log_bytes") ?? 0) > 0)
-                    // Known: router's published position keeps its spool frame but reports commit end 0 after
-                    // routing (router.status shows appliedCommitEnd 0 while durable is ahead); under study.
-                    withKnownIssue("router_position_lsn stays 0 after routing", isIntermittent: true) {
-                        #expect((router.value("conduit_router_position_lsn") ?? 0) > 0)
-                    }
+                    #expect((router.value("conduit_router_position_lsn") ?? 0) > 0)
                     #expect((router.value("conduit_snapshot_duration_seconds_count") ?? 0) >= 1)
                     #expect((router.value("conduit_transactions_routed_total") ?? 0) >= 21)
 
