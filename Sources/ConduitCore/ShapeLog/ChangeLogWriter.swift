@@ -43,6 +43,10 @@ public final class ChangeLogWriter {
     private var logWritten: UInt64
     private var indexWritten: UInt64
     private var chunksWritten: UInt64
+    /// The entry layouts of `changes.idx` and `changes.chunks` (version 2, or 1 for files an
+    /// earlier release created).
+    private let indexTable: ShapeLogEntryTable
+    private let chunksTable: ShapeLogEntryTable
 
     /// File numbers in the descriptor cache.
     private enum File: UInt8, CaseIterable {
@@ -71,18 +75,23 @@ public final class ChangeLogWriter {
         let stored = try ShapeLogIO.readWholeFile(files.changeState)
         let slot = try stored.map { bytes throws(ShapeLogError) in try ChangeLogStateFile.decode(bytes, path: files.changeState) }
         let state = slot?.state ?? .empty
-        let header = UInt64(ShapeLogFormat.fileHeaderSize)
-        let log = try Self.recover(files.changeLog, ShapeLogFormat.changeLogMagic, length: state.byteLength)
-        let index = try Self.recover(
-            files.changeIndex,
-            ShapeLogFormat.changeIndexMagic,
-            length: header + state.entryCount * UInt64(ShapeLogFormat.indexEntrySize)
-        )
-        let chunks = try Self.recover(
-            files.changeChunks,
-            ShapeLogFormat.changeChunksMagic,
-            length: header + state.closedChunkCount * UInt64(ShapeLogFormat.chunkEntrySize)
-        )
+        let log = try Self.recover(files.changeLog, header: ShapeLogFormat.fileHeader(magic: ShapeLogFormat.changeLogMagic)) {
+            header throws(ShapeLogError) in
+            try ShapeLogFormat.checkFileHeader(header, magic: ShapeLogFormat.changeLogMagic, path: files.changeLog)
+            return state.byteLength
+        }
+        var indexTable = ShapeLogEntryTable.changeIndex()
+        let index = try Self.recover(files.changeIndex, header: indexTable.fileHeader) { header throws(ShapeLogError) in
+            indexTable = try indexTable.reading(header: header, path: files.changeIndex)
+            return indexTable.length(entries: state.entryCount)
+        }
+        var chunksTable = ShapeLogEntryTable.changeChunks()
+        let chunks = try Self.recover(files.changeChunks, header: chunksTable.fileHeader) { header throws(ShapeLogError) in
+            chunksTable = try chunksTable.reading(header: header, path: files.changeChunks)
+            return chunksTable.length(entries: state.closedChunkCount)
+        }
+        self.indexTable = indexTable
+        self.chunksTable = chunksTable
         // `decode` accepted the file, so it is version 1 or a whole version-2 file.
         if let slot, stored?[4] == ChangeLogStateFile.version {
             self.stateSequence = slot.sequence
@@ -95,8 +104,8 @@ public final class ChangeLogWriter {
         self.committedState = state
         self.pending = state
         self.logWritten = state.byteLength
-        self.indexWritten = header + state.entryCount * UInt64(ShapeLogFormat.indexEntrySize)
-        self.chunksWritten = header + state.closedChunkCount * UInt64(ShapeLogFormat.chunkEntrySize)
+        self.indexWritten = indexTable.length(entries: state.entryCount)
+        self.chunksWritten = chunksTable.length(entries: state.closedChunkCount)
         descriptors.adopt(key(.log), log)
         descriptors.adopt(key(.index), index)
         descriptors.adopt(key(.chunks), chunks)
@@ -138,23 +147,26 @@ public final class ChangeLogWriter {
         try ShapeLogIO.run { () throws(FileError) in try handle.truncate(to: length) }
     }
 
-    /// Opens `path`, writes the header into a new file, or truncates an existing one to `length`.
-    private static func recover(_ path: String, _ magic: [UInt8], length: UInt64) throws(ShapeLogError)
-        -> PosixFile
-    {
+    /// Opens `path`: writes `header` into a new (or header-less) file, or checks an existing
+    /// file's header and truncates it to the committed length `committedLength(header)` returns.
+    private static func recover(
+        _ path: String, header: [UInt8], committedLength: ([UInt8]) throws(ShapeLogError) -> UInt64
+    ) throws(ShapeLogError) -> PosixFile {
         let file = try ShapeLogIO.open(path, flags: O_RDWR | O_CREAT)
         let size = try ShapeLogIO.run { () throws(FileError) in try file.size() }
         if size < UInt64(ShapeLogFormat.fileHeaderSize) {
-            guard length == UInt64(ShapeLogFormat.fileHeaderSize) else {
+            let length = try committedLength(header)
+            guard length == UInt64(header.count) else {
                 throw .corrupt(path: path, detail: "missing data: committed length \(length), file \(size)")
             }
             try ShapeLogIO.run { () throws(FileError) in try file.truncate(to: 0) }
-            try ShapeLogIO.run { () throws(FileError) in try file.write(ShapeLogFormat.fileHeader(magic: magic), at: 0) }
+            try ShapeLogIO.run { () throws(FileError) in try file.write(header, at: 0) }
             try ShapeLogIO.run { () throws(FileError) in try file.sync() }
             return file
         }
-        try ShapeLogFormat.checkFileHeader(
-            ShapeLogIO.committedBytes(file, at: 0, count: ShapeLogFormat.fileHeaderSize), magic: magic, path: path)
+        let existing = try ShapeLogIO.committedBytes(file, at: 0, count: ShapeLogFormat.fileHeaderSize)
+        guard Array(existing[0..<4]) == Array(header[0..<4]) else { throw .corrupt(path: path, detail: "bad file header") }
+        let length = try committedLength(existing)
         guard size >= length else {
             throw .corrupt(path: path, detail: "missing data: committed length \(length), file \(size)")
         }
@@ -177,13 +189,11 @@ public final class ChangeLogWriter {
         }
         let position = pending.byteLength
         ShapeLogFormat.appendFrame(json, to: &logBuffer)
-        indexBuffer.appendInteger(UInt64(bitPattern: offset.tx), .littleEndian)
-        indexBuffer.appendInteger(offset.op, .littleEndian)
-        indexBuffer.appendInteger(position, .littleEndian)
+        indexTable.append(UInt64(bitPattern: offset.tx), offset.op, position, to: &indexBuffer)
         pending.byteLength += UInt64(ShapeLogFormat.frameHeaderSize + json.count)
         pending.openChunkBytes += UInt64(json.count)
         if pending.openChunkBytes >= chunkThresholdBytes {
-            chunkBuffer.appendInteger(pending.entryCount, .littleEndian)
+            chunksTable.append(pending.entryCount, to: &chunkBuffer)
             pending.closedChunkCount += 1
             pending.openChunkBytes = 0
         }
@@ -263,10 +273,9 @@ public final class ChangeLogWriter {
         Self.clear(&logBuffer)
         Self.clear(&indexBuffer)
         Self.clear(&chunkBuffer)
-        let header = UInt64(ShapeLogFormat.fileHeaderSize)
         let state = committedState
-        let indexLength = header + state.entryCount * UInt64(ShapeLogFormat.indexEntrySize)
-        let chunksLength = header + state.closedChunkCount * UInt64(ShapeLogFormat.chunkEntrySize)
+        let indexLength = indexTable.length(entries: state.entryCount)
+        let chunksLength = chunksTable.length(entries: state.closedChunkCount)
         if logWritten > state.byteLength { try truncate(.log, to: state.byteLength) }
         if indexWritten > indexLength { try truncate(.index, to: indexLength) }
         if chunksWritten > chunksLength { try truncate(.chunks, to: chunksLength) }

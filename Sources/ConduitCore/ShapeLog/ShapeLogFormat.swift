@@ -8,21 +8,25 @@
 /// | `snapshot.log` | ``SnapshotWriter`` | file header, then one frame per snapshot entry (rows, then `snapshot-end`) |
 /// | `snapshot.state` | ``SnapshotWriter`` | which snapshot chunks are complete (``SnapshotState``) |
 /// | `changes.log` | ``ChangeLogWriter`` | file header, then one frame per change entry |
-/// | `changes.idx` | ``ChangeLogWriter`` | file header, then one 24-byte entry per change entry |
-/// | `changes.chunks` | ``ChangeLogWriter`` | file header, then one 8-byte entry per closed chunk |
+/// | `changes.idx` | ``ChangeLogWriter`` | file header, then one 32-byte checksummed entry per change entry |
+/// | `changes.chunks` | ``ChangeLogWriter`` | file header, then one 16-byte checksummed entry per closed chunk |
 /// | `changes.state` | ``ChangeLogWriter`` | the committed state (``ChangeLogCommittedState``) in two alternating slots (``ChangeLogStateFile``) |
 ///
 /// All integers are **little-endian** and unsigned.
 ///
 /// - **File header** (8 bytes, every `.log`/`.idx`/`.chunks` file): 4-byte ASCII magic
-///   (`CSNP`, `CCHG`, `CIDX`, `CCHK`), version byte (1), 3 zero bytes.
+///   (`CSNP`, `CCHG`, `CIDX`, `CCHK`), version byte, 3 zero bytes. `.log` files are version 1;
+///   `.idx`/`.chunks` files are written as version 2 (checksummed entries) and version-1 files
+///   of an earlier release are still read and appended in their own layout.
 /// - **Frame** (`.log` files): `length: u32` (payload bytes), `crc: u32` (CRC-32C of the payload),
 ///   then the payload: one JSON message exactly as it goes on the wire.
 /// - **Index entry** (`changes.idx`): `tx: u64`, `op: u64` (the entry's ``LogOffset``),
-///   `position: u64` (byte offset of the entry's frame in `changes.log`). Entry `i` is at byte
-///   `8 + 24·i`, so a reader binary-searches offsets without touching the log.
+///   `position: u64` (byte offset of the entry's frame in `changes.log`), then in version 2
+///   `crc: u32` (CRC-32C of those 24 bytes) and 4 zero bytes. Entry `i` is at byte `8 + 32·i`
+///   (`8 + 24·i` in version 1), so a reader binary-searches offsets without touching the log.
 /// - **Chunk entry** (`changes.chunks`): `lastEntry: u64`, the ordinal of the last entry of a
-///   closed chunk (protocol.md §7.4). Entry `c` is at byte `8 + 8·c`.
+///   closed chunk (protocol.md §7.4), then in version 2 `crc: u32` and 4 zero bytes. Entry `c`
+///   is at byte `8 + 16·c` (`8 + 8·c` in version 1).
 ///
 /// What a reader may assume: a state is published only after the bytes it describes are
 /// written and flushed, so everything within the published bounds is complete and durable.
@@ -36,8 +40,6 @@ enum ShapeLogFormat {
     static let version: UInt8 = 1
     static let fileHeaderSize = 8
     static let frameHeaderSize = 8
-    static let indexEntrySize = 24
-    static let chunkEntrySize = 8
 
     static let snapshotLogMagic: [UInt8] = Array("CSNP".utf8)
     static let changeLogMagic: [UInt8] = Array("CCHG".utf8)
@@ -50,16 +52,20 @@ enum ShapeLogFormat {
     /// size of a transaction or snapshot, while still batching small entries into few writes.
     static let writeBufferBytes = 1 << 20
 
-    static func fileHeader(magic: [UInt8]) -> [UInt8] {
+    static func fileHeader(magic: [UInt8], version: UInt8 = version) -> [UInt8] {
         magic + [version, 0, 0, 0]
     }
 
-    /// Checks the 8-byte header at the start of `bytes`.
-    static func checkFileHeader(_ bytes: [UInt8], magic: [UInt8], path: String) throws(ShapeLogError) {
+    /// Checks the 8-byte header at the start of `bytes`; returns its version, one of `versions`.
+    @discardableResult
+    static func checkFileHeader(_ bytes: [UInt8], magic: [UInt8], path: String, versions: ClosedRange<UInt8> = version...version)
+        throws(ShapeLogError) -> UInt8
+    {
         guard bytes.count >= fileHeaderSize, Array(bytes[0..<4]) == magic else {
             throw .corrupt(path: path, detail: "bad file header")
         }
-        guard bytes[4] == version else { throw .corrupt(path: path, detail: "unsupported version \(bytes[4])") }
+        guard versions.contains(bytes[4]) else { throw .corrupt(path: path, detail: "unsupported version \(bytes[4])") }
+        return bytes[4]
     }
 
     /// Appends a frame holding `payload` to `buffer`.

@@ -87,7 +87,7 @@ public struct ShapeLogReader: Sendable {
             lastChangeLSN: state.lastChangeLSN
         )
         guard changes.entryCount > 0 else { return .ready(plan) }
-        guard let index = try ShapeLogIO.openIfExists(files.changeIndex) else {
+        guard let index = try openTable(files.changeIndex, .changeIndex()) else {
             throw .corrupt(path: files.changeIndex, detail: "missing while entries are committed")
         }
         let first = try firstEntry(after: request, in: index, count: changes.entryCount)
@@ -153,20 +153,27 @@ public struct ShapeLogReader: Sendable {
         var position: UInt64
     }
 
-    private func indexEntry(_ ordinal: UInt64, in index: PosixFile) throws(ShapeLogError) -> IndexEntry {
-        let at = UInt64(ShapeLogFormat.fileHeaderSize) + ordinal * UInt64(ShapeLogFormat.indexEntrySize)
-        let bytes = try ShapeLogIO.committedBytes(index, at: at, count: ShapeLogFormat.indexEntrySize)
-        return IndexEntry(
-            offset: LogOffset(
-                tx: Int64(bitPattern: bytes.loadInteger(UInt64.self, at: 0, .littleEndian)),
-                op: bytes.loadInteger(UInt64.self, at: 8, .littleEndian)),
-            position: bytes.loadInteger(UInt64.self, at: 16, .littleEndian)
-        )
+    /// `changes.idx`, open, with the layout its header names.
+    private struct IndexFile {
+        var file: PosixFile
+        var table: ShapeLogEntryTable
+    }
+
+    private func openTable(_ path: String, _ table: ShapeLogEntryTable) throws(ShapeLogError) -> IndexFile? {
+        guard let file = try ShapeLogIO.openIfExists(path) else { return nil }
+        let header = try ShapeLogIO.committedBytes(file, at: 0, count: ShapeLogFormat.fileHeaderSize)
+        return IndexFile(file: file, table: try table.reading(header: header, path: path))
+    }
+
+    private func indexEntry(_ ordinal: UInt64, in index: IndexFile) throws(ShapeLogError) -> IndexEntry {
+        let bytes = try ShapeLogIO.committedBytes(index.file, at: index.table.position(of: ordinal), count: index.table.entrySize)
+        let (tx, op, position) = try index.table.decode(bytes, ordinal: ordinal, path: files.changeIndex)
+        return IndexEntry(offset: LogOffset(tx: Int64(bitPattern: tx), op: op), position: position)
     }
 
     /// Binary search: the ordinal of the first entry whose offset is greater than `request`
     /// (`count` when there is none).
-    private func firstEntry(after request: LogOffset, in index: PosixFile, count: UInt64) throws(ShapeLogError)
+    private func firstEntry(after request: LogOffset, in index: IndexFile, count: UInt64) throws(ShapeLogError)
         -> UInt64
     {
         var low: UInt64 = 0
@@ -182,13 +189,12 @@ public struct ShapeLogReader: Sendable {
     /// last entry is at or after `ordinal`, or nil when `ordinal` is in the open chunk.
     private func firstClosedChunk(endingAtOrAfter ordinal: UInt64, count: UInt64) throws(ShapeLogError) -> UInt64? {
         guard count > 0 else { return nil }
-        guard let chunks = try ShapeLogIO.openIfExists(files.changeChunks) else {
+        guard let chunks = try openTable(files.changeChunks, .changeChunks()) else {
             throw .corrupt(path: files.changeChunks, detail: "missing while chunks are committed")
         }
         func chunkEnd(_ chunk: UInt64) throws(ShapeLogError) -> UInt64 {
-            let at = UInt64(ShapeLogFormat.fileHeaderSize) + chunk * UInt64(ShapeLogFormat.chunkEntrySize)
-            return try ShapeLogIO.committedBytes(chunks, at: at, count: ShapeLogFormat.chunkEntrySize).loadInteger(
-                UInt64.self, at: 0, .littleEndian)
+            let bytes = try ShapeLogIO.committedBytes(chunks.file, at: chunks.table.position(of: chunk), count: chunks.table.entrySize)
+            return try chunks.table.decode(bytes, ordinal: chunk, path: files.changeChunks).0
         }
         var low: UInt64 = 0
         var high = count

@@ -121,7 +121,7 @@ struct ChangeLogStateFileTests {
             let size = try FileManager.default.attributesOfItem(atPath: files.changeLog)[.size] as! Int
             #expect(UInt64(size) == committed.byteLength)
             let indexSize = try FileManager.default.attributesOfItem(atPath: files.changeIndex)[.size] as! Int
-            #expect(indexSize == 8 + 24)
+            #expect(indexSize == 8 + 32)
         }
     }
 

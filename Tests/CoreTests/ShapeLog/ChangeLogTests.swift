@@ -91,7 +91,7 @@ struct ChangeLogTests {
             let size = try FileManager.default.attributesOfItem(atPath: files.changeLog)[.size] as! Int
             #expect(UInt64(size) == recovered.committedState.byteLength)
             let indexSize = try FileManager.default.attributesOfItem(atPath: files.changeIndex)[.size] as! Int
-            #expect(indexSize == 8 + 24)
+            #expect(indexSize == 8 + 32)
 
             // Replay may reuse the offsets of the lost transaction.
             try recovered.append(offset: Support.offset("300_0"), json: Self.entry("300_0"))
