@@ -115,14 +115,14 @@ struct RouterCheckpoint: Codable {
     var lastCommitLSN: LSN
 
     func write(to path: String) throws {
-        try AtomicFile.write(path: path, bytes: [UInt8](try JSONEncoder().encode(self)))
+        try ChecksummedFile.write(path: path, payload: [UInt8](try JSONEncoder().encode(self)))
     }
 
     /// The checkpoint at `path`, nil when there is none yet.
     /// - Throws: when it cannot be read or decoded (never guessed: a wrong position would skip or
     ///   repeat transactions).
     static func read(from path: String) throws -> RouterCheckpoint? {
-        guard let bytes = try AtomicFile.read(path: path) else { return nil }
+        guard let bytes = try ChecksummedFile.read(path: path) else { return nil }
         return try JSONDecoder().decode(RouterCheckpoint.self, from: Data(bytes))
     }
 }

@@ -56,13 +56,13 @@ struct RouterShapeRecord: Codable, Sendable {
     static func path(_ directory: String) -> String { directory + "/router.json" }
 
     func write(toDirectory directory: String) throws {
-        try AtomicFile.write(path: Self.path(directory), bytes: [UInt8](try JSONEncoder().encode(self)))
+        try ChecksummedFile.write(path: Self.path(directory), payload: [UInt8](try JSONEncoder().encode(self)))
     }
 
     /// The record in `directory`, nil when there is none.
     /// - Throws: on an unreadable or undecodable file.
     static func read(fromDirectory directory: String) throws -> RouterShapeRecord? {
-        guard let bytes = try AtomicFile.read(path: path(directory)) else { return nil }
+        guard let bytes = try ChecksummedFile.read(path: path(directory)) else { return nil }
         return try JSONDecoder().decode(RouterShapeRecord.self, from: Data(bytes))
     }
 }

@@ -1,14 +1,14 @@
 import Foundation
 
 extension ShapeMetadata {
-    /// Writes `shape.json` into the shape folder atomically (temp, fsync, rename, directory
-    /// fsync), so serve never reads a partial definition. router calls it once, before announcing
+    /// Writes `shape.json` (with a ``ChecksummedFile`` trailer) into the shape folder atomically
+    /// (temp, fsync, rename, directory fsync), so serve never reads a partial definition. router calls it once, before announcing
     /// the handle.
     public func write(toDirectory directory: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let bytes = [UInt8](try encoder.encode(self))
-        try ShapeLogIO.atomicWrite(bytes, to: ShapeLogFiles(directory: directory).metadata)
+        try ShapeLogIO.atomicWrite(ChecksummedFile.seal(bytes), to: ShapeLogFiles(directory: directory).metadata)
     }
 
     /// Reads `shape.json` from a shape folder; nil when the folder or file does not exist.
@@ -16,6 +16,6 @@ extension ShapeMetadata {
     public static func read(fromDirectory directory: String) throws -> ShapeMetadata? {
         let path = ShapeLogFiles(directory: directory).metadata
         guard let bytes = try ShapeLogIO.readWholeFile(path) else { return nil }
-        return try JSONDecoder().decode(ShapeMetadata.self, from: Data(bytes))
+        return try JSONDecoder().decode(ShapeMetadata.self, from: Data(ChecksummedFile.open(bytes, path: path)))
     }
 }

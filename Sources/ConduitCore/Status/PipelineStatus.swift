@@ -66,7 +66,7 @@ public struct PipelineStatus: Codable, Sendable {
     public static func read(_ layout: StorageLayout, now: Double = wallClockSeconds()) -> PipelineStatus {
         let ingest = IngestStatus.read(from: layout.ingestStatus)
         let router = RouterStatus.read(from: layout.routerStatus)
-        let checkpoint = (try? AtomicFile.read(path: layout.routerCheckpoint)).flatMap { bytes in
+        let checkpoint = (try? ChecksummedFile.read(path: layout.routerCheckpoint)).flatMap { bytes in
             try? JSONDecoder().decode(Checkpoint.self, from: Data(bytes ?? []))
         }
         return PipelineStatus(

@@ -1,3 +1,4 @@
+import ConduitCore
 import Foundation
 import TestSupport
 import Testing
@@ -8,7 +9,9 @@ import Testing
 @Suite(.enabled(if: TestDatabase.isAvailable, "needs PostgreSQL: run through scripts/test"), .timeLimit(.minutes(5)))
 struct GracefulStopTests {
     static func readJSON(_ path: String) throws -> [String: Any] {
-        try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
+        try #require(
+            try JSONSerialization.jsonObject(
+                with: Data(ChecksummedFile.open([UInt8](Data(contentsOf: URL(fileURLWithPath: path))), path: path))) as? [String: Any])
     }
 
     @Test func ingestStopsWithTheSpoolDurableAndConfirmed() async throws {

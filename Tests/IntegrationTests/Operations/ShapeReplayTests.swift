@@ -1,3 +1,4 @@
+import ConduitCore
 import Foundation
 import TestSupport
 import Testing
@@ -66,7 +67,8 @@ struct ShapeReplayTests {
             // As if retention had removed the segment the shape's merge started in.
             let path = cluster.storageDirectory + "/shapes/\(handle)/router.json"
             var record = try #require(
-                try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
+                try JSONSerialization.jsonObject(
+                    with: Data(ChecksummedFile.open([UInt8](Data(contentsOf: URL(fileURLWithPath: path))), path: path))) as? [String: Any])
             record["replayFrom"] = ["spool": ["segment": 1, "offset": 64], "commitEnd": 1]
             try JSONSerialization.data(withJSONObject: record).write(to: URL(fileURLWithPath: path))
             let replay = try await cluster.tool("router", ["replay", "--shape", handle])
