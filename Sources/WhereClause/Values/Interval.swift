@@ -100,25 +100,15 @@ struct Interval: Hashable, Sendable {
     /// `justify_hours`: moves whole days out of the time field.
     func justifiedHours() -> Interval {
         var result = self
-        let wholeDays = result.microseconds / Calendar.microsecondsPerDay
-        result.microseconds -= wholeDays * Calendar.microsecondsPerDay
-        result.days = result.days &+ Int32(truncatingIfNeeded: wholeDays)
-        if result.days > 0 && result.microseconds < 0 {
-            result.microseconds += Calendar.microsecondsPerDay
-            result.days -= 1
-        } else if result.days < 0 && result.microseconds > 0 {
-            result.microseconds -= Calendar.microsecondsPerDay
-            result.days += 1
-        }
+        result.carryTimeIntoDays()
+        result.alignTimeWithDays()
         return result
     }
 
     /// `justify_days`: moves whole 30-day periods into months.
     func justifiedDays() -> Interval {
         var result = self
-        let wholeMonths = result.days / 30
-        result.days -= wholeMonths * 30
-        result.months = result.months &+ wholeMonths
+        result.carryDaysIntoMonths()
         if result.months > 0 && result.days < 0 {
             result.days += 30
             result.months -= 1
@@ -132,12 +122,8 @@ struct Interval: Hashable, Sendable {
     /// `justify_interval`: both, with consistent signs.
     func justified() -> Interval {
         var result = self
-        let wholeDays = result.microseconds / Calendar.microsecondsPerDay
-        result.microseconds -= wholeDays * Calendar.microsecondsPerDay
-        result.days = result.days &+ Int32(truncatingIfNeeded: wholeDays)
-        let wholeMonths = result.days / 30
-        result.days -= wholeMonths * 30
-        result.months = result.months &+ wholeMonths
+        result.carryTimeIntoDays()
+        result.carryDaysIntoMonths()
         if result.months > 0 && (result.days < 0 || (result.days == 0 && result.microseconds < 0)) {
             result.days += 30
             result.months -= 1
@@ -145,14 +131,31 @@ struct Interval: Hashable, Sendable {
             result.days -= 30
             result.months += 1
         }
-        if result.days > 0 && result.microseconds < 0 {
-            result.microseconds += Calendar.microsecondsPerDay
-            result.days -= 1
-        } else if result.days < 0 && result.microseconds > 0 {
-            result.microseconds -= Calendar.microsecondsPerDay
-            result.days += 1
-        }
+        result.alignTimeWithDays()
         return result
+    }
+
+    private mutating func carryTimeIntoDays() {
+        let wholeDays = microseconds / Calendar.microsecondsPerDay
+        microseconds -= wholeDays * Calendar.microsecondsPerDay
+        days = days &+ Int32(truncatingIfNeeded: wholeDays)
+    }
+
+    private mutating func carryDaysIntoMonths() {
+        let wholeMonths = days / 30
+        days -= wholeMonths * 30
+        months = months &+ wholeMonths
+    }
+
+    /// Gives the time field the sign of the day field, borrowing one day.
+    private mutating func alignTimeWithDays() {
+        if days > 0 && microseconds < 0 {
+            microseconds += Calendar.microsecondsPerDay
+            days -= 1
+        } else if days < 0 && microseconds > 0 {
+            microseconds -= Calendar.microsecondsPerDay
+            days += 1
+        }
     }
 
     /// ISO 8601 output (`IntervalStyle = iso_8601`), e.g. `P1Y2M3DT4H5M6.5S`, `PT0S`.
