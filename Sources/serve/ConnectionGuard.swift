@@ -39,6 +39,10 @@ final class ConnectionGuard {
     /// Whether the newest request's response head went out.
     private var responseStarted = false
     private var bodyBytes = 0
+    /// The guard made the current request the connection's last (it has a body): its response
+    /// must say `connection: close`, or an HTTP/1.1 client would send its next request on a
+    /// connection serve is closing (seen as a POST never answered by URLSession under load).
+    fileprivate private(set) var closesAfterResponse = false
     private var headTimer: Scheduled<Void>?
     private var byteContext: ChannelHandlerContext?
     /// An answer to send instead of reading a request: at the first bytes, or a second after the
@@ -178,6 +182,7 @@ final class ConnectionGuard {
         guard (length ?? 0) > 0 || head.headers.contains(name: "transfer-encoding") else { return head }
         var head = head
         head.headers.replaceOrAdd(name: "connection", value: "close")
+        closesAfterResponse = true
         return head
     }
 
@@ -269,7 +274,13 @@ extension ConnectionGuard {
         }
 
         func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-            owner.responsePart(unwrapOutboundIn(data))
+            let part = unwrapOutboundIn(data)
+            owner.responsePart(part)
+            if case .head(var head) = part, head.status.code >= 200, owner.closesAfterResponse {
+                head.headers.replaceOrAdd(name: "connection", value: "close")
+                context.write(wrapOutboundOut(.head(head)), promise: promise)
+                return
+            }
             context.write(data, promise: promise)
         }
     }

@@ -101,6 +101,25 @@ struct ConnectionGuardTests {
         }
     }
 
+    /// serve closes the connection after a request with a body, so its response says so: an
+    /// HTTP/1.1 client must not send another request on it.
+    @Test func aResponseToARequestWithABodySaysConnectionClose() throws {
+        let channel = try Self.makeChannel()
+        try Self.send("POST / HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}", to: channel)
+        _ = try Self.requestParts(channel)
+        let head = HTTPResponseHead(version: .http1_1, status: .ok, headers: ["content-length": "0"])
+        try channel.writeOutbound(HTTPServerResponsePart.head(head))
+        try channel.writeOutbound(HTTPServerResponsePart.end(nil))
+        #expect(try Self.written(channel).lowercased().contains("connection: close\r\n"))
+
+        let plain = try Self.makeChannel()
+        try Self.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n", to: plain)
+        _ = try Self.requestParts(plain)
+        try plain.writeOutbound(HTTPServerResponsePart.head(head))
+        try plain.writeOutbound(HTTPServerResponsePart.end(nil))
+        #expect(!(try Self.written(plain).lowercased().contains("connection:")), "keep-alive stays implicit")
+    }
+
     @Test func slowHeadIsAnswered408AfterTheHeadTimeout() throws {
         let channel = try Self.makeChannel()
         for byte in "GET / HTTP/1.1\r\nHost".utf8 {
