@@ -66,10 +66,6 @@ extension RouterEngine {
             origin.reply(handle: handle)
             return
         }
-        guard streamHasStarted else {
-            origin.reject(.unavailable(message: "Replication has not started yet; please retry", retryAfterSeconds: 1))
-            return
-        }
         if creations[identity] != nil {
             creations[identity]?.waiters.append(origin)
             creations[identity]?.definitions.insert(definition)

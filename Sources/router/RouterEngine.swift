@@ -102,23 +102,18 @@ final class RouterEngine {
         try loadShapes()
     }
 
-    /// True once ingest's replication slot exists: ingest announced a durable position, or the
-    /// spool holds segments of an earlier run (whose slot PostgreSQL keeps, or whose loss ingest
-    /// records as a stream reset that removes every shape). A snapshot taken before would lose
-    /// the transactions committed between it and the new slot's consistent point: they are in
-    /// neither. Once true it stays true.
-    var streamHasStarted: Bool {
-        if !streamStarted { streamStarted = inbox.durablePosition != nil || ((try? reader.segments().isEmpty) == false) }
-        return streamStarted
-    }
-    private var streamStarted = false
-
-    /// Blocks until ``streamHasStarted`` or a stop is requested (router does not listen before:
-    /// serve's health stays `starting` while no shape could be created).
+    /// Blocks until ingest's replication slot exists, or a stop is requested; router listens only
+    /// afterwards, so serve's health stays `starting` and no shape is snapshotted before.
+    ///
+    /// The slot exists once ingest announced a durable position, or when the spool holds segments
+    /// of an earlier run (whose slot PostgreSQL keeps, or whose loss ingest records as a stream
+    /// reset that removes every shape). A snapshot taken before would lose the transactions
+    /// committed between it and the new slot's consistent point: they are in neither.
     func waitForStream() {
-        guard !streamHasStarted else { return }
+        func started() -> Bool { inbox.durablePosition != nil || ((try? reader.segments().isEmpty) == false) }
+        guard !started() else { return }
         logger.info("Waiting for ingest to create the replication slot before accepting shape requests")
-        while !streamHasStarted && !stop.isRequested { inbox.wait(milliseconds: 100) }
+        while !started() && !stop.isRequested { inbox.wait(milliseconds: 100) }
     }
 
     /// Runs until a stop is requested.

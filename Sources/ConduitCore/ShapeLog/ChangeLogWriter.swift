@@ -75,21 +75,15 @@ public final class ChangeLogWriter {
         let stored = try ShapeLogIO.readWholeFile(files.changeState)
         let slot = try stored.map { bytes throws(ShapeLogError) in try ChangeLogStateFile.decode(bytes, path: files.changeState) }
         let state = slot?.state ?? .empty
-        let log = try Self.recover(files.changeLog, header: ShapeLogFormat.fileHeader(magic: ShapeLogFormat.changeLogMagic)) {
-            header throws(ShapeLogError) in
-            try ShapeLogFormat.checkFileHeader(header, magic: ShapeLogFormat.changeLogMagic, path: files.changeLog)
-            return state.byteLength
-        }
-        var indexTable = ShapeLogEntryTable.changeIndex()
-        let index = try Self.recover(files.changeIndex, header: indexTable.fileHeader) { header throws(ShapeLogError) in
-            indexTable = try indexTable.reading(header: header, path: files.changeIndex)
-            return indexTable.length(entries: state.entryCount)
-        }
-        var chunksTable = ShapeLogEntryTable.changeChunks()
-        let chunks = try Self.recover(files.changeChunks, header: chunksTable.fileHeader) { header throws(ShapeLogError) in
-            chunksTable = try chunksTable.reading(header: header, path: files.changeChunks)
-            return chunksTable.length(entries: state.closedChunkCount)
-        }
+        let (log, logHeader) = try Self.open(files.changeLog, newHeader: ShapeLogFormat.fileHeader(magic: ShapeLogFormat.changeLogMagic))
+        try ShapeLogFormat.checkFileHeader(logHeader, magic: ShapeLogFormat.changeLogMagic, path: files.changeLog)
+        try Self.cut(log, files.changeLog, to: state.byteLength)
+        let (index, indexHeader) = try Self.open(files.changeIndex, newHeader: ShapeLogEntryTable.changeIndex().fileHeader)
+        let indexTable = try ShapeLogEntryTable.changeIndex().reading(header: indexHeader, path: files.changeIndex)
+        try Self.cut(index, files.changeIndex, to: indexTable.length(entries: state.entryCount))
+        let (chunks, chunksHeader) = try Self.open(files.changeChunks, newHeader: ShapeLogEntryTable.changeChunks().fileHeader)
+        let chunksTable = try ShapeLogEntryTable.changeChunks().reading(header: chunksHeader, path: files.changeChunks)
+        try Self.cut(chunks, files.changeChunks, to: chunksTable.length(entries: state.closedChunkCount))
         self.indexTable = indexTable
         self.chunksTable = chunksTable
         // `decode` accepted the file, so it is version 1 or a whole version-2 file.
@@ -147,26 +141,24 @@ public final class ChangeLogWriter {
         try ShapeLogIO.run { () throws(FileError) in try handle.truncate(to: length) }
     }
 
-    /// Opens `path`: writes `header` into a new (or header-less) file, or checks an existing
-    /// file's header and truncates it to the committed length `committedLength(header)` returns.
-    private static func recover(
-        _ path: String, header: [UInt8], committedLength: ([UInt8]) throws(ShapeLogError) -> UInt64
-    ) throws(ShapeLogError) -> PosixFile {
+    /// Opens `path`, writing `newHeader` into a new (or header-less) file; returns the file and
+    /// the header it holds.
+    private static func open(_ path: String, newHeader: [UInt8]) throws(ShapeLogError) -> (PosixFile, header: [UInt8]) {
         let file = try ShapeLogIO.open(path, flags: O_RDWR | O_CREAT)
         let size = try ShapeLogIO.run { () throws(FileError) in try file.size() }
-        if size < UInt64(ShapeLogFormat.fileHeaderSize) {
-            let length = try committedLength(header)
-            guard length == UInt64(header.count) else {
-                throw .corrupt(path: path, detail: "missing data: committed length \(length), file \(size)")
-            }
-            try ShapeLogIO.run { () throws(FileError) in try file.truncate(to: 0) }
-            try ShapeLogIO.run { () throws(FileError) in try file.write(header, at: 0) }
-            try ShapeLogIO.run { () throws(FileError) in try file.sync() }
-            return file
+        guard size < UInt64(ShapeLogFormat.fileHeaderSize) else {
+            return (file, try ShapeLogIO.committedBytes(file, at: 0, count: ShapeLogFormat.fileHeaderSize))
         }
-        let existing = try ShapeLogIO.committedBytes(file, at: 0, count: ShapeLogFormat.fileHeaderSize)
-        guard Array(existing[0..<4]) == Array(header[0..<4]) else { throw .corrupt(path: path, detail: "bad file header") }
-        let length = try committedLength(existing)
+        try ShapeLogIO.run { () throws(FileError) in try file.truncate(to: 0) }
+        try ShapeLogIO.run { () throws(FileError) in try file.write(newHeader, at: 0) }
+        try ShapeLogIO.run { () throws(FileError) in try file.sync() }
+        return (file, newHeader)
+    }
+
+    /// Truncates `file` to its committed `length` (what a crash left after it goes).
+    /// - Throws: when the file is shorter than its committed state.
+    private static func cut(_ file: PosixFile, _ path: String, to length: UInt64) throws(ShapeLogError) {
+        let size = try ShapeLogIO.run { () throws(FileError) in try file.size() }
         guard size >= length else {
             throw .corrupt(path: path, detail: "missing data: committed length \(length), file \(size)")
         }
@@ -174,7 +166,6 @@ public final class ChangeLogWriter {
             try ShapeLogIO.run { () throws(FileError) in try file.truncate(to: length) }
             try ShapeLogIO.run { () throws(FileError) in try file.sync() }
         }
-        return file
     }
 
     /// Appends one entry; not visible to readers until ``commit(appliedThroughLSN:)``.

@@ -153,19 +153,19 @@ public struct ShapeLogReader: Sendable {
         var position: UInt64
     }
 
-    /// `changes.idx`, open, with the layout its header names.
-    private struct IndexFile {
+    /// `changes.idx` or `changes.chunks`, open, with the entry layout its header names.
+    private struct EntryTableFile {
         var file: PosixFile
         var table: ShapeLogEntryTable
     }
 
-    private func openTable(_ path: String, _ table: ShapeLogEntryTable) throws(ShapeLogError) -> IndexFile? {
+    private func openTable(_ path: String, _ table: ShapeLogEntryTable) throws(ShapeLogError) -> EntryTableFile? {
         guard let file = try ShapeLogIO.openIfExists(path) else { return nil }
         let header = try ShapeLogIO.committedBytes(file, at: 0, count: ShapeLogFormat.fileHeaderSize)
-        return IndexFile(file: file, table: try table.reading(header: header, path: path))
+        return EntryTableFile(file: file, table: try table.reading(header: header, path: path))
     }
 
-    private func indexEntry(_ ordinal: UInt64, in index: IndexFile) throws(ShapeLogError) -> IndexEntry {
+    private func indexEntry(_ ordinal: UInt64, in index: EntryTableFile) throws(ShapeLogError) -> IndexEntry {
         let bytes = try ShapeLogIO.committedBytes(index.file, at: index.table.position(of: ordinal), count: index.table.entrySize)
         let (tx, op, position) = try index.table.decode(bytes, ordinal: ordinal, path: files.changeIndex)
         return IndexEntry(offset: LogOffset(tx: Int64(bitPattern: tx), op: op), position: position)
@@ -173,7 +173,7 @@ public struct ShapeLogReader: Sendable {
 
     /// Binary search: the ordinal of the first entry whose offset is greater than `request`
     /// (`count` when there is none).
-    private func firstEntry(after request: LogOffset, in index: IndexFile, count: UInt64) throws(ShapeLogError)
+    private func firstEntry(after request: LogOffset, in index: EntryTableFile, count: UInt64) throws(ShapeLogError)
         -> UInt64
     {
         var low: UInt64 = 0

@@ -2,8 +2,8 @@ import Foundation
 
 extension ShapeMetadata {
     /// Writes `shape.json` (with a ``ChecksummedFile`` trailer) into the shape folder atomically
-    /// (temp, fsync, rename, directory fsync), so serve never reads a partial definition. router calls it once, before announcing
-    /// the handle.
+    /// (temp, fsync, rename, directory fsync), so serve never reads a partial definition. router
+    /// calls it once, before announcing the handle.
     public func write(toDirectory directory: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
