@@ -13,8 +13,9 @@ import Spool
 /// only Begin and Commit are decoded here, the spool keeps the raw pgoutput bytes.
 ///
 /// Group commit: commits accumulate in the spool's buffer while messages keep arriving; a frame
-/// ending at a commit is written when the socket runs dry at a transaction boundary, or when the
-/// oldest unwritten commit is older than ``groupCommitWindow``. The ``SpoolSyncer`` thread then
+/// ending at a commit is written when the socket runs dry at a transaction boundary while the
+/// syncer is idle (or 64 KiB of commits wait), or when the oldest unwritten commit is older than
+/// ``groupCommitWindow``. The ``SpoolSyncer`` thread then
 /// fsyncs it while this thread keeps reading; once it is durable the flush LSN is confirmed to
 /// PostgreSQL (next status update) and announced to router (by the syncer).
 ///
@@ -113,10 +114,11 @@ final class ReplicationStream {
                     // more than the data itself; after a short nap many messages are read at once.
                     usleep(150)
                 } else {
-                    // While a sync is outstanding, wake up soon to confirm it as soon as it lands.
+                    // While a sync is outstanding, wake up soon to confirm it (and write the commits
+                    // that waited for it) as soon as it lands.
                     let syncPending = (lastRequested?.commitEndLSN ?? .zero) > feedback.durable
                     pollDescriptor.revents = 0
-                    _ = poll(&pollDescriptor, 1, unflushedCommitSince != nil ? 1 : syncPending ? 2 : 100)
+                    _ = poll(&pollDescriptor, 1, unflushedCommitSince != nil || syncPending ? 1 : 100)
                 }
             }
             receivedLastRound = received
@@ -154,12 +156,19 @@ final class ReplicationStream {
         }
     }
 
-    /// The socket ran dry: write the commits now, unless the batch is still tiny and young — a
-    /// millisecond more lets a stream of small transactions share one frame (better compression,
-    /// fewer writes) at a latency cost nobody can see.
+    /// The socket ran dry: write the commits now when the syncer is idle, so a lone commit waits
+    /// for nothing but its own fsync. While a sync is in flight the next one cannot start anyway:
+    /// commits arriving meanwhile share one frame and one fsync (classic group commit), unless
+    /// they already fill 64 KiB. No fixed wait sits on the path from commit to router.
     private func groupCommitReady() -> Bool {
-        guard let since = unflushedCommitSince else { return false }
-        return spool.pendingBytes >= 64 << 10 || MonotonicClock.seconds() - since >= 0.002
+        guard unflushedCommitSince != nil else { return false }
+        return spool.pendingBytes >= 64 << 10 || !syncInFlight
+    }
+
+    /// Whether the syncer is still flushing the last position handed to it.
+    private var syncInFlight: Bool {
+        guard let lastRequested else { return false }
+        return !syncer.isDurable(lastRequested)
     }
 
     private func commitWindowExpired() -> Bool {
