@@ -165,25 +165,25 @@ struct ShapeSession: Sendable {
     private func dataResponse(_ plan: ShapeLogPlan) async throws -> Response {
         let window = routes.configuration.responseWindowBytes
         var firstCursor = ShapeLogEntryCursor(plan: plan, reader: reader)
-        let first = try await Self.nextBatch(&firstCursor, maxBytes: window)
+        let first = try await Self.nextJoined(&firstCursor, maxBytes: window)
         let afterFirst = firstCursor
         let trailer = plan.isUpToDate ? Self.upToDateMessage(globalLSN(for: plan)) : nil
         let logger = self.logger
         let body = ResponseBody { writer in
             var cursor = afterFirst
-            var buffer = ByteBuffer(string: "[")
+            var buffer = ByteBuffer()
+            buffer.reserveCapacity(window + 64)
+            buffer.writeString("[")
             var batch = first
             var isFirstEntry = true
             do {
-                while let entries = batch {
-                    for entry in entries {
-                        if !isFirstEntry { buffer.writeString(",") }
-                        buffer.writeBytes(entry)
-                        isFirstEntry = false
-                    }
+                while let joined = batch {
+                    if !isFirstEntry { buffer.writeString(",") }
+                    buffer.writeBytes(joined)
+                    isFirstEntry = false
                     try await writer.write(buffer)
                     buffer.clear()
-                    batch = try await Self.nextBatch(&cursor, maxBytes: window)
+                    batch = try await Self.nextJoined(&cursor, maxBytes: window)
                 }
             } catch let error as ShapeLogError {
                 // Headers are gone already: end the body early so the client sees invalid JSON and retries.
@@ -213,6 +213,19 @@ struct ShapeSession: Sendable {
         }
         cursor = advanced
         return batch
+    }
+
+    /// Reads the cursor's next window of about `maxBytes` on the I/O pool, as the entries' JSON
+    /// joined by commas (nil once the plan is read).
+    static func nextJoined(_ cursor: inout ShapeLogEntryCursor, maxBytes: Int) async throws -> [UInt8]? {
+        let current = cursor
+        let (advanced, joined) = try await DiskIO.run {
+            var copy = current
+            let joined = try copy.nextJoined(maxBytes: maxBytes)
+            return (copy, joined?.json)
+        }
+        cursor = advanced
+        return joined
     }
 
     /// `offset=now` (protocol.md §7.5 step 6): the current end of the log, no entries.

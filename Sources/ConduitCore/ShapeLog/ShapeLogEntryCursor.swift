@@ -45,6 +45,27 @@ public struct ShapeLogEntryCursor: Sendable, Hashable {
     /// - Throws: ``ShapeLogError/corrupt(path:detail:)`` on a bad checksum, a frame crossing
     ///   the plan's end, or a frame count different from the committed one.
     public mutating func next(maxBytes: Int = 1 << 20) throws(ShapeLogError) -> [ArraySlice<UInt8>]? {
+        guard let (window, wholeFrames) = try nextWindow(maxBytes: maxBytes) else { return nil }
+        let frames = try ShapeLogFormat.parseFrames(window, count: wholeFrames, path: path)
+        try count(frames.count)
+        return frames
+    }
+
+    /// The next entries, about `maxBytes` of them, as one byte array holding their JSON joined
+    /// by commas (`e1,e2,…`): what goes between a response's brackets. nil once every entry was
+    /// returned. The frames are checked exactly as by ``next(maxBytes:)``, then compacted in the
+    /// buffer they were read into (a header is longer than a comma), so a window costs one read
+    /// and one move, not an allocation per entry.
+    public mutating func nextJoined(maxBytes: Int = 1 << 20) throws(ShapeLogError) -> (json: [UInt8], entries: Int)? {
+        guard var (window, wholeFrames) = try nextWindow(maxBytes: maxBytes) else { return nil }
+        let entries = try ShapeLogFormat.joinFramesInPlace(&window, count: wholeFrames, path: path)
+        try count(entries)
+        return (window, entries)
+    }
+
+    /// Reads the next window of whole frames (or one frame, when a frame is larger than the
+    /// window) and advances past it: the bytes read and how many of them are whole frames.
+    private mutating func nextWindow(maxBytes: Int) throws(ShapeLogError) -> ([UInt8], Int)? {
         guard position < end else {
             if let remaining = remainingEntries, remaining != 0 {
                 throw .corrupt(path: path, detail: "\(remaining) committed entries missing")
@@ -71,13 +92,15 @@ public struct ShapeLogEntryCursor: Sendable, Hashable {
             window = try ShapeLogIO.committedBytes(file, at: position, count: Int(length))
             wholeFrames = window.count
         }
-        let frames = try ShapeLogFormat.parseFrames(Array(window[0..<wholeFrames]), path: path)
         position += UInt64(wholeFrames)
-        if let remaining = remainingEntries {
-            guard frames.count <= remaining else { throw .corrupt(path: path, detail: "more frames than committed entries") }
-            remainingEntries = remaining - frames.count
-        }
-        return frames
+        return (window, wholeFrames)
+    }
+
+    /// Counts `frames` against the committed entry count, when the plan knows it.
+    private mutating func count(_ frames: Int) throws(ShapeLogError) {
+        guard let remaining = remainingEntries else { return }
+        guard frames <= remaining else { throw .corrupt(path: path, detail: "more frames than committed entries") }
+        remainingEntries = remaining - frames
     }
 
     /// Length of the prefix of `bytes` made of complete frames.

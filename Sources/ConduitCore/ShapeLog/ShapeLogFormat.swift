@@ -77,16 +77,65 @@ enum ShapeLogFormat {
 
     /// Splits `bytes` (a whole number of frames) into payloads, verifying every checksum.
     static func parseFrames(_ bytes: [UInt8], path: String) throws(ShapeLogError) -> [ArraySlice<UInt8>] {
+        try parseFrames(bytes, count: bytes.count, path: path)
+    }
+
+    /// Checks the frames in the first `count` bytes of `bytes` like ``parseFrames(_:count:path:)``
+    /// and rewrites `bytes` to hold only their payloads joined by commas; returns how many frames
+    /// there were. In place: each payload moves down over its own header (8 bytes replaced by
+    /// one comma), so nothing is allocated.
+    static func joinFramesInPlace(_ bytes: inout [UInt8], count: Int, path: String) throws(ShapeLogError) -> Int {
+        var failure: ShapeLogError?
+        var frames = 0
+        var written = 0
+        bytes.withUnsafeMutableBytes { buffer in
+            var position = 0
+            while position < count {
+                guard count - position >= frameHeaderSize else {
+                    failure = .corrupt(path: path, detail: "partial frame header inside committed range")
+                    return
+                }
+                let length = Int(UnsafeRawBufferPointer(buffer).loadInteger(UInt32.self, at: position, .littleEndian))
+                let checksum = UnsafeRawBufferPointer(buffer).loadInteger(UInt32.self, at: position + 4, .littleEndian)
+                let start = position + frameHeaderSize
+                guard length <= count - start else {
+                    failure = .corrupt(path: path, detail: "frame longer than committed range")
+                    return
+                }
+                let payload = UnsafeRawBufferPointer(rebasing: buffer[start..<(start + length)])
+                guard CRC32C.checksum(payload) == checksum else {
+                    failure = .corrupt(path: path, detail: "checksum mismatch in frame at relative byte \(position)")
+                    return
+                }
+                if frames > 0 {
+                    buffer[written] = UInt8(ascii: ",")
+                    written += 1
+                }
+                if length > 0 {
+                    (buffer.baseAddress! + written).copyMemory(from: payload.baseAddress!, byteCount: length)
+                }
+                written += length
+                frames += 1
+                position = start + length
+            }
+        }
+        if let failure { throw failure }
+        bytes.removeSubrange(written...)
+        return frames
+    }
+
+    /// The payloads of the frames in the first `count` bytes of `bytes` (slices of it: no copy).
+    static func parseFrames(_ bytes: [UInt8], count: Int, path: String) throws(ShapeLogError) -> [ArraySlice<UInt8>] {
         var payloads: [ArraySlice<UInt8>] = []
         var position = 0
-        while position < bytes.count {
-            guard bytes.count - position >= frameHeaderSize else {
+        while position < count {
+            guard count - position >= frameHeaderSize else {
                 throw .corrupt(path: path, detail: "partial frame header inside committed range")
             }
             let length = Int(bytes.loadInteger(UInt32.self, at: position, .littleEndian))
             let checksum = bytes.loadInteger(UInt32.self, at: position + 4, .littleEndian)
             let start = position + frameHeaderSize
-            guard length <= bytes.count - start else {
+            guard length <= count - start else {
                 throw .corrupt(path: path, detail: "frame longer than committed range")
             }
             let payload = bytes[start..<(start + length)]

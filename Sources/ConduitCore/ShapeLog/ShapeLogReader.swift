@@ -119,12 +119,11 @@ public struct ShapeLogReader: Sendable {
 
     /// The entries of `plan` joined with `,` (no brackets): the inside of a response's JSON array.
     public func readJoined(_ plan: ShapeLogPlan) throws(ShapeLogError) -> [UInt8] {
-        let entries = try readEntries(plan)
+        var cursor = ShapeLogEntryCursor(plan: plan, reader: self)
         var body: [UInt8] = []
-        body.reserveCapacity(entries.reduce(0) { $0 + $1.count + 1 })
-        for (position, entry) in entries.enumerated() {
-            if position > 0 { body.append(UInt8(ascii: ",")) }
-            body.append(contentsOf: entry)
+        while let window = try cursor.nextJoined(maxBytes: Int.max) {
+            if !body.isEmpty && window.entries > 0 { body.append(UInt8(ascii: ",")) }
+            body += window.json
         }
         return body
     }

@@ -7,12 +7,12 @@ public enum ByteOrder: Sendable {
     case bigEndian
     case littleEndian
 
-    @inline(__always)
+    @inlinable @inline(__always)
     func encode<T: FixedWidthInteger>(_ value: T) -> T {
         self == .bigEndian ? value.bigEndian : value.littleEndian
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     func decode<T: FixedWidthInteger>(_ stored: T) -> T {
         self == .bigEndian ? T(bigEndian: stored) : T(littleEndian: stored)
     }
@@ -20,13 +20,13 @@ public enum ByteOrder: Sendable {
 
 extension Array where Element == UInt8 {
     /// Appends `value` in `order`.
-    @inline(__always)
+    @inlinable @inline(__always)
     public mutating func appendInteger<T: FixedWidthInteger>(_ value: T, _ order: ByteOrder) {
         Swift.withUnsafeBytes(of: order.encode(value)) { append(contentsOf: $0) }
     }
 
     /// The `T` stored in `order` at byte `offset`; the caller has checked the bounds.
-    @inline(__always)
+    @inlinable @inline(__always)
     public func loadInteger<T: FixedWidthInteger>(_: T.Type, at offset: Int, _ order: ByteOrder) -> T {
         withUnsafeBytes { $0.loadInteger(T.self, at: offset, order) }
     }
@@ -34,7 +34,7 @@ extension Array where Element == UInt8 {
 
 extension ArraySlice where Element == UInt8 {
     /// The `T` stored in `order` at `offset` bytes from the slice's start.
-    @inline(__always)
+    @inlinable @inline(__always)
     public func loadInteger<T: FixedWidthInteger>(_: T.Type, at offset: Int, _ order: ByteOrder) -> T {
         withUnsafeBytes { $0.loadInteger(T.self, at: offset, order) }
     }
@@ -42,7 +42,7 @@ extension ArraySlice where Element == UInt8 {
 
 extension UnsafeRawBufferPointer {
     /// The `T` stored in `order` at byte `offset`; the caller has checked the bounds.
-    @inline(__always)
+    @inlinable @inline(__always)
     public func loadInteger<T: FixedWidthInteger>(_: T.Type, at offset: Int, _ order: ByteOrder) -> T {
         order.decode(loadUnaligned(fromByteOffset: offset, as: T.self))
     }
@@ -50,7 +50,7 @@ extension UnsafeRawBufferPointer {
 
 extension UnsafeMutableRawBufferPointer {
     /// Stores `value` in `order` at byte `offset`; the caller has checked the bounds.
-    @inline(__always)
+    @inlinable @inline(__always)
     public func storeInteger<T: FixedWidthInteger>(_ value: T, at offset: Int, _ order: ByteOrder) {
         storeBytes(of: order.encode(value), toByteOffset: offset, as: T.self)
     }

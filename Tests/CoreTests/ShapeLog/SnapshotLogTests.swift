@@ -171,6 +171,40 @@ struct ShapeLogEntryCursorTests {
                 while let batch = try cursor.next(maxBytes: window) { streamed += batch }
                 #expect(Support.strings(streamed) == Support.strings(try reader.readEntries(plan)))
                 #expect(cursor.isFinished)
+                // The joined windows, put together with commas, are the same entries.
+                var joinedCursor = ShapeLogEntryCursor(plan: plan, reader: reader)
+                var windows: [String] = []
+                var entries = 0
+                while let joined = try joinedCursor.nextJoined(maxBytes: window) {
+                    windows.append(String(decoding: joined.json, as: UTF8.self))
+                    entries += joined.entries
+                }
+                #expect(windows.joined(separator: ",") == Support.strings(streamed).joined(separator: ","))
+                #expect(entries == streamed.count)
+                #expect(joinedCursor.isFinished)
+            }
+        }
+    }
+
+    /// A flipped byte in a stored entry fails the joined read too (it is checked before it is
+    /// moved), naming the file.
+    @Test func joinedReadRefusesADamagedEntry() throws {
+        try Support.withTemporaryDirectory { directory in
+            let snapshot = try SnapshotWriter(directory: directory, chunkThresholdBytes: 1 << 20)
+            for id in 0..<5 { try snapshot.append(row: Support.row(id, size: 40)) }
+            try snapshot.finish(snapshotEnd: Support.json("{\"end\":true}"))
+            let reader = ShapeLogReader(directory: directory)
+            let plan = try #require(Support.ready(try reader.plan(after: .beforeAll)))
+            let file = try PosixFile(path: reader.files.snapshotLog, flags: O_RDWR)
+            let position = UInt64(ShapeLogFormat.fileHeaderSize + ShapeLogFormat.frameHeaderSize + 3)
+            let byte = try #require(try file.readExactly(count: 1, at: position))
+            try file.write([byte[0] ^ 0x20], at: position)
+            var cursor = ShapeLogEntryCursor(plan: plan, reader: reader)
+            #expect {
+                _ = try cursor.nextJoined(maxBytes: 1 << 20)
+            } throws: { error in
+                guard case .corrupt(let path, let detail) = error as? ShapeLogError else { return false }
+                return path == reader.files.snapshotLog && detail.contains("checksum mismatch")
             }
         }
     }

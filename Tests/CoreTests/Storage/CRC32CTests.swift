@@ -23,6 +23,28 @@ struct CRC32CTests {
         }
     }
 
+    @Test func softwareLoopMatchesBitwiseReferenceAndTheDispatchedPath() {
+        var generator = SeededTestRandom(seed: 11)
+        let data = (0..<300).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        for start in 0..<9 {
+            for end in stride(from: start, through: data.count, by: 5) {
+                let software = data[start..<end].withUnsafeBytes { CRC32C.softwareUpdate(0, $0) }
+                #expect(software == bitwiseCRC32C(data[start..<end]))
+                // On x86-64 the dispatched path is the `crc32` instruction: it must agree.
+                #expect(CRC32C.checksum(data[start..<end]) == software)
+                let continued = data[start..<end].withUnsafeBytes { CRC32C.update(0x1234_5678, $0) }
+                #expect(continued == data[start..<end].withUnsafeBytes { CRC32C.softwareUpdate(0x1234_5678, $0) })
+            }
+        }
+    }
+
+    #if arch(x86_64)
+        /// Every x86-64 machine Conduit runs on has SSE 4.2; if this fails the fast path is off.
+        @Test func x86MachinesUseTheInstruction() {
+            #expect(CRC32C.usesHardware)
+        }
+    #endif
+
     @Test func incrementalUpdateEqualsOneShot() {
         let data = Array("The quick brown fox jumps over the lazy dog".utf8)
         for split in 0...data.count {
