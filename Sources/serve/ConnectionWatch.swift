@@ -6,13 +6,16 @@ import Synchronization
 /// the inbound request parts itself, and cancels that iteration when the operation ends; the
 /// cancelled iterator then finishes the connection's request stream, so every live response
 /// closed the TCP connection (issue 9), and a pipelined next request was swallowed. Instead,
-/// ``ConnectionGuard`` reports end of input and channel closure here from the event loop, and
-/// ``whileConnected(_:)`` races the operation against that report. The connection stays usable
-/// for the next request.
+/// ``ConnectionGuard`` reports end of input and channel closure here from the event loop, and a
+/// waiting request registers what to do then (``onClose(_:)``): ``LiveNotifier`` resumes its
+/// wait. The connection stays usable for the next request.
+///
+/// A registration is one closure in a table, not a task: a parked long-poll costs no task or
+/// stream of its own here (issue 11: idle live connections).
 final class ConnectionWatch: Sendable {
     private struct State {
         var isClosed = false
-        var waiters: [UInt64: AsyncStream<Never>.Continuation] = [:]
+        var actions: [UInt64: @Sendable () -> Void] = [:]
         var nextID: UInt64 = 0
     }
 
@@ -23,50 +26,34 @@ final class ConnectionWatch: Sendable {
     /// True once the client closed its side or the connection is gone.
     var isPeerClosed: Bool { state.withLock { $0.isClosed } }
 
-    /// Called by the connection's pipeline when input ends or the channel closes; wakes every
-    /// ``whileConnected(_:)`` of the connection.
+    /// Called by the connection's pipeline when input ends or the channel closes; runs every
+    /// action registered with ``onClose(_:)`` (once).
     func peerClosed() {
-        let waiters = state.withLock { state in
+        let actions = state.withLock { state in
             state.isClosed = true
-            defer { state.waiters.removeAll() }
-            return Array(state.waiters.values)
+            defer { state.actions.removeAll() }
+            return Array(state.actions.values)
         }
-        for waiter in waiters { waiter.finish() }
+        for action in actions { action() }
     }
 
-    /// Runs `operation`, cancelling it when the client goes away.
-    /// - Throws: `CancellationError` when the client went away first, or what `operation` throws.
-    func whileConnected<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T {
-        try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await operation() }
-            group.addTask {
-                await self.waitUntilClosed()
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard case let value?? = try await group.next() else { throw CancellationError() }
-            return value
-        }
-    }
-
-    /// Returns when the peer closes or the task is cancelled.
-    ///
-    /// The stream never carries an element: it is only a cancellable place to wait, finished by
-    /// ``peerClosed()`` and dropped from the table when the wait ends, so nothing accumulates over
-    /// the many requests of one keep-alive connection.
-    private func waitUntilClosed() async {
-        let (stream, continuation) = AsyncStream<Never>.makeStream()
-        let id: UInt64? = state.withLock { state in
+    /// Registers `action` to run when the client goes away; returns its token for
+    /// ``cancelOnClose(_:)``, or nil (and does not run it) when the client is gone already.
+    func onClose(_ action: @escaping @Sendable () -> Void) -> UInt64? {
+        state.withLock { state in
             guard !state.isClosed else { return nil }
             state.nextID += 1
-            state.waiters[state.nextID] = continuation
+            state.actions[state.nextID] = action
             return state.nextID
         }
-        guard let id else { return }
-        for await _ in stream {}
-        _ = state.withLock { $0.waiters.removeValue(forKey: id) }
     }
 
-    /// Waits registered now (for tests: a finished request leaves none behind).
-    var waiterCount: Int { state.withLock { $0.waiters.count } }
+    /// Drops a registration whose wait ended otherwise, so nothing accumulates over the many
+    /// requests of one keep-alive connection.
+    func cancelOnClose(_ token: UInt64) {
+        _ = state.withLock { $0.actions.removeValue(forKey: token) }
+    }
+
+    /// Registrations waiting now (for tests: a finished request leaves none behind).
+    var waiterCount: Int { state.withLock { $0.actions.count } }
 }

@@ -1,4 +1,6 @@
 import ConduitCore
+import NIOCore
+import NIOPosix
 import Synchronization
 
 /// Wakes live requests waiting on a shape when router reports progress, and remembers what
@@ -25,6 +27,18 @@ final class LiveNotifier: Sendable {
         var handle: String
         var continuation: CheckedContinuation<Wake, Never>?
         var isCancelled = false
+        /// The timeout, armed once the continuation is registered.
+        var timer: Scheduled<Void>?
+        /// The client connection's close registration (``ConnectionWatch/onClose(_:)``).
+        var connection: ConnectionWatch?
+        var closeToken: UInt64?
+
+        /// Disarms the timeout and the close registration (outside the lock) and resumes.
+        func finish(_ wake: Wake) {
+            timer?.cancel()
+            if let connection, let closeToken { connection.cancelOnClose(closeToken) }
+            continuation?.resume(returning: wake)
+        }
     }
 
     private struct State {
@@ -76,13 +90,13 @@ final class LiveNotifier: Sendable {
     /// once: on SIGTERM, live long-polls answer their normal `up-to-date` response instead of
     /// holding the process for up to a long-poll timeout, and SSE streams end.
     func beginShutdown() {
-        let continuations = state.withLock { state in
+        let waiters = state.withLock { state in
             state.isShuttingDown = true
-            let ready = state.waiters.values.compactMap(\.continuation)
-            for (id, waiter) in state.waiters where waiter.continuation != nil { _ = state.take(id) }
-            return ready
+            let ready = state.waiters.filter { $0.value.continuation != nil }
+            for id in ready.keys { _ = state.take(id) }
+            return Array(ready.values)
         }
-        for continuation in continuations { continuation.resume(returning: .shuttingDown) }
+        for waiter in waiters { waiter.finish(.shuttingDown) }
     }
 
     /// Feeds one router notification in (from ``RouterClient``'s callback thread).
@@ -111,31 +125,24 @@ final class LiveNotifier: Sendable {
     /// to ``wait(for:since:timeout:)``.
     func generation(of handle: String) -> UInt64 { state.withLock { $0.generations[handle] ?? 0 } }
 
-    /// Waits until `handle` advances past `generation` or is removed, `timeout` passes, or the
-    /// task is cancelled.
-    func wait(for handle: String, since generation: UInt64, timeout: Duration) async -> Wake {
+    /// Waits until `handle` advances past `generation` or is removed, `timeout` passes, the
+    /// client of `connection` goes away (``Wake/cancelled``), or the task is cancelled.
+    ///
+    /// A wait is one continuation in a table, a timer on an event loop and a close registration:
+    /// no child task and no sleeping task, so thousands of parked long-polls cost little memory
+    /// (issue 11). Whichever of notification, timeout, close, cancellation or shutdown comes
+    /// first takes the waiter out of the table and resumes it; the others find nothing to do.
+    func wait(
+        for handle: String,
+        since generation: UInt64,
+        timeout: Duration,
+        connection: ConnectionWatch? = nil
+    ) async -> Wake {
         if isRemoved(handle) { return .removed }
         if isShuttingDown { return .shuttingDown }
-        return await withTaskGroup(of: Wake.self) { group in
-            group.addTask { await self.waitForNotification(handle, since: generation) }
-            group.addTask {
-                do {
-                    try await Task.sleep(for: timeout)
-                    return .timedOut
-                } catch {
-                    return .cancelled
-                }
-            }
-            let first = await group.next() ?? .cancelled
-            group.cancelAll()
-            return first
-        }
-    }
-
-    private func waitForNotification(_ handle: String, since generation: UInt64) async -> Wake {
         let id = state.withLock { state in
             state.nextID += 1
-            state.waiters[state.nextID] = Waiter(handle: handle)
+            state.waiters[state.nextID] = Waiter(handle: handle, connection: connection)
             state.idsByHandle[handle, default: []].insert(state.nextID)
             return state.nextID
         }
@@ -162,38 +169,70 @@ final class LiveNotifier: Sendable {
                     state.waiters[id]?.continuation = continuation
                     return nil
                 }
-                if let resumeNow { continuation.resume(returning: resumeNow) }
+                if let resumeNow {
+                    continuation.resume(returning: resumeNow)
+                    return
+                }
+                arm(id, timeout: timeout, connection: connection)
             }
         } onCancel: {
-            let continuation = state.withLock { state -> CheckedContinuation<Wake, Never>? in
+            let waiter = state.withLock { state -> Waiter? in
                 guard let waiter = state.waiters[id] else { return nil }
-                guard let continuation = waiter.continuation else {
+                guard waiter.continuation != nil else {
                     state.waiters[id]?.isCancelled = true
                     return nil
                 }
-                _ = state.take(id)
-                return continuation
+                return state.take(id)
             }
-            continuation?.resume(returning: .cancelled)
+            waiter?.finish(.cancelled)
         }
     }
 
+    /// Arms a registered wait's timeout and close registration; either ends it unless something
+    /// else did first (then what was armed is disarmed again).
+    private func arm(_ id: UInt64, timeout: Duration, connection: ConnectionWatch?) {
+        let (seconds, attoseconds) = timeout.components
+        let delay = TimeAmount.nanoseconds(max(0, seconds) * 1_000_000_000 + max(0, attoseconds) / 1_000_000_000)
+        let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: delay) {
+            self.end(id, with: .timedOut)
+        }
+        let closeToken = connection?.onClose { self.end(id, with: .cancelled) }
+        let stillWaiting = state.withLock { state in
+            guard state.waiters[id] != nil else { return false }
+            state.waiters[id]?.timer = timer
+            state.waiters[id]?.closeToken = closeToken
+            return true
+        }
+        if !stillWaiting {
+            timer.cancel()
+            if let connection, let closeToken { connection.cancelOnClose(closeToken) }
+        } else if connection != nil && closeToken == nil {
+            end(id, with: .cancelled)
+        }
+    }
+
+    /// Ends wait `id` with `wake`, unless it already ended.
+    private func end(_ id: UInt64, with wake: Wake) {
+        let waiter = state.withLock { state -> Waiter? in
+            guard state.waiters[id]?.continuation != nil else { return nil }
+            return state.take(id)
+        }
+        waiter?.finish(wake)
+    }
+
     private func wakeAll(_ handle: String, with wake: Wake, markRemoved: Bool) {
-        let continuations = state.withLock { state in
+        let waiters = state.withLock { state in
             if markRemoved { state.removed.insert(handle) }
             state.generations[handle, default: 0] += 1
-            var ready: [CheckedContinuation<Wake, Never>] = []
+            var ready: [Waiter] = []
             for id in state.idsByHandle[handle] ?? [] {
                 // A wait whose continuation is not registered yet sees the new generation (or
                 // `removed`) when it registers, so the wake-up is not lost.
-                if let continuation = state.waiters[id]?.continuation {
-                    _ = state.take(id)
-                    ready.append(continuation)
-                }
+                if state.waiters[id]?.continuation != nil, let waiter = state.take(id) { ready.append(waiter) }
             }
             return ready
         }
-        for continuation in continuations { continuation.resume(returning: wake) }
+        for waiter in waiters { waiter.finish(wake) }
     }
 
     /// Number of registered waiters (for tests).

@@ -1,4 +1,5 @@
 import ConduitCore
+import Synchronization
 import Foundation
 import Hummingbird
 import HummingbirdCore
@@ -83,7 +84,12 @@ struct ServeApplication: Sendable {
     var services: [any Service] {
         let connections = self.connections
         let gauge = Gauge(label: ConduitMetrics.httpConnections)
-        let sampler = PeriodicService(every: .seconds(1)) { _ in gauge.record(Double(connections.count)) }
+        let trimmer = Mutex(MemoryTrimmer())
+        let sampler = PeriodicService(every: .seconds(1)) { _ in
+            let count = connections.count
+            gauge.record(Double(count))
+            _ = trimmer.withLock { $0.sample(openConnections: count) }
+        }
         return (routerConnection.map { [$0] } ?? []) + [sampler, server]
     }
 

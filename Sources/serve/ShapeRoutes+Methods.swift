@@ -27,7 +27,7 @@ extension ShapeRoutes {
             bodyPairs: pairs,
             ifNoneMatch: request.headers[values: .ifNoneMatch],
             logger: logger,
-            whileConnected: { operation in try await connection.whileConnected(operation) }
+            connection: connection
         )
     }
 

@@ -36,7 +36,11 @@ extension RouterClient: ShapeResolver {
 }
 
 /// `GET`/`HEAD /v1/shape`: validation, handle resolution (protocol.md §8.6), then serving the log.
-struct ShapeRoutes: Sendable {
+///
+/// A class, like ``ShapeSession``: every async frame of a request holds it, and a parked
+/// long-poll keeps those frames, so a reference (not 360 bytes of configuration) is what each
+/// frame carries (issue 11: idle live connections).
+final class ShapeRoutes: Sendable {
     let configuration: ServeConfiguration
     let catalog: ShapeCatalog
     let notifier: LiveNotifier
@@ -71,19 +75,19 @@ struct ShapeRoutes: Sendable {
             query: request.uri.query,
             ifNoneMatch: request.headers[values: .ifNoneMatch],
             logger: logger,
-            whileConnected: { operation in try await connection.whileConnected(operation) }
+            connection: connection
         )
     }
 
     /// The response to a shape request with raw query `query`.
-    /// - Parameter whileConnected: runs a live request's long-poll, cancelling it if the client goes away.
+    /// - Parameter connection: the client's connection; a live request's wait ends when it closes.
     /// - Parameter bodyPairs: a POST body's subset parameters (``SubsetParameters/pairs(fromBody:)``).
     func respond(
         query: String?,
         bodyPairs: [(key: String, value: String)] = [],
         ifNoneMatch: [String],
         logger: Logger,
-        whileConnected: @Sendable (@escaping @Sendable () async throws -> Response) async throws -> Response = { try await $0() }
+        connection: ConnectionWatch? = nil
     ) async -> Response {
         let shapeRequest: ShapeRequest
         do {
@@ -99,12 +103,9 @@ struct ShapeRoutes: Sendable {
                 resolver.noteServed(shape.handle)
                 var logger = logger
                 logger[metadataKey: "shape.handle"] = "\(shape.handle)"
-                let session = ShapeSession(routes: self, request: shapeRequest, shape: shape, logger: logger)
+                let session = ShapeSession(routes: self, request: shapeRequest, shape: shape, logger: logger, connection: connection)
                 do {
                     if let subset = shapeRequest.subset { return try await session.subsetResponse(subset) }
-                    if shapeRequest.live {
-                        return try await whileConnected { try await session.respond(ifNoneMatch: ifNoneMatch) }
-                    }
                     return try await session.respond(ifNoneMatch: ifNoneMatch)
                 } catch let error as ShapeLogError {
                     // router deletes a dropped shape's folder; a read racing with that is a 409, not a 500.

@@ -5,11 +5,24 @@ import Logging
 
 /// Serves one resolved shape request: plans the read, waits where the protocol waits (snapshot
 /// not published yet, out-of-bounds offsets, live long-polls), and builds the response.
-struct ShapeSession: Sendable {
+///
+/// A class: the async frames of a parked long-poll hold a reference to it instead of a copy of
+/// the request, the shape's metadata and the logger each (issue 11: idle live connections).
+final class ShapeSession: Sendable {
     let routes: ShapeRoutes
     let request: ShapeRequest
     let shape: ShapeRoutes.ResolvedShape
     let logger: Logger
+    /// The client's connection: a wait ends (cancelled) when the client goes away.
+    let connection: ConnectionWatch?
+
+    init(routes: ShapeRoutes, request: ShapeRequest, shape: ShapeRoutes.ResolvedShape, logger: Logger, connection: ConnectionWatch? = nil) {
+        self.routes = routes
+        self.request = request
+        self.shape = shape
+        self.logger = logger
+        self.connection = connection
+    }
 
     /// How often a waiting request re-reads the committed state even without a notification,
     /// in case one was missed or router is down.
@@ -120,7 +133,8 @@ struct ShapeSession: Sendable {
     {
         let remaining = routes.clock.now.duration(to: deadline)
         guard remaining > .zero else { return .deadlinePassed }
-        let wake = await notifier.wait(for: shape.handle, since: generation, timeout: min(remaining, Self.recheckInterval))
+        let wake = await notifier.wait(
+            for: shape.handle, since: generation, timeout: min(remaining, Self.recheckInterval), connection: connection)
         try Task.checkCancellation()
         generation = notifier.generation(of: shape.handle)
         switch wake {

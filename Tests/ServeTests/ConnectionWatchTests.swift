@@ -1,39 +1,35 @@
+import Synchronization
 import Testing
 
 @testable import Serve
 
 struct ConnectionWatchTests {
-    @Test func returnsTheOperationsValueAndLeavesNoWaiter() async throws {
+    @Test func cancelledRegistrationsLeaveNothingBehindAndNeverRun() throws {
         let watch = ConnectionWatch()
-        for round in 0..<50 {
-            #expect(try await watch.whileConnected { round } == round)
+        let runs = Atomic<Int>(0)
+        for _ in 0..<50 {
+            let token = try #require(watch.onClose { runs.add(1, ordering: .relaxed) })
+            watch.cancelOnClose(token)
         }
         #expect(watch.waiterCount == 0)
-    }
-
-    @Test(.timeLimit(.minutes(1))) func peerClosingCancelsTheOperation() async throws {
-        let watch = ConnectionWatch()
-        let running = Task {
-            try await watch.whileConnected {
-                try await Task.sleep(for: .seconds(3600))
-                return "finished"
-            }
-        }
-        while watch.waiterCount == 0 { await Task.yield() }
         watch.peerClosed()
-        await #expect(throws: CancellationError.self) { try await running.value }
+        #expect(runs.load(ordering: .relaxed) == 0)
+    }
+
+    @Test func peerClosingRunsEveryRegistrationOnce() {
+        let watch = ConnectionWatch()
+        let runs = Atomic<Int>(0)
+        for _ in 0..<3 { _ = watch.onClose { runs.add(1, ordering: .relaxed) } }
+        watch.peerClosed()
+        watch.peerClosed()
+        #expect(runs.load(ordering: .relaxed) == 3)
         #expect(watch.waiterCount == 0)
     }
 
-    @Test func anAlreadyClosedConnectionCancelsAtOnce() async {
+    @Test func anAlreadyClosedConnectionRefusesRegistrations() {
         let watch = ConnectionWatch()
         watch.peerClosed()
         #expect(watch.isPeerClosed)
-        await #expect(throws: CancellationError.self) {
-            try await watch.whileConnected {
-                try await Task.sleep(for: .seconds(3600))
-                return 1
-            }
-        }
+        #expect(watch.onClose {} == nil)
     }
 }

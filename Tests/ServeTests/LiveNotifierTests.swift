@@ -49,6 +49,38 @@ struct LiveNotifierTests {
     }
 
     /// An advance between reading the log and registering the wait is not lost.
+    /// The client going away ends the wait (cancelled) and leaves no registration on the
+    /// connection nor waiter in the notifier.
+    @Test(.timeLimit(.minutes(1))) func closingTheConnectionEndsTheWait() async {
+        let notifier = LiveNotifier()
+        let connection = ConnectionWatch()
+        async let waiting = notifier.wait(for: "h", since: 0, timeout: .seconds(60), connection: connection)
+        await Self.waitForWaiters(notifier, count: 1)
+        while connection.waiterCount == 0 { await Task.yield() }
+        connection.peerClosed()
+        #expect(await waiting == .cancelled)
+        #expect(notifier.waiterCount == 0)
+        #expect(connection.waiterCount == 0)
+    }
+
+    /// A wait that ends otherwise drops its close registration (a keep-alive connection serves
+    /// many live requests), and a wait on a connection already gone ends at once.
+    @Test(.timeLimit(.minutes(1))) func waitsLeaveNoCloseRegistrationBehind() async {
+        let notifier = LiveNotifier()
+        let connection = ConnectionWatch()
+        for _ in 0..<20 {
+            #expect(await notifier.wait(for: "h", since: 0, timeout: .milliseconds(1), connection: connection) == .timedOut)
+        }
+        async let advanced = notifier.wait(for: "h", since: notifier.generation(of: "h"), timeout: .seconds(60), connection: connection)
+        await Self.waitForWaiters(notifier, count: 1)
+        notifier.receive(.shapeAdvanced(handle: "h"))
+        #expect(await advanced == .advanced)
+        #expect(connection.waiterCount == 0)
+        connection.peerClosed()
+        #expect(await notifier.wait(for: "h", since: notifier.generation(of: "h"), timeout: .seconds(60), connection: connection) == .cancelled)
+        #expect(notifier.waiterCount == 0)
+    }
+
     @Test(.timeLimit(.minutes(1))) func advanceBeforeTheWaitReturnsAtOnce() async {
         let notifier = LiveNotifier()
         let generation = notifier.generation(of: "h")
