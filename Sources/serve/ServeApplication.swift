@@ -117,52 +117,76 @@ struct ServeResponder: Sendable {
     let logger: Logger
 
     /// The response to `request`, counted and timed by route and status (``ServeMetrics``).
+    ///
+    /// The work runs in short-lived tasks (``isolated(_:)``); only a live request's waits run in
+    /// the connection's own task, so a parked long-poll keeps a few small frames, not the
+    /// memory of everything that led to it (see ``LongPoll``).
     func respond(to request: Request, connection: ConnectionWatch) async -> Response {
         let started = ContinuousClock.now
-        let response = await respondUnmeasured(to: request, connection: connection)
-        ServeMetrics.record(route: ServeMetrics.route(of: request), status: response.status.code, duration: started.duration(to: .now))
-        return response
-    }
-
-    /// The response to `request`; `connection` cancels a live request whose client goes away.
-    private func respondUnmeasured(to request: Request, connection: ConnectionWatch) async -> Response {
         let requestID = Self.makeRequestID()
         var logger = self.logger
         logger[metadataKey: LogKey.requestID] = "\(requestID)"
         let path = Self.normalize(request.uri.path)
+        var response: Response
         if path == "/v1/shape" || path == "/v1/status", request.method != .options, !isAuthorized(request) {
             // Sent before CORS headers are added, as Electric does (protocol.md §1, §2).
-            var response = ErrorResponses.unauthorized
+            response = ErrorResponses.unauthorized
             response.headers[.electricServer] = ShapeResponseHeaders.serverHeader
             response.headers[.requestID] = requestID
-            return response
+        } else {
+            let context = logger
+            var step = await Self.isolated { await self.dispatch(request, path: path, connection: connection, logger: context) }
+            while true {
+                guard case .waiting(var poll) = step else { break }
+                let progress = await poll.wait()
+                let waited = poll
+                step = await Self.isolated { await self.shapes.proceed(waited, after: progress) }
+            }
+            guard case .response(let answer) = step else { preconditionFailure("the loop ends only on a response") }
+            response = finish(answer, to: request, path: path, requestID: requestID, logger: logger)
         }
-        var response: Response
+        ServeMetrics.record(route: ServeMetrics.route(of: request), status: response.status.code, duration: started.duration(to: .now))
+        return response
+    }
+
+    /// Runs `work` in a task of its own, so the memory of its frames is freed when it returns
+    /// instead of staying with the connection's task; cancelling the caller cancels it.
+    private static func isolated<T: Sendable>(_ work: @escaping @Sendable () async -> T) async -> T {
+        let task = Task(operation: work)
+        return await withTaskCancellationHandler { await task.value } onCancel: { task.cancel() }
+    }
+
+    /// Routes `request` to its handler: a response, or a live shape request's first wait.
+    private func dispatch(_ request: Request, path: String, connection: ConnectionWatch, logger: Logger) async -> ShapeStep {
         switch (path, request.method) {
-        case ("/v1/shape", .get):
-            response = await shapes.get(request, connection: connection, logger: logger)
-        case ("/v1/shape", .head):
-            response = await shapes.get(request, connection: connection, logger: logger)
-            response.body = ResponseBody()
+        case ("/v1/shape", .get), ("/v1/shape", .head):
+            return await shapes.get(request, connection: connection, logger: logger)
         case ("/v1/shape", .options):
-            response = Self.preflight(request)
+            return .response(Self.preflight(request))
         case ("/v1/shape", .post):
-            response = await shapes.post(request, connection: connection, logger: logger)
+            return .response(await shapes.post(request, connection: connection, logger: logger))
         case ("/v1/shape", .delete):
-            response = await shapes.delete(request, logger: logger)
+            return .response(await shapes.delete(request, logger: logger))
         case ("/v1/shape", _):
-            response = ErrorResponses.message(.methodNotAllowed, "\(request.method.rawValue) not allowed")
+            var response = ErrorResponses.message(.methodNotAllowed, "\(request.method.rawValue) not allowed")
             response.headers[.cacheControl] = ShapeResponseHeaders.cacheControl(.nonGetMethod)
             response.headers[.surrogateControl] = nil
+            return .response(response)
         case ("/v1/health", .get), ("/v1/health", .head):
-            response = health()
+            return .response(health())
         case ("/v1/status", .get):
-            response = await status()
+            return .response(await status())
         case ("/", .get), ("/", .head):
-            response = Response(status: .ok)
+            return .response(Response(status: .ok))
         default:
-            response = Response(status: .notFound, body: ErrorResponses.body("Not found"))
+            return .response(Response(status: .notFound, body: ErrorResponses.body("Not found")))
         }
+    }
+
+    /// Adds the headers every response carries (and empties a HEAD response's body).
+    private func finish(_ answer: Response, to request: Request, path: String, requestID: String, logger: Logger) -> Response {
+        var response = answer
+        if path == "/v1/shape", request.method == .head { response.body = ResponseBody() }
         if path == "/v1/shape", request.method == .post || request.method == .delete {
             // protocol.md §5.2 rule 1: every POST and DELETE response, errors included.
             response.headers[.cacheControl] = ShapeResponseHeaders.cacheControl(.nonGetMethod)

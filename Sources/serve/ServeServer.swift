@@ -119,6 +119,7 @@ final class ServeServer: Service {
             .serverChannelOption(ChannelOptions.backlog, value: 256)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
+            .childChannelOption(ChannelOptions.recvAllocator, value: Self.receiveBuffers)
         if reusePort {
             bootstrap = bootstrap.serverChannelOption(
                 ChannelOptions.Types.SocketOption(level: .socket, name: .init(rawValue: SO_REUSEPORT)),
@@ -141,12 +142,18 @@ final class ServeServer: Service {
                 // A client's FIN is reported as `inputClosed` instead of closing the channel, so a
                 // response to a request sent with a half-close still goes out.
                 .channelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
+                .channelOption(ChannelOptions.recvAllocator, value: Self.receiveBuffers)
                 .withConnectedSocket(socket) { channel in childChannel.setup(channel: channel, logger: logger) }
             await childChannel.handle(connection, logger: logger)
         } catch {
             logger.debug("Could not take over an accepted connection", metadata: [LogKey.error: "\(error)"])
         }
     }
+
+    /// Receive buffers start at 512 bytes (NIO's default is 2 KiB) and grow with the traffic:
+    /// a connection keeps its last buffer for the next read, and a parked long-poll's request
+    /// is a few hundred bytes (issue 11: idle live connections).
+    static let receiveBuffers = AdaptiveRecvByteBufferAllocator(minimum: 256, initial: 512, maximum: 65536)
 
     private func announce(port: Int) {
         logger.info("Listening", metadata: [LogKey.listenAddress: "\(listener)", LogKey.port: "\(port)"])

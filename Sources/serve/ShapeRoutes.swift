@@ -68,10 +68,11 @@ final class ShapeRoutes: Sendable {
         case response(Response)
     }
 
-    /// Serves `request`; a live request is cancelled when the client closes its connection,
-    /// which stays open for the next request otherwise (HTTP/1.1 keep-alive).
-    func get(_ request: Request, connection: ConnectionWatch, logger: Logger) async -> Response {
-        await respond(
+    /// Serves `request` up to its response or a live request's first wait; a waiting request
+    /// ends when the client closes its connection, which stays open for the next request
+    /// otherwise (HTTP/1.1 keep-alive).
+    func get(_ request: Request, connection: ConnectionWatch, logger: Logger) async -> ShapeStep {
+        await step(
             query: request.uri.query,
             ifNoneMatch: request.headers[values: .ifNoneMatch],
             logger: logger,
@@ -79,9 +80,7 @@ final class ShapeRoutes: Sendable {
         )
     }
 
-    /// The response to a shape request with raw query `query`.
-    /// - Parameter connection: the client's connection; a live request's wait ends when it closes.
-    /// - Parameter bodyPairs: a POST body's subset parameters (``SubsetParameters/pairs(fromBody:)``).
+    /// The response to a shape request with raw query `query`, waits included (in this task).
     func respond(
         query: String?,
         bodyPairs: [(key: String, value: String)] = [],
@@ -89,38 +88,84 @@ final class ShapeRoutes: Sendable {
         logger: Logger,
         connection: ConnectionWatch? = nil
     ) async -> Response {
+        var next = await step(query: query, bodyPairs: bodyPairs, ifNoneMatch: ifNoneMatch, logger: logger, connection: connection)
+        while true {
+            switch next {
+            case .response(let response):
+                return response
+            case .waiting(var poll):
+                let progress = await poll.wait()
+                next = await proceed(poll, after: progress)
+            }
+        }
+    }
+
+    /// Serves a shape request with raw query `query` up to its response or its first wait.
+    /// - Parameter connection: the client's connection; a live request's wait ends when it closes.
+    /// - Parameter bodyPairs: a POST body's subset parameters (``SubsetParameters/pairs(fromBody:)``).
+    func step(
+        query: String?,
+        bodyPairs: [(key: String, value: String)] = [],
+        ifNoneMatch: [String],
+        logger: Logger,
+        connection: ConnectionWatch? = nil
+    ) async -> ShapeStep {
         let shapeRequest: ShapeRequest
         do {
             shapeRequest = try ShapeRequest.parse(QueryString.parse(query) + bodyPairs)
         } catch {
-            return ErrorResponses.invalidRequest(error.errors)
+            return .response(ErrorResponses.invalidRequest(error.errors))
         }
+        let resolution: Resolution
         do {
-            switch try await resolve(shapeRequest, logger: logger) {
-            case .response(let response):
-                return response
-            case .shape(let shape):
-                resolver.noteServed(shape.handle)
-                var logger = logger
-                logger[metadataKey: "shape.handle"] = "\(shape.handle)"
-                let session = ShapeSession(routes: self, request: shapeRequest, shape: shape, logger: logger, connection: connection)
-                do {
-                    if let subset = shapeRequest.subset { return try await session.subsetResponse(subset) }
-                    return try await session.respond(ifNoneMatch: ifNoneMatch)
-                } catch let error as ShapeLogError {
-                    // router deletes a dropped shape's folder; a read racing with that is a 409, not a 500.
-                    guard await catalog.stillExists(shape.handle) else {
-                        return await conflictForRemovedShape(shapeRequest, removedHandle: shape.handle)
-                    }
-                    throw error
-                }
-            }
-        } catch is CancellationError {
-            return ErrorResponses.message(.serviceUnavailable, "Request cancelled", retryAfter: 1)
+            resolution = try await resolve(shapeRequest, logger: logger)
         } catch {
-            logger.error("Shape request failed", metadata: ["error": "\(error)"])
-            return ErrorResponses.internalError
+            return .response(Self.failure(error, logger: logger))
         }
+        switch resolution {
+        case .response(let response):
+            return .response(response)
+        case .shape(let shape):
+            resolver.noteServed(shape.handle)
+            var logger = logger
+            logger[metadataKey: "shape.handle"] = "\(shape.handle)"
+            let session = ShapeSession(routes: self, request: shapeRequest, shape: shape, logger: logger, connection: connection)
+            return await settled(session) {
+                if let subset = shapeRequest.subset { return .response(try await session.subsetResponse(subset)) }
+                return try await session.step(ifNoneMatch: ifNoneMatch)
+            }
+        }
+    }
+
+    /// Goes on with a parked live request after one wait (see ``LongPoll``).
+    func proceed(_ poll: LongPoll, after progress: Result<ShapeSession.Progress, any Error>) async -> ShapeStep {
+        await settled(poll.session) { try await poll.session.proceed(poll, after: progress.get()) }
+    }
+
+    /// Runs `work` for `session`, turning its failures into responses: a shape log that
+    /// vanished mid-read is a 409 (router deleted a dropped shape's folder), a cancelled request
+    /// a 503, anything else a logged 500.
+    private func settled(_ session: ShapeSession, _ work: () async throws -> ShapeStep) async -> ShapeStep {
+        do {
+            do {
+                return try await work()
+            } catch let error as ShapeLogError {
+                guard await catalog.stillExists(session.shape.handle) else {
+                    return .response(await conflictForRemovedShape(session.request, removedHandle: session.shape.handle))
+                }
+                throw error
+            }
+        } catch {
+            return .response(Self.failure(error, logger: session.logger))
+        }
+    }
+
+    private static func failure(_ error: any Error, logger: Logger) -> Response {
+        if error is CancellationError {
+            return ErrorResponses.message(.serviceUnavailable, "Request cancelled", retryAfter: 1)
+        }
+        logger.error("Shape request failed", metadata: ["error": "\(error)"])
+        return ErrorResponses.internalError
     }
 
     /// Finds the shape to serve, or the response that replaces serving it (§8.6).

@@ -31,8 +31,10 @@ final class ShapeSession: Sendable {
     var reader: ShapeLogReader { routes.catalog.reader(for: shape.handle) }
     var notifier: LiveNotifier { routes.notifier }
 
-    func respond(ifNoneMatch: [String]) async throws -> Response {
-        guard case .offset(let offset) = request.offset else { return try await nowResponse() }
+    /// Serves the request up to its response, or up to the wait of a caught-up live request
+    /// (``LongPoll``; ``proceed(_:after:)`` goes on from there).
+    func step(ifNoneMatch: [String]) async throws -> ShapeStep {
+        guard case .offset(let offset) = request.offset else { return .response(try await nowResponse()) }
         var generation = notifier.generation(of: shape.handle)
         // Read before planning, so the log read below contains everything up to it (router
         // broadcasts a position only after applying it).
@@ -42,18 +44,22 @@ final class ShapeSession: Sendable {
         let plan: ShapeLogPlan
         switch try await waitUntilReady(offset, first: result, generation: &generation) {
         case .plan(let ready): plan = ready
-        case .response(let response): return response
+        case .response(let response): return .response(response)
         }
 
         let etag = ShapeResponseHeaders.etag(handle: shape.handle, requestOffset: request.offset.text, responseOffset: plan.end)
-        if request.liveSSE { return sseResponse(after: offset, initial: plan, lastSeen: lastSeenBeforePlan) }
+        if request.liveSSE { return .response(sseResponse(after: offset, initial: plan, lastSeen: lastSeenBeforePlan)) }
         if ShapeResponseHeaders.ifNoneMatch(ifNoneMatch, matches: etag) {
-            return Response(
-                status: .notModified,
-                headers: headers(end: plan.end, etag: etag, upToDate: plan.isUpToDate, hasData: true, status: .notModified))
+            return .response(
+                Response(
+                    status: .notModified,
+                    headers: headers(end: plan.end, etag: etag, upToDate: plan.isUpToDate, hasData: true, status: .notModified)))
         }
-        if request.live && !plan.hasEntries { return try await longPoll(offset, initial: plan, generation: generation) }
-        return try await dataResponse(plan)
+        if request.live && !plan.hasEntries {
+            let deadline = routes.clock.now.advanced(by: routes.configuration.longPollTimeout)
+            return .waiting(LongPoll(session: self, offset: offset, initial: plan, generation: generation, deadline: deadline))
+        }
+        return .response(try await dataResponse(plan))
     }
 
     private enum Waited {
@@ -148,24 +154,23 @@ final class ShapeSession: Sendable {
         }
     }
 
-    /// Holds a caught-up live request until the shape advances or the long-poll timeout passes.
-    private func longPoll(_ offset: LogOffset, initial: ShapeLogPlan, generation start: UInt64) async throws -> Response {
-        var generation = start
-        let deadline = routes.clock.now.advanced(by: routes.configuration.longPollTimeout)
-        while true {
-            switch try await waitForProgress(since: &generation, until: deadline) {
-            case .removed:
-                return await routes.conflictForRemovedShape(request, removedHandle: shape.handle)
-            case .deadlinePassed, .shuttingDown:
-                return noChangeResponse(end: initial.end, fallbackLSN: initial.lastChangeLSN)
-            case .proceed:
-                let result = try await plan(offset)
-                if case .ready(let plan) = result, plan.hasEntries { return try await dataResponse(plan) }
-                if case .outOfBounds = result, !isCaughtUp(offset) {
-                    // The log moved backwards: the shape was replaced under the same handle.
-                    return await routes.conflictForRemovedShape(request, removedHandle: shape.handle)
-                }
+    /// Goes on with a caught-up live request after one wait: 409 once the shape is gone, the
+    /// no-change response at the deadline (or when serve stops), the new entries once there are
+    /// any; otherwise it waits again.
+    func proceed(_ poll: LongPoll, after progress: Progress) async throws -> ShapeStep {
+        switch progress {
+        case .removed:
+            return .response(await routes.conflictForRemovedShape(request, removedHandle: shape.handle))
+        case .deadlinePassed, .shuttingDown:
+            return .response(noChangeResponse(end: poll.initial.end, fallbackLSN: poll.initial.lastChangeLSN))
+        case .proceed:
+            let result = try await plan(poll.offset)
+            if case .ready(let plan) = result, plan.hasEntries { return .response(try await dataResponse(plan)) }
+            if case .outOfBounds = result, !isCaughtUp(poll.offset) {
+                // The log moved backwards: the shape was replaced under the same handle.
+                return .response(await routes.conflictForRemovedShape(request, removedHandle: shape.handle))
             }
+            return .waiting(poll)
         }
     }
 
