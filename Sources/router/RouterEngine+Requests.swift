@@ -74,7 +74,7 @@ extension RouterEngine {
         let job = ShapeSnapshotJob(
             resolved: resolved, configuration: configuration, inbox: inbox, progress: services.progress, logger: logger,
             gauges: services.gauges)
-        guard services.snapshots.submit({ _ in job.run() }) else {
+        guard services.snapshots.submit({ worker in job.run(on: worker) }) else {
             origin.reject(Self.busy)
             return
         }
@@ -107,14 +107,19 @@ extension RouterEngine {
         let handle = Self.mintHandle(identity: identity)
         let directory = configuration.storage.shapeDirectory(handle)
         do {
+            // No fsync here (ten of them per shape bounded creation at a few hundred shapes a
+            // second): the next group commit's `syncfs` makes these files durable. Until then an
+            // operating-system crash loses at most the whole new shape, whose files then fail
+            // their checksums or are missing: the restart discards it and its clients get 409.
             try FileSystem.createDirectory(directory)
             let metadata = resolved.metadata(handle: handle)
-            try metadata.write(toDirectory: directory)
+            try metadata.write(toDirectory: directory, durable: false)
             try RouterShapeRecord(
                 identity: identity, columns: resolved.table.whereColumns, visibility: visibility,
                 replayFrom: .init(spool: ticket.start.spool, commitEnd: ticket.start.commitEnd)
-            ).write(toDirectory: directory)
-            let changes = try ChangeLogWriter(directory: directory, chunkThresholdBytes: configuration.chunkBytes)
+            ).write(toDirectory: directory, durable: false)
+            let changes = try ChangeLogWriter(
+                directory: directory, chunkThresholdBytes: configuration.chunkBytes, durableCreation: false)
             try changes.commit(appliedThroughLSN: ticket.start.commitEnd)
             let shape = ActiveShape(metadata: metadata, changes: changes, filter: resolved.filter?.rowFilter, visibility: visibility)
             shape.whereColumns = resolved.table.whereColumns

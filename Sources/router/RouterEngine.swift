@@ -12,7 +12,7 @@ struct RouterServices: Sendable {
     /// Catalog workers: resolve definitions, check tables.
     let catalog: WorkerPool<ShapeResolver>
     /// Snapshot workers: prepare tables, open snapshots, copy rows.
-    let snapshots: WorkerPool<Void>
+    let snapshots: WorkerPool<SnapshotWorker>
     let notify: @Sendable (RouterToServe) -> Void
     let reportConsumed: @Sendable (LSN) -> Void
     /// Counts and sizes for `router.status` and the metrics.
@@ -251,10 +251,15 @@ final class RouterEngine {
         try ChangeLogWriter.commit(dirty.map(\.changes), appliedThroughLSN: appliedCommitEnd)
         for shape in dirty {
             shape.dirty = false
-            services.notify(.shapeAdvanced(handle: shape.handle))
             let bytes = shape.changes.committedState.byteLength
             shapeLogBytes = shapeLogBytes + bytes - shape.reportedBytes
             shape.reportedBytes = bytes
+        }
+        // One message per batch of handles: encoding and sending one per shape cost more than
+        // the commit itself when a transaction touches thousands of shapes.
+        for start in stride(from: 0, to: dirty.count, by: RouterToServe.shapesAdvancedBatch) {
+            let batch = dirty[start..<min(dirty.count, start + RouterToServe.shapesAdvancedBatch)]
+            services.notify(batch.count == 1 ? .shapeAdvanced(handle: batch.first!.handle) : .shapesAdvanced(handles: batch.map(\.handle)))
         }
         services.gauges.flush(changes: changesSinceCommit, transactions: transactionsSinceCommit)
         services.gauges.setShapeLogBytes(shapeLogBytes)

@@ -67,8 +67,9 @@ final class RouterService: Sendable {
             catalog: WorkerPool(name: "catalog", threads: 2, capacity: configuration.shapeQueueLimit) {
                 ShapeResolver(databaseURL: configuration.databaseURL, timeouts: configuration.database, limits: configuration.whereLimits)
             },
-            snapshots: WorkerPool(name: "snapshot", threads: configuration.maxConcurrentSnapshots, capacity: configuration.shapeQueueLimit)
-            {},
+            snapshots: WorkerPool(name: "snapshot", threads: configuration.maxConcurrentSnapshots, capacity: configuration.shapeQueueLimit) {
+                SnapshotWorker(databaseURL: configuration.databaseURL, timeouts: configuration.database)
+            },
             notify: { message in
                 if case .lastSeenLSN(let lsn) = message { lastSeen.value = lsn }
                 for listening in server.withLock({ $0 }) { listening.broadcast(message) }

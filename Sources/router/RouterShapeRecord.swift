@@ -55,8 +55,8 @@ struct RouterShapeRecord: Codable, Sendable {
 
     static func path(_ directory: String) -> String { directory + "/router.json" }
 
-    func write(toDirectory directory: String) throws {
-        try ChecksummedFile.write(path: Self.path(directory), payload: [UInt8](try JSONEncoder().encode(self)))
+    func write(toDirectory directory: String, durable: Bool = true) throws {
+        try ChecksummedFile.write(path: Self.path(directory), payload: [UInt8](try JSONEncoder().encode(self)), durable: durable)
     }
 
     /// The record in `directory`, nil when there is none.

@@ -18,26 +18,38 @@ struct ShapeSnapshotJob: Sendable {
     /// committed to the WAL but was still running in the snapshot: rare and brief).
     static let maxAttempts = 50
 
-    func run() {
-        let started = ContinuousClock.now
-        let identity = resolved.identity
+    /// Runs on `worker`'s thread, with its connection.
+    func run(on worker: SnapshotWorker) {
         let session: SnapshotSession
         do {
-            session = try SnapshotSession(databaseURL: configuration.databaseURL, resolved: resolved, timeouts: configuration.database)
+            session = try worker.session(for: resolved)
         } catch {
+            worker.discardConnection()
             logger.warning("Cannot connect for a snapshot", metadata: [LogKey.error: "\(error)"])
             inbox.post(
                 .snapshotOpenFailed(
-                    identity: identity,
+                    identity: resolved.identity,
                     rejection: .unavailable(
                         message: "Cannot connect to the database to create the shape. Please try again later.", retryAfterSeconds: 2)))
             return
         }
+        if run(session) {
+            worker.finished(session)
+        } else {
+            worker.discardConnection()
+        }
+    }
+
+    /// The job on an open session; false when it failed in a way that may leave the
+    /// connection in an unknown state (it is then closed, not reused).
+    private func run(_ session: SnapshotSession) -> Bool {
+        let started = ContinuousClock.now
+        let identity = resolved.identity
         do throws(ShapeRejection) {
             try session.prepare(publication: configuration.publicationName)
         } catch {
             inbox.post(.snapshotOpenFailed(identity: identity, rejection: error))
-            return
+            return false
         }
         for _ in 0..<Self.maxAttempts {
             let start = progress.position
@@ -50,20 +62,20 @@ struct ShapeSnapshotJob: Sendable {
                         identity: identity,
                         rejection: .unavailable(
                             message: "Failed to open the shape's snapshot, please retry", retryAfterSeconds: 2)))
-                return
+                return false
             }
             let ticket = SnapshotTicket(resolved: resolved, visibility: visibility, start: start)
             inbox.post(.snapshotOpened(ticket))
             switch ticket.awaitVerdict() {
             case .accepted(let handle, let directory):
-                copy(session: session, visibility: visibility, handle: handle, directory: directory)
+                let copied = copy(session: session, visibility: visibility, handle: handle, directory: directory)
                 gauges?.snapshotTook(started.duration(to: .now))
-                return
+                return copied
             case .retake:
-                try? session.rollback()
+                guard (try? session.rollback()) != nil else { return false }
                 usleep(10_000)
             case .abandoned:
-                return
+                return true
             }
         }
         inbox.post(
@@ -71,15 +83,18 @@ struct ShapeSnapshotJob: Sendable {
                 identity: identity,
                 rejection: .unavailable(
                     message: "Could not take a consistent snapshot, please retry", retryAfterSeconds: 1)))
+        return true
     }
 
-    private func copy(session: SnapshotSession, visibility: SnapshotVisibility, handle: String, directory: String) {
+    /// Copies the rows; false when it failed (the connection is then not reused).
+    private func copy(session: SnapshotSession, visibility: SnapshotVisibility, handle: String, directory: String) -> Bool {
         do {
             let writer = try SnapshotWriter(directory: directory, chunkThresholdBytes: configuration.chunkBytes)
             try session.copyRows(into: writer, visibility: visibility) {
                 inbox.post(.snapshotProgressed(handle: handle))
             }
             inbox.post(.snapshotFinished(handle: handle))
+            return true
         } catch let error as PostgresError where error.sqlState?.hasPrefix("22") == true {
             // A data exception (overflow, division by zero, bad input in a cast…) evaluating the
             // where clause on the table's rows: the definition, not the moment, is at fault.
@@ -87,6 +102,7 @@ struct ShapeSnapshotJob: Sendable {
         } catch {
             inbox.post(.snapshotFailed(handle: handle, reason: "\(error)", rejection: nil))
         }
+        return false
     }
 }
 

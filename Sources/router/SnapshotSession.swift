@@ -5,7 +5,7 @@ import Postgres
     import Glibc
 #endif
 
-/// One shape's initial snapshot on its own connection (protocol.md §8.1).
+/// One shape's initial snapshot on its snapshot worker's connection (protocol.md §8.1).
 ///
 /// Runs entirely on a snapshot worker thread, never on the routing loop: ``prepare(publication:)``
 /// readies the table, ``begin()`` opens the snapshot, the loop registers the shape (replaying
@@ -22,33 +22,42 @@ final class SnapshotSession {
         + "SET intervalstyle = 'iso_8601'; SET bytea_output = 'hex'"
 
     private let timeouts: DatabaseTimeouts
+    /// True from ``begin()`` until the transaction is committed or rolled back: the connection
+    /// is reused for the next shape only when this is false (``SnapshotWorker``).
+    private(set) var isInTransaction = false
 
-    init(databaseURL: String, resolved: ResolvedShape, timeouts: DatabaseTimeouts) throws {
-        connection = try PostgresConnection.open(databaseURL, timeouts: timeouts)
+    /// - Parameter connection: open, with ``settings`` applied (``SnapshotWorker``).
+    init(connection: PostgresConnection, resolved: ResolvedShape, timeouts: DatabaseTimeouts) {
+        self.connection = connection
         self.resolved = resolved
         self.timeouts = timeouts
-        try connection.execute(Self.settings)
     }
 
     /// Opens the REPEATABLE READ transaction and returns its snapshot, with the WAL position
     /// read after it as its horizon (see ``SnapshotVisibility``).
     func begin() throws -> SnapshotVisibility {
-        try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        let text = try connection.execute("SELECT pg_current_snapshot()::text").rows[0][0] ?? ""
-        let horizonText = try connection.execute("SELECT pg_current_wal_insert_lsn()::text").rows[0][0] ?? ""
+        isInTransaction = true
+        // One round trip. The SELECT takes the transaction's snapshot when it starts, so the WAL
+        // position it reads afterwards is at or after the snapshot: the horizon. The copy may take
+        // long: only the lock timeout bounds it (a table locked by someone else fails the shape
+        // instead of holding this worker), hence the transaction-local statement_timeout of 0.
+        let row = try connection.execute(
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; "
+                + "SELECT pg_current_snapshot()::text, pg_current_wal_insert_lsn()::text, set_config('statement_timeout', '0', true)"
+        ).rows.first ?? []
+        let text = row.first.flatMap { $0 } ?? ""
+        let horizonText = row.count > 1 ? row[1] ?? "" : ""
         guard var visibility = SnapshotVisibility(text: text), let horizon = LSN(string: horizonText) else {
             throw PostgresError(message: "unexpected snapshot values: \(text) \(horizonText)")
         }
         visibility.horizon = horizon
-        // The copy may take long: only the lock timeout bounds it (a table locked by someone else
-        // fails the shape instead of holding this worker).
-        try connection.execute("SET LOCAL statement_timeout = 0")
         return visibility
     }
 
     /// Abandons the snapshot transaction (to take a new one).
     func rollback() throws {
         try connection.execute("ROLLBACK")
+        isInTransaction = false
     }
 
     /// Streams the table's rows (selected columns, where clause applied by PostgreSQL) into
@@ -60,6 +69,7 @@ final class SnapshotSession {
             // log=changes_only (protocol.md §8.9): no rows, only the snapshot-end message. The
             // snapshot still decides which transactions the shape applies.
             try connection.execute("COMMIT")
+            isInTransaction = false
             try writer.finish(snapshotEnd: ChangeRenderer.snapshotEnd(visibility))
             return
         }
@@ -82,6 +92,7 @@ final class SnapshotSession {
             }
         }
         try connection.execute("COMMIT")
+        isInTransaction = false
         try writer.finish(snapshotEnd: ChangeRenderer.snapshotEnd(visibility))
     }
 }

@@ -103,9 +103,11 @@ final class LiveNotifier: Sendable {
     func receive(_ message: RouterToServe) {
         switch message {
         case .shapeAdvanced(let handle):
-            wakeAll(handle, with: .advanced, markRemoved: false)
+            wakeAll([handle], with: .advanced, markRemoved: false)
+        case .shapesAdvanced(let handles):
+            wakeAll(handles, with: .advanced, markRemoved: false)
         case .shapeRemoved(let handle):
-            wakeAll(handle, with: .removed, markRemoved: true)
+            wakeAll([handle], with: .removed, markRemoved: true)
         case .lastSeenLSN(let lsn):
             lastSeen.max(lsn.value)
         case .ready:
@@ -220,15 +222,17 @@ final class LiveNotifier: Sendable {
         waiter?.finish(wake)
     }
 
-    private func wakeAll(_ handle: String, with wake: Wake, markRemoved: Bool) {
+    private func wakeAll(_ handles: [String], with wake: Wake, markRemoved: Bool) {
         let waiters = state.withLock { state in
-            if markRemoved { state.removed.insert(handle) }
-            state.generations[handle, default: 0] += 1
             var ready: [Waiter] = []
-            for id in state.idsByHandle[handle] ?? [] {
-                // A wait whose continuation is not registered yet sees the new generation (or
-                // `removed`) when it registers, so the wake-up is not lost.
-                if state.waiters[id]?.continuation != nil, let waiter = state.take(id) { ready.append(waiter) }
+            for handle in handles {
+                if markRemoved { state.removed.insert(handle) }
+                state.generations[handle, default: 0] += 1
+                for id in state.idsByHandle[handle] ?? [] {
+                    // A wait whose continuation is not registered yet sees the new generation (or
+                    // `removed`) when it registers, so the wake-up is not lost.
+                    if state.waiters[id]?.continuation != nil, let waiter = state.take(id) { ready.append(waiter) }
+                }
             }
             return ready
         }

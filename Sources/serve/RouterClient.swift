@@ -25,7 +25,7 @@ public final class RouterClient: Sendable {
     private let pending: PendingRequests
     private let nextID = Atomic<UInt64>(1)
 
-    /// - Parameter onNotification: receives `shapeAdvanced`, `shapeRemoved` and `lastSeenLSN`
+    /// - Parameter onNotification: receives `shapeAdvanced`, `shapesAdvanced`, `shapeRemoved` and `lastSeenLSN`
     ///   messages on the client's thread; `onConnectionChange` receives true/false on (dis)connect.
     public convenience init(
         socketPath: String,

@@ -73,7 +73,9 @@ struct RouterThroughputBenchmark {
             catalog: WorkerPool(name: "bench-catalog", threads: 1, capacity: 1) {
                 ShapeResolver(databaseURL: configuration.databaseURL, timeouts: configuration.database, limits: configuration.whereLimits)
             },
-            snapshots: WorkerPool(name: "bench-snapshot", threads: 1, capacity: 1) {},
+            snapshots: WorkerPool(name: "bench-snapshot", threads: 1, capacity: 1) {
+                SnapshotWorker(databaseURL: configuration.databaseURL, timeouts: configuration.database)
+            },
             notify: { _ in },
             reportConsumed: { _ in }
         )

@@ -23,6 +23,18 @@ struct LiveNotifierTests {
         #expect(notifier.generation(of: "h") == 1)
     }
 
+    /// One batched message from a group commit wakes the waiters of every handle it names.
+    @Test(.timeLimit(.minutes(1))) func aBatchOfAdvancesWakesEachHandle() async {
+        let notifier = LiveNotifier()
+        async let first = notifier.wait(for: "a", since: 0, timeout: .seconds(60))
+        async let second = notifier.wait(for: "b", since: 0, timeout: .seconds(60))
+        await Self.waitForWaiters(notifier, count: 2)
+        notifier.receive(.shapesAdvanced(handles: ["a", "b", "c"]))
+        #expect(await first == .advanced)
+        #expect(await second == .advanced)
+        #expect(notifier.generation(of: "c") == 1)
+    }
+
     @Test(.timeLimit(.minutes(1))) func removalWakesWaitersAndSticks() async {
         let notifier = LiveNotifier()
         async let waiting = notifier.wait(for: "h", since: 0, timeout: .seconds(60))

@@ -27,6 +27,9 @@ public enum RouterToServe: Codable, Sendable, Hashable {
     case shapeRejected(requestID: UInt64, rejection: ShapeRejection)
     /// Shape `handle` published new entries (or snapshot chunks).
     case shapeAdvanced(handle: String)
+    /// These shapes published new entries in one group commit: one message for thousands of
+    /// shapes instead of one each (at most ``shapesAdvancedBatch`` handles per message).
+    case shapesAdvanced(handles: [String])
     /// Shape `handle` is gone (truncate, schema change, eviction, stream reset): its clients must
     /// refetch.
     case shapeRemoved(handle: String)
@@ -39,6 +42,11 @@ public enum RouterToServe: Codable, Sendable, Hashable {
     case subsetReply(requestID: UInt64, outcome: SubsetOutcome)
     /// The answer to ``ServeToRouter/deleteShape(requestID:definition:handle:)``.
     case deleteReply(requestID: UInt64, outcome: DeleteOutcome)
+}
+
+extension RouterToServe {
+    /// Most handles in one ``shapesAdvanced(handles:)`` message (a line of about 200 KB).
+    public static let shapesAdvancedBatch = 4096
 }
 
 /// What became of a shape deletion request (protocol.md §8.8).

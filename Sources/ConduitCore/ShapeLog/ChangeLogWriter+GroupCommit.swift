@@ -48,5 +48,6 @@ extension ChangeLogWriter {
             for writer in writers { try fallback(writer) }
             return
         }
+        for writer in writers { writer.fileSystemSynced() }
     }
 }

@@ -47,6 +47,9 @@ public final class ChangeLogWriter {
     /// earlier release created).
     private let indexTable: ShapeLogEntryTable
     private let chunksTable: ShapeLogEntryTable
+    /// Files were created without fsync (`durableCreation: false`): a commit that flushes file
+    /// by file (not the whole file system) must make their directory entries durable first.
+    private(set) var needsDirectorySync = false
 
     /// File numbers in the descriptor cache.
     private enum File: UInt8, CaseIterable {
@@ -58,13 +61,19 @@ public final class ChangeLogWriter {
     /// A missing `changes.state` is created (holding the empty state) and a version-1 one is
     /// rewritten in the two-slot format, both atomically, before any commit can touch them.
     ///
-    /// - Parameter descriptors: where open descriptors are kept between commits.
+    /// - Parameters:
+    ///   - descriptors: where open descriptors are kept between commits.
+    ///   - durableCreation: false for a brand-new shape's files: they are created without fsync
+    ///     and made durable by the next group commit's `syncfs` (before any entry is committed in
+    ///     them, so an operating-system crash can only lose an empty log, which this initializer
+    ///     recreates empty). True re-syncs what it creates or rewrites (recovery).
     /// - Throws: ``ShapeLogError/corrupt(path:detail:)`` when a file is shorter than its committed
     ///   state, has a foreign header, or `changes.state` has no valid slot.
     public init(
         directory: String,
         chunkThresholdBytes: Int,
-        descriptors: ShapeLogDescriptorCache = .shared
+        descriptors: ShapeLogDescriptorCache = .shared,
+        durableCreation: Bool = true
     ) throws(ShapeLogError) {
         guard chunkThresholdBytes > 0 else { throw .misuse("chunk threshold must be positive") }
         let files = ShapeLogFiles(directory: directory)
@@ -75,13 +84,18 @@ public final class ChangeLogWriter {
         let stored = try ShapeLogIO.readWholeFile(files.changeState)
         let slot = try stored.map { bytes throws(ShapeLogError) in try ChangeLogStateFile.decode(bytes, path: files.changeState) }
         let state = slot?.state ?? .empty
-        let (log, logHeader) = try Self.open(files.changeLog, newHeader: ShapeLogFormat.fileHeader(magic: ShapeLogFormat.changeLogMagic))
+        var created = false
+        let (log, logHeader) = try Self.open(
+            files.changeLog, newHeader: ShapeLogFormat.fileHeader(magic: ShapeLogFormat.changeLogMagic), sync: durableCreation,
+            created: &created)
         try ShapeLogFormat.checkFileHeader(logHeader, magic: ShapeLogFormat.changeLogMagic, path: files.changeLog)
         try Self.cut(log, files.changeLog, to: state.byteLength)
-        let (index, indexHeader) = try Self.open(files.changeIndex, newHeader: ShapeLogEntryTable.changeIndex().fileHeader)
+        let (index, indexHeader) = try Self.open(
+            files.changeIndex, newHeader: ShapeLogEntryTable.changeIndex().fileHeader, sync: durableCreation, created: &created)
         let indexTable = try ShapeLogEntryTable.changeIndex().reading(header: indexHeader, path: files.changeIndex)
         try Self.cut(index, files.changeIndex, to: indexTable.length(entries: state.entryCount))
-        let (chunks, chunksHeader) = try Self.open(files.changeChunks, newHeader: ShapeLogEntryTable.changeChunks().fileHeader)
+        let (chunks, chunksHeader) = try Self.open(
+            files.changeChunks, newHeader: ShapeLogEntryTable.changeChunks().fileHeader, sync: durableCreation, created: &created)
         let chunksTable = try ShapeLogEntryTable.changeChunks().reading(header: chunksHeader, path: files.changeChunks)
         try Self.cut(chunks, files.changeChunks, to: chunksTable.length(entries: state.closedChunkCount))
         self.indexTable = indexTable
@@ -89,14 +103,19 @@ public final class ChangeLogWriter {
         // `decode` accepted the file, so it is version 1 or a whole version-2 file.
         if let slot, stored?[4] == ChangeLogStateFile.version {
             self.stateSequence = slot.sequence
-            try ShapeLogIO.syncDirectory(containing: files.changeLog)
+            // A file created above needs its directory entry made durable; a restart that found
+            // every file (the common case, once per shape) syncs nothing.
+            if created && durableCreation { try ShapeLogIO.syncDirectory(containing: files.changeLog) }
         } else {
-            // Absent or version 1: write the two-slot file whole (this also syncs the directory).
+            // Absent or version 1: write the two-slot file whole (this also syncs the directory
+            // when durable).
             self.stateSequence = 0
-            try ShapeLogIO.atomicWrite(ChangeLogStateFile.initialFile(state, sequence: 0), to: files.changeState)
+            try ShapeLogIO.atomicWrite(
+                ChangeLogStateFile.initialFile(state, sequence: 0), to: files.changeState, durable: durableCreation)
         }
         self.committedState = state
         self.pending = state
+        self.needsDirectorySync = !durableCreation
         self.logWritten = state.byteLength
         self.indexWritten = indexTable.length(entries: state.entryCount)
         self.chunksWritten = chunksTable.length(entries: state.closedChunkCount)
@@ -141,9 +160,11 @@ public final class ChangeLogWriter {
         try ShapeLogIO.run { () throws(FileError) in try handle.truncate(to: length) }
     }
 
-    /// Opens `path`, writing `newHeader` into a new (or header-less) file; returns the file and
-    /// the header it holds.
-    private static func open(_ path: String, newHeader: [UInt8]) throws(ShapeLogError) -> (PosixFile, header: [UInt8]) {
+    /// Opens `path`, writing `newHeader` into a new (or header-less) file, fsynced when `sync`
+    /// (and setting `created`); returns the file and the header it holds.
+    private static func open(_ path: String, newHeader: [UInt8], sync: Bool, created: inout Bool) throws(ShapeLogError)
+        -> (PosixFile, header: [UInt8])
+    {
         let file = try ShapeLogIO.open(path, flags: O_RDWR | O_CREAT)
         let size = try ShapeLogIO.run { () throws(FileError) in try file.size() }
         guard size < UInt64(ShapeLogFormat.fileHeaderSize) else {
@@ -151,7 +172,8 @@ public final class ChangeLogWriter {
         }
         try ShapeLogIO.run { () throws(FileError) in try file.truncate(to: 0) }
         try ShapeLogIO.run { () throws(FileError) in try file.write(newHeader, at: 0) }
-        try ShapeLogIO.run { () throws(FileError) in try file.sync() }
+        if sync { try ShapeLogIO.run { () throws(FileError) in try file.sync() } }
+        created = true
         return (file, newHeader)
     }
 
@@ -236,8 +258,13 @@ public final class ChangeLogWriter {
         )
     }
 
-    /// The portable fallback of the group commit's first flush: the data files that grew.
+    /// The portable fallback of the group commit's first flush: the data files that grew (and,
+    /// once, the directory of files created without fsync).
     func syncDataFiles() throws(ShapeLogError) {
+        if needsDirectorySync {
+            try ShapeLogIO.syncDirectory(containing: files.changeLog)
+            needsDirectorySync = false
+        }
         try syncData(.log)
         try syncData(.index)
         if pending.closedChunkCount != committedState.closedChunkCount { try syncData(.chunks) }
@@ -251,6 +278,11 @@ public final class ChangeLogWriter {
     /// A descriptor on the storage file system, for `syncfs`.
     func fileSystemHandle() throws(ShapeLogError) -> PosixFile {
         try handle(.state)
+    }
+
+    /// The whole file system was flushed (`syncfs`): directory entries included.
+    func fileSystemSynced() {
+        needsDirectorySync = false
     }
 
     /// The state slot is durable: it is now the committed state.

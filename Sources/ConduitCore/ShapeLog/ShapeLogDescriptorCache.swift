@@ -47,9 +47,11 @@ public final class ShapeLogDescriptorCache: Sendable {
         self.entries = Mutex(Entries())
     }
 
-    /// Half of the `RLIMIT_NOFILE` soft limit, capped at 16,384 (at least 16), after raising the
+    /// Half of the `RLIMIT_NOFILE` soft limit, capped at 65,536 (at least 16), after raising the
     /// soft limit to the hard limit when the system allows it. The other half is left to
-    /// sockets, spool files, snapshot writers and libraries.
+    /// sockets, spool files, snapshot writers and libraries. A commit writes three files per
+    /// touched shape, so the cap keeps about 21,000 shapes' files open: below that, a commit
+    /// touching every shape opens nothing (`systemd/conduit-router.service` raises the limit).
     public static func defaultCapacity() -> Int {
         var limit = rlimit()
         #if os(Linux)
@@ -63,8 +65,8 @@ public final class ShapeLogDescriptorCache: Sendable {
             raised.rlim_cur = limit.rlim_max
             if setrlimit(resource, &raised) == 0 { limit = raised }
         }
-        // An unlimited soft limit reads as a huge number: the 16,384 cap applies to it too.
-        return Int(max(16, min(UInt64(limit.rlim_cur) / 2, 16_384)))
+        // An unlimited soft limit reads as a huge number: the 65,536 cap applies to it too.
+        return Int(max(16, min(UInt64(limit.rlim_cur) / 2, 65_536)))
     }
 
     /// A token no other owner has; keys are `(token, file number)`.

@@ -36,8 +36,8 @@ enum ShapeLogIO {
     }
 
     /// Replaces `path` with `bytes` atomically (``AtomicFile``).
-    static func atomicWrite(_ bytes: [UInt8], to path: String) throws(ShapeLogError) {
-        try run { () throws(FileError) in try AtomicFile.write(path: path, bytes: bytes) }
+    static func atomicWrite(_ bytes: [UInt8], to path: String, durable: Bool = true) throws(ShapeLogError) {
+        try run { () throws(FileError) in try AtomicFile.write(path: path, bytes: bytes, durable: durable) }
     }
 
     /// fsyncs the directory that holds `path`, making creations, renames and unlinks durable.
@@ -46,6 +46,11 @@ enum ShapeLogIO {
     }
 
     /// Removes `path` if it exists.
+    /// Whether `path` exists (opened read-only and closed; any error but "no such file" is thrown).
+    static func exists(_ path: String) throws(ShapeLogError) -> Bool {
+        try run { () throws(FileError) in try PosixFile.openIfExists(path) != nil }
+    }
+
     static func remove(_ path: String) throws(ShapeLogError) {
         try run { () throws(FileError) in try FileSystem.removeFile(path) }
     }

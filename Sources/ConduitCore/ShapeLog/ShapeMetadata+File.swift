@@ -4,11 +4,11 @@ extension ShapeMetadata {
     /// Writes `shape.json` (with a ``ChecksummedFile`` trailer) into the shape folder atomically
     /// (temp, fsync, rename, directory fsync), so serve never reads a partial definition. router
     /// calls it once, before announcing the handle.
-    public func write(toDirectory directory: String) throws {
+    public func write(toDirectory directory: String, durable: Bool = true) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let bytes = [UInt8](try encoder.encode(self))
-        try ShapeLogIO.atomicWrite(ChecksummedFile.seal(bytes), to: ShapeLogFiles(directory: directory).metadata)
+        try ShapeLogIO.atomicWrite(ChecksummedFile.seal(bytes), to: ShapeLogFiles(directory: directory).metadata, durable: durable)
     }
 
     /// Reads `shape.json` from a shape folder; nil when the folder or file does not exist.

@@ -41,8 +41,10 @@ public final class SnapshotWriter {
         self.chunkThresholdBytes = chunkThresholdBytes
         // Unpublish any previous snapshot (durably) before truncating its log, so neither a
         // reader nor a crash can pair the old state with the new log.
-        try ShapeLogIO.remove(files.snapshotState)
-        try ShapeLogIO.syncDirectory(containing: files.snapshotState)
+        if try ShapeLogIO.exists(files.snapshotState) {
+            try ShapeLogIO.remove(files.snapshotState)
+            try ShapeLogIO.syncDirectory(containing: files.snapshotState)
+        }
         let file = try ShapeLogIO.open(files.snapshotLog, flags: O_RDWR | O_CREAT | O_TRUNC)
         let header = ShapeLogFormat.fileHeader(magic: ShapeLogFormat.snapshotLogMagic)
         try ShapeLogIO.run { () throws(FileError) in try file.write(header, at: 0) }

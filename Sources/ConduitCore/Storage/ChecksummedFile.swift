@@ -16,8 +16,8 @@ public enum ChecksummedFile {
     private static let trailerSize = marker.count + 8 + 1
 
     /// Replaces the file at `path` with `payload` and its trailer.
-    public static func write(path: String, payload: [UInt8]) throws(FileError) {
-        try AtomicFile.write(path: path, bytes: seal(payload))
+    public static func write(path: String, payload: [UInt8], durable: Bool = true) throws(FileError) {
+        try AtomicFile.write(path: path, bytes: seal(payload), durable: durable)
     }
 
     /// The payload of the file at `path`, nil when there is none.
