@@ -83,6 +83,18 @@ public final class PostgresConnection {
         parameters: [String?] = [],
         onRow: ([String?]) throws -> Void
     ) throws -> [String] {
+        try queryRows(sql, parameters: parameters) { row in try onRow(row.values) }
+    }
+
+    /// Streams the rows of one query in single-row mode, each read in place (``PostgresRow``):
+    /// for large results, where copying every value out would cost more than the query.
+    /// - Returns: the column names.
+    @discardableResult
+    public func queryRows(
+        _ sql: String,
+        parameters: [String?] = [],
+        onRow: (PostgresRow) throws -> Void
+    ) throws -> [String] {
         let connection = try open()
         let sent = Self.withCStrings(parameters) { pointers in
             PQsendQueryParams(connection, sql, Int32(pointers.count), nil, pointers, nil, nil, 0)
@@ -100,7 +112,7 @@ public final class PostgresConnection {
                     columnNames = (0..<count).map { String(cString: PQfname(result, Int32($0))) }
                 }
                 if failure == nil {
-                    do { try onRow(PostgresResult.row(result, 0, columnCount: count)) } catch { failure = error }
+                    do { try onRow(PostgresRow(result, count: count)) } catch { failure = error }
                 }
             } else if status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK {
                 failure = failure ?? Self.error(from: result, connection)

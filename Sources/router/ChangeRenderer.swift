@@ -34,19 +34,28 @@ enum ChangeRenderer {
     static func key(prefix: [UInt8], values: [ArraySlice<UInt8>?]) -> [UInt8] {
         var key = prefix
         for value in values {
-            key.append(UInt8(ascii: "/"))
             guard let value else {
-                key.append(UInt8(ascii: "_"))
+                appendKeyPart(nil, to: &key)
                 continue
             }
-            key.append(UInt8(ascii: "\""))
-            for byte in value {
-                key.append(byte)
-                if byte == UInt8(ascii: "/") { key.append(byte) }
-            }
-            key.append(UInt8(ascii: "\""))
+            value.withUnsafeBytes { appendKeyPart($0, to: &key) }
         }
         return key
+    }
+
+    /// Appends `/"value"` (a `/` inside doubled) or `/_` for NULL: one primary-key column of a key.
+    static func appendKeyPart(_ value: UnsafeRawBufferPointer?, to key: inout [UInt8]) {
+        key.append(UInt8(ascii: "/"))
+        guard let value else {
+            key.append(UInt8(ascii: "_"))
+            return
+        }
+        key.append(UInt8(ascii: "\""))
+        for byte in value {
+            key.append(byte)
+            if byte == UInt8(ascii: "/") { key.append(byte) }
+        }
+        key.append(UInt8(ascii: "\""))
     }
 
     /// `{"col":"text",…}` for `columns` (relation positions) of `row`; NULL as `null`; columns
@@ -108,29 +117,6 @@ enum ChangeRenderer {
             writer.raw(old)
         }
         writer.raw(UInt8(ascii: "}"))
-        return writer.bytes
-    }
-
-    /// A snapshot row: `{"key":…,"value":{…},"headers":{"operation":"insert","relation":[…]}}`.
-    static func snapshotRow(key: [UInt8], names: [[UInt8]], values: [String?], relationJSON: [UInt8], snapshotMark: Int? = nil)
-        -> [UInt8]
-    {
-        var writer = JSONWriter(capacity: 256)
-        writer.raw("{\"key\":")
-        writer.string(utf8: key)
-        writer.raw(",\"value\":{")
-        for (index, value) in values.enumerated() {
-            if index > 0 { writer.raw(UInt8(ascii: ",")) }
-            writer.raw(names[index])
-            if let value { writer.string(value) } else { writer.null() }
-        }
-        writer.raw("},\"headers\":{\"operation\":\"insert\",\"relation\":")
-        writer.raw(relationJSON)
-        if let snapshotMark {
-            writer.raw(",\"snapshot_mark\":")
-            writer.integer(snapshotMark)
-        }
-        writer.raw("}}")
         return writer.bytes
     }
 

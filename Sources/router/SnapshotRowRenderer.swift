@@ -37,7 +37,49 @@ struct SnapshotRowRenderer {
     /// One row as `{"key":…,"value":{…},"headers":{"operation":"insert","relation":[…]}}`, with
     /// `"snapshot_mark":N` in the headers for a subset snapshot.
     func render(_ values: [String?], snapshotMark: Int? = nil) -> [UInt8] {
-        let key = ChangeRenderer.key(prefix: prefix, values: keyPositions.map { values[$0].map { Array($0.utf8)[...] } })
-        return ChangeRenderer.snapshotRow(key: key, names: names, values: values, relationJSON: relationJSON, snapshotMark: snapshotMark)
+        var writer = JSONWriter(capacity: 256)
+        render(values, snapshotMark: snapshotMark, into: &writer)
+        return writer.bytes
+    }
+
+    /// ``render(_:snapshotMark:)`` into `writer` (appended), from any row of text values: the
+    /// initial snapshot renders libpq's bytes in place (``PostgresRow``), without a `String`.
+    func render(_ values: some SnapshotRowValues, snapshotMark: Int? = nil, into writer: inout JSONWriter) {
+        var key = prefix
+        for position in keyPositions {
+            values.withValue(at: position) { ChangeRenderer.appendKeyPart($0, to: &key) }
+        }
+        writer.raw("{\"key\":")
+        writer.string(utf8: key)
+        writer.raw(",\"value\":{")
+        for index in names.indices {
+            if index > 0 { writer.raw(UInt8(ascii: ",")) }
+            writer.raw(names[index])
+            values.withValue(at: index) { value in
+                if let value { writer.string(utf8: value) } else { writer.null() }
+            }
+        }
+        writer.raw("},\"headers\":{\"operation\":\"insert\",\"relation\":")
+        writer.raw(relationJSON)
+        if let snapshotMark {
+            writer.raw(",\"snapshot_mark\":")
+            writer.integer(snapshotMark)
+        }
+        writer.raw("}}")
+    }
+}
+
+/// A row of text values by column position, each handed over as UTF-8 bytes (nil for NULL)
+/// for the duration of a call.
+protocol SnapshotRowValues {
+    func withValue<R>(at index: Int, _ body: (UnsafeRawBufferPointer?) throws -> R) rethrows -> R
+}
+
+extension PostgresRow: SnapshotRowValues {}
+
+extension Array: SnapshotRowValues where Element == String? {
+    func withValue<R>(at index: Int, _ body: (UnsafeRawBufferPointer?) throws -> R) rethrows -> R {
+        guard var value = self[index] else { return try body(nil) }
+        return try value.withUTF8 { try body(UnsafeRawBufferPointer($0)) }
     }
 }

@@ -82,8 +82,11 @@ final class SnapshotSession {
         }
         let renderer = SnapshotRowRenderer(schema: table.schema, table: table.name, columns: resolved.columns, primaryKey: table.primaryKey)
         var rows = 0
-        try connection.query(sql, parameters: parameters) { values in
-            try writer.append(row: renderer.render(values))
+        var json = JSONWriter(capacity: 1024)
+        try connection.queryRows(sql, parameters: parameters) { row in
+            json.bytes.removeAll(keepingCapacity: true)
+            renderer.render(row, into: &json)
+            try writer.append(row: json.bytes)
             rows += 1
             if rows % 10_000 == 0 {
                 try writer.publishProgress()

@@ -11,11 +11,11 @@ public struct JSONWriter {
         bytes.reserveCapacity(capacity)
     }
 
-    @inline(__always) public mutating func raw(_ byte: UInt8) { bytes.append(byte) }
-    @inline(__always) public mutating func raw(_ text: StaticString) {
+    @inlinable @inline(__always) public mutating func raw(_ byte: UInt8) { bytes.append(byte) }
+    @inlinable @inline(__always) public mutating func raw(_ text: StaticString) {
         text.withUTF8Buffer { bytes.append(contentsOf: $0) }
     }
-    public mutating func raw(_ other: [UInt8]) { bytes.append(contentsOf: other) }
+    @inlinable public mutating func raw(_ other: [UInt8]) { bytes.append(contentsOf: other) }
 
     /// A JSON string literal for `value`, escaped per RFC 8259.
     public mutating func string(_ value: String) {
@@ -24,7 +24,9 @@ public struct JSONWriter {
     }
 
     /// A JSON string literal for UTF-8 bytes (invalid UTF-8 is passed through byte for byte;
-    /// PostgreSQL text from a UTF-8 database is valid).
+    /// PostgreSQL text from a UTF-8 database is valid). Inlinable: router renders every value of
+    /// every row through it.
+    @inlinable
     public mutating func string(utf8 buffer: UnsafeRawBufferPointer) {
         bytes.append(UInt8(ascii: "\""))
         var start = 0
@@ -57,7 +59,7 @@ public struct JSONWriter {
         bytes.append(UInt8(ascii: "\""))
     }
 
-    public mutating func string(utf8 array: [UInt8]) {
+    @inlinable public mutating func string(utf8 array: [UInt8]) {
         array.withUnsafeBytes { string(utf8: $0) }
     }
 
@@ -71,7 +73,7 @@ public struct JSONWriter {
         bytes.append(contentsOf: String(value).utf8)
     }
 
-    public mutating func null() { raw("null") }
+    @inlinable public mutating func null() { raw("null") }
 
-    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+    @usableFromInline static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 }
