@@ -19,41 +19,72 @@ extension RouterEngine {
         for name in names where name.hasPrefix(".removed-") {
             deleteTree(root + "/" + name)
         }
-        for handle in names where !handle.hasPrefix(".") {
-            let directory = configuration.storage.shapeDirectory(handle)
-            do {
-                guard let metadata = try ShapeMetadata.read(fromDirectory: directory),
-                    let state = try ShapeLogReader(directory: directory).loadState(), state.snapshot.isComplete
-                else {
-                    discard(handle, reason: "its snapshot did not complete")
-                    continue
-                }
-                guard let record = try RouterShapeRecord.read(fromDirectory: directory), let identity = record.identity,
-                    let columns = record.whereColumns
-                else {
-                    discard(handle, reason: "it was written by an older version that did not store its column types")
-                    continue
-                }
-                let filter: CompiledFilter?
-                do {
-                    filter = try CompiledFilter.compile(metadata.definition, columns: columns, limits: configuration.whereLimits)
-                } catch {
-                    discard(handle, reason: "its where clause no longer compiles (\(error))")
-                    continue
-                }
-                let changes = try ChangeLogWriter(directory: directory, chunkThresholdBytes: configuration.chunkBytes)
-                let shape = ActiveShape(metadata: metadata, changes: changes, filter: filter?.rowFilter, visibility: record.visibility)
-                shape.whereColumns = columns
-                register(shape, identity: identity, conditions: filter?.indexable ?? [])
-                handlesByDefinition[metadata.definition] = handle
-            } catch let error as ShapeLogError {
-                guard case .corrupt = error else { throw error }
-                discard(handle, reason: "its files are damaged (\(error))")
-            } catch is DecodingError {
-                discard(handle, reason: "its definition file cannot be decoded")
+        let handles = names.filter { !$0.hasPrefix(".") }
+        // Reading, decoding and compiling each shape is independent of the others: spread over
+        // the cores (a restart with many shapes is bound by it), registered below in one thread.
+        let loaded = LoadedShapes(count: handles.count)
+        let configuration = self.configuration
+        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            for index in stride(from: worker, to: handles.count, by: workers) {
+                loaded.set(index, Self.load(handles[index], configuration: configuration))
+            }
+        }
+        for (index, handle) in handles.enumerated() {
+            switch loaded.take(index) {
+            case .ready(let shape, let identity, let conditions):
+                register(shape, identity: identity, conditions: conditions)
+                handlesByDefinition[shape.metadata.definition] = handle
+            case .discard(let reason):
+                discard(handle, reason: reason)
+            case .failed(let error):
+                throw error
             }
         }
         logger.info("Shapes loaded", metadata: [LogKey.shapeCount: "\(shapes.count)"])
+    }
+
+    /// What loading one shape folder came to.
+    enum LoadedShape {
+        case ready(ActiveShape, identity: String, conditions: [IndexableCondition])
+        /// The shape cannot be resumed: remove it (its clients get 409).
+        case discard(reason: String)
+        /// An error that may pass: router must not start (nor delete anything).
+        case failed(any Error)
+    }
+
+    /// Loads the shape in folder `handle`. Runs on any thread: touches nothing of the engine.
+    private static func load(_ handle: String, configuration: RouterConfiguration) -> LoadedShape {
+        let directory = configuration.storage.shapeDirectory(handle)
+        do {
+            guard let metadata = try ShapeMetadata.read(fromDirectory: directory),
+                let state = try ShapeLogReader(directory: directory).loadState(), state.snapshot.isComplete
+            else {
+                return .discard(reason: "its snapshot did not complete")
+            }
+            guard let record = try RouterShapeRecord.read(fromDirectory: directory), let identity = record.identity,
+                let columns = record.whereColumns
+            else {
+                return .discard(reason: "it was written by an older version that did not store its column types")
+            }
+            let filter: CompiledFilter?
+            do {
+                filter = try CompiledFilter.compile(metadata.definition, columns: columns, limits: configuration.whereLimits)
+            } catch {
+                return .discard(reason: "its where clause no longer compiles (\(error))")
+            }
+            let changes = try ChangeLogWriter(directory: directory, chunkThresholdBytes: configuration.chunkBytes)
+            let shape = ActiveShape(metadata: metadata, changes: changes, filter: filter?.rowFilter, visibility: record.visibility)
+            shape.whereColumns = columns
+            return .ready(shape, identity: identity, conditions: filter?.indexable ?? [])
+        } catch let error as ShapeLogError {
+            guard case .corrupt = error else { return .failed(error) }
+            return .discard(reason: "its files are damaged (\(error))")
+        } catch is DecodingError {
+            return .discard(reason: "its definition file cannot be decoded")
+        } catch {
+            return .failed(error)
+        }
     }
 
     /// Deletes a shape found on disk that cannot be resumed.
@@ -133,5 +164,32 @@ extension RouterEngine {
         }
         let micros = UInt64(Date().timeIntervalSince1970 * 1_000_000)
         return "\(hash)-\(micros)"
+    }
+}
+
+/// The results of loading shape folders in parallel: slot `i` is written once, by the one
+/// worker that loads folder `i`, and read only after every worker finished
+/// (`concurrentPerform` returns after all iterations), so no two threads touch a slot at once.
+private final class LoadedShapes: @unchecked Sendable {
+    private let slots: UnsafeMutableBufferPointer<RouterEngine.LoadedShape?>
+
+    init(count: Int) {
+        slots = .allocate(capacity: count)
+        slots.initialize(repeating: nil)
+    }
+
+    deinit {
+        slots.deinitialize()
+        slots.deallocate()
+    }
+
+    func set(_ index: Int, _ shape: RouterEngine.LoadedShape) {
+        slots[index] = shape
+    }
+
+    func take(_ index: Int) -> RouterEngine.LoadedShape {
+        guard let shape = slots[index] else { preconditionFailure("shape folder \(index) was not loaded") }
+        slots[index] = nil
+        return shape
     }
 }
