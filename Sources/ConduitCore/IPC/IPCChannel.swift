@@ -210,7 +210,7 @@ public final class IPCServer<Inbound: Decodable & Sendable, Outbound: Encodable 
     }
 }
 
-/// The connecting side of an IPC socket. Once started, keeps reconnecting (with backoff up to 1 s) for as long
+/// The connecting side of an IPC socket. Once started, keeps reconnecting (with backoff up to 100 ms on a Unix socket, 1 s over TCP) for as long
 /// as it lives, so processes can start in any order and survive each other's restarts.
 public final class IPCClient<Inbound: Decodable & Sendable, Outbound: Encodable & Sendable>: Sendable {
     private let current = Mutex<IPCPeer<Outbound>?>(nil)
@@ -263,14 +263,18 @@ public final class IPCClient<Inbound: Decodable & Sendable, Outbound: Encodable 
         let thread = Thread { [self] in
             var delay: UInt32 = 20_000
             var warned = false
+            // A Unix socket's peer is on this host and failing to reach it costs a syscall: retry
+            // often, so a restarted ingest or router is picked up within 100 ms, not a second.
+            let maxDelay: UInt32
+            if case .unix = address { maxDelay = 100_000 } else { maxDelay = 1_000_000 }
             while !self.stopped.withLock({ $0 }) {
                 guard let fd = try? address.connect() else {
-                    if !warned && delay >= 500_000 {
+                    if !warned && delay >= maxDelay {
                         logger.info("Waiting for IPC socket", metadata: [LogKey.socket: "\(address)"])
                         warned = true
                     }
                     usleep(delay)
-                    delay = min(delay * 2, 1_000_000)
+                    delay = min(delay * 2, maxDelay)
                     continue
                 }
                 delay = 20_000

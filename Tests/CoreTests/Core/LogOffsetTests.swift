@@ -45,4 +45,24 @@ struct JSONWriterTests {
         let decoded = try JSONSerialization.jsonObject(with: Data(writer.bytes)) as? [String]
         #expect(decoded == [value])
     }
+
+    /// Integers are written digit by digit, as `String(value)` would, at every width and sign.
+    @Test func integersMatchTheirDescription() {
+        let signed: [Int64] = [0, 1, -1, 9, 10, -10, 123_456_789, .max, .min]
+        for value in signed {
+            var writer = JSONWriter()
+            writer.integer(value)
+            #expect(String(decoding: writer.bytes, as: UTF8.self) == String(value))
+        }
+        let unsigned: [UInt64] = [0, 7, 1_000_000, .max]
+        for value in unsigned {
+            var writer = JSONWriter()
+            writer.integer(value)
+            #expect(String(decoding: writer.bytes, as: UTF8.self) == String(value))
+        }
+        var small = JSONWriter()
+        small.integer(UInt32.max)
+        small.integer(Int8.min)
+        #expect(String(decoding: small.bytes, as: UTF8.self) == "4294967295-128")
+    }
 }
