@@ -6,7 +6,8 @@ let swiftSettings: [SwiftSetting] = [
 ]
 
 // Layers (docs/ARCHITECTURE.md, "Modules"):
-//   ConduitCore   values, storage, shape logs, IPC contracts, start-up: no C library, no BigInt
+//   ConduitCore   values, storage, shape logs, IPC contracts, start-up: no system C library, no
+//                 BigInt (CCRC32C, its one C file, is the CPU's crc32 instruction)
 //   Spool         pgoutput, zstd, the spool format, writer and reader          (+ libzstd)
 //   Postgres      libpq connections for SQL                                     (+ libpq)
 //   WhereClause   the where-clause engine, pure Swift                           (+ BigInt)
