@@ -5,7 +5,10 @@ import Postgres
 /// messages (protocol.md §4.2, §4.5): the initial snapshot's rows and subset snapshots' rows.
 struct SnapshotRowRenderer {
     private let keyPositions: [Int]
-    private let names: [[UInt8]]
+    /// Every column's `"name":` in one buffer (``nameRanges`` delimit them): rendering a row
+    /// retains one array, not one per column.
+    private let names: [UInt8]
+    private let nameRanges: [Range<Int>]
     private let prefix: [UInt8]
     private let relationJSON: [UInt8]
 
@@ -13,11 +16,15 @@ struct SnapshotRowRenderer {
     ///   - columns: the selected columns, in the order the query returns them.
     init(schema: String, table: String, columns: [String], primaryKey: [String]) {
         keyPositions = primaryKey.compactMap { columns.firstIndex(of: $0) }
-        names = columns.map { name in
-            var writer = JSONWriter()
-            writer.key(name)
-            return writer.bytes
+        var names = JSONWriter()
+        var ranges: [Range<Int>] = []
+        for name in columns {
+            let start = names.bytes.count
+            names.key(name)
+            ranges.append(start..<names.bytes.count)
         }
+        self.names = names.bytes
+        nameRanges = ranges
         prefix = Array((ShapeLayout.quoted(schema) + "." + ShapeLayout.quoted(table)).utf8)
         var relation = JSONWriter()
         relation.raw(UInt8(ascii: "["))
@@ -38,25 +45,30 @@ struct SnapshotRowRenderer {
     /// `"snapshot_mark":N` in the headers for a subset snapshot.
     func render(_ values: [String?], snapshotMark: Int? = nil) -> [UInt8] {
         var writer = JSONWriter(capacity: 256)
-        render(values, snapshotMark: snapshotMark, into: &writer)
+        var key: [UInt8] = []
+        render(values, snapshotMark: snapshotMark, into: &writer, key: &key)
         return writer.bytes
     }
 
     /// ``render(_:snapshotMark:)`` into `writer` (appended), from any row of text values: the
     /// initial snapshot renders libpq's bytes in place (``PostgresRow``), without a `String`.
-    func render(_ values: some SnapshotRowValues, snapshotMark: Int? = nil, into writer: inout JSONWriter) {
-        var key = prefix
+    /// `key` is scratch space, reused from row to row.
+    func render(_ values: some SnapshotRowValues, snapshotMark: Int? = nil, into writer: inout JSONWriter, key: inout [UInt8]) {
+        key.removeAll(keepingCapacity: true)
+        key.append(contentsOf: prefix)
         for position in keyPositions {
             values.withValue(at: position) { ChangeRenderer.appendKeyPart($0, to: &key) }
         }
         writer.raw("{\"key\":")
         writer.string(utf8: key)
         writer.raw(",\"value\":{")
-        for index in names.indices {
-            if index > 0 { writer.raw(UInt8(ascii: ",")) }
-            writer.raw(names[index])
-            values.withValue(at: index) { value in
-                if let value { writer.string(utf8: value) } else { writer.null() }
+        names.withUnsafeBytes { names in
+            for (index, range) in nameRanges.enumerated() {
+                if index > 0 { writer.raw(UInt8(ascii: ",")) }
+                writer.bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: names[range]))
+                values.withValue(at: index) { value in
+                    if let value { writer.string(utf8: value) } else { writer.null() }
+                }
             }
         }
         writer.raw("},\"headers\":{\"operation\":\"insert\",\"relation\":")

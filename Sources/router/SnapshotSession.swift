@@ -83,9 +83,10 @@ final class SnapshotSession {
         let renderer = SnapshotRowRenderer(schema: table.schema, table: table.name, columns: resolved.columns, primaryKey: table.primaryKey)
         var rows = 0
         var json = JSONWriter(capacity: 1024)
+        var key: [UInt8] = []
         try connection.queryRows(sql, parameters: parameters) { row in
             json.bytes.removeAll(keepingCapacity: true)
-            renderer.render(row, into: &json)
+            renderer.render(row, into: &json, key: &key)
             try writer.append(row: json.bytes)
             rows += 1
             if rows % 10_000 == 0 {

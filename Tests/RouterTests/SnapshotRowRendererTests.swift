@@ -21,10 +21,11 @@ struct SnapshotRowRendererTests {
     /// one-row form returns, and a subset's snapshot mark lands in the headers.
     @Test func renderingIntoAWriterMatchesTheOneRowForm() {
         var writer = JSONWriter()
+        var key: [UInt8] = []
         let rows: [[String?]] = [["1", "é ü", "x"], [nil, "", "\u{1}"]]
         for row in rows {
             writer.bytes.removeAll(keepingCapacity: true)
-            renderer.render(row, into: &writer)
+            renderer.render(row, into: &writer, key: &key)
             #expect(writer.bytes == renderer.render(row))
         }
         let marked = String(decoding: renderer.render(["1", "n", "x"], snapshotMark: 7), as: UTF8.self)
