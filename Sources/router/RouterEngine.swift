@@ -259,7 +259,7 @@ final class RouterEngine {
         // the commit itself when a transaction touches thousands of shapes.
         for start in stride(from: 0, to: dirty.count, by: RouterToServe.shapesAdvancedBatch) {
             let batch = dirty[start..<min(dirty.count, start + RouterToServe.shapesAdvancedBatch)]
-            services.notify(batch.count == 1 ? .shapeAdvanced(handle: batch.first!.handle) : .shapesAdvanced(handles: batch.map(\.handle)))
+            services.notify(.shapesAdvanced(handles: batch.map(\.handle)))
         }
         services.gauges.flush(changes: changesSinceCommit, transactions: transactionsSinceCommit)
         services.gauges.setShapeLogBytes(shapeLogBytes)

@@ -34,8 +34,7 @@ final class SnapshotWorker {
         do {
             try session.rollback()
         } catch {
-            connection?.close()
-            connection = nil
+            discardConnection()
         }
     }
 

@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
+import ConduitCore
 
 /// Gives freed heap back to the system after many connections left.
 ///
@@ -24,14 +22,6 @@ struct MemoryTrimmer {
         return Self.trim?(0) != nil
     }
 
-    /// glibc's `malloc_trim(3)`, looked up at run time: Glibc's module map does not export
-    /// `malloc.h` (nil elsewhere, where trimming is skipped).
-    private static let trim: (@convention(c) (Int) -> Int32)? = {
-        #if os(Linux)
-            guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return nil }
-            return unsafeBitCast(symbol, to: (@convention(c) (Int) -> Int32).self)
-        #else
-            return nil
-        #endif
-    }()
+    /// glibc's `malloc_trim(3)` (nil elsewhere, where trimming is skipped).
+    private static let trim = LibcFunction.lookup("malloc_trim", as: (@convention(c) (Int) -> Int32).self)
 }

@@ -135,14 +135,8 @@ struct ServeResponder: Sendable {
             response.headers[.requestID] = requestID
         } else {
             let context = logger
-            var step = await Self.isolated { await self.dispatch(request, path: path, connection: connection, logger: context) }
-            while true {
-                guard case .waiting(var poll) = step else { break }
-                let progress = await poll.wait()
-                let waited = poll
-                step = await Self.isolated { await self.shapes.proceed(waited, after: progress) }
-            }
-            guard case .response(let answer) = step else { preconditionFailure("the loop ends only on a response") }
+            let first = await Self.isolated { await self.dispatch(request, path: path, connection: connection, logger: context) }
+            let answer = await shapes.complete(first) { work in await Self.isolated(work) }
             response = finish(answer, to: request, path: path, requestID: requestID, logger: logger)
         }
         ServeMetrics.record(route: ServeMetrics.route(of: request), status: response.status.code, duration: started.duration(to: .now))
@@ -164,7 +158,7 @@ struct ServeResponder: Sendable {
         case ("/v1/shape", .options):
             return .response(Self.preflight(request))
         case ("/v1/shape", .post):
-            return .response(await shapes.post(request, connection: connection, logger: logger))
+            return await shapes.post(request, connection: connection, logger: logger)
         case ("/v1/shape", .delete):
             return .response(await shapes.delete(request, logger: logger))
         case ("/v1/shape", _):

@@ -7,22 +7,22 @@ import Logging
 extension ShapeRoutes {
     /// Like GET, with the subset parameters of the JSON body (protocol.md §3.4); a request
     /// without a body is served like a GET.
-    func post(_ request: Request, connection: ConnectionWatch, logger: Logger) async -> Response {
+    func post(_ request: Request, connection: ConnectionWatch, logger: Logger) async -> ShapeStep {
         let body: [UInt8]
         do {
             // ConnectionGuard has already refused bodies over the limit with 413.
             var buffer = try await request.body.collect(upTo: configuration.limits.maxBodyBytes)
             body = buffer.readBytes(length: buffer.readableBytes) ?? []
         } catch {
-            return ErrorResponses.invalidBody(SubsetParameters.BodyError(error: "Failed to read request body"))
+            return .response(ErrorResponses.invalidBody(SubsetParameters.BodyError(error: "Failed to read request body")))
         }
         let pairs: [(key: String, value: String)]
         do {
             pairs = try SubsetParameters.pairs(fromBody: body)
         } catch {
-            return ErrorResponses.invalidBody(error)
+            return .response(ErrorResponses.invalidBody(error))
         }
-        return await respond(
+        return await step(
             query: request.uri.query,
             bodyPairs: pairs,
             ifNoneMatch: request.headers[values: .ifNoneMatch],

@@ -80,22 +80,22 @@ final class ShapeRoutes: Sendable {
         )
     }
 
-    /// The response to a shape request with raw query `query`, waits included (in this task).
-    func respond(
-        query: String?,
-        bodyPairs: [(key: String, value: String)] = [],
-        ifNoneMatch: [String],
-        logger: Logger,
-        connection: ConnectionWatch? = nil
+    /// Drives `first` to its response: each wait of a parked live request runs in the calling
+    /// task, the work after each wake-up through `run` (``ServeResponder`` passes a short-lived
+    /// task, so the caller keeps only the waits' small frames; see ``LongPoll``).
+    func complete(
+        _ first: ShapeStep,
+        running run: (@escaping @Sendable () async -> ShapeStep) async -> ShapeStep
     ) async -> Response {
-        var next = await step(query: query, bodyPairs: bodyPairs, ifNoneMatch: ifNoneMatch, logger: logger, connection: connection)
+        var next = first
         while true {
             switch next {
             case .response(let response):
                 return response
             case .waiting(var poll):
                 let progress = await poll.wait()
-                next = await proceed(poll, after: progress)
+                let waited = poll
+                next = await run { await self.proceed(waited, after: progress) }
             }
         }
     }

@@ -79,6 +79,14 @@ final class RoutesFixture: Sendable {
     }
 }
 
+extension ShapeRoutes {
+    /// The response to a shape request with raw query `query`, its waits and work all in the
+    /// calling task.
+    func respond(query: String?, ifNoneMatch: [String], logger: Logger) async -> Response {
+        await complete(await step(query: query, ifNoneMatch: ifNoneMatch, logger: logger)) { work in await work() }
+    }
+}
+
 /// Collects a response body written by ``Response/bodyText()``.
 final class BodyBox: Sendable {
     let bytes = Mutex<[UInt8]>([])

@@ -57,7 +57,8 @@ public struct ShapeLogEntryCursor: Sendable, Hashable {
     /// buffer they were read into (a header is longer than a comma), so a window costs one read
     /// and one move, not an allocation per entry.
     public mutating func nextJoined(maxBytes: Int = 1 << 20) throws(ShapeLogError) -> (json: [UInt8], entries: Int)? {
-        guard var (window, wholeFrames) = try nextWindow(maxBytes: maxBytes) else { return nil }
+        guard let (read, wholeFrames) = try nextWindow(maxBytes: maxBytes) else { return nil }
+        var window = read
         let entries = try ShapeLogFormat.joinFramesInPlace(&window, count: wholeFrames, path: path)
         try count(entries)
         return (window, entries)

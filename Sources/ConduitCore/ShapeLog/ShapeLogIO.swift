@@ -46,12 +46,9 @@ enum ShapeLogIO {
     }
 
     /// Removes `path` if it exists.
-    /// Whether `path` exists (opened read-only and closed; any error but "no such file" is thrown).
-    static func exists(_ path: String) throws(ShapeLogError) -> Bool {
-        try run { () throws(FileError) in try PosixFile.openIfExists(path) != nil }
-    }
-
-    static func remove(_ path: String) throws(ShapeLogError) {
+    /// Removes `path`; false when there was nothing to remove.
+    @discardableResult
+    static func remove(_ path: String) throws(ShapeLogError) -> Bool {
         try run { () throws(FileError) in try FileSystem.removeFile(path) }
     }
 }

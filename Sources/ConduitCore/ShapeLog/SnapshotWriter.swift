@@ -41,8 +41,7 @@ public final class SnapshotWriter {
         self.chunkThresholdBytes = chunkThresholdBytes
         // Unpublish any previous snapshot (durably) before truncating its log, so neither a
         // reader nor a crash can pair the old state with the new log.
-        if try ShapeLogIO.exists(files.snapshotState) {
-            try ShapeLogIO.remove(files.snapshotState)
+        if try ShapeLogIO.remove(files.snapshotState) {
             try ShapeLogIO.syncDirectory(containing: files.snapshotState)
         }
         let file = try ShapeLogIO.open(files.snapshotLog, flags: O_RDWR | O_CREAT | O_TRUNC)

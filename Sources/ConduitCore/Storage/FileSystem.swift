@@ -53,8 +53,12 @@ public enum FileSystem {
     }
 
     /// Removes a file; a missing file is not an error.
-    public static func removeFile(_ path: String) throws(FileError) {
-        guard unlink(path) == 0 || currentErrno() == ENOENT else { throw FileError.current("unlink", path) }
+    /// - Returns: whether a file was removed.
+    @discardableResult
+    public static func removeFile(_ path: String) throws(FileError) -> Bool {
+        if unlink(path) == 0 { return true }
+        guard currentErrno() == ENOENT else { throw FileError.current("unlink", path) }
+        return false
     }
 
     /// Removes `path` and everything below it (`rm -rf`, not following symbolic links); a missing

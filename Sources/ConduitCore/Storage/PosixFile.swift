@@ -152,12 +152,5 @@ public final class PosixFile: Sendable {
 private enum SyncFileSystem {
     typealias Function = @convention(c) (Int32) -> Int32
 
-    static let function: Function? = {
-        #if os(Linux)
-            guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "syncfs") else { return nil }
-            return unsafeBitCast(symbol, to: Function.self)
-        #else
-            return nil
-        #endif
-    }()
+    static let function = LibcFunction.lookup("syncfs", as: Function.self)
 }
