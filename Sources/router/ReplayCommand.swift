@@ -34,7 +34,7 @@ struct ReplayCommand: ParsableCommand {
             throw ValidationError("router is running on \(configuration.storage.root) (\(error)): stop it before replaying")
         }
         defer { withExtendedLifetime(lock) {} }
-        let replay = ShapeReplay(configuration: configuration)
+        let replay = try ShapeReplay(configuration: configuration)
         var failed = false
         for handle in all ? try replay.allHandles() : shapes {
             let outcome = replay.rebuild(handle)

@@ -106,20 +106,28 @@ extension RouterEngine {
         while shapes.count >= configuration.maxShapes, evictLeastRecentlyServed() {}
         let handle = Self.mintHandle(identity: identity)
         let directory = configuration.storage.shapeDirectory(handle)
+        let stateRecord = stateTable.claimFree()
+        var registered = false
+        // Until the shape is registered (``removeShape(_:)`` frees it from then on), every way
+        // out below gives the record back.
+        defer { if !registered { releaseStateRecord(stateRecord) } }
         do {
             // No fsync here (ten of them per shape bounded creation at a few hundred shapes a
             // second): the next group commit's `syncfs` makes these files durable. Until then an
             // operating-system crash loses at most the whole new shape, whose files then fail
             // their checksums or are missing: the restart discards it and its clients get 409.
             try FileSystem.createDirectory(directory)
-            let metadata = resolved.metadata(handle: handle)
+            var metadata = resolved.metadata(handle: handle)
+            metadata.stateRecord = stateRecord
             try metadata.write(toDirectory: directory, durable: false)
             try RouterShapeRecord(
                 identity: identity, columns: resolved.table.whereColumns, visibility: visibility,
                 replayFrom: .init(spool: ticket.start.spool, commitEnd: ticket.start.commitEnd)
             ).write(toDirectory: directory, durable: false)
             let changes = try ChangeLogWriter(
-                directory: directory, chunkThresholdBytes: configuration.chunkBytes, durableCreation: false)
+                directory: directory, chunkThresholdBytes: configuration.chunkBytes,
+                stateStore: .table(stateTable, record: stateRecord, tag: ShapeStateTable.tag(handle: handle), fresh: true),
+                durableCreation: false)
             try changes.commit(appliedThroughLSN: ticket.start.commitEnd)
             let shape = ActiveShape(metadata: metadata, changes: changes, filter: resolved.filter?.rowFilter, visibility: visibility)
             shape.whereColumns = resolved.table.whereColumns
@@ -138,6 +146,7 @@ extension RouterEngine {
                 return
             }
             register(shape, identity: identity, conditions: resolved.filter?.indexable ?? [])
+            registered = true
             if shape.dirty { dirtyShapes[ObjectIdentifier(shape)] = shape }
             for definition in creation.definitions { remember(definition, for: handle) }
             ticket.decide(.accepted(handle: handle, directory: directory))

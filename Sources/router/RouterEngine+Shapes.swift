@@ -24,14 +24,18 @@ extension RouterEngine {
         // the cores (a restart with many shapes is bound by it), registered below in one thread.
         let loaded = LoadedShapes(count: handles.count)
         let configuration = self.configuration
+        let stateTable = self.stateTable
         let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
             for index in stride(from: worker, to: handles.count, by: workers) {
-                loaded.set(index, Self.load(handles[index], configuration: configuration))
+                loaded.set(index, Self.load(handles[index], configuration: configuration, stateTable: stateTable))
             }
         }
         for (index, handle) in handles.enumerated() {
             switch loaded.take(index) {
+            case .ready(let shape, _, _) where shape.metadata.stateRecord.map({ !stateTable.claim($0) }) ?? false:
+                // Its state was found under its own tag, so no other shape can hold the record.
+                discard(handle, reason: "its state record \(shape.metadata.stateRecord ?? -1) is claimed twice")
             case .ready(let shape, let identity, let conditions):
                 register(shape, identity: identity, conditions: conditions)
                 handlesByDefinition[shape.metadata.definition] = handle
@@ -41,6 +45,7 @@ extension RouterEngine {
                 throw error
             }
         }
+        stateTable.collectFree()
         logger.info("Shapes loaded", metadata: [LogKey.shapeCount: "\(shapes.count)"])
     }
 
@@ -54,11 +59,11 @@ extension RouterEngine {
     }
 
     /// Loads the shape in folder `handle`. Runs on any thread: touches nothing of the engine.
-    private static func load(_ handle: String, configuration: RouterConfiguration) -> LoadedShape {
+    private static func load(_ handle: String, configuration: RouterConfiguration, stateTable: ShapeStateTable) -> LoadedShape {
         let directory = configuration.storage.shapeDirectory(handle)
         do {
             guard let metadata = try ShapeMetadata.read(fromDirectory: directory),
-                let state = try ShapeLogReader(directory: directory).loadState(), state.snapshot.isComplete
+                try ShapeLogReader(directory: directory).loadSnapshotState()?.isComplete == true
             else {
                 return .discard(reason: "its snapshot did not complete")
             }
@@ -73,7 +78,11 @@ extension RouterEngine {
             } catch {
                 return .discard(reason: "its where clause no longer compiles (\(error))")
             }
-            let changes = try ChangeLogWriter(directory: directory, chunkThresholdBytes: configuration.chunkBytes)
+            let changes = try ChangeLogWriter(
+                directory: directory, chunkThresholdBytes: configuration.chunkBytes,
+                stateStore: metadata.stateRecord.map {
+                    .table(stateTable, record: $0, tag: ShapeStateTable.tag(handle: metadata.handle), fresh: false)
+                } ?? .file)
             let shape = ActiveShape(metadata: metadata, changes: changes, filter: filter?.rowFilter, visibility: record.visibility)
             shape.whereColumns = columns
             return .ready(shape, identity: identity, conditions: filter?.indexable ?? [])
@@ -110,6 +119,7 @@ extension RouterEngine {
     /// Forgets a shape and deletes its files; serve processes are told so its clients refetch.
     func removeShape(_ handle: String) {
         guard let shape = shapes.removeValue(forKey: handle) else { return }
+        defer { releaseStateRecord(shape.metadata.stateRecord) }
         shapesByRelation[shape.metadata.relationID]?.remove(shape)
         if shapesByRelation[shape.metadata.relationID]?.isEmpty == true { shapesByRelation[shape.metadata.relationID] = nil }
         if let identity = identityByHandle.removeValue(forKey: handle) { handlesByIdentity[identity] = nil }
@@ -120,6 +130,17 @@ extension RouterEngine {
         services.gauges.setShapeLogBytes(shapeLogBytes)
         deleteDirectory(handle)
         services.notify(.shapeRemoved(handle: handle))
+    }
+
+    /// Frees a removed shape's record in the state table, after its folder is gone. A failure
+    /// only leaks the record until the next start (its slots keep failing the next shape's tag).
+    func releaseStateRecord(_ record: Int?) {
+        guard let record else { return }
+        do {
+            try stateTable.release(record)
+        } catch {
+            logger.error("Cannot clear a removed shape's state record", metadata: [LogKey.error: "\(error)"])
+        }
     }
 
     /// Removes the shape served least recently, to make room under ``RouterConfiguration/maxShapes``.

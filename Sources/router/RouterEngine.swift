@@ -51,6 +51,8 @@ final class RouterEngine {
     private var columnNames: [UInt32: [String]] = [:]
 
     private let reader: SpoolReader
+    /// Every shape's committed change-log state (``ShapeStateTable``), one record per shape.
+    let stateTable: ShapeStateTable
     private var cursorOpen = false
     var checkpoint: RouterCheckpoint?
     /// Inside a transaction: its xid, commit LSN (decimal), next op index.
@@ -84,6 +86,7 @@ final class RouterEngine {
         try FileSystem.createDirectory(configuration.storage.shapesDirectory)
         try FileSystem.createDirectory(configuration.storage.spoolDirectory)
         self.reader = try SpoolReader(directory: configuration.storage.spoolDirectory)
+        self.stateTable = try ShapeStateTable(path: configuration.storage.shapeStates)
         self.checkpoint = try RouterCheckpoint.read(from: configuration.storage.routerCheckpoint)
         if let checkpoint {
             appliedCommitEnd = checkpoint.commitEndLSN

@@ -14,6 +14,13 @@ import Spool
 /// op index of the stream), so clients' offsets stay valid.
 struct ShapeReplay {
     let configuration: RouterConfiguration
+    /// The storage's state table, for shapes whose committed state is a record in it.
+    let stateTable: ShapeStateTable
+
+    init(configuration: RouterConfiguration) throws {
+        self.configuration = configuration
+        self.stateTable = try ShapeStateTable(path: configuration.storage.shapeStates)
+    }
 
     /// What happened to one shape.
     enum Outcome: Equatable {
@@ -68,7 +75,11 @@ struct ShapeReplay {
         for path in [files.changeLog, files.changeIndex, files.changeChunks, files.changeState] where FileSystem.exists(path) {
             try FileSystem.removeFile(path)
         }
-        let changes = try ChangeLogWriter(directory: directory, chunkThresholdBytes: configuration.chunkBytes)
+        // A record in the state table starts again from the empty state, like a new shape's.
+        let changes = try ChangeLogWriter(
+            directory: directory, chunkThresholdBytes: configuration.chunkBytes,
+            stateStore: metadata.stateRecord.map { .table(stateTable, record: $0, tag: ShapeStateTable.tag(handle: handle), fresh: true) }
+                ?? .file)
         try changes.commit(appliedThroughLSN: origin.commitEnd)
         let shape = ActiveShape(metadata: metadata, changes: changes, filter: filter?.rowFilter, visibility: record.visibility)
         if let end {

@@ -29,8 +29,8 @@ final class ShapeCatalog: Sendable {
             && !handle.contains("\0")
     }
 
-    func reader(for handle: String) -> ShapeLogReader {
-        ShapeLogReader(directory: layout.shapeDirectory(handle))
+    func reader(for metadata: ShapeMetadata) -> ShapeLogReader {
+        ShapeLogReader(directory: layout.shapeDirectory(metadata.handle), stateLocation: metadata.stateLocation(in: layout))
     }
 
     /// `shape.json` of `handle`, from memory or disk; nil when the shape does not exist.

@@ -28,7 +28,7 @@ final class ShapeSession: Sendable {
     /// in case one was missed or router is down.
     static let recheckInterval: Duration = .seconds(1)
 
-    var reader: ShapeLogReader { routes.catalog.reader(for: shape.handle) }
+    var reader: ShapeLogReader { routes.catalog.reader(for: shape.metadata) }
     var notifier: LiveNotifier { routes.notifier }
 
     /// Serves the request up to its response, or up to the wait of a caught-up live request

@@ -3,6 +3,7 @@
 /// ```
 /// <root>/spool/<16 hex>.spool      ingest's transaction spool (segments named by base LSN)
 /// <root>/shapes/<handle>/          one folder per shape (see ShapeLog)
+/// <root>/shapes/.states           every shape's committed change-log state (ShapeStateTable)
 /// <root>/router.checkpoint         router's applied spool position (atomic file, JSON)
 /// <root>/ingest.sock               ingest → router: durable positions
 /// <root>/router.sock               serve ⇄ router: shape requests and notifications
@@ -21,6 +22,9 @@ public struct StorageLayout: Sendable, Hashable {
     public var spoolDirectory: String { root + "/spool" }
     public var shapesDirectory: String { root + "/shapes" }
     public func shapeDirectory(_ handle: String) -> String { shapesDirectory + "/" + handle }
+    /// Inside `shapes/` (a handle never starts with a dot), so a serve process that shares only
+    /// that folder reads everything it serves.
+    public var shapeStates: String { shapesDirectory + "/.states" }
     public var routerCheckpoint: String { root + "/router.checkpoint" }
     public var ingestSocket: String { root + "/ingest.sock" }
     public var routerSocket: String { root + "/router.sock" }

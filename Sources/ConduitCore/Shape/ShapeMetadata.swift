@@ -18,6 +18,10 @@ public struct ShapeMetadata: Codable, Hashable, Sendable {
     public var schemaHeader: String
     /// Normalized where clause (identity), nil when none.
     public var normalizedWhere: String?
+    /// The shape's record in the storage's ``ShapeStateTable`` (`shapes/.states`), which holds its
+    /// committed change-log state; nil for a shape created before the table, whose state is in
+    /// its folder's `changes.state`.
+    public var stateRecord: Int?
 
     public init(
         handle: String,
@@ -26,7 +30,8 @@ public struct ShapeMetadata: Codable, Hashable, Sendable {
         primaryKey: [String],
         columns: [String],
         schemaHeader: String,
-        normalizedWhere: String?
+        normalizedWhere: String?,
+        stateRecord: Int? = nil
     ) {
         self.handle = handle
         self.definition = definition
@@ -35,5 +40,12 @@ public struct ShapeMetadata: Codable, Hashable, Sendable {
         self.columns = columns
         self.schemaHeader = schemaHeader
         self.normalizedWhere = normalizedWhere
+        self.stateRecord = stateRecord
+    }
+
+    /// Where the shape's committed change-log state is, in the storage at `layout`: nil when it
+    /// is in the folder's `changes.state`.
+    public func stateLocation(in layout: StorageLayout) -> ShapeStateLocation? {
+        stateRecord.map { ShapeStateLocation(table: layout.shapeStates, record: $0, handle: handle) }
     }
 }

@@ -61,15 +61,29 @@ enum ChangeLogStateFile {
     }
 
     /// One slot's 128 bytes.
-    static func encodeSlot(_ state: ChangeLogCommittedState, sequence: UInt64) -> [UInt8] {
+    ///
+    /// - Parameter tag: when given, the CRC covers these 8 bytes (little-endian) before the
+    ///   slot's body, without storing them: a slot of the shared ``ShapeStateTable`` then passes
+    ///   its check only for the shape it was written for.
+    static func encodeSlot(_ state: ChangeLogCommittedState, sequence: UInt64, tag: UInt64? = nil) -> [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(slotSize)
         bytes.appendInteger(sequence, .littleEndian)
         bytes.append(contentsOf: [state.latest == nil ? 0 : 1, 0, 0, 0, 0, 0, 0, 0])
         appendFields(state, to: &bytes)
-        bytes.appendInteger(CRC32C.checksum(bytes), .littleEndian)
+        bytes.appendInteger(checksum(bytes[...], tag: tag), .littleEndian)
         bytes.append(contentsOf: repeatElement(0, count: slotSize - bytes.count))
         return bytes
+    }
+
+    /// The CRC-32C of a slot's body, preceded by `tag` when there is one.
+    private static func checksum(_ body: ArraySlice<UInt8>, tag: UInt64?) -> UInt32 {
+        guard let tag else { return CRC32C.checksum(body) }
+        var tagged: [UInt8] = []
+        tagged.reserveCapacity(8 + body.count)
+        tagged.appendInteger(tag, .littleEndian)
+        tagged.append(contentsOf: body)
+        return CRC32C.checksum(tagged)
     }
 
     /// Decodes a whole `changes.state` (either version): the latest valid state.
@@ -95,11 +109,12 @@ enum ChangeLogStateFile {
         }
     }
 
-    /// The slot at `offset`, or nil when its CRC does not match (torn, zero or corrupt).
-    static func decodeSlot(_ bytes: [UInt8], at offset: Int) -> Slot? {
-        let checksum = bytes.loadInteger(UInt32.self, at: offset + slotBodySize, .littleEndian)
+    /// The slot at `offset`, or nil when its CRC does not match (torn, zero, corrupt, or written
+    /// with another `tag`).
+    static func decodeSlot(_ bytes: [UInt8], at offset: Int, tag: UInt64? = nil) -> Slot? {
+        let stored = bytes.loadInteger(UInt32.self, at: offset + slotBodySize, .littleEndian)
         let body = bytes[offset..<(offset + slotBodySize)]
-        guard CRC32C.checksum(body) == checksum else { return nil }
+        guard checksum(body, tag: tag) == stored else { return nil }
         return Slot(
             sequence: bytes.loadInteger(UInt64.self, at: offset, .littleEndian),
             state: decodeFields(bytes, at: offset + 16, hasLatest: bytes[offset + 8] & 1 == 1)

@@ -3,9 +3,11 @@ extension ChangeLogWriter {
     ///
     /// ``commit(appliedThroughLSN:)`` flushes each file of its shape; a transaction that touches
     /// hundreds of shapes would spend seconds in those flushes. This writes every shape's data
-    /// buffers, flushes the whole file system once (`syncfs`), writes every shape's next
-    /// `changes.state` slot in place (``ChangeLogStateFile``), and flushes again, so the new
-    /// states are durable when this returns and router may write its checkpoint. No file is
+    /// buffers, flushes the whole file system once (`syncfs`), writes every shape's next state
+    /// slot (staged in the shared ``ShapeStateTable`` and written in a few runs, or in place in
+    /// the shape's `changes.state`), and flushes again (the table alone with `fdatasync` when no
+    /// shape has its own state file), so the new states are durable when this returns and router
+    /// may write its checkpoint. No file is
     /// created, renamed or (for cached descriptors) opened.
     ///
     /// The ordering (data durable before any state slot names it; a slot written only over the
@@ -33,21 +35,35 @@ extension ChangeLogWriter {
         try syncFileSystem(publishing) { writer throws(ShapeLogError) in try writer.syncDataFiles() }
         Failpoint.hit("router.after-append")
         for writer in publishing { try writer.writeStateSlot() }
-        try syncFileSystem(publishing) { writer throws(ShapeLogError) in try writer.syncStateFile() }
+        // Slots staged in shared tables go out in a few large writes, flushed with the table
+        // alone when no writer has a `changes.state` of its own.
+        var tables: [ObjectIdentifier: ShapeStateTable] = [:]
+        for writer in publishing { if let table = writer.stateTable { tables[ObjectIdentifier(table)] = table } }
+        for table in tables.values { try table.writeStaged() }
+        let fileWriters = publishing.filter { $0.stateTable == nil }
+        if fileWriters.isEmpty {
+            for table in tables.values { try table.sync() }
+        } else {
+            let synced = try syncFileSystem(fileWriters) { writer throws(ShapeLogError) in try writer.syncStateFile() }
+            if !synced { for table in tables.values { try table.sync() } }
+        }
         for writer in publishing { writer.markGroupCommitted() }
     }
 
     /// Flushes everything written so far on the storage file system (through the first writer's
-    /// already open state descriptor), or, without `syncfs`, runs `fallback` for every writer.
+    /// already open log descriptor), or, without `syncfs`, runs `fallback` for every writer.
+    /// Returns whether `syncfs` ran.
+    @discardableResult
     private static func syncFileSystem(
         _ writers: [ChangeLogWriter],
         fallback: (ChangeLogWriter) throws(ShapeLogError) -> Void
-    ) throws(ShapeLogError) {
+    ) throws(ShapeLogError) -> Bool {
         let handle = try writers[0].fileSystemHandle()
         guard try ShapeLogIO.run({ () throws(FileError) in try handle.syncFileSystem() }) else {
             for writer in writers { try fallback(writer) }
-            return
+            return false
         }
         for writer in writers { writer.fileSystemSynced() }
+        return true
     }
 }

@@ -8,11 +8,15 @@ import Synchronization
 
 /// A process-wide, least-recently-used cache of open shape-log file descriptors.
 ///
-/// router keeps a ``ChangeLogWriter`` for every shape, and each writes four files per commit;
+/// router keeps a ``ChangeLogWriter`` for every shape, and each writes several files per commit;
 /// opening and closing them every time dominated the cost of a commit. The cache keeps up to
 /// ``capacity`` descriptors open, so hot shapes never reopen their files, while any number of
 /// shapes stays within the process's descriptor limit: past capacity, the least recently used
-/// descriptor is dropped.
+/// descriptor is dropped — if it has not been used for ``minimumIdleSeconds``. When every cached
+/// descriptor was used more recently than that, the new one is handed out uncached (closed after
+/// its operation) instead. Group commits sweep the touched shapes in the same order each time; a
+/// plain LRU cache smaller than the sweep would evict every descriptor just before its next use
+/// and miss every time, while this keeps a full cache of hits and opens only the rest.
 ///
 /// Invariants:
 /// - Entries are keyed by ``Key`` (an owner token plus a file number), not by path: each writer
@@ -38,20 +42,25 @@ public final class ShapeLogDescriptorCache: Sendable {
 
     /// Largest number of descriptors kept open (operations in flight may briefly hold more).
     public let capacity: Int
+    /// A full cache evicts only a descriptor unused for this long.
+    public let minimumIdleSeconds: Double
     private let entries: Mutex<Entries>
     private let owners = Atomic<UInt64>(1)
 
-    /// - Parameter capacity: at least 1.
-    public init(capacity: Int) {
+    /// - Parameters:
+    ///   - capacity: at least 1.
+    ///   - minimumIdleSeconds: 0 makes a plain LRU cache.
+    public init(capacity: Int, minimumIdleSeconds: Double = 30) {
         self.capacity = max(1, capacity)
+        self.minimumIdleSeconds = minimumIdleSeconds
         self.entries = Mutex(Entries())
     }
 
     /// Half of the `RLIMIT_NOFILE` soft limit, capped at 65,536 (at least 16), after raising the
     /// soft limit to the hard limit when the system allows it. The other half is left to
-    /// sockets, spool files, snapshot writers and libraries. A commit writes three files per
-    /// touched shape, so the cap keeps about 21,000 shapes' files open: below that, a commit
-    /// touching every shape opens nothing (`systemd/conduit-router.service` raises the limit).
+    /// sockets, spool files, snapshot writers and libraries. A commit writes two files per
+    /// touched shape (`changes.log`, `changes.idx`), so the cap keeps about 32,000 shapes' files
+    /// open: below that, a commit touching every shape opens nothing (`systemd/conduit-router.service` raises the limit).
     public static func defaultCapacity() -> Int {
         var limit = rlimit()
         #if os(Linux)
@@ -74,19 +83,21 @@ public final class ShapeLogDescriptorCache: Sendable {
         owners.wrappingAdd(1, ordering: .relaxed).oldValue
     }
 
-    /// The open handle for `key`, opening `path` with `flags` on a miss (and evicting the least
-    /// recently used entries past capacity). The caller holds the handle only for one operation.
+    /// The open handle for `key`, opening `path` with `flags` on a miss (cached when there is
+    /// room, see the type's notes). The caller holds the handle only for one operation.
     func handle(_ key: Key, path: String, flags: Int32) throws(ShapeLogError) -> PosixFile {
-        if let cached = entries.withLock({ $0.lookup(key) }) { return cached }
+        let now = MonotonicClock.seconds()
+        if let cached = entries.withLock({ $0.lookup(key, now: now) }) { return cached }
         let opened = try ShapeLogIO.open(path, flags: flags)
-        let evicted = entries.withLock { $0.insert(key, opened, capacity: capacity) }
-        withExtendedLifetime(evicted) {}
+        adopt(key, opened, now: now)
         return opened
     }
 
-    /// Caches `handle`, already open, under `key` (a writer's files just opened for recovery).
-    func adopt(_ key: Key, _ handle: PosixFile) {
-        let evicted = entries.withLock { $0.insert(key, handle, capacity: capacity) }
+    /// Caches `handle`, already open, under `key` (a writer's files just opened for recovery)
+    /// when there is room, see the type's notes; otherwise it closes when its holder drops it.
+    func adopt(_ key: Key, _ handle: PosixFile, now: Double = MonotonicClock.seconds()) {
+        let idleBefore = now - minimumIdleSeconds
+        let evicted = entries.withLock { $0.insert(key, handle, capacity: capacity, now: now, idleBefore: idleBefore) }
         withExtendedLifetime(evicted) {}
     }
 
@@ -112,6 +123,8 @@ public final class ShapeLogDescriptorCache: Sendable {
         struct Node {
             var key: Key
             var handle: PosixFile?
+            /// `MonotonicClock` seconds of the last use.
+            var used: Double
             /// Neighbours in recency order, -1 at the ends.
             var older: Int
             var newer: Int
@@ -124,8 +137,9 @@ public final class ShapeLogDescriptorCache: Sendable {
         var newest = -1
         var oldest = -1
 
-        mutating func lookup(_ key: Key) -> PosixFile? {
+        mutating func lookup(_ key: Key, now: Double) -> PosixFile? {
             guard let slot = slots[key] else { return nil }
+            nodes[slot].used = now
             if slot != newest {
                 unlink(slot)
                 pushNewest(slot)
@@ -133,20 +147,24 @@ public final class ShapeLogDescriptorCache: Sendable {
             return nodes[slot].handle
         }
 
-        /// Inserts or replaces `key`; returns the handles dropped (to be released unlocked).
-        mutating func insert(_ key: Key, _ handle: PosixFile, capacity: Int) -> [PosixFile] {
+        /// Inserts or replaces `key`, evicting least recently used entries last used before
+        /// `idleBefore` to make room; without room, caches nothing. Returns the handles dropped
+        /// (to be released unlocked).
+        mutating func insert(_ key: Key, _ handle: PosixFile, capacity: Int, now: Double, idleBefore: Double) -> [PosixFile] {
             var dropped: [PosixFile] = []
             if let slot = slots[key] {
                 if let previous = nodes[slot].handle { dropped.append(previous) }
                 nodes[slot].handle = handle
+                nodes[slot].used = now
                 unlink(slot)
                 pushNewest(slot)
                 return dropped
             }
-            while slots.count >= capacity, oldest >= 0, let evicted = remove(nodes[oldest].key) {
+            while slots.count >= capacity, oldest >= 0, nodes[oldest].used < idleBefore, let evicted = remove(nodes[oldest].key) {
                 dropped.append(evicted)
             }
-            let node = Node(key: key, handle: handle, older: -1, newer: -1)
+            guard slots.count < capacity else { return dropped }
+            let node = Node(key: key, handle: handle, used: now, older: -1, newer: -1)
             let slot: Int
             if let free = freeSlots.popLast() {
                 slot = free

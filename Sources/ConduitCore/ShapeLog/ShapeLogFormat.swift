@@ -10,7 +10,12 @@
 /// | `changes.log` | ``ChangeLogWriter`` | file header, then one frame per change entry |
 /// | `changes.idx` | ``ChangeLogWriter`` | file header, then one 32-byte checksummed entry per change entry |
 /// | `changes.chunks` | ``ChangeLogWriter`` | file header, then one 16-byte checksummed entry per closed chunk |
-/// | `changes.state` | ``ChangeLogWriter`` | the committed state (``ChangeLogCommittedState``) in two alternating slots (``ChangeLogStateFile``) |
+/// | `changes.state` | ``ChangeLogWriter`` | shapes created before ``ShapeStateTable`` only: the committed state (``ChangeLogCommittedState``) in two alternating slots (``ChangeLogStateFile``) |
+///
+/// A shape whose `shape.json` names a state record keeps its committed state in that record of
+/// `shapes/.states` (``ShapeStateTable``) instead of `changes.state`. `.log`, `.idx` and
+/// `.chunks` files are padded with zeros past their written end (``ChangeLogWriter``), so a file's
+/// size says nothing about its contents.
 ///
 /// All integers are **little-endian** and unsigned.
 ///
@@ -31,8 +36,9 @@
 /// What a reader may assume: a state is published only after the bytes it describes are
 /// written and flushed, so everything within the published bounds is complete and durable.
 /// `snapshot.state` is replaced atomically (temp, fsync, rename, directory fsync);
-/// `changes.state` is overwritten in place, one of two checksummed slots at a time, and read by
-/// taking the valid slot with the higher sequence (``ChangeLogStateFile``). Bytes beyond the
+/// `changes.state` (or the shape's table record) is overwritten in place, one of two checksummed
+/// slots at a time, and read by taking the valid slot with the higher sequence
+/// (``ChangeLogStateFile``). Bytes beyond the
 /// published bounds may be a concurrent append or a torn tail after a crash: a reader never
 /// looks at them and never trusts a file's size. Frames are checksummed so that corruption
 /// within bounds is detected, not served.

@@ -12,16 +12,24 @@
 /// Blocking: call it off the event loops.
 public struct ShapeLogReader: Sendable {
     public let files: ShapeLogFiles
+    /// The shape's record in the shared ``ShapeStateTable``; nil when its committed change-log
+    /// state is in the folder's `changes.state`.
+    public let stateLocation: ShapeStateLocation?
 
-    public init(directory: String) {
+    public init(directory: String, stateLocation: ShapeStateLocation? = nil) {
         self.files = ShapeLogFiles(directory: directory)
+        self.stateLocation = stateLocation
     }
 
-    /// Reads both published states; nil when the snapshot has not published anything yet
-    /// (or the folder is gone).
+    /// Reads both published states; nil when the snapshot has not published anything yet, or
+    /// the shape is gone (its folder, or its record in the state table).
     public func loadState() throws(ShapeLogError) -> ShapeLogState? {
         guard let snapshotBytes = try ShapeLogIO.readWholeFile(files.snapshotState) else { return nil }
         let snapshot = try SnapshotState(decoding: snapshotBytes, path: files.snapshotState)
+        if let stateLocation {
+            guard let changes = try ShapeStateTable.readState(at: stateLocation) else { return nil }
+            return ShapeLogState(snapshot: snapshot, changes: changes)
+        }
         var changes = ChangeLogCommittedState.empty
         if let changeBytes = try ShapeLogIO.readWholeFile(files.changeState) {
             changes = try ChangeLogStateFile.decode(changeBytes, path: files.changeState).state

@@ -79,16 +79,22 @@ struct ChangeLogDescriptorTests {
         }
     }
 
+    /// A new owner in `cache` and a function opening its file number N (one empty file in
+    /// `directory` under every number).
+    static func opener(_ cache: ShapeLogDescriptorCache, _ directory: String) throws
+        -> (owner: UInt64, open: (UInt8) throws -> PosixFile)
+    {
+        let owner = cache.makeOwner()
+        let path = directory + "/file"
+        #expect(FileManager.default.createFile(atPath: path, contents: Data()))
+        return (owner, { file in try cache.handle(.init(owner: owner, file: file), path: path, flags: O_RDWR) })
+    }
+
     /// Least recently used goes first; a handle held by an operation outlives its eviction.
     @Test func cacheEvictsTheLeastRecentlyUsedDescriptor() throws {
         try Support.withTemporaryDirectory { directory in
-            let cache = ShapeLogDescriptorCache(capacity: 2)
-            let owner = cache.makeOwner()
-            let path = directory + "/file"
-            #expect(FileManager.default.createFile(atPath: path, contents: Data()))
-            func open(_ file: UInt8) throws -> PosixFile {
-                try cache.handle(.init(owner: owner, file: file), path: path, flags: O_RDWR)
-            }
+            let cache = ShapeLogDescriptorCache(capacity: 2, minimumIdleSeconds: 0)
+            let (owner, open) = try Self.opener(cache, directory)
             let first = try open(0)
             let second = try open(1)
             #expect(try open(0) === first)
@@ -99,6 +105,30 @@ struct ChangeLogDescriptorTests {
             // `second` was evicted but is still open for its holder.
             try second.write(Array("ok".utf8), at: 0)
             #expect(try third.read(count: 2, at: 0) == Array("ok".utf8))
+            cache.removeAll(owner: owner, files: 3)
+            #expect(cache.count == 0)
+        }
+    }
+}
+
+extension ChangeLogDescriptorTests {
+    /// A full cache of recently used descriptors keeps them: a sweep over more files than it
+    /// holds (a group commit) hits the cached ones every time and opens only the others,
+    /// uncached, instead of evicting each descriptor just before its next use.
+    @Test func aFullCacheOfRecentDescriptorsKeepsThem() throws {
+        try Support.withTemporaryDirectory { directory in
+            let cache = ShapeLogDescriptorCache(capacity: 2, minimumIdleSeconds: 3600)
+            let (owner, open) = try Self.opener(cache, directory)
+            let first = try open(0)
+            let second = try open(1)
+            for _ in 0..<3 {
+                #expect(try open(0) === first)
+                #expect(try open(1) === second)
+                let third = try open(2)
+                #expect(try open(2) !== third, "not cached")
+                try third.write(Array("ok".utf8), at: 0)
+                #expect(cache.count == 2)
+            }
             cache.removeAll(owner: owner, files: 3)
             #expect(cache.count == 0)
         }

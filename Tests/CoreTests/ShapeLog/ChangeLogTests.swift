@@ -88,10 +88,10 @@ struct ChangeLogTests {
             #expect(recovered.committedState.appliedThroughLSN == LSN(100))
             #expect(recovered.committedState.entryCount == 1)
             #expect(recovered.committedState.closedChunkCount == 1)
+            // The lost transaction's bytes stay past the committed state, unread, until the
+            // next appends overwrite them.
             let size = try FileManager.default.attributesOfItem(atPath: files.changeLog)[.size] as! Int
-            #expect(UInt64(size) == recovered.committedState.byteLength)
-            let indexSize = try FileManager.default.attributesOfItem(atPath: files.changeIndex)[.size] as! Int
-            #expect(indexSize == 8 + 32)
+            #expect(UInt64(size) > recovered.committedState.byteLength + 1_000_000)
 
             // Replay may reuse the offsets of the lost transaction.
             try recovered.append(offset: Support.offset("300_0"), json: Self.entry("300_0"))
@@ -102,6 +102,47 @@ struct ChangeLogTests {
         }
     }
 
+    /// Appends inside a file's zero padding leave its size alone (a flush then writes no inode);
+    /// one that passes it pads again, past the next 4 KiB boundary.
+    @Test func appendsPadFilesSoMostCommitsKeepTheirSize() throws {
+        try Support.withTemporaryDirectory { directory in
+            try Self.finishedSnapshot(directory)
+            let files = ShapeLogFiles(directory: directory)
+            func size(_ path: String) throws -> UInt64 {
+                UInt64(try FileManager.default.attributesOfItem(atPath: path)[.size] as! Int)
+            }
+            let writer = try ChangeLogWriter(directory: directory, chunkThresholdBytes: 1 << 20)
+            let created = try size(files.changeLog)
+            #expect(created == 4096)
+            try writer.append(offset: Support.offset("100_0"), json: Self.entry("100_0", size: 100))
+            try writer.commit(appliedThroughLSN: LSN(100))
+            try writer.append(offset: Support.offset("200_0"), json: Self.entry("200_0", size: 100))
+            try writer.commit(appliedThroughLSN: LSN(200))
+            #expect(try size(files.changeLog) == created)
+            #expect(try size(files.changeIndex) == 4096)
+
+            try writer.append(offset: Support.offset("300_0"), json: Self.entry("300_0", size: 10_000))
+            try writer.commit(appliedThroughLSN: LSN(300))
+            let end = writer.committedState.byteLength
+            #expect(try size(files.changeLog) == ChangeLogWriter.paddedLength(end))
+            #expect(ChangeLogWriter.paddedLength(end) % 4096 == 0 && ChangeLogWriter.paddedLength(end) > end)
+
+            let reader = ShapeLogReader(directory: directory)
+            let plan = try #require(Support.ready(try reader.plan(after: .snapshotEnd)))
+            #expect(try reader.readEntries(plan).count == 3)
+        }
+    }
+
+    /// Large logs grow by an eighth of their length (at most 1 MiB) at a time.
+    @Test func paddingGrowsWithTheFile() {
+        #expect(ChangeLogWriter.paddedLength(8) == 4096)
+        #expect(ChangeLogWriter.paddedLength(3000) == 4096)
+        #expect(ChangeLogWriter.paddedLength(4095) == 8192)
+        #expect(ChangeLogWriter.paddedLength(4096) == 8192)
+        #expect(ChangeLogWriter.paddedLength(800_000) == 901_120)
+        #expect(ChangeLogWriter.paddedLength(100 << 20) == (101 << 20) + 4096)
+    }
+
     @Test func discardUncommittedRestoresCommittedState() throws {
         try Support.withTemporaryDirectory { directory in
             try Self.finishedSnapshot(directory)
@@ -109,7 +150,7 @@ struct ChangeLogTests {
             try writer.append(offset: Support.offset("100_0"), json: Self.entry("100_0"))
             try writer.commit(appliedThroughLSN: LSN(100))
             try writer.append(offset: Support.offset("200_0"), json: Self.entry("200_0"))
-            try writer.discardUncommitted()
+            writer.discardUncommitted()
             #expect(!writer.hasUncommittedEntries)
             try writer.append(offset: Support.offset("150_0"), json: Self.entry("150_0"))
             try writer.commit(appliedThroughLSN: LSN(150))

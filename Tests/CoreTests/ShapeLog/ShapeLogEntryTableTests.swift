@@ -116,8 +116,11 @@ struct ShapeLogEntryTableTests {
             let all = try Self.offsets(reader)
             #expect(all.count == 25)
             #expect(Array(all.prefix(expected.count)) == expected)
-            let size = try FileManager.default.attributesOfItem(atPath: files.changeIndex)[.size] as! Int
-            #expect(size == 8 + 24 * 25, "appended as version 1")
+            // Appended as version 1: 24-byte entries, then only the zero padding.
+            let index = [UInt8](try Data(contentsOf: URL(fileURLWithPath: files.changeIndex)))
+            #expect(index[4] == 1)
+            #expect(index[(8 + 24 * 24)..<(8 + 24 * 25)].contains { $0 != 0 })
+            #expect(index[(8 + 24 * 25)...].allSatisfy { $0 == 0 })
         }
     }
 }
