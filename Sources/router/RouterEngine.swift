@@ -72,6 +72,10 @@ final class RouterEngine {
     var appliedPosition: SpoolPosition?
     /// Recently applied transactions, to detect a snapshot that missed one.
     var recentTransactions: [(xid: UInt32, commitEnd: LSN)] = []
+    /// When to commit the shape logs (``CommitPacing``).
+    private var pacing = CommitPacing()
+    /// The durable position the spool was last read up to.
+    private var lastReadLimit: SpoolDurablePosition?
     /// Routed since the last group commit; handed to ``RouterGauges`` there.
     private var changesSinceCommit = 0
     private var transactionsSinceCommit = 0
@@ -131,7 +135,15 @@ final class RouterEngine {
                 for command in inbox.takeCommands() { try handle(command) }
             }
             let progressed = try readSpool()
-            if !progressed { inbox.wait(milliseconds: 100) }
+            if !progressed {
+                if transaction == nil, let due = pacing.secondsUntilDue(now: MonotonicClock.seconds(), dirtyShapes: dirtyShapes.count) {
+                    // A deferred commit: wait for more WAL no longer than it is due.
+                    if due > 0 { inbox.wait(milliseconds: max(1, Int((due * 1000).rounded(.up)))) }
+                    if inbox.durablePosition == lastReadLimit { try commitIfDue(arrived: false) }
+                } else {
+                    inbox.wait(milliseconds: 100)
+                }
+            }
         }
         try commitShapeLogs()
     }
@@ -148,6 +160,7 @@ final class RouterEngine {
             }
             cursorOpen = true
         }
+        lastReadLimit = limit
         var frames = 0
         while frames < 64, let batch = try reader.nextRecords(upTo: limit) {
             frames += 1
@@ -155,11 +168,19 @@ final class RouterEngine {
             if transaction == nil { appliedPosition = batch.end }
         }
         guard frames > 0 else { return false }
-        if transaction == nil {
-            try commitShapeLogs()
-            publishProgress()
-        }
+        if transaction == nil { try commitIfDue(arrived: true) }
         return true
+    }
+
+    /// Commits the shape logs now unless ``CommitPacing`` defers a costly commit while WAL is
+    /// still arriving.
+    private func commitIfDue(arrived: Bool) throws {
+        let began = MonotonicClock.seconds()
+        let shapes = dirtyShapes.count
+        guard pacing.shouldCommit(now: began, dirtyShapes: shapes, arrived: arrived) else { return }
+        try commitShapeLogs()
+        pacing.committed(shapes: shapes, seconds: MonotonicClock.seconds() - began)
+        publishProgress()
     }
 
     private func apply(_ record: SpoolRecord) throws {
