@@ -138,7 +138,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RouterTests",
-            dependencies: ["Router", "ConduitCore", "Spool", "WhereClause", "TestSupport"],
+            dependencies: ["Router", "ConduitCore", "Spool", "Postgres", "WhereClause", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

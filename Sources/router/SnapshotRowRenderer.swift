@@ -1,8 +1,9 @@
 import ConduitCore
 import Postgres
 
-/// Renders rows read by a `SELECT <selected columns>` of a shape's table as snapshot insert
-/// messages (protocol.md §4.2, §4.5): the initial snapshot's rows and subset snapshots' rows.
+/// Renders rows of a `SELECT <selected columns>` of a shape's table as snapshot insert messages
+/// (protocol.md §4.2, §4.5): the initial snapshot's rows (read by `COPY (SELECT …) TO STDOUT`)
+/// and subset snapshots' rows.
 struct SnapshotRowRenderer {
     private let keyPositions: [Int]
     /// Every column's `"name":` in one buffer (``nameRanges`` delimit them): rendering a row
@@ -51,8 +52,8 @@ struct SnapshotRowRenderer {
     }
 
     /// ``render(_:snapshotMark:)`` into `writer` (appended), from any row of text values: the
-    /// initial snapshot renders libpq's bytes in place (``PostgresRow``), without a `String`.
-    /// `key` is scratch space, reused from row to row.
+    /// initial snapshot renders the bytes of its COPY rows in place (``CopyTextRow``), without a
+    /// `String`. `key` is scratch space, reused from row to row.
     func render(_ values: some SnapshotRowValues, snapshotMark: Int? = nil, into writer: inout JSONWriter, key: inout [UInt8]) {
         key.removeAll(keepingCapacity: true)
         key.append(contentsOf: prefix)
@@ -87,7 +88,9 @@ protocol SnapshotRowValues {
     func withValue<R>(at index: Int, _ body: (UnsafeRawBufferPointer?) throws -> R) rethrows -> R
 }
 
-extension PostgresRow: SnapshotRowValues {}
+/// The initial snapshot's rows (``SnapshotSession``): `COPY` prints values with the same output
+/// functions as a `SELECT` in text format, so they render to the same bytes.
+extension CopyTextRow: SnapshotRowValues {}
 
 extension Array: SnapshotRowValues where Element == String? {
     func withValue<R>(at index: Int, _ body: (UnsafeRawBufferPointer?) throws -> R) rethrows -> R {
