@@ -41,6 +41,19 @@ struct CopyTextRowTests {
         #expect(try Self.columns(many.joined(separator: "\t") + "\n") == many)
     }
 
+    /// Tabs at every offset in rows of many lengths, with and without escapes (a row with a
+    /// backslash takes the unescaping path for all its columns).
+    @Test func tabsAndBackslashesAtEveryOffset() throws {
+        for first in 0...17 {
+            for second in 0...17 {
+                let values = [String(repeating: "a", count: first), String(repeating: "é", count: second / 2) + "b", "c"]
+                #expect(try Self.columns(values.joined(separator: "\t") + "\n") == values)
+                let escaped = [values[0] + "\\t" + values[1], "\\N", values[2]]
+                #expect(try Self.columns(escaped.joined(separator: "\t") + "\n") == [values[0] + "\t" + values[1], nil, "c"])
+            }
+        }
+    }
+
     @Test func everyLetterEscape() throws {
         var row = CopyTextRow()
         let parsed = try Self.columns(Array("\\b\\f\\n\\r\\t\\v\\\\\n".utf8), with: &row)

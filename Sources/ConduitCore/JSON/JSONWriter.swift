@@ -75,17 +75,18 @@ public struct JSONWriter {
     }
 
     /// True when one of the eight bytes of `word` needs an escape in a JSON string: a control
-    /// character (below 0x20), `"` or `\`. Exact, with no false positives (bytes of 0x80 and
-    /// above, as in multibyte UTF-8, never match).
+    /// character (below 0x20), `"` or `\`. Exact: bytes of 0x80 and above (multibyte UTF-8)
+    /// never match.
     @inlinable @inline(__always)
     static func needsEscape(_ word: UInt64) -> Bool {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
-        // A byte below n (n <= 0x80) sets its high bit in (b - n) while b's own is clear.
-        // Per byte, without borrows between bytes: each byte of `word | highs` is at least
-        // 0x80, so subtracting at most 0x20 never borrows from the next byte.
+        // The high bit of each byte b whose value is below n (1 <= n <= 0x80). Every byte of
+        // `word | highs` is 0x80 + (b & 0x7F) >= n, so subtracting n borrows from no other byte
+        // and keeps the byte's high bit exactly when (b & 0x7F) >= n; the complement's high bit
+        // says (b & 0x7F) < n, and `~word` adds b < 0x80.
         func below(_ n: UInt64, _ word: UInt64) -> UInt64 { ~((word | highs) &- ones &* n) & ~word & highs }
-        // A byte equal to c is a zero byte of word ^ c…c, that is, a byte below 1.
+        // A byte equal to c is a zero byte of word ^ c…c: a byte below 1.
         return below(0x20, word) | below(1, word ^ (ones &* 0x22)) | below(1, word ^ (ones &* 0x5C)) != 0
     }
 
