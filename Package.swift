@@ -122,6 +122,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "PostgresTests",
+            dependencies: ["Postgres", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "WhereClauseTests",
             dependencies: ["WhereClause"],
             swiftSettings: swiftSettings
@@ -133,7 +138,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RouterTests",
-            dependencies: ["Router", "ConduitCore", "Spool", "WhereClause", "TestSupport"],
+            dependencies: ["Router", "ConduitCore", "Spool", "Postgres", "WhereClause", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

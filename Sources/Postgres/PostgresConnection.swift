@@ -127,7 +127,7 @@ public final class PostgresConnection {
         "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
-    private func open() throws(PostgresError) -> OpaquePointer {
+    func open() throws(PostgresError) -> OpaquePointer {
         guard let connection else { throw PostgresError(message: "connection is closed") }
         return connection
     }

@@ -3,7 +3,8 @@
 /// ```swift
 /// let clause = try WhereClause.compile("status = $1 AND amount > 10", columns: columns, params: [1: "open"])
 /// clause.evaluate(row: ["status": "open", "amount": "12"])   // true
-/// let (sql, binds) = clause.sql()                            // for the snapshot query
+/// let (sql, binds) = clause.sql()                            // for a query with bind parameters
+/// let copySQL = try clause.sql(quotingConstantsWith: quote)   // for the snapshot's COPY
 /// ```
 ///
 /// Semantics follow PostgreSQL 15 (protocol §10) with the session settings Conduit uses
@@ -111,8 +112,9 @@ public struct WhereClause: Sendable {
         try program.run(values: values)
     }
 
-    /// The clause as SQL for the snapshot query, with every constant (literals, parameters,
-    /// folded values) as a bind parameter `$k::type` and identifiers double-quoted.
+    /// The clause as SQL for a query with bind parameters (subset snapshots), with every constant
+    /// (literals, parameters, folded values) as a bind parameter `$k::type` and identifiers
+    /// double-quoted.
     ///
     /// - Parameter firstParameterIndex: the number of the first placeholder, for embedding
     ///   into a statement that already uses `$1…$(k-1)`.
@@ -122,6 +124,19 @@ public struct WhereClause: Sendable {
         var renderer = SQLRenderer(mode: .parameters, firstParameterIndex: firstParameterIndex)
         let sql = renderer.render(root)
         return (sql, renderer.parameters)
+    }
+
+    /// The clause as SQL for a statement that cannot take bind parameters (the snapshot's
+    /// `COPY`): like ``sql(firstParameterIndex:)``, with each placeholder replaced by the literal
+    /// `quote` makes of its value, cast the same way (`'v'::type` for `$k::type`).
+    ///
+    /// - Parameter quote: turns a constant's text (PostgreSQL text format) into a string literal
+    ///   that is safe in SQL text, such as libpq's `PQescapeLiteral`.
+    public func sql<Failure: Error>(quotingConstantsWith quote: (String) throws(Failure) -> String) throws(Failure) -> String {
+        var placeholders = SQLRenderer(mode: .parameters)
+        _ = placeholders.render(root)
+        var renderer = SQLRenderer(mode: .literals(try placeholders.parameters.map(quote)))
+        return renderer.render(root)
     }
 
     /// A canonical rendering with constants inlined: equal for clauses that compile to the

@@ -2,13 +2,18 @@ import ConduitCore
 import WhereClause
 
 /// A shape's where clause compiled against its table: evaluated by router on every candidate
-/// row, rendered to SQL (every value a bind parameter) for the snapshot, normalized for identity,
-/// and mined for the conditions router indexes shapes by.
+/// row, rendered to SQL for the snapshot (every value a quoted literal: COPY takes no bind
+/// parameters) and for subsets (every value a bind parameter), normalized for identity, and mined
+/// for the conditions router indexes shapes by.
 struct CompiledFilter: Sendable {
     var clause: WhereClause
 
     var normalized: String { clause.normalized }
     var sql: (sql: String, parameters: [String?]) { clause.sql() }
+    /// The clause with every value a literal `quote` made (``PostgresConnection/escapeLiteral(_:)``).
+    func sql<Failure: Error>(quotingConstantsWith quote: (String) throws(Failure) -> String) throws(Failure) -> String {
+        try clause.sql(quotingConstantsWith: quote)
+    }
     var indexable: [IndexableCondition] { clause.indexableConditions }
 
     var rowFilter: RowFilter {

@@ -1,16 +1,20 @@
 import ConduitCore
 import Postgres
 
-/// Renders rows read by a `SELECT <selected columns>` of a shape's table as snapshot insert
-/// messages (protocol.md §4.2, §4.5): the initial snapshot's rows and subset snapshots' rows.
+/// Renders rows of a `SELECT <selected columns>` of a shape's table as snapshot insert messages
+/// (protocol.md §4.2, §4.5): the initial snapshot's rows (read by `COPY (SELECT …) TO STDOUT`)
+/// and subset snapshots' rows.
 struct SnapshotRowRenderer {
     private let keyPositions: [Int]
-    /// Every column's `"name":` in one buffer (``nameRanges`` delimit them): rendering a row
-    /// retains one array, not one per column.
+    /// Every column's `"name":` in one buffer (``nameRanges`` delimit them), each after the
+    /// first with its leading comma: rendering a row retains one array, not one per column.
     private let names: [UInt8]
     private let nameRanges: [Range<Int>]
-    private let prefix: [UInt8]
-    private let relationJSON: [UInt8]
+    /// `{"key":"` and the key's constant start, `"schema"."table"`, already escaped: only the
+    /// key's values are escaped per row.
+    private let keyOpen: [UInt8]
+    /// `},"headers":{"operation":"insert","relation":["schema","table"]`.
+    private let headers: [UInt8]
 
     /// - Parameters:
     ///   - columns: the selected columns, in the order the query returns them.
@@ -18,21 +22,25 @@ struct SnapshotRowRenderer {
         keyPositions = primaryKey.compactMap { columns.firstIndex(of: $0) }
         var names = JSONWriter()
         var ranges: [Range<Int>] = []
-        for name in columns {
+        for (index, name) in columns.enumerated() {
             let start = names.bytes.count
+            if index > 0 { names.raw(UInt8(ascii: ",")) }
             names.key(name)
             ranges.append(start..<names.bytes.count)
         }
         self.names = names.bytes
         nameRanges = ranges
-        prefix = Array((ShapeLayout.quoted(schema) + "." + ShapeLayout.quoted(table)).utf8)
-        var relation = JSONWriter()
-        relation.raw(UInt8(ascii: "["))
-        relation.string(schema)
-        relation.raw(UInt8(ascii: ","))
-        relation.string(table)
-        relation.raw(UInt8(ascii: "]"))
-        relationJSON = relation.bytes
+        var keyOpen = JSONWriter()
+        keyOpen.raw("{\"key\":\"")
+        Array((ShapeLayout.quoted(schema) + "." + ShapeLayout.quoted(table)).utf8).withUnsafeBytes { keyOpen.escaped(utf8: $0) }
+        self.keyOpen = keyOpen.bytes
+        var headers = JSONWriter()
+        headers.raw("},\"headers\":{\"operation\":\"insert\",\"relation\":[")
+        headers.string(schema)
+        headers.raw(UInt8(ascii: ","))
+        headers.string(table)
+        headers.raw(UInt8(ascii: "]"))
+        self.headers = headers.bytes
     }
 
     /// `SELECT "a", "b" FROM "schema"."table"`: the selected columns, quoted.
@@ -51,28 +59,25 @@ struct SnapshotRowRenderer {
     }
 
     /// ``render(_:snapshotMark:)`` into `writer` (appended), from any row of text values: the
-    /// initial snapshot renders libpq's bytes in place (``PostgresRow``), without a `String`.
-    /// `key` is scratch space, reused from row to row.
+    /// initial snapshot renders the bytes of its COPY rows in place (``CopyTextRow``), without a
+    /// `String`. `key` is scratch space, reused from row to row.
     func render(_ values: some SnapshotRowValues, snapshotMark: Int? = nil, into writer: inout JSONWriter, key: inout [UInt8]) {
         key.removeAll(keepingCapacity: true)
-        key.append(contentsOf: prefix)
         for position in keyPositions {
             values.withValue(at: position) { ChangeRenderer.appendKeyPart($0, to: &key) }
         }
-        writer.raw("{\"key\":")
-        writer.string(utf8: key)
-        writer.raw(",\"value\":{")
+        writer.raw(keyOpen)
+        key.withUnsafeBytes { writer.escaped(utf8: $0) }
+        writer.raw("\",\"value\":{")
         names.withUnsafeBytes { names in
             for (index, range) in nameRanges.enumerated() {
-                if index > 0 { writer.raw(UInt8(ascii: ",")) }
-                writer.bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: names[range]))
+                writer.raw(UnsafeRawBufferPointer(rebasing: names[range]))
                 values.withValue(at: index) { value in
                     if let value { writer.string(utf8: value) } else { writer.null() }
                 }
             }
         }
-        writer.raw("},\"headers\":{\"operation\":\"insert\",\"relation\":")
-        writer.raw(relationJSON)
+        writer.raw(headers)
         if let snapshotMark {
             writer.raw(",\"snapshot_mark\":")
             writer.integer(snapshotMark)
@@ -87,7 +92,9 @@ protocol SnapshotRowValues {
     func withValue<R>(at index: Int, _ body: (UnsafeRawBufferPointer?) throws -> R) rethrows -> R
 }
 
-extension PostgresRow: SnapshotRowValues {}
+/// The initial snapshot's rows (``SnapshotSession``): `COPY` prints values with the same output
+/// functions as a `SELECT` in text format, so they render to the same bytes.
+extension CopyTextRow: SnapshotRowValues {}
 
 extension Array: SnapshotRowValues where Element == String? {
     func withValue<R>(at index: Int, _ body: (UnsafeRawBufferPointer?) throws -> R) rethrows -> R {

@@ -64,7 +64,6 @@ final class SnapshotSession {
     /// `writer` as insert messages, then the `snapshot-end` message.
     /// `published` is called after each intermediate publication of chunks.
     func copyRows(into writer: SnapshotWriter, visibility: SnapshotVisibility, published: () -> Void) throws {
-        let table = resolved.table
         guard resolved.definition.log == .full else {
             // log=changes_only (protocol.md §8.9): no rows, only the snapshot-end message. The
             // snapshot still decides which transactions the shape applies.
@@ -73,21 +72,9 @@ final class SnapshotSession {
             try writer.finish(snapshotEnd: ChangeRenderer.snapshotEnd(visibility))
             return
         }
-        var sql = SnapshotRowRenderer.select(schema: table.schema, table: table.name, columns: resolved.columns)
-        var parameters: [String?] = []
-        if let filter = resolved.filter {
-            let rendered = filter.sql
-            sql += " WHERE " + rendered.sql
-            parameters = rendered.parameters
-        }
-        let renderer = SnapshotRowRenderer(schema: table.schema, table: table.name, columns: resolved.columns, primaryKey: table.primaryKey)
         var rows = 0
-        var json = JSONWriter(capacity: 1024)
-        var key: [UInt8] = []
-        try connection.queryRows(sql, parameters: parameters) { row in
-            json.bytes.removeAll(keepingCapacity: true)
-            renderer.render(row, into: &json, key: &key)
-            try writer.append(row: json.bytes)
+        try renderRows { json in
+            try writer.append(row: json)
             rows += 1
             if rows % 10_000 == 0 {
                 try writer.publishProgress()
@@ -98,6 +85,31 @@ final class SnapshotSession {
         try connection.execute("COMMIT")
         isInTransaction = false
         try writer.finish(snapshotEnd: ChangeRenderer.snapshotEnd(visibility))
+    }
+
+    /// The shape's rows as snapshot insert messages, read with `COPY (SELECT <columns> FROM
+    /// <table> WHERE <filter>) TO STDOUT`: one CopyData message per row rather than a `PGresult`
+    /// (issue 11). COPY takes no bind parameters, so the filter's values are inlined as literals
+    /// quoted by libpq (``PostgresConnection/escapeLiteral(_:)``), each with the cast its
+    /// placeholder would have had.
+    ///
+    /// - Parameter onRow: receives each row's JSON, in a buffer reused for the next row.
+    /// - Throws: PostgreSQL's error when the query fails (a data exception evaluating the
+    ///   filter on a row keeps its SQLSTATE, class 22), or `onRow`'s.
+    func renderRows(_ onRow: ([UInt8]) throws -> Void) throws {
+        let table = resolved.table
+        var select = SnapshotRowRenderer.select(schema: table.schema, table: table.name, columns: resolved.columns)
+        if let filter = resolved.filter {
+            select += " WHERE " + (try filter.sql(quotingConstantsWith: connection.escapeLiteral))
+        }
+        let renderer = SnapshotRowRenderer(schema: table.schema, table: table.name, columns: resolved.columns, primaryKey: table.primaryKey)
+        var json = JSONWriter(capacity: 1024)
+        var key: [UInt8] = []
+        try connection.copyOut("COPY (\(select)) TO STDOUT") { row in
+            json.bytes.removeAll(keepingCapacity: true)
+            renderer.render(row, into: &json, key: &key)
+            try onRow(json.bytes)
+        }
     }
 }
 

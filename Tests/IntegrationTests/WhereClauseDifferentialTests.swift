@@ -18,9 +18,11 @@ import Testing
 /// - Errors: a PostgreSQL error on a row must be a Conduit evaluation error on that row; a
 ///   Conduit compile error (e.g. a constant `1/0` folded at compile time) must be a PostgreSQL
 ///   error on every row.
-/// - A third of the expressions are sent to PostgreSQL as written, a third as Conduit's
-///   ``WhereClause/normalized`` rendering, and a third as ``WhereClause/sql(firstParameterIndex:)``
-///   with bind parameters (the snapshot path), which checks the renderer both ways.
+/// - A quarter of the expressions are sent to PostgreSQL as written, a quarter as Conduit's
+///   ``WhereClause/normalized`` rendering, a quarter as ``WhereClause/sql(firstParameterIndex:)``
+///   with bind parameters (the subset path), and a quarter as
+///   ``WhereClause/sql(quotingConstantsWith:)`` with libpq's quoting (the snapshot's COPY),
+///   which checks the renderer every way.
 ///
 /// Environment: `PGHOST` (skipped when unset), `PGPORT`, `PGUSER`, `PGDATABASE`;
 /// `CONDUIT_DIFF_CASES` (default 100000 row × expression cases), `CONDUIT_DIFF_SEED`.
@@ -137,8 +139,13 @@ struct WhereClauseDifferentialTests {
             }
             var sent = Sent.text(text)
             if case .success(let compiled) = clause {
-                if number % 3 == 1 { sent = .text(compiled.normalized) }
-                if number % 3 == 2 { sent = .bound(compiled) }
+                // Counted in fours, so that every rendering meets text expressions too.
+                switch (number / 4) % 4 {
+                case 1: sent = .text(compiled.normalized)
+                case 2: sent = .bound(compiled)
+                case 3: sent = .text(try compiled.sql(quotingConstantsWith: connection.escapeLiteral))
+                default: break
+                }
             }
             pending.append((text, sent, clause, isText))
             if pending.count == Self.batchSize { try flush() }

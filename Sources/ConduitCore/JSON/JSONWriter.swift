@@ -26,19 +26,35 @@ public struct JSONWriter {
     /// A JSON string literal for UTF-8 bytes (invalid UTF-8 is passed through byte for byte;
     /// PostgreSQL text from a UTF-8 database is valid). Inlinable: router renders every value of
     /// every row through it.
+    ///
+    /// Runs of bytes that need no escape are found eight at a time (``needsEscape(_:)``) and
+    /// copied in one piece: most values have nothing to escape.
     @inlinable
     public mutating func string(utf8 buffer: UnsafeRawBufferPointer) {
         bytes.append(UInt8(ascii: "\""))
+        escaped(utf8: buffer)
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// The inside of ``string(utf8:)``: `buffer` escaped, without the quotes around it. Bytes are
+    /// escaped one by one, so the escaping of a concatenation is the concatenation of the
+    /// escapings: a constant part can be escaped once and reused.
+    @inlinable
+    public mutating func escaped(utf8 buffer: UnsafeRawBufferPointer) {
         var start = 0
         let count = buffer.count
         var index = 0
         while index < count {
+            if index + 8 <= count, !Self.needsEscape(buffer.loadUnaligned(fromByteOffset: index, as: UInt64.self)) {
+                index += 8
+                continue
+            }
             let byte = buffer[index]
             if byte >= 0x20 && byte != 0x22 && byte != 0x5C {
                 index += 1
                 continue
             }
-            if start < index { bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[start..<index])) }
+            if start < index { raw(UnsafeRawBufferPointer(rebasing: buffer[start..<index])) }
             switch byte {
             case 0x22: raw("\\\"")
             case 0x5C: raw("\\\\")
@@ -55,8 +71,31 @@ public struct JSONWriter {
             index += 1
             start = index
         }
-        if start < count { bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[start..<count])) }
-        bytes.append(UInt8(ascii: "\""))
+        if start < count { raw(UnsafeRawBufferPointer(rebasing: buffer[start..<count])) }
+    }
+
+    /// True when one of the eight bytes of `word` needs an escape in a JSON string: a control
+    /// character (below 0x20), `"` or `\`. Exact: bytes of 0x80 and above (multibyte UTF-8)
+    /// never match.
+    @inlinable @inline(__always)
+    static func needsEscape(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        // The high bit of each byte b whose value is below n (1 <= n <= 0x80). Every byte of
+        // `word | highs` is 0x80 + (b & 0x7F) >= n, so subtracting n borrows from no other byte
+        // and keeps the byte's high bit exactly when (b & 0x7F) >= n; the complement's high bit
+        // says (b & 0x7F) < n, and `~word` adds b < 0x80.
+        func below(_ n: UInt64, _ word: UInt64) -> UInt64 { ~((word | highs) &- ones &* n) & ~word & highs }
+        // A byte equal to c is a zero byte of word ^ c…c: a byte below 1.
+        return below(0x20, word) | below(1, word ^ (ones &* 0x22)) | below(1, word ^ (ones &* 0x5C)) != 0
+    }
+
+    /// Appends `buffer` in one copy. (Appending an `UnsafeRawBufferPointer` as a sequence goes
+    /// byte by byte; its typed view is copied with `memcpy`.)
+    @inlinable @inline(__always)
+    public mutating func raw(_ buffer: UnsafeRawBufferPointer) {
+        guard let base = buffer.baseAddress else { return }
+        bytes.append(contentsOf: UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt8.self), count: buffer.count))
     }
 
     @inlinable public mutating func string(utf8 array: [UInt8]) {

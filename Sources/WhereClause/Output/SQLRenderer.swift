@@ -1,21 +1,27 @@
 /// Renders a checked expression back to SQL.
 ///
-/// Two modes:
+/// Three modes:
 /// - ``Mode/parameters``: every non-NULL constant becomes a bind parameter `$k::type`
 ///   (values in ``parameters``, PostgreSQL text format), so request text never reaches the
-///   SQL string; used for the snapshot query.
+///   SQL string; used for subset queries.
 /// - ``Mode/inline``: constants are inlined as quoted literals `'v'::type`; deterministic, used
 ///   as the normalized form in shape identity.
+/// - ``Mode/literals(_:)``: the `k`-th constant (counted as ``Mode/parameters`` numbers them,
+///   from 1) is the given, already quoted literal: `literals[k - 1]::type`; used for the
+///   snapshot's COPY, which takes no bind parameters (``WhereClause/sql(quotingConstantsWith:)``).
 ///
 /// Every node is parenthesized and every operand carries an explicit type, so PostgreSQL
 /// resolves exactly the operators the checker chose. Ordering comparisons of strings carry
 /// `COLLATE "C"` so that the snapshot orders text by bytes exactly like the evaluator.
 struct SQLRenderer {
-    enum Mode { case parameters, inline }
+    enum Mode {
+        case parameters, inline
+        case literals([String])
+    }
 
     let mode: Mode
     var nextIndex: Int
-    var parameters: [String?] = []
+    var parameters: [String] = []
 
     init(mode: Mode, firstParameterIndex: Int = 1) {
         self.mode = mode
@@ -41,6 +47,9 @@ struct SQLRenderer {
             parameters.append(text)
             defer { nextIndex += 1 }
             return "$\(nextIndex)::\(typeName)"
+        case .literals(let literals):
+            defer { nextIndex += 1 }
+            return literals[nextIndex - 1] + "::" + typeName
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import ConduitCore
@@ -44,6 +45,54 @@ struct JSONWriterTests {
         writer.raw(UInt8(ascii: "]"))
         let decoded = try JSONSerialization.jsonObject(with: Data(writer.bytes)) as? [String]
         #expect(decoded == [value])
+    }
+
+    /// Every byte value at every position of strings shorter and longer than the eight bytes
+    /// `string(utf8:)` scans at once, amid plain text: escaped exactly as byte by byte.
+    @Test func everyByteAtEveryPositionIsEscapedAsByteByByte() {
+        for length in 1...19 {
+            for position in 0..<length {
+                for byte in UInt8.min...UInt8.max {
+                    var input = Array(repeating: UInt8(ascii: "a"), count: length)
+                    input[position] = byte
+                    var writer = JSONWriter()
+                    writer.string(utf8: input)
+                    #expect(writer.bytes == Self.escapedByteByByte(input), "byte \(byte) at \(position) of \(length)")
+                }
+            }
+        }
+    }
+
+    /// Random strings dense in characters to escape and multibyte text, some long.
+    @Test func randomStringsAreEscapedAsByteByByte() {
+        var random = SeededTestRandom(seed: 11)
+        let alphabet = Array("ab\"\\\n\t\u{0}\u{1f}\u{7f}é日😀 /".utf8)
+        for _ in 0..<2_000 {
+            let input = (0..<Int.random(in: 0...80, using: &random)).map { _ in alphabet.randomElement(using: &random)! }
+            var writer = JSONWriter()
+            writer.string(utf8: input)
+            #expect(writer.bytes == Self.escapedByteByByte(input))
+        }
+    }
+
+    /// The reference: RFC 8259 escaping one byte at a time.
+    static func escapedByteByByte(_ input: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = [UInt8(ascii: "\"")]
+        for byte in input {
+            switch byte {
+            case UInt8(ascii: "\""): out += Array(#"\""#.utf8)
+            case UInt8(ascii: "\\"): out += Array(#"\\"#.utf8)
+            case 0x0A: out += Array(#"\n"#.utf8)
+            case 0x0D: out += Array(#"\r"#.utf8)
+            case 0x09: out += Array(#"\t"#.utf8)
+            case 0x08: out += Array(#"\b"#.utf8)
+            case 0x0C: out += Array(#"\f"#.utf8)
+            case 0..<0x20: out += Array(String(format: "\\u%04x", byte).utf8)
+            default: out.append(byte)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+        return out
     }
 
     /// Integers are written digit by digit, as `String(value)` would, at every width and sign.
