@@ -80,8 +80,8 @@ extension RouterEngine {
         } catch let error as ShapeLogError {
             guard case .corrupt = error else { return .failed(error) }
             return .discard(reason: "its files are damaged (\(error))")
-        } catch is DecodingError {
-            return .discard(reason: "its definition file cannot be decoded")
+        } catch let error as JSONReadError {
+            return .discard(reason: "its definition file cannot be decoded (\(error))")
         } catch {
             return .failed(error)
         }
