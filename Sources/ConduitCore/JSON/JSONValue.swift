@@ -66,6 +66,10 @@ private struct JSONParser {
     private let bytes: UnsafeBufferPointer<UInt8>
     private var index = 0
     private var depth = 0
+    /// The members (elements) of the objects (arrays) being parsed, innermost last: each
+    /// container is copied out once, at its exact size, instead of growing an array of its own.
+    private var members: [JSONValue.Member] = []
+    private var elements: [JSONValue] = []
 
     init(_ bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
@@ -129,12 +133,13 @@ private struct JSONParser {
     private mutating func object() throws(JSONReadError) -> JSONValue {
         try enter()
         defer { depth -= 1 }
-        var members: [JSONValue.Member] = []
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1
-            return .object(members)
+            return .object([])
         }
+        let first = members.count
+        defer { members.removeSubrange(first...) }
         while true {
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw failure("expected a key (a string)") }
@@ -142,14 +147,15 @@ private struct JSONParser {
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw failure("expected ':' after a key") }
             index += 1
-            members.append(JSONValue.Member(key: key, value: try value()))
+            let member = JSONValue.Member(key: key, value: try value())
+            members.append(member)
             skipWhitespace()
             guard index < bytes.count else { throw failure("unexpected end of the document in an object") }
             switch bytes[index] {
             case UInt8(ascii: ","): index += 1
             case UInt8(ascii: "}"):
                 index += 1
-                return .object(members)
+                return .object(Array(members[first...]))
             default: throw failure("expected ',' or '}' in an object")
             }
         }
@@ -158,21 +164,23 @@ private struct JSONParser {
     private mutating func array() throws(JSONReadError) -> JSONValue {
         try enter()
         defer { depth -= 1 }
-        var elements: [JSONValue] = []
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
             index += 1
-            return .array(elements)
+            return .array([])
         }
+        let first = elements.count
+        defer { elements.removeSubrange(first...) }
         while true {
-            elements.append(try value())
+            let element = try value()
+            elements.append(element)
             skipWhitespace()
             guard index < bytes.count else { throw failure("unexpected end of the document in an array") }
             switch bytes[index] {
             case UInt8(ascii: ","): index += 1
             case UInt8(ascii: "]"):
                 index += 1
-                return .array(elements)
+                return .array(Array(elements[first...]))
             default: throw failure("expected ',' or ']' in an array")
             }
         }
@@ -210,43 +218,49 @@ private struct JSONParser {
     private static func isDigit(_ byte: UInt8) -> Bool { byte &- UInt8(ascii: "0") < 10 }
 
     /// A string literal starting at its opening quote. Without escapes its bytes become the
-    /// `String` directly; with them, the unescaped bytes are gathered first.
+    /// `String` directly; with them, runs of plain bytes and unescaped characters are gathered
+    /// first.
     private mutating func string() throws(JSONReadError) -> String {
         index += 1
         let start = index
-        while index < bytes.count {
+        var seen = skipPlain()
+        guard index < bytes.count else { throw failure("unterminated string") }
+        if bytes[index] == UInt8(ascii: "\"") {
+            defer { index += 1 }
+            return try makeString(UnsafeBufferPointer(rebasing: bytes[start..<index]), checked: seen < 0x80, at: start)
+        }
+        var scratch: [UInt8] = []
+        var run = start
+        while true {
+            scratch.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<index]))
+            guard index < bytes.count else { throw failure("unterminated string") }
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
-                let text = try makeString(UnsafeBufferPointer(rebasing: bytes[start..<index]), at: start)
                 index += 1
-                return text
+                // Escapes write valid UTF-8: only raw bytes need checking.
+                return try scratch.withUnsafeBufferPointer { buffer throws(JSONReadError) in
+                    try makeString(buffer, checked: seen < 0x80, at: start)
+                }
             }
-            if byte == UInt8(ascii: "\\") { return try escapedString(from: start) }
-            if byte < 0x20 { throw failure("unescaped control character \(Self.describe(byte)) in a string") }
+            guard byte == UInt8(ascii: "\\") else { throw failure("unescaped control character \(Self.describe(byte)) in a string") }
             index += 1
+            try unescape(into: &scratch)
+            run = index
+            seen |= skipPlain()
         }
-        throw failure("unterminated string")
     }
 
-    private mutating func escapedString(from start: Int) throws(JSONReadError) -> String {
-        var scratch = [UInt8](UnsafeBufferPointer(rebasing: bytes[start..<index]))
+    /// Moves past bytes that stand for themselves in a string (not a quote, a backslash or a
+    /// control character); returns them OR-ed together, so that `< 0x80` means all ASCII.
+    private mutating func skipPlain() -> UInt8 {
+        var seen: UInt8 = 0
         while index < bytes.count {
             let byte = bytes[index]
-            switch byte {
-            case UInt8(ascii: "\""):
-                index += 1
-                return try scratch.withUnsafeBufferPointer { buffer throws(JSONReadError) in try makeString(buffer, at: start) }
-            case UInt8(ascii: "\\"):
-                index += 1
-                try unescape(into: &scratch)
-            case 0..<0x20:
-                throw failure("unescaped control character \(Self.describe(byte)) in a string")
-            default:
-                scratch.append(byte)
-                index += 1
-            }
+            guard byte >= 0x20, byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\") else { break }
+            seen |= byte
+            index += 1
         }
-        throw failure("unterminated string")
+        return seen
     }
 
     /// One escape sequence after its backslash, appended as UTF-8.
@@ -305,8 +319,13 @@ private struct JSONParser {
         return unit
     }
 
-    private func makeString(_ utf8: UnsafeBufferPointer<UInt8>, at start: Int) throws(JSONReadError) -> String {
-        guard let text = String(validating: utf8, as: UTF8.self) else {
+    /// `utf8` as a `String`, refused unless it is valid UTF-8 (`checked`: known to be).
+    /// `String(decoding:)` is fast but repairs what is invalid, so a repaired result differs from
+    /// its input; the generic `String(validating:)` looked up type metadata on every call, which
+    /// dominated parsing.
+    private func makeString(_ utf8: UnsafeBufferPointer<UInt8>, checked: Bool, at start: Int) throws(JSONReadError) -> String {
+        let text = String(decoding: utf8, as: UTF8.self)
+        guard checked || text.utf8.elementsEqual(utf8) else {
             throw JSONReadError(reason: "a string is not valid UTF-8", offset: start)
         }
         return text
