@@ -57,8 +57,10 @@ extension RouterEngine {
     private static func load(_ handle: String, configuration: RouterConfiguration) -> LoadedShape {
         let directory = configuration.storage.shapeDirectory(handle)
         do {
+            // Only the snapshot's state: `changes.state` is read (and checked) by the change log
+            // writer below, once.
             guard let metadata = try ShapeMetadata.read(fromDirectory: directory),
-                let state = try ShapeLogReader(directory: directory).loadState(), state.snapshot.isComplete
+                try ShapeLogReader(directory: directory).loadSnapshotState()?.isComplete == true
             else {
                 return .discard(reason: "its snapshot did not complete")
             }
