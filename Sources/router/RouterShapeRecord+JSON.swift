@@ -3,7 +3,7 @@ import ConduitCore
 /// `router.json` read without `JSONDecoder` (see ``JSONReadable``): the same keys as the
 /// `Codable` conformances that write it. One line per field.
 extension RouterShapeRecord: JSONReadable {
-    init(json: JSONValue) throws(JSONReadError) {
+    init(json: JSONNode) throws(JSONReadError) {
         let object = try JSONObject(json)
         version = try object.decodeIfPresent("version")
         identity = try object.decodeIfPresent("identity")
@@ -14,7 +14,7 @@ extension RouterShapeRecord: JSONReadable {
 }
 
 extension RouterShapeRecord.Column: JSONReadable {
-    init(json: JSONValue) throws(JSONReadError) {
+    init(json: JSONNode) throws(JSONReadError) {
         let object = try JSONObject(json)
         name = try object.decode("name")
         typeName = try object.decode("typeName")
@@ -24,7 +24,7 @@ extension RouterShapeRecord.Column: JSONReadable {
 }
 
 extension RouterShapeRecord.ReplayOrigin: JSONReadable {
-    init(json: JSONValue) throws(JSONReadError) {
+    init(json: JSONNode) throws(JSONReadError) {
         let object = try JSONObject(json)
         spool = try object.decodeIfPresent("spool")
         commitEnd = try object.decode("commitEnd")
@@ -32,7 +32,7 @@ extension RouterShapeRecord.ReplayOrigin: JSONReadable {
 }
 
 extension SnapshotVisibility: JSONReadable {
-    init(json: JSONValue) throws(JSONReadError) {
+    init(json: JSONNode) throws(JSONReadError) {
         let object = try JSONObject(json)
         xmin = try object.decode("xmin")
         xmax = try object.decode("xmax")

@@ -1,7 +1,7 @@
 /// `shape.json` read without `JSONDecoder` (see ``JSONReadable``): the same keys and the same
 /// defaults as the `Codable` conformances that write it. One line per field.
 extension ShapeMetadata: JSONReadable {
-    public init(json: JSONValue) throws(JSONReadError) {
+    public init(json: JSONNode) throws(JSONReadError) {
         let object = try JSONObject(json)
         version = try object.decode("version")
         handle = try object.decode("handle")
@@ -16,7 +16,7 @@ extension ShapeMetadata: JSONReadable {
 
 extension ShapeDefinition: JSONReadable {
     /// As ``init(from:)``: definitions written before `log` existed read as `log=full`.
-    public init(json: JSONValue) throws(JSONReadError) {
+    public init(json: JSONNode) throws(JSONReadError) {
         let object = try JSONObject(json)
         schema = try object.decode("schema")
         table = try object.decode("table")
@@ -32,13 +32,13 @@ extension ReplicaMode: JSONReadable {}
 extension LogMode: JSONReadable {}
 
 extension LSN: JSONReadable {
-    public init(json: JSONValue) throws(JSONReadError) {
+    public init(json: JSONNode) throws(JSONReadError) {
         self.init(try UInt64(json: json))
     }
 }
 
 extension SpoolPosition: JSONReadable {
-    public init(json: JSONValue) throws(JSONReadError) {
+    public init(json: JSONNode) throws(JSONReadError) {
         let object = try JSONObject(json)
         segment = try object.decode("segment")
         offset = try object.decode("offset")

@@ -46,6 +46,17 @@ struct ShapeMetadataJSONTests {
         }
     }
 
+    /// What both decoders read from `document`; nil (with an issue recorded) unless both read it
+    /// and agree.
+    static func readByBoth(_ document: String) -> ShapeMetadata? {
+        let bytes = Array(document.utf8)
+        guard case .bothRead(let foundation, let fast) = JSONAgreement.verdict(ShapeMetadata.self, bytes), fast == foundation else {
+            Issue.record("both decoders must read it alike: \(JSONAgreement.verdict(ShapeMetadata.self, bytes))")
+            return nil
+        }
+        return fast
+    }
+
     /// Escapes JSONEncoder never writes (it writes UTF-8 as it is) but another writer may.
     @Test func readsEveryEscapeAsJSONDecoderDoes() throws {
         let document = #"""
@@ -53,12 +64,7 @@ struct ShapeMetadataJSONTests {
             "table":"caf\u00e9","params":{"1":"\ud83c\uddeb\ud83c\uddf7","-2":"\u2028"},"replica":"full"},"relationID":4294967295,
             "primary\u004Bey":["\uFEFFid"],"columns":[],"schemaHeader":"{\"id\":{\"type\":\"int4\"}}","normalizedWhere":null}
             """#
-        let bytes = Array(document.utf8)
-        guard case .bothRead(let foundation, let fast) = JSONAgreement.verdict(ShapeMetadata.self, bytes) else {
-            Issue.record("both decoders must read it: \(JSONAgreement.verdict(ShapeMetadata.self, bytes))")
-            return
-        }
-        #expect(fast == foundation)
+        let fast = try #require(Self.readByBoth(document))
         #expect(fast.handle == "héÉ😀/\u{8}\u{C}\n\r\t\u{0}\u{1F}\"\\")
         #expect(fast.definition.params == [1: "🇫🇷", -2: "\u{2028}"])
         #expect(fast.definition.log == .full, "a definition written before `log` existed")
@@ -173,14 +179,18 @@ struct ShapeMetadataJSONTests {
         #expect(throws: JSONReadError.self) { try ShapeMetadata(jsonBytes: Array(document.utf8)) }
     }
 
+    /// Keys compare as Swift strings do, as with JSONDecoder: `primary\u{212A}ey` (KELVIN SIGN,
+    /// canonically `K`) is `primaryKey`.
+    @Test func keysCompareByCanonicalEquivalence() throws {
+        let kelvin = Self.valid.replacingOccurrences(of: "\"primaryKey\"", with: "\"primary\u{212A}ey\"")
+        let fast = try #require(Self.readByBoth(kelvin))
+        #expect(fast.primaryKey == ["id"])
+    }
+
     /// A key given twice: the first counts, as with JSONDecoder.
     @Test func theFirstOfTwoEqualKeysCounts() throws {
         let twice = Self.valid.replacingOccurrences(of: "\"handle\":\"h\"", with: "\"handle\":\"a\",\"handle\":\"b\"")
-        guard case .bothRead(let foundation, let fast) = JSONAgreement.verdict(ShapeMetadata.self, Array(twice.utf8)) else {
-            Issue.record("both decoders must read it")
-            return
-        }
-        #expect(fast == foundation)
+        let fast = try #require(Self.readByBoth(twice))
         #expect(fast.handle == "a")
     }
 
