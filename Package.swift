@@ -108,6 +108,7 @@ let package = Package(
         ),
         .target(
             name: "TestSupport",
+            dependencies: ["ConduitCore"],
             path: "Tests/TestSupport",
             swiftSettings: swiftSettings
         ),

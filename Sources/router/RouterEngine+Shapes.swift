@@ -21,18 +21,20 @@ extension RouterEngine {
         }
         let handles = names.filter { !$0.hasPrefix(".") }
         // Reading, decoding and compiling each shape is independent of the others: spread over
-        // the cores (a restart with many shapes is bound by it), registered below in one thread.
-        let loaded = LoadedShapes(count: handles.count)
+        // the cores (a restart with many shapes is bound by it), and registered in order on this
+        // thread while the workers go on.
+        shapes.reserveCapacity(shapes.count + handles.count)
+        handlesByIdentity.reserveCapacity(handlesByIdentity.count + handles.count)
+        identityByHandle.reserveCapacity(identityByHandle.count + handles.count)
+        handlesByDefinition.reserveCapacity(handlesByDefinition.count + handles.count)
         let configuration = self.configuration
         let stateTable = self.stateTable
-        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            for index in stride(from: worker, to: handles.count, by: workers) {
-                loaded.set(index, Self.load(handles[index], configuration: configuration, stateTable: stateTable))
-            }
-        }
-        for (index, handle) in handles.enumerated() {
-            switch loaded.take(index) {
+        try InOrderPipeline.run(
+            count: handles.count, workers: min(ProcessInfo.processInfo.activeProcessorCount, 8),
+            job: { index in LoadedShapeBox(Self.load(handles[index], configuration: configuration, stateTable: stateTable)) }
+        ) { index, loaded in
+            let handle = handles[index]
+            switch loaded.shape {
             case .ready(let shape, _, _) where shape.metadata.stateRecord.map({ !stateTable.claim($0) }) ?? false:
                 // Its state was found under its own tag, so no other shape can hold the record.
                 discard(handle, reason: "its state record \(shape.metadata.stateRecord ?? -1) is claimed twice")
@@ -62,6 +64,8 @@ extension RouterEngine {
     private static func load(_ handle: String, configuration: RouterConfiguration, stateTable: ShapeStateTable) -> LoadedShape {
         let directory = configuration.storage.shapeDirectory(handle)
         do {
+            // Only the snapshot's state: the change log's state is read (and checked) by the change
+            // log writer below, once.
             guard let metadata = try ShapeMetadata.read(fromDirectory: directory),
                 try ShapeLogReader(directory: directory).loadSnapshotState()?.isComplete == true
             else {
@@ -89,8 +93,8 @@ extension RouterEngine {
         } catch let error as ShapeLogError {
             guard case .corrupt = error else { return .failed(error) }
             return .discard(reason: "its files are damaged (\(error))")
-        } catch is DecodingError {
-            return .discard(reason: "its definition file cannot be decoded")
+        } catch let error as JSONReadError {
+            return .discard(reason: "its definition file cannot be decoded (\(error))")
         } catch {
             return .failed(error)
         }
@@ -188,29 +192,12 @@ extension RouterEngine {
     }
 }
 
-/// The results of loading shape folders in parallel: slot `i` is written once, by the one
-/// worker that loads folder `i`, and read only after every worker finished
-/// (`concurrentPerform` returns after all iterations), so no two threads touch a slot at once.
-private final class LoadedShapes: @unchecked Sendable {
-    private let slots: UnsafeMutableBufferPointer<RouterEngine.LoadedShape?>
+/// A loaded shape on its way from the worker that loaded it to the thread that registers it
+/// (``InOrderPipeline`` hands it over once, after a semaphore): nothing else touches it meanwhile.
+private struct LoadedShapeBox: @unchecked Sendable {
+    let shape: RouterEngine.LoadedShape
 
-    init(count: Int) {
-        slots = .allocate(capacity: count)
-        slots.initialize(repeating: nil)
-    }
-
-    deinit {
-        slots.deinitialize()
-        slots.deallocate()
-    }
-
-    func set(_ index: Int, _ shape: RouterEngine.LoadedShape) {
-        slots[index] = shape
-    }
-
-    func take(_ index: Int) -> RouterEngine.LoadedShape {
-        guard let shape = slots[index] else { preconditionFailure("shape folder \(index) was not loaded") }
-        slots[index] = nil
-        return shape
+    init(_ shape: RouterEngine.LoadedShape) {
+        self.shape = shape
     }
 }

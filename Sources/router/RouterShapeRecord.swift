@@ -60,9 +60,15 @@ struct RouterShapeRecord: Codable, Sendable {
     }
 
     /// The record in `directory`, nil when there is none.
-    /// - Throws: on an unreadable or undecodable file.
+    /// - Throws: on an unreadable or damaged file; ``JSONReadError`` (naming the file) when it is
+    ///   not such a record.
     static func read(fromDirectory directory: String) throws -> RouterShapeRecord? {
-        guard let bytes = try ChecksummedFile.read(path: path(directory)) else { return nil }
-        return try JSONDecoder().decode(RouterShapeRecord.self, from: Data(bytes))
+        let path = path(directory)
+        guard let bytes = try ChecksummedFile.read(path: path) else { return nil }
+        do {
+            return try RouterShapeRecord(jsonBytes: bytes)
+        } catch {
+            throw error.reading(path)
+        }
     }
 }

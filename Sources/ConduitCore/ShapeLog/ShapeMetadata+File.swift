@@ -13,9 +13,16 @@ extension ShapeMetadata {
 
     /// Reads `shape.json` from a shape folder; nil when the folder or file does not exist.
     /// Blocking: call it off the event loops.
+    /// - Throws: ``ShapeLogError`` when it cannot be read, ``ChecksummedFile/Mismatch`` when it is
+    ///   damaged, ``JSONReadError`` (naming the file) when it is not a shape definition.
     public static func read(fromDirectory directory: String) throws -> ShapeMetadata? {
         let path = ShapeLogFiles(directory: directory).metadata
         guard let bytes = try ShapeLogIO.readWholeFile(path) else { return nil }
-        return try JSONDecoder().decode(ShapeMetadata.self, from: Data(ChecksummedFile.open(bytes, path: path)))
+        let payload = try ChecksummedFile.open(bytes, path: path)
+        do {
+            return try ShapeMetadata(jsonBytes: payload)
+        } catch {
+            throw error.reading(path)
+        }
     }
 }

@@ -21,13 +21,31 @@ public final class PosixFile: Sendable {
     /// The open descriptor, valid for the object's lifetime.
     public let descriptor: Int32
 
-    /// Opens `path` with `open(2)` flags (`O_CLOEXEC` is always added) and creation `mode`.
+    /// Opens `path` with `open(2)` flags (`O_CLOEXEC` is always added, and `O_NOATIME` where the
+    /// file's owner may) and creation `mode`.
+    ///
+    /// Conduit never reads access times. Without `O_NOATIME` the first read of a file after it
+    /// changed (`relatime`) dirties its inode: a router restart reads seven files per shape, and
+    /// with 100,000 shapes whose files had all changed since they were last read it took 8.3 s
+    /// instead of 3.8 s.
     public init(path: String, flags: Int32, mode: mode_t = 0o644) throws(FileError) {
-        let fd = Glibc.open(path, flags | O_CLOEXEC, mode)
+        var fd = Glibc.open(path, flags | O_CLOEXEC | Self.noAccessTime, mode)
+        if fd < 0, currentErrno() == EPERM, Self.noAccessTime != 0 {
+            // Only the file's owner (or CAP_FOWNER) may ask for O_NOATIME.
+            fd = Glibc.open(path, flags | O_CLOEXEC, mode)
+        }
         guard fd >= 0 else { throw FileError.current("open", path) }
         self.path = path
         self.descriptor = fd
     }
+
+    /// `O_NOATIME` (Linux's `fcntl.h`: 0o1000000 on x86-64 and arm64), which Glibc's Swift
+    /// module does not export.
+    #if os(Linux)
+        static let noAccessTime: Int32 = 0o1000000
+    #else
+        static let noAccessTime: Int32 = 0
+    #endif
 
     /// Opens an existing file for reading.
     public static func openForReading(_ path: String) throws(FileError) -> PosixFile {

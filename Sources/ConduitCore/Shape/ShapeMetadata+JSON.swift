@@ -1,0 +1,47 @@
+/// `shape.json` read without `JSONDecoder` (see ``JSONReadable``): the same keys and the same
+/// defaults as the `Codable` conformances that write it. One line per field.
+extension ShapeMetadata: JSONReadable {
+    public init(json: JSONNode) throws(JSONReadError) {
+        let object = try JSONObject(json)
+        version = try object.decode("version")
+        handle = try object.decode("handle")
+        definition = try object.decode("definition")
+        relationID = try object.decode("relationID")
+        primaryKey = try object.decode("primaryKey")
+        columns = try object.decode("columns")
+        schemaHeader = try object.decode("schemaHeader")
+        normalizedWhere = try object.decodeIfPresent("normalizedWhere")
+        stateRecord = try object.decodeIfPresent("stateRecord")
+    }
+}
+
+extension ShapeDefinition: JSONReadable {
+    /// As ``init(from:)``: definitions written before `log` existed read as `log=full`.
+    public init(json: JSONNode) throws(JSONReadError) {
+        let object = try JSONObject(json)
+        schema = try object.decode("schema")
+        table = try object.decode("table")
+        whereClause = try object.decodeIfPresent("whereClause")
+        params = try object.decodeIfPresent("params") ?? [:]
+        columns = try object.decodeIfPresent("columns")
+        replica = try object.decodeIfPresent("replica") ?? .default
+        log = try object.decodeIfPresent("log") ?? .full
+    }
+}
+
+extension ReplicaMode: JSONReadable {}
+extension LogMode: JSONReadable {}
+
+extension LSN: JSONReadable {
+    public init(json: JSONNode) throws(JSONReadError) {
+        self.init(try UInt64(json: json))
+    }
+}
+
+extension SpoolPosition: JSONReadable {
+    public init(json: JSONNode) throws(JSONReadError) {
+        let object = try JSONObject(json)
+        segment = try object.decode("segment")
+        offset = try object.decode("offset")
+    }
+}

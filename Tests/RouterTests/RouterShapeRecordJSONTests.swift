@@ -1,0 +1,92 @@
+import ConduitCore
+import Foundation
+import TestSupport
+import Testing
+import WhereClause
+
+@testable import Router
+
+/// `router.json` is read at start-up by ``JSONReadable`` instead of `JSONDecoder`: for everything
+/// JSONEncoder writes, and for every document one edit away from it, both must agree.
+struct RouterShapeRecordJSONTests {
+    static func randomRecord(_ random: inout SeededTestRandom, everyField: Bool = false) -> RouterShapeRecord {
+        let columns = (0..<Int.random(in: 0...4, using: &random)).map { _ in
+            WhereColumn(
+                name: random.awkwardString(), typeName: random.awkwardString(), isArray: Bool.random(using: &random),
+                isEnum: Bool.random(using: &random))
+        }
+        let visibility = SnapshotVisibility(
+            xmin: random.edgyInteger(), xmax: random.edgyInteger(),
+            xip: (0..<Int.random(in: 0...4, using: &random)).map { _ in random.edgyInteger() },
+            horizon: everyField || Bool.random(using: &random) ? LSN(random.edgyInteger()) : nil)
+        let origin = RouterShapeRecord.ReplayOrigin(
+            spool: everyField || Bool.random(using: &random)
+                ? SpoolPosition(segment: LSN(random.edgyInteger()), offset: random.edgyInteger()) : nil,
+            commitEnd: LSN(random.edgyInteger()))
+        var record = RouterShapeRecord(
+            identity: random.awkwardString(maximumLength: 50), columns: columns, visibility: visibility,
+            replayFrom: everyField || Bool.random(using: &random) ? origin : nil)
+        if everyField {
+            record.columns?.append(RouterShapeRecord.Column(name: "id", typeName: "int4", isArray: false, isEnum: false))
+        } else {
+            // Records of earlier releases: no version, identity or columns.
+            if Bool.random(using: &random) { record.version = Bool.random(using: &random) ? nil : random.edgyInteger() }
+            if Int.random(in: 0..<4, using: &random) == 0 { record.identity = nil }
+            if Int.random(in: 0..<4, using: &random) == 0 { record.columns = nil }
+            if Int.random(in: 0..<4, using: &random) == 0 { record.visibility = nil }
+        }
+        return record
+    }
+
+    @Test func readsWhatJSONEncoderWritesAsJSONDecoderDoes() throws {
+        var random = SeededTestRandom(seed: 21)
+        for _ in 0..<200 {
+            let record = Self.randomRecord(&random)
+            for bytes in try JSONAgreement.encodings(record) {
+                #expect(Self.same(try RouterShapeRecord(jsonBytes: bytes), record), "\(String(decoding: bytes, as: UTF8.self))")
+                #expect(Self.same(try JSONDecoder().decode(RouterShapeRecord.self, from: Data(bytes)), record))
+            }
+        }
+    }
+
+    @Test func agreesWithJSONDecoderOnEveryOneEditVariant() throws {
+        var random = SeededTestRandom(seed: 22)
+        for _ in 0..<12 {
+            let document = try JSONValue(parsing: [UInt8](JSONEncoder().encode(Self.randomRecord(&random, everyField: true))))
+            #expect(JSONAgreement.disagreements(RouterShapeRecord.self, onEditsOf: document, same: Self.same) == [])
+        }
+    }
+
+    @Test func damagedTextIsNeverReadAsAnotherRecord() throws {
+        var random = SeededTestRandom(seed: 23)
+        for _ in 0..<300 {
+            var damaged = [UInt8](try JSONEncoder().encode(Self.randomRecord(&random)))
+            for _ in 0..<Int.random(in: 1...3, using: &random) {
+                damaged[Int.random(in: damaged.indices, using: &random)] = UInt8.random(in: 0...255, using: &random)
+            }
+            #expect(JSONAgreement.disagreement(RouterShapeRecord.self, damaged, fastMayRefuse: true, same: Self.same) == nil)
+        }
+    }
+
+    /// A record the way `RouterShapeRecord.write` leaves it on disk (checksum trailer included)
+    /// reads back through `read(fromDirectory:)`; a record that is not JSON names its file.
+    @Test func readsItsFileAndNamesItWhenItCannot() throws {
+        let directory = try TemporaryDirectory(prefix: "record")
+        defer { directory.remove() }
+        var random = SeededTestRandom(seed: 24)
+        let record = Self.randomRecord(&random, everyField: true)
+        try record.write(toDirectory: directory.path, durable: false)
+        #expect(Self.same(try #require(try RouterShapeRecord.read(fromDirectory: directory.path)), record))
+        try ChecksummedFile.write(path: RouterShapeRecord.path(directory.path), payload: Array(#"{"version":2,"#.utf8), durable: false)
+        let error = try #require(throws: JSONReadError.self) { try RouterShapeRecord.read(fromDirectory: directory.path) }
+        #expect(error.description.hasPrefix(RouterShapeRecord.path(directory.path) + ": invalid JSON at byte 13"), "\(error)")
+    }
+
+    /// `RouterShapeRecord` is not `Equatable` (nothing else needs it): compared through its
+    /// canonical encoding.
+    static func same(_ left: RouterShapeRecord, _ right: RouterShapeRecord) -> Bool {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return (try? encoder.encode(left)) == (try? encoder.encode(right))
+    }
+}
