@@ -158,6 +158,9 @@ struct RawHTTPResponseParser {
         guard response.headers["transfer-encoding"]?.lowercased() == "chunked" else {
             return response.status == 204 || response.status == 304 ? (response, Array(bytes[position...])) : nil
         }
+        // Walk the chunk headers first and copy the body only once it is whole: a large body read
+        // a few KB at a time is parsed after every read, and copying it each time is quadratic.
+        var chunks: [Range<Int>] = []
         while true {
             guard let lineEnd = Self.find([13, 10], in: bytes, from: position) else { return nil }
             let sizeText = String(decoding: bytes[position..<lineEnd], as: UTF8.self).split(separator: ";").first ?? ""
@@ -166,10 +169,13 @@ struct RawHTTPResponseParser {
             }
             position = lineEnd + 2
             guard bytes.count >= position + size + 2 else { return nil }
-            if size == 0 { return (response, Array(bytes[(position + 2)...])) }
-            response.body += bytes[position..<position + size]
+            if size == 0 { break }
+            chunks.append(position..<position + size)
             position += size + 2
         }
+        response.body.reserveCapacity(chunks.reduce(0) { $0 + $1.count })
+        for chunk in chunks { response.body += bytes[chunk] }
+        return (response, Array(bytes[(position + 2)...]))
     }
 
     /// A response whose body runs to the end of the connection.
