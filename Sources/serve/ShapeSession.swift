@@ -177,41 +177,40 @@ final class ShapeSession: Sendable {
     /// 200 with the entries of `plan`, plus `up-to-date` when the plan reaches the end.
     ///
     /// The first window of entries is read before answering, so a damaged log still gets a 500;
-    /// the rest streams a window at a time (a chunk can be ~10 MB). Each write waits while the
-    /// connection's send buffer is full, and the next window is read only after that, so a
-    /// client that stops reading holds at most about two windows here
+    /// the rest streams a window at a time (a chunk can be ~10 MB). Each window is read straight
+    /// into the buffer that is written (``ShapeLogEntryCursor/nextJoined(into:)``), each write
+    /// waits while the connection's send buffer is full, and the next window is read only after
+    /// that, so a client that stops reading holds at most about two windows here
     /// (``ServeConfiguration/responseWindowBytes``), never the chunk.
     private func dataResponse(_ plan: ShapeLogPlan) async throws -> Response {
         let window = routes.configuration.responseWindowBytes
-        var firstCursor = ShapeLogEntryCursor(plan: plan, reader: reader)
-        let first = try await Self.nextJoined(&firstCursor, maxBytes: window)
-        let afterFirst = firstCursor
         let trailer = plan.isUpToDate ? Self.upToDateMessage(globalLSN(for: plan)) : nil
+        let closing = trailer.map { "," + $0 + "]" } ?? "]"
+        let firstCursor = ShapeLogEntryCursor(plan: plan, reader: reader)
+        let (afterFirst, first) = try await Self.readWindow(firstCursor, bytes: window, after: UInt8(ascii: "["), closing: closing)
         let logger = self.logger
+        let directory = reader.files.directory
         let body = ResponseBody { writer in
+            guard var buffer = first else {
+                try await writer.write(ByteBuffer(string: "[" + (trailer ?? "") + "]"))
+                try await writer.finish(nil)
+                return
+            }
             var cursor = afterFirst
-            var buffer = ByteBuffer()
-            buffer.reserveCapacity(window + 64)
-            buffer.writeString("[")
-            var batch = first
-            var isFirstEntry = true
             do {
-                while let joined = batch {
-                    if !isFirstEntry { buffer.writeString(",") }
-                    buffer.writeBytes(joined)
-                    isFirstEntry = false
+                while true {
                     try await writer.write(buffer)
-                    buffer.clear()
-                    batch = try await Self.nextJoined(&cursor, maxBytes: window)
+                    if cursor.isFinished { break }
+                    let (advanced, next) = try await Self.readWindow(cursor, bytes: window, after: UInt8(ascii: ","), closing: closing)
+                    cursor = advanced
+                    guard let next else { throw ShapeLogError.corrupt(path: directory, detail: "entries ended before the plan's end") }
+                    buffer = next
                 }
             } catch let error as ShapeLogError {
                 // Headers are gone already: end the body early so the client sees invalid JSON and retries.
                 logger.error("Shape log read failed mid-response", metadata: ["error": "\(error)"])
                 throw error
             }
-            if let trailer { buffer.writeString(isFirstEntry ? trailer : "," + trailer) }
-            buffer.writeString("]")
-            try await writer.write(buffer)
             try await writer.finish(nil)
         }
         let etag = ShapeResponseHeaders.etag(handle: shape.handle, requestOffset: request.offset.text, responseOffset: plan.end)
@@ -220,6 +219,45 @@ final class ShapeSession: Sendable {
             headers: headers(end: plan.end, etag: etag, upToDate: plan.isUpToDate, hasData: true, status: .ok),
             body: body
         )
+    }
+
+    /// Reads the cursor's next window of about `bytes` on the I/O pool into a new buffer that
+    /// starts with `separator` (`[` before the first window, `,` between windows), followed by
+    /// the entries' JSON joined by commas, and by `closing` when this window ends the plan (so a
+    /// live response of a few entries is one write): the advanced cursor, and the buffer (nil
+    /// once the plan is read).
+    static func readWindow(
+        _ current: ShapeLogEntryCursor,
+        bytes: Int,
+        after separator: UInt8,
+        closing: String
+    ) async throws -> (ShapeLogEntryCursor, ByteBuffer?) {
+        try await DiskIO.run { () throws -> (ShapeLogEntryCursor, ByteBuffer?) in
+            var copy = current
+            var capacity = bytes
+            while true {
+                var buffer = ByteBufferAllocator().buffer(capacity: capacity + 1 + closing.utf8.count)
+                var outcome: ShapeLogEntryCursor.JoinedWindow?
+                try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: capacity + 1) { free in
+                    outcome = try copy.nextJoined(into: UnsafeMutableRawBufferPointer(rebasing: free[1..<(capacity + 1)]))
+                    guard case .joined(let joined, _) = outcome else { return 0 }
+                    free[0] = separator
+                    return 1 + joined
+                }
+                switch outcome {
+                case nil:
+                    return (copy, nil)
+                case .joined:
+                    if copy.isFinished {
+                        try copy.checkComplete()
+                        buffer.writeString(closing)
+                    }
+                    return (copy, buffer)
+                case .needsCapacity(let needed):
+                    capacity = needed
+                }
+            }
+        }
     }
 
     /// Reads the cursor's next window of about `maxBytes` on the I/O pool.
@@ -232,19 +270,6 @@ final class ShapeSession: Sendable {
         }
         cursor = advanced
         return batch
-    }
-
-    /// Reads the cursor's next window of about `maxBytes` on the I/O pool, as the entries' JSON
-    /// joined by commas (nil once the plan is read).
-    static func nextJoined(_ cursor: inout ShapeLogEntryCursor, maxBytes: Int) async throws -> [UInt8]? {
-        let current = cursor
-        let (advanced, joined) = try await DiskIO.run {
-            var copy = current
-            let joined = try copy.nextJoined(maxBytes: maxBytes)
-            return (copy, joined?.json)
-        }
-        cursor = advanced
-        return joined
     }
 
     /// `offset=now` (protocol.md §7.5 step 6): the current end of the log, no entries.

@@ -51,26 +51,66 @@ public struct ShapeLogEntryCursor: Sendable, Hashable {
         return frames
     }
 
-    /// The next entries, about `maxBytes` of them, as one byte array holding their JSON joined
-    /// by commas (`e1,e2,…`): what goes between a response's brackets. nil once every entry was
-    /// returned. The frames are checked exactly as by ``next(maxBytes:)``, then compacted in the
-    /// buffer they were read into (a header is longer than a comma), so a window costs one read
-    /// and one move, not an allocation per entry.
-    public mutating func nextJoined(maxBytes: Int = 1 << 20) throws(ShapeLogError) -> (json: [UInt8], entries: Int)? {
-        guard let (read, wholeFrames) = try nextWindow(maxBytes: maxBytes) else { return nil }
-        var window = read
-        let entries = try ShapeLogFormat.joinFramesInPlace(&window, count: wholeFrames, path: path)
-        try count(entries)
-        return (window, entries)
+    /// What ``nextJoined(into:)`` did with its destination.
+    public enum JoinedWindow: Sendable, Hashable {
+        /// The destination starts with `bytes` bytes: `entries` entries' JSON joined by commas.
+        case joined(bytes: Int, entries: Int)
+        /// The next entry alone does not fit: call again with at least this many bytes. The
+        /// cursor has not moved.
+        case needsCapacity(Int)
     }
 
-    /// Reads the next window of whole frames (or one frame, when a frame is larger than the
-    /// window) and advances past it: the bytes read and how many of them are whole frames.
-    private mutating func nextWindow(maxBytes: Int) throws(ShapeLogError) -> ([UInt8], Int)? {
-        guard position < end else {
-            if let remaining = remainingEntries, remaining != 0 {
-                throw .corrupt(path: path, detail: "\(remaining) committed entries missing")
+    /// The next entries, about `maxBytes` of them, as one byte array holding their JSON joined
+    /// by commas (`e1,e2,…`): what goes between a response's brackets. nil once every entry was
+    /// returned. The frames are checked exactly as by ``next(maxBytes:)``.
+    public mutating func nextJoined(maxBytes: Int = 1 << 20) throws(ShapeLogError) -> (json: [UInt8], entries: Int)? {
+        var capacity = Int(min(UInt64(max(maxBytes, Self.minimumWindow)), max(end - min(position, end), UInt64(Self.minimumWindow))))
+        while true {
+            var outcome: Result<JoinedWindow?, ShapeLogError> = .success(nil)
+            let json = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
+                outcome = Result { () throws(ShapeLogError) in try nextJoined(into: UnsafeMutableRawBufferPointer(buffer)) }
+                if case .success(.joined(let bytes, _)) = outcome { initialized = bytes } else { initialized = 0 }
             }
+            switch try outcome.get() {
+            case nil: return nil
+            case .joined(_, let entries): return (json, entries)
+            case .needsCapacity(let needed): capacity = needed
+            }
+        }
+    }
+
+    /// Reads the next window, as many whole frames as fit in `destination`, straight into it,
+    /// checks them as ``next(maxBytes:)`` does, and leaves their JSON joined by commas at its
+    /// start: one read and one move in the caller's memory (serve's response buffer), nothing
+    /// allocated. nil once every entry was returned.
+    /// - Precondition: `destination` holds at least 64 bytes.
+    public mutating func nextJoined(into destination: UnsafeMutableRawBufferPointer) throws(ShapeLogError) -> JoinedWindow? {
+        precondition(destination.count >= Self.minimumWindow, "a window holds at least \(Self.minimumWindow) bytes")
+        guard let file = try openForNext() else { return nil }
+        let window = UnsafeMutableRawBufferPointer(rebasing: destination[..<Int(min(UInt64(destination.count), end - position))])
+        try ShapeLogIO.readCommitted(file, into: window, at: position)
+        let wholeFrames = Self.wholeFramesLength(UnsafeRawBufferPointer(window))
+        guard wholeFrames > 0 else { return .needsCapacity(try frameLength(UnsafeRawBufferPointer(window))) }
+        let (bytes, entries) = try ShapeLogFormat.joinFrames(in: window, count: wholeFrames, path: path)
+        try count(entries)
+        position += UInt64(wholeFrames)
+        return .joined(bytes: bytes, entries: entries)
+    }
+
+    static let minimumWindow = 64
+
+    /// Once ``isFinished``: throws when fewer entries were read than the plan committed (the
+    /// check the call returning nil makes, without touching the file).
+    public func checkComplete() throws(ShapeLogError) {
+        if let remaining = remainingEntries, remaining != 0 {
+            throw .corrupt(path: path, detail: "\(remaining) committed entries missing")
+        }
+    }
+
+    /// The file, open, when entries remain (its header checked on first use); nil at the end.
+    private mutating func openForNext() throws(ShapeLogError) -> PosixFile? {
+        guard position < end else {
+            try checkComplete()
             return nil
         }
         guard let file = try ShapeLogIO.openIfExists(path) else {
@@ -81,16 +121,30 @@ public struct ShapeLogEntryCursor: Sendable, Hashable {
                 ShapeLogIO.committedBytes(file, at: 0, count: ShapeLogFormat.fileHeaderSize), magic: magic, path: path)
             checkedHeader = true
         }
-        var window = try ShapeLogIO.committedBytes(file, at: position, count: Int(min(UInt64(max(maxBytes, 64)), end - position)))
-        var wholeFrames = Self.wholeFramesLength(window)
+        return file
+    }
+
+    /// Length with its header of the frame at the start of `window`, which holds no whole frame.
+    private func frameLength(_ window: UnsafeRawBufferPointer) throws(ShapeLogError) -> Int {
+        guard window.count >= ShapeLogFormat.frameHeaderSize else {
+            throw .corrupt(path: path, detail: "partial frame header inside committed range")
+        }
+        let length = UInt64(window.loadInteger(UInt32.self, at: 0, .littleEndian)) + UInt64(ShapeLogFormat.frameHeaderSize)
+        guard length <= end - position else { throw .corrupt(path: path, detail: "frame longer than committed range") }
+        return Int(length)
+    }
+
+    /// Reads the next window of whole frames (or one frame, when a frame is larger than the
+    /// window) and advances past it: the bytes read and how many of them are whole frames.
+    private mutating func nextWindow(maxBytes: Int) throws(ShapeLogError) -> ([UInt8], Int)? {
+        guard let file = try openForNext() else { return nil }
+        var window = try ShapeLogIO.committedBytes(
+            file, at: position, count: Int(min(UInt64(max(maxBytes, Self.minimumWindow)), end - position)))
+        var wholeFrames = window.withUnsafeBytes { Self.wholeFramesLength($0) }
         if wholeFrames == 0 {
             // One frame larger than the window: read exactly that frame.
-            guard window.count >= ShapeLogFormat.frameHeaderSize else {
-                throw .corrupt(path: path, detail: "partial frame header inside committed range")
-            }
-            let length = UInt64(window.loadInteger(UInt32.self, at: 0, .littleEndian)) + UInt64(ShapeLogFormat.frameHeaderSize)
-            guard length <= end - position else { throw .corrupt(path: path, detail: "frame longer than committed range") }
-            window = try ShapeLogIO.committedBytes(file, at: position, count: Int(length))
+            let length = try window.withUnsafeBytes { bytes in Result { () throws(ShapeLogError) in try frameLength(bytes) } }.get()
+            window = try ShapeLogIO.committedBytes(file, at: position, count: length)
             wholeFrames = window.count
         }
         position += UInt64(wholeFrames)
@@ -105,7 +159,7 @@ public struct ShapeLogEntryCursor: Sendable, Hashable {
     }
 
     /// Length of the prefix of `bytes` made of complete frames.
-    private static func wholeFramesLength(_ bytes: [UInt8]) -> Int {
+    private static func wholeFramesLength(_ bytes: UnsafeRawBufferPointer) -> Int {
         var offset = 0
         while bytes.count - offset >= ShapeLogFormat.frameHeaderSize {
             let next = offset + ShapeLogFormat.frameHeaderSize + Int(bytes.loadInteger(UInt32.self, at: offset, .littleEndian))

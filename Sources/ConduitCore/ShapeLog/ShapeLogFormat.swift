@@ -86,48 +86,41 @@ enum ShapeLogFormat {
         try parseFrames(bytes, count: bytes.count, path: path)
     }
 
-    /// Checks the frames in the first `count` bytes of `bytes` like ``parseFrames(_:count:path:)``
-    /// and rewrites `bytes` to hold only their payloads joined by commas; returns how many frames
-    /// there were. In place: each payload moves down over its own header (8 bytes replaced by
-    /// one comma), so nothing is allocated.
-    static func joinFramesInPlace(_ bytes: inout [UInt8], count: Int, path: String) throws(ShapeLogError) -> Int {
-        var failure: ShapeLogError?
+    /// Checks the frames in the first `count` bytes of `buffer` like ``parseFrames(_:count:path:)``
+    /// and rewrites the start of `buffer` to hold only their payloads joined by commas: how many
+    /// bytes that is, and how many frames there were. In place: each payload moves down over its
+    /// own header (8 bytes replaced by one comma), so nothing is allocated.
+    static func joinFrames(
+        in buffer: UnsafeMutableRawBufferPointer,
+        count: Int,
+        path: String
+    ) throws(ShapeLogError) -> (bytes: Int, frames: Int) {
         var frames = 0
         var written = 0
-        bytes.withUnsafeMutableBytes { buffer in
-            var position = 0
-            while position < count {
-                guard count - position >= frameHeaderSize else {
-                    failure = .corrupt(path: path, detail: "partial frame header inside committed range")
-                    return
-                }
-                let length = Int(UnsafeRawBufferPointer(buffer).loadInteger(UInt32.self, at: position, .littleEndian))
-                let checksum = UnsafeRawBufferPointer(buffer).loadInteger(UInt32.self, at: position + 4, .littleEndian)
-                let start = position + frameHeaderSize
-                guard length <= count - start else {
-                    failure = .corrupt(path: path, detail: "frame longer than committed range")
-                    return
-                }
-                let payload = UnsafeRawBufferPointer(rebasing: buffer[start..<(start + length)])
-                guard CRC32C.checksum(payload) == checksum else {
-                    failure = .corrupt(path: path, detail: "checksum mismatch in frame at relative byte \(position)")
-                    return
-                }
-                if frames > 0 {
-                    buffer[written] = UInt8(ascii: ",")
-                    written += 1
-                }
-                if length > 0 {
-                    (buffer.baseAddress! + written).copyMemory(from: payload.baseAddress!, byteCount: length)
-                }
-                written += length
-                frames += 1
-                position = start + length
+        var position = 0
+        while position < count {
+            guard count - position >= frameHeaderSize else {
+                throw .corrupt(path: path, detail: "partial frame header inside committed range")
             }
+            let length = Int(UnsafeRawBufferPointer(buffer).loadInteger(UInt32.self, at: position, .littleEndian))
+            let checksum = UnsafeRawBufferPointer(buffer).loadInteger(UInt32.self, at: position + 4, .littleEndian)
+            let start = position + frameHeaderSize
+            guard length <= count - start else { throw .corrupt(path: path, detail: "frame longer than committed range") }
+            let payload = UnsafeRawBufferPointer(rebasing: buffer[start..<(start + length)])
+            guard CRC32C.checksum(payload) == checksum else {
+                throw .corrupt(path: path, detail: "checksum mismatch in frame at relative byte \(position)")
+            }
+            if frames > 0 {
+                buffer[written] = UInt8(ascii: ",")
+                written += 1
+            }
+            // copyMemory is a memmove: the payload may overlap where it goes.
+            if length > 0 { (buffer.baseAddress! + written).copyMemory(from: payload.baseAddress!, byteCount: length) }
+            written += length
+            frames += 1
+            position = start + length
         }
-        if let failure { throw failure }
-        bytes.removeSubrange(written...)
-        return frames
+        return (written, frames)
     }
 
     /// The payloads of the frames in the first `count` bytes of `bytes` (slices of it: no copy).

@@ -30,6 +30,15 @@ enum ShapeLogIO {
         return bytes
     }
 
+    /// Fills `buffer` from `offset` of a range the committed state says is written; a shorter
+    /// file is corruption.
+    static func readCommitted(_ file: PosixFile, into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws(ShapeLogError) {
+        let read = try run { () throws(FileError) in try file.read(into: buffer, at: offset) }
+        guard read == buffer.count else {
+            throw .corrupt(path: file.path, detail: "file ends before byte \(offset + UInt64(buffer.count))")
+        }
+    }
+
     /// The whole small file at `path`, or nil when it does not exist.
     static func readWholeFile(_ path: String) throws(ShapeLogError) -> [UInt8]? {
         try run { () throws(FileError) in try AtomicFile.read(path: path) }

@@ -186,6 +186,44 @@ struct ShapeLogEntryCursorTests {
         }
     }
 
+    /// Reading into the caller's memory: an entry larger than the destination is reported with
+    /// the size it needs and the cursor stays put; with that much room it is read.
+    @Test func joinedReadIntoMemoryAsksForRoomForALargeEntry() throws {
+        try Support.withTemporaryDirectory { directory in
+            let snapshot = try SnapshotWriter(directory: directory, chunkThresholdBytes: 1 << 20)
+            try snapshot.append(row: Support.row(0, size: 30))
+            try snapshot.append(row: Support.row(1, size: 500))
+            try snapshot.finish(snapshotEnd: Support.json("{\"end\":true}"))
+            let reader = ShapeLogReader(directory: directory)
+            let plan = try #require(Support.ready(try reader.plan(after: .beforeAll)))
+            let expected = Support.strings(try reader.readEntries(plan))
+            var cursor = ShapeLogEntryCursor(plan: plan, reader: reader)
+            var memory = [UInt8](repeating: 0, count: 1024)
+            var read: [String] = []
+            var capacity = 100
+            while true {
+                let outcome = try memory.withUnsafeMutableBytes { raw in
+                    try cursor.nextJoined(into: UnsafeMutableRawBufferPointer(rebasing: raw[..<capacity]))
+                }
+                guard let outcome else { break }
+                switch outcome {
+                case .joined(let bytes, let entries):
+                    #expect(entries == 1)
+                    read.append(String(decoding: memory[..<bytes], as: UTF8.self))
+                case .needsCapacity(let needed):
+                    #expect(read.count == 1 && needed > capacity, "only the large entry asks for room")
+                    let again = try memory.withUnsafeMutableBytes { raw in
+                        try cursor.nextJoined(into: UnsafeMutableRawBufferPointer(rebasing: raw[..<capacity]))
+                    }
+                    #expect(again == .needsCapacity(needed), "the cursor did not move")
+                    capacity = needed
+                }
+            }
+            #expect(read == expected)
+            #expect(cursor.isFinished)
+        }
+    }
+
     /// A flipped byte in a stored entry fails the joined read too (it is checked before it is
     /// moved), naming the file.
     @Test func joinedReadRefusesADamagedEntry() throws {
