@@ -11,6 +11,10 @@
 public enum FileSystem {
     /// Creates `path` and any missing parents (`mkdir -p`), mode 0755.
     public static func createDirectory(_ path: String) throws(FileError) {
+        // The common case (router creating a shape folder in `shapes/`) needs one call, not one
+        // per path component: each `mkdir` of an existing directory still walks and locks it.
+        if mkdir(path, 0o755) == 0 || currentErrno() == EEXIST { return }
+        guard currentErrno() == ENOENT else { throw FileError.current("mkdir", path) }
         var prefix = path.hasPrefix("/") ? "/" : ""
         for component in path.split(separator: "/") {
             prefix += component

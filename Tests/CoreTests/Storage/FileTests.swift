@@ -59,6 +59,11 @@ struct FileTests {
             try FileSystem.syncDirectory(nested)
             #expect(FileSystem.parentDirectory(of: nested) == directory + "/a/b")
             #expect(try FileSystem.listDirectory(directory + "/a") == ["b"])
+            // A sibling whose parent exists (one mkdir), and a path under a file (an error naming it).
+            try FileSystem.createDirectory(directory + "/a/b/d")
+            #expect(FileSystem.exists(directory + "/a/b/d"))
+            try AtomicFile.write(path: directory + "/file", bytes: [1])
+            #expect(throws: FileError.self) { try FileSystem.createDirectory(directory + "/file/x") }
         }
     }
 }
