@@ -139,24 +139,12 @@ public final class ChangeLogWriter {
         } else {
             absent.insert(.log)
         }
-        let index = try Self.openIfPresent(files.changeIndex, needed: state.entryCount > 0, sync: durableCreation, created: &created)
-        let indexTable = try index.map { opened throws(ShapeLogError) in
-            try ShapeLogEntryTable.changeIndex().reading(header: opened.header, path: files.changeIndex)
-        } ?? .changeIndex()
-        if let index {
-            try Self.check(index, files.changeIndex, holds: indexTable.length(entries: state.entryCount))
-        } else {
-            absent.insert(.index)
-        }
-        let chunks = try Self.openIfPresent(files.changeChunks, needed: state.closedChunkCount > 0, sync: durableCreation, created: &created)
-        let chunksTable = try chunks.map { opened throws(ShapeLogError) in
-            try ShapeLogEntryTable.changeChunks().reading(header: opened.header, path: files.changeChunks)
-        } ?? .changeChunks()
-        if let chunks {
-            try Self.check(chunks, files.changeChunks, holds: chunksTable.length(entries: state.closedChunkCount))
-        } else {
-            absent.insert(.chunks)
-        }
+        let (index, indexTable) = try Self.openTable(
+            files.changeIndex, .changeIndex(), entries: state.entryCount, sync: durableCreation, created: &created)
+        if index == nil { absent.insert(.index) }
+        let (chunks, chunksTable) = try Self.openTable(
+            files.changeChunks, .changeChunks(), entries: state.closedChunkCount, sync: durableCreation, created: &created)
+        if chunks == nil { absent.insert(.chunks) }
         self.indexTable = indexTable
         self.chunksTable = chunksTable
         self.absent = absent
@@ -262,6 +250,21 @@ public final class ChangeLogWriter {
             return nil
         }
         return try open(path, newHeader: header(forFileAt: path), sync: sync, created: &created)
+    }
+
+    /// Opens the entry table at `path` when it exists, checked to hold its `entries` committed
+    /// entries, with the layout its header names (`current`'s for a file still to be created).
+    private static func openTable(
+        _ path: String,
+        _ current: ShapeLogEntryTable,
+        entries: UInt64,
+        sync: Bool,
+        created: inout Bool
+    ) throws(ShapeLogError) -> (OpenedFile?, ShapeLogEntryTable) {
+        guard let opened = try openIfPresent(path, needed: entries > 0, sync: sync, created: &created) else { return (nil, current) }
+        let table = try current.reading(header: opened.header, path: path)
+        try check(opened, path, holds: table.length(entries: entries))
+        return (opened, table)
     }
 
     /// The header a new data file at `path` starts with.
