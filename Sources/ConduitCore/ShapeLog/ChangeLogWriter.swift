@@ -64,22 +64,16 @@ public final class ChangeLogWriter {
     /// Where the committed state is published: the folder's `changes.state` or a record of the
     /// shared ``ShapeStateTable``.
     let stateStore: ChangeLogStateStore
-    /// Files were created without fsync (`durableCreation: false`, or created on first write): a
-    /// commit that flushes file by file (not the whole file system) must make their directory
-    /// entries durable first.
+    /// Files were created without fsync (`durableCreation: false`): a commit that flushes file
+    /// by file (not the whole file system) must make their directory entries durable first.
     private(set) var needsDirectorySync = false
-    /// Data files that do not exist yet: a log with nothing committed in them creates them on
-    /// its first write (``createAbsentFiles()``), so a shape that never gets a change costs no
-    /// inodes for them, and creating a shape writes three files fewer.
-    private var absent: Set<File> = []
 
     /// File numbers in the descriptor cache.
     private enum File: UInt8, CaseIterable {
         case log, index, chunks, state
     }
 
-    /// Opens the change log in `directory`, which must exist, and recovers (data files that do
-    /// not exist yet, with nothing committed in them, are created by the first write):
+    /// Opens (creating if needed) the change log in `directory`, which must exist, and recovers:
     /// anything written after the last commit (router crashed mid-transaction) is ignored, and
     /// overwritten by the next appends.
     /// A missing `changes.state` is created (holding the empty state) and a version-1 one is
@@ -129,25 +123,21 @@ public final class ChangeLogWriter {
         }
         let state = slot?.state ?? .empty
         var created = false
-        var absent: Set<File> = []
-        // A data file that does not exist is created on first write, when nothing is committed in
-        // it; one that is missing its committed bytes is damage.
-        let log = try Self.openIfPresent(files.changeLog, needed: state.entryCount > 0, sync: durableCreation, created: &created)
-        if let log {
-            try ShapeLogFormat.checkFileHeader(log.header, magic: ShapeLogFormat.changeLogMagic, path: files.changeLog)
-            try Self.check(log, files.changeLog, holds: state.byteLength)
-        } else {
-            absent.insert(.log)
-        }
-        let (index, indexTable) = try Self.openTable(
-            files.changeIndex, .changeIndex(), entries: state.entryCount, sync: durableCreation, created: &created)
-        if index == nil { absent.insert(.index) }
-        let (chunks, chunksTable) = try Self.openTable(
-            files.changeChunks, .changeChunks(), entries: state.closedChunkCount, sync: durableCreation, created: &created)
-        if chunks == nil { absent.insert(.chunks) }
+        let log = try Self.open(
+            files.changeLog, newHeader: ShapeLogFormat.fileHeader(magic: ShapeLogFormat.changeLogMagic), sync: durableCreation,
+            created: &created)
+        try ShapeLogFormat.checkFileHeader(log.header, magic: ShapeLogFormat.changeLogMagic, path: files.changeLog)
+        try Self.check(log, files.changeLog, holds: state.byteLength)
+        let index = try Self.open(
+            files.changeIndex, newHeader: ShapeLogEntryTable.changeIndex().fileHeader, sync: durableCreation, created: &created)
+        let indexTable = try ShapeLogEntryTable.changeIndex().reading(header: index.header, path: files.changeIndex)
+        try Self.check(index, files.changeIndex, holds: indexTable.length(entries: state.entryCount))
+        let chunks = try Self.open(
+            files.changeChunks, newHeader: ShapeLogEntryTable.changeChunks().fileHeader, sync: durableCreation, created: &created)
+        let chunksTable = try ShapeLogEntryTable.changeChunks().reading(header: chunks.header, path: files.changeChunks)
+        try Self.check(chunks, files.changeChunks, holds: chunksTable.length(entries: state.closedChunkCount))
         self.indexTable = indexTable
         self.chunksTable = chunksTable
-        self.absent = absent
         if case .table(let table, let record, let tag, let fresh) = stateStore {
             self.stateSequence = slot?.sequence ?? 0
             if fresh { try table.initialize(record, tag: tag, state: state, durable: durableCreation) }
@@ -171,12 +161,12 @@ public final class ChangeLogWriter {
         self.logWritten = state.byteLength
         self.indexWritten = indexTable.length(entries: state.entryCount)
         self.chunksWritten = chunksTable.length(entries: state.closedChunkCount)
-        self.logAllocated = log?.size ?? 0
-        self.indexAllocated = index?.size ?? 0
-        self.chunksAllocated = chunks?.size ?? 0
+        self.logAllocated = log.size
+        self.indexAllocated = index.size
+        self.chunksAllocated = chunks.size
         // `changes.chunks` grows once per closed chunk: opened when it does.
-        if let log { descriptors.adopt(key(.log), log.file) }
-        if let index { descriptors.adopt(key(.index), index.file) }
+        descriptors.adopt(key(.log), log.file)
+        descriptors.adopt(key(.index), index.file)
     }
 
     deinit {
@@ -234,68 +224,6 @@ public final class ChangeLogWriter {
         if sync { try ShapeLogIO.run { () throws(FileError) in try file.sync() } }
         created = true
         return OpenedFile(file: file, header: newHeader, size: padded)
-    }
-
-    /// Opens `path` when it exists (a header-less file gets its header, as in ``open``); nil
-    /// when it does not and nothing committed is `needed` from it.
-    /// - Throws: when it does not exist although committed entries are `needed` from it.
-    private static func openIfPresent(
-        _ path: String,
-        needed: Bool,
-        sync: Bool,
-        created: inout Bool
-    ) throws(ShapeLogError) -> OpenedFile? {
-        guard FileSystem.exists(path) else {
-            if needed { throw .corrupt(path: path, detail: "missing while entries are committed") }
-            return nil
-        }
-        return try open(path, newHeader: header(forFileAt: path), sync: sync, created: &created)
-    }
-
-    /// Opens the entry table at `path` when it exists, checked to hold its `entries` committed
-    /// entries, with the layout its header names (`current`'s for a file still to be created).
-    private static func openTable(
-        _ path: String,
-        _ current: ShapeLogEntryTable,
-        entries: UInt64,
-        sync: Bool,
-        created: inout Bool
-    ) throws(ShapeLogError) -> (OpenedFile?, ShapeLogEntryTable) {
-        guard let opened = try openIfPresent(path, needed: entries > 0, sync: sync, created: &created) else { return (nil, current) }
-        let table = try current.reading(header: opened.header, path: path)
-        try check(opened, path, holds: table.length(entries: entries))
-        return (opened, table)
-    }
-
-    /// The header a new data file at `path` starts with.
-    private static func header(forFileAt path: String) -> [UInt8] {
-        if path.hasSuffix("/changes.idx") { return ShapeLogEntryTable.changeIndex().fileHeader }
-        if path.hasSuffix("/changes.chunks") { return ShapeLogEntryTable.changeChunks().fileHeader }
-        return ShapeLogFormat.fileHeader(magic: ShapeLogFormat.changeLogMagic)
-    }
-
-    /// Creates the data files that do not exist yet and are about to be written (their buffers
-    /// hold bytes), each with its header, unsynced: the next commit's flush makes them durable
-    /// before any state names their entries.
-    private func createAbsentFiles() throws(ShapeLogError) {
-        let due: [(File, String, Bool)] = [
-            (.log, files.changeLog, !logBuffer.isEmpty),
-            (.index, files.changeIndex, !indexBuffer.isEmpty),
-            (.chunks, files.changeChunks, !chunkBuffer.isEmpty),
-        ]
-        for (file, path, isDue) in due where isDue && absent.contains(file) {
-            var created = false
-            let opened = try Self.open(path, newHeader: Self.header(forFileAt: path), sync: false, created: &created)
-            switch file {
-            case .log: logAllocated = opened.size
-            case .index: indexAllocated = opened.size
-            case .chunks: chunksAllocated = opened.size
-            case .state: break
-            }
-            descriptors.adopt(key(file), opened.file)
-            absent.remove(file)
-            needsDirectorySync = true
-        }
     }
 
     /// Checks that `file` holds its committed `length` (what lies past it is ignored).
@@ -452,7 +380,6 @@ public final class ChangeLogWriter {
 
     /// Appends the buffered bytes to the files: at most one `pwrite` per file.
     private func writeBuffers() throws(ShapeLogError) {
-        if !absent.isEmpty { try createAbsentFiles() }
         try append(&logBuffer, to: .log, written: &logWritten, allocated: &logAllocated)
         try append(&indexBuffer, to: .index, written: &indexWritten, allocated: &indexAllocated)
         try append(&chunkBuffer, to: .chunks, written: &chunksWritten, allocated: &chunksAllocated)
