@@ -64,7 +64,9 @@ public struct ShapeLogEntryCursor: Sendable, Hashable {
     /// by commas (`e1,e2,…`): what goes between a response's brackets. nil once every entry was
     /// returned. The frames are checked exactly as by ``next(maxBytes:)``.
     public mutating func nextJoined(maxBytes: Int = 1 << 20) throws(ShapeLogError) -> (json: [UInt8], entries: Int)? {
-        var capacity = Int(min(UInt64(max(maxBytes, Self.minimumWindow)), max(end - min(position, end), UInt64(Self.minimumWindow))))
+        // A window never needs more than what is left (`position` only moves by whole frames, so
+        // it never passes `end`).
+        var capacity = max(min(maxBytes, Int(clamping: end - position)), Self.minimumWindow)
         while true {
             var outcome: Result<JoinedWindow?, ShapeLogError> = .success(nil)
             let json = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
