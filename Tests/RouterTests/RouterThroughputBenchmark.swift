@@ -99,6 +99,7 @@ struct RouterThroughputBenchmark {
         var lsn: UInt64 = 1 << 24
         var id = 0
         let clock = ContinuousClock()
+        var committing = Duration.zero
         let elapsed = try clock.measure {
             for transaction in 0..<(changes / perTransaction) {
                 lsn += 10_000
@@ -113,11 +114,20 @@ struct RouterThroughputBenchmark {
                     try engine.apply(.insert(.init(relationID: 1, newTuple: TupleData(columns: row))))
                 }
                 try engine.apply(.commit(.init(commitLSN: LSN(lsn), endLSN: LSN(lsn + 8), commitTimestamp: 0)))
-                if transaction % commitEvery == commitEvery - 1 { try engine.commitShapeLogs() }
+                if transaction % commitEvery == commitEvery - 1 { committing += try clock.measure { try engine.commitShapeLogs() } }
             }
-            try engine.commitShapeLogs()
+            committing += try clock.measure { try engine.commitShapeLogs() }
         }
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = Self.seconds(elapsed)
+        print(
+            String(
+                format: "router bench: %d shapes, commit every %d changes: %.2f s routing (%.0f changes/s), %.2f s in group commits",
+                shapeCount, commitEvery * perTransaction, seconds - Self.seconds(committing),
+                Double(changes) / (seconds - Self.seconds(committing)), Self.seconds(committing)))
         return Double(changes) / seconds
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }
