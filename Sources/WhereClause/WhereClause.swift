@@ -151,6 +151,19 @@ public struct WhereClause: Sendable {
     public var indexableConditions: [IndexableCondition] {
         IndexableCondition.extract(from: root)
     }
+
+    /// The whole clause as one condition whose index hit is also sufficient: `column = constant`,
+    /// `column IN (constants)` or a test of a boolean column, alone. A row is in the shape
+    /// exactly when the column's text is one of the condition's values (see
+    /// ``IndexableCondition/admits(_:)``), so router can decide it without running the clause.
+    /// nil for anything else, array containment included.
+    public var exactCondition: IndexableCondition? {
+        guard let condition = IndexableCondition.condition(root) else { return nil }
+        switch condition {
+        case .equals, .oneOf: return condition
+        case .arrayContains: return nil
+        }
+    }
 }
 
 /// A row as the evaluator reads it: PostgreSQL text per column.

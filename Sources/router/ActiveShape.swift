@@ -43,7 +43,7 @@ final class ActiveShape {
     /// Resolves the builder against the stream's description of the table; false when the table
     /// no longer has the shape's columns (the shape must be removed).
     func resolve(relation: PgOutputMessage.Relation) -> Bool {
-        guard let layout = ShapeLayout(metadata: metadata, relation: relation) else { return false }
+        guard let layout = ShapeLayout.shared(metadata: metadata, relation: relation) else { return false }
         if metadata.definition.columns == nil && layout.names.count != metadata.columns.count { return false }
         builder = ShapeChangeBuilder(layout: layout, replica: metadata.definition.replica, filter: filter)
         return true
@@ -83,26 +83,29 @@ final class ActiveShape {
     }
 
     /// Appends `entries`, writing the held entry first.
-    func add(_ entries: [PendingEntry], lsn: String, xid: UInt32) throws {
+    func add(_ entries: [PendingEntry], lsn: [UInt8], xid: UInt32) throws {
         for entry in entries {
-            if let previous = held, let layout = builder?.layout {
-                try changes.append(
-                    offset: previous.offset,
-                    json: ChangeRenderer.render(previous, relationJSON: layout.relationJSON, lsn: lsn, xid: xid, last: false))
-                dirty = true
-            }
+            if let previous = held { try write(previous, lsn: lsn, xid: xid, last: false) }
             held = entry
         }
     }
 
     /// Ends the transaction: writes the held entry marked `last`.
-    func commit(lsn: String, xid: UInt32) throws {
+    func commit(lsn: [UInt8], xid: UInt32) throws {
         defer { appliesToCurrentTransaction = false }
-        guard let previous = held, let layout = builder?.layout else { return }
+        guard let previous = held else { return }
         held = nil
-        try changes.append(
-            offset: previous.offset,
-            json: ChangeRenderer.render(previous, relationJSON: layout.relationJSON, lsn: lsn, xid: xid, last: true))
+        try write(previous, lsn: lsn, xid: xid, last: true)
+    }
+
+    /// Renders `entry` straight into the change log's buffer.
+    private func write(_ entry: PendingEntry, lsn: [UInt8], xid: UInt32, last: Bool) throws {
+        guard let relationJSON = builder?.layout.relationJSON else { return }
+        try changes.append(offset: entry.offset) { buffer in
+            JSONWriter.appending(to: &buffer) { writer in
+                ChangeRenderer.render(entry, into: &writer, relationJSON: relationJSON, lsn: lsn, xid: xid, last: last)
+            }
+        }
         dirty = true
     }
 }

@@ -87,14 +87,21 @@ enum ChangeRenderer {
     }
 
     /// The complete change message for `entry` in a transaction with commit LSN `lsn` and `xid`.
-    static func render(_ entry: PendingEntry, relationJSON: [UInt8], lsn: String, xid: UInt32, last: Bool) -> [UInt8] {
+    static func render(_ entry: PendingEntry, relationJSON: [UInt8], lsn: [UInt8], xid: UInt32, last: Bool) -> [UInt8] {
         var writer = JSONWriter(capacity: entry.value.count + entry.key.count + 160)
+        render(entry, into: &writer, relationJSON: relationJSON, lsn: lsn, xid: xid, last: last)
+        return writer.bytes
+    }
+
+    /// ``render(_:relationJSON:lsn:xid:last:)`` appended to `writer` (router renders straight
+    /// into the change log's buffer); `lsn` is the commit LSN's decimal text.
+    static func render(_ entry: PendingEntry, into writer: inout JSONWriter, relationJSON: [UInt8], lsn: [UInt8], xid: UInt32, last: Bool) {
         writer.raw("{\"headers\":{\"operation\":\"")
         writer.raw(entry.operation.json)
         writer.raw("\",\"relation\":")
         writer.raw(relationJSON)
         writer.raw(",\"lsn\":\"")
-        writer.raw(Array(lsn.utf8))
+        writer.raw(lsn)
         writer.raw("\",\"op_position\":")
         writer.integer(entry.offset.op)
         writer.raw(",\"txids\":[")
@@ -117,7 +124,6 @@ enum ChangeRenderer {
             writer.raw(old)
         }
         writer.raw(UInt8(ascii: "}"))
-        return writer.bytes
     }
 
     /// `{"headers":{"control":"snapshot-end","xmin":"…","xmax":"…","xip_list":[…]}}`.

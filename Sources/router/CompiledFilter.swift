@@ -18,7 +18,15 @@ struct CompiledFilter: Sendable {
 
     var rowFilter: RowFilter {
         let clause = self.clause
-        return RowFilter(columns: clause.referencedColumns.map(\.name)) { clause.evaluate(values: $0) }
+        let evaluate: @Sendable ([String?]) -> Bool = { clause.evaluate(values: $0) }
+        switch clause.exactCondition {
+        case .equals(let column, let value):
+            return RowFilter(columns: [column], evaluate: evaluate, exactTexts: [Array(value.utf8)])
+        case .oneOf(let column, let values):
+            return RowFilter(columns: [column], evaluate: evaluate, exactTexts: values.map { Array($0.utf8) })
+        case .arrayContains, nil:
+            return RowFilter(columns: clause.referencedColumns.map(\.name), evaluate: evaluate)
+        }
     }
 
     /// Compiles the definition's where clause against the table's columns; nil without one.

@@ -313,14 +313,14 @@ struct RoutedTransaction: Sendable {
     var xid: UInt32
     var lsn: LSN
     /// The commit LSN in decimal, as written into every entry.
-    var lsnText: String
+    var lsnText: [UInt8]
     /// The next change's op index (protocol.md §7.2: steps of 2, so a key change fits two entries).
     var op: UInt64 = 0
 
     init(_ begin: PgOutputMessage.Begin) {
         xid = begin.xid
         lsn = begin.finalLSN
-        lsnText = String(begin.finalLSN.value)
+        lsnText = Array(String(begin.finalLSN.value).utf8)
     }
 
     /// Returns the op index of the next change and advances it.

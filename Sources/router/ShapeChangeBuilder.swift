@@ -7,17 +7,23 @@ import Spool
 struct RowFilter: Sendable {
     let columns: [String]
     let evaluate: @Sendable (_ values: [String?]) -> Bool
+    /// Set when the clause is one exact condition on `columns[0]` (``WhereClause/exactCondition``):
+    /// a row is in the shape exactly when that column's text is one of these bytes, which is
+    /// checked without making `String`s or running the clause.
+    var exactTexts: [[UInt8]]?
 }
 
 /// Turns one replicated row change into the entries one shape must append (protocol.md §4.5):
 /// where-clause boundary crossings become inserts/deletes, key changes become delete + insert,
 /// `replica=default` updates carry only the key and changed columns.
 ///
-/// Pure: no I/O, unit-tested on its own.
-struct ShapeChangeBuilder {
-    var layout: ShapeLayout
-    var replica: ReplicaMode
-    var filter: RowFilter?
+/// Pure: no I/O, unit-tested on its own. A class, immutable: router hands a shape's builder to
+/// every change it routes to the shape, and a struct of this many arrays cost a retain of each
+/// per hand-over.
+final class ShapeChangeBuilder: Sendable {
+    let layout: ShapeLayout
+    let replica: ReplicaMode
+    let filter: RowFilter?
     /// Relation positions of the filter's columns (nil when the relation lacks one).
     private let filterPositions: [Int?]
 
@@ -91,6 +97,13 @@ struct ShapeChangeBuilder {
 
     private func includes(_ row: [TupleData.Column]) -> Bool {
         guard let filter else { return true }
+        if let texts = filter.exactTexts {
+            guard let position = filterPositions.first ?? nil, position < row.count else { return false }
+            switch row[position] {
+            case .text(let bytes), .binary(let bytes): return texts.contains { $0.elementsEqual(bytes) }
+            case .null, .unchangedToast: return false
+            }
+        }
         let values: [String?] = filterPositions.map { position in
             guard let position, position < row.count else { return nil }
             switch row[position] {

@@ -1,5 +1,6 @@
 import ConduitCore
 import Spool
+import Synchronization
 
 /// A shape's columns resolved against the relation as the replication stream describes it:
 /// which positions of a pgoutput row are selected, which form the key, and the pre-escaped JSON
@@ -49,4 +50,45 @@ struct ShapeLayout: Sendable {
     }
 
     static func quoted(_ name: String) -> String { "\"" + name + "\"" }
+
+    /// ``init(metadata:relation:)``, shared with every shape that has the same columns of the
+    /// same relation (see ``ShapeLayoutTable``).
+    static func shared(metadata: ShapeMetadata, relation: PgOutputMessage.Relation) -> ShapeLayout? {
+        ShapeLayoutTable.shared.layout(metadata: metadata, relation: relation)
+    }
+}
+
+/// One copy of each distinct ``ShapeLayout``, handed to every shape that resolves to it.
+///
+/// Routing a row touches its shape's layout (the column keys it renders, the key positions). With
+/// ten thousand shapes on one table, ten thousand equal copies meant a cache miss on each of those
+/// arrays for nearly every row; shared, they stay in cache. Bounded: the table starts over when it
+/// holds ``capacity`` layouts (a layout no longer shared is only a copy, never wrong).
+final class ShapeLayoutTable: Sendable {
+    static let shared = ShapeLayoutTable()
+    static let capacity = 4096
+
+    private struct Key: Hashable {
+        var relationID: UInt32
+        var namespace: String
+        var name: String
+        var relationColumns: [String]
+        var columns: [String]
+        var primaryKey: [String]
+    }
+
+    private let layouts = Mutex<[Key: ShapeLayout]>([:])
+
+    func layout(metadata: ShapeMetadata, relation: PgOutputMessage.Relation) -> ShapeLayout? {
+        let key = Key(
+            relationID: relation.relationID, namespace: relation.namespace, name: relation.name,
+            relationColumns: relation.columns.map(\.name), columns: metadata.columns, primaryKey: metadata.primaryKey)
+        if let layout = layouts.withLock({ $0[key] }) { return layout }
+        guard let layout = ShapeLayout(metadata: metadata, relation: relation) else { return nil }
+        layouts.withLock { table in
+            if table.count >= Self.capacity { table.removeAll() }
+            table[key] = layout
+        }
+        return layout
+    }
 }

@@ -73,8 +73,8 @@ final class SnapshotSession {
             return
         }
         var rows = 0
-        try renderRows { json in
-            try writer.append(row: json)
+        try withEachRow { render in
+            try writer.append { buffer in JSONWriter.appending(to: &buffer, render) }
             rows += 1
             if rows % 10_000 == 0 {
                 try writer.publishProgress()
@@ -97,18 +97,26 @@ final class SnapshotSession {
     /// - Throws: PostgreSQL's error when the query fails (a data exception evaluating the
     ///   filter on a row keeps its SQLSTATE, class 22), or `onRow`'s.
     func renderRows(_ onRow: ([UInt8]) throws -> Void) throws {
+        var json = JSONWriter(capacity: 1024)
+        try withEachRow { render in
+            json.bytes.removeAll(keepingCapacity: true)
+            render(&json)
+            try onRow(json.bytes)
+        }
+    }
+
+    /// ``renderRows(_:)`` with each row handed over as a function that renders it into a
+    /// writer, valid during the call: the snapshot renders rows straight into its log's buffer.
+    private func withEachRow(_ onRow: ((inout JSONWriter) -> Void) throws -> Void) throws {
         let table = resolved.table
         var select = SnapshotRowRenderer.select(schema: table.schema, table: table.name, columns: resolved.columns)
         if let filter = resolved.filter {
             select += " WHERE " + (try filter.sql(quotingConstantsWith: connection.escapeLiteral))
         }
         let renderer = SnapshotRowRenderer(schema: table.schema, table: table.name, columns: resolved.columns, primaryKey: table.primaryKey)
-        var json = JSONWriter(capacity: 1024)
         var key: [UInt8] = []
         try connection.copyOut("COPY (\(select)) TO STDOUT") { row in
-            json.bytes.removeAll(keepingCapacity: true)
-            renderer.render(row, into: &json, key: &key)
-            try onRow(json.bytes)
+            try onRow { writer in renderer.render(row, into: &writer, key: &key) }
         }
     }
 }

@@ -2,6 +2,7 @@ import ConduitCore
 import Foundation
 import Spool
 import Testing
+import WhereClause
 
 @testable import Router
 
@@ -33,7 +34,7 @@ struct ShapeChangeBuilderTests {
     }
 
     static func json(_ entry: PendingEntry, last: Bool = false) throws -> [String: Any] {
-        let bytes = ChangeRenderer.render(entry, relationJSON: Array(#"["public","items"]"#.utf8), lsn: "100", xid: 7, last: last)
+        let bytes = ChangeRenderer.render(entry, relationJSON: Array(#"["public","items"]"#.utf8), lsn: Array("100".utf8), xid: 7, last: last)
         return try JSONSerialization.jsonObject(with: Data(bytes)) as! [String: Any]
     }
 
@@ -95,8 +96,23 @@ struct ShapeChangeBuilderTests {
         #expect(entries[0].offset.op == 6 && entries[1].offset.op == 7)
     }
 
-    @Test func movesAcrossTheWhereClauseBecomeInsertsAndDeletes() throws {
-        let builder = Self.builder(filter: Self.onlyDone)
+    /// `done` compiled: one exact condition, decided on the row's bytes without the evaluator.
+    static let compiledDone: RowFilter = {
+        let columns = [
+            WhereColumn(name: "id", typeName: "int4"), WhereColumn(name: "title", typeName: "text"),
+            WhereColumn(name: "done", typeName: "bool"),
+        ]
+        return CompiledFilter(clause: try! WhereClause.compile("done", columns: columns)).rowFilter
+    }()
+
+    @Test func compiledEqualityIsDecidedOnTheRowsText() {
+        #expect(Self.compiledDone.exactTexts == [Array("t".utf8)])
+        #expect(Self.compiledDone.columns == ["done"])
+    }
+
+    @Test(arguments: [onlyDone, compiledDone])
+    func movesAcrossTheWhereClauseBecomeInsertsAndDeletes(filter: RowFilter) throws {
+        let builder = Self.builder(filter: filter)
         let entering = builder.update(
             old: Self.row("1", "a", "f"), isFullRow: true, new: Self.row("1", "a", "t"), op: 0, lsn: LSN(100))
         #expect(try Self.json(entering[0])["headers"].map { ($0 as! [String: Any])["operation"] as? String } == "insert")
@@ -107,6 +123,8 @@ struct ShapeChangeBuilderTests {
         #expect(builder.update(old: Self.row("1", "a", "f"), isFullRow: true, new: Self.row("1", "b", "f"), op: 0, lsn: LSN(1)).isEmpty)
         #expect(builder.insert(new: Self.row("2", "x", "f"), op: 0, lsn: LSN(1)).isEmpty)
         #expect(builder.delete(old: Self.row("2", "x", "f"), isFullRow: true, op: 0, lsn: LSN(1)).isEmpty)
+        #expect(builder.insert(new: Self.row("3", "x", nil), op: 0, lsn: LSN(1)).isEmpty)
+        #expect(builder.insert(new: Self.row("4", "x", "t"), op: 0, lsn: LSN(1)).count == 1)
     }
 
     @Test func unchangedToastTakesTheOldValue() throws {

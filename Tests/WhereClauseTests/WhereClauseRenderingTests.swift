@@ -120,6 +120,43 @@ struct WhereClauseIndexableTests {
     }
 }
 
+struct WhereClauseExactConditionTests {
+    /// Row texts to try each exact clause on, by column: matches, near misses and NULL, each
+    /// spelled as PostgreSQL prints the column's type (pgoutput sends nothing else: `05`, `1` for
+    /// a boolean or an upper-case uuid never arrive, and the evaluator would read them as equal).
+    static let texts: [String: [String?]] = {
+        let integers: [String?] = [nil, "5", "-5", "6", "50", "1", "2", "3"]
+        let strings: [String?] = [nil, "", "x", "X", "x ", "a/b", "a/b/", "5"]
+        return [
+            "id": integers, "i8": integers, "t": strings, "v": strings, "b": [nil, "t", "f"],
+            "u": [nil, "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a12"],
+            "d": [nil, "2024-01-02", "2024-01-03", "2023-01-02"],
+        ]
+    }()
+
+    @Test(arguments: [
+        "id = 5", "5 = id", "id = $1", "i8::int8 = 5", "id IN (1, 2, NULL)", "t = 'x'", "v = 'a/b'", "b", "NOT b",
+        "b IS TRUE", "b IS FALSE", "u = 'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11'", "d = '2024-1-2'", "t IN ('x')",
+    ])
+    func exactConditionDecidesLikeTheClause(text: String) throws {
+        let clause = try WhereClause.compile(text, columns: testColumns, params: [1: "5"])
+        let exact = try #require(clause.exactCondition)
+        #expect(clause.referencedColumns.map(\.name) == [exact.column])
+        let texts = try #require(Self.texts[exact.column])
+        for row in texts {
+            #expect(exact.admits(row) == clause.evaluate(values: [row]), "\(text) on \(row ?? "NULL")")
+        }
+    }
+
+    @Test(arguments: [
+        "id = 5 AND t = 'x'", "id = 5 OR id = 6", "3 = ANY(ia)", "ia @> '{1}'", "id > 5", "n = 1", "id NOT IN (1, 2)",
+        "b IS NOT TRUE", "id = NULL",
+    ])
+    func otherClausesAreNotExact(text: String) throws {
+        #expect(try WhereClause.compile(text, columns: testColumns).exactCondition == nil)
+    }
+}
+
 struct WhereClauseParameterKeyTests {
     @Test func validKeys() throws {
         #expect(try validateParamKeys([:]) == [:])

@@ -11,6 +11,16 @@ public struct JSONWriter {
         bytes.reserveCapacity(capacity)
     }
 
+    /// Runs `body` with a writer that appends to `buffer` itself: the array is moved into the
+    /// writer and back, never copied.
+    @inlinable
+    public static func appending<Result>(to buffer: inout [UInt8], _ body: (inout JSONWriter) -> Result) -> Result {
+        var writer = JSONWriter(capacity: 0)
+        swap(&writer.bytes, &buffer)
+        defer { swap(&writer.bytes, &buffer) }
+        return body(&writer)
+    }
+
     @inlinable @inline(__always) public mutating func raw(_ byte: UInt8) { bytes.append(byte) }
     @inlinable @inline(__always) public mutating func raw(_ text: StaticString) {
         text.withUTF8Buffer { bytes.append(contentsOf: $0) }

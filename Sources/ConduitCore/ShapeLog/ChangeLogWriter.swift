@@ -250,15 +250,22 @@ public final class ChangeLogWriter {
     ///   - offset: must be a change offset (`tx > 0`, finite op) above every earlier entry.
     ///   - json: the message exactly as it goes on the wire.
     public func append(offset: LogOffset, json: [UInt8]) throws(ShapeLogError) {
+        try append(offset: offset) { $0.append(contentsOf: json) }
+    }
+
+    /// Appends one entry whose JSON `render` appends to the buffer it is given (the log's own
+    /// buffer: the message is rendered in place, not copied); otherwise like
+    /// ``append(offset:json:)``.
+    public func append(offset: LogOffset, rendering render: (inout [UInt8]) -> Void) throws(ShapeLogError) {
         guard offset.tx > 0, !offset.isInfinite else { throw .misuse("change offset \(offset) is not a WAL offset") }
         if let latest = pending.latest, offset <= latest {
             throw .misuse("offset \(offset) does not follow \(latest)")
         }
         let position = pending.byteLength
-        ShapeLogFormat.appendFrame(json, to: &logBuffer)
+        let count = ShapeLogFormat.appendFrame(to: &logBuffer, payload: render)
         indexTable.append(UInt64(bitPattern: offset.tx), offset.op, position, to: &indexBuffer)
-        pending.byteLength += UInt64(ShapeLogFormat.frameHeaderSize + json.count)
-        pending.openChunkBytes += UInt64(json.count)
+        pending.byteLength += UInt64(ShapeLogFormat.frameHeaderSize + count)
+        pending.openChunkBytes += UInt64(count)
         if pending.openChunkBytes >= chunkThresholdBytes {
             chunksTable.append(pending.entryCount, to: &chunkBuffer)
             pending.closedChunkCount += 1

@@ -76,9 +76,25 @@ enum ShapeLogFormat {
 
     /// Appends a frame holding `payload` to `buffer`.
     static func appendFrame(_ payload: [UInt8], to buffer: inout [UInt8]) {
-        buffer.appendInteger(UInt32(payload.count), .littleEndian)
-        buffer.appendInteger(CRC32C.checksum(payload), .littleEndian)
-        buffer.append(contentsOf: payload)
+        appendFrame(to: &buffer) { $0.append(contentsOf: payload) }
+    }
+
+    /// Appends a frame whose payload `render` appends to `buffer` itself (rendered in place, not
+    /// in an array of its own that is then copied); returns the payload's size. The header is
+    /// filled in once the payload is there.
+    @discardableResult
+    static func appendFrame(to buffer: inout [UInt8], payload render: (inout [UInt8]) -> Void) -> Int {
+        let header = buffer.count
+        buffer.appendInteger(UInt32(0), .littleEndian)
+        buffer.appendInteger(UInt32(0), .littleEndian)
+        render(&buffer)
+        let count = buffer.count - header - frameHeaderSize
+        buffer.withUnsafeMutableBytes { bytes in
+            let payload = UnsafeRawBufferPointer(rebasing: bytes[(header + frameHeaderSize)...])
+            bytes.storeInteger(UInt32(count), at: header, .littleEndian)
+            bytes.storeInteger(CRC32C.checksum(payload), at: header + 4, .littleEndian)
+        }
+        return count
     }
 
     /// Splits `bytes` (a whole number of frames) into payloads, verifying every checksum.

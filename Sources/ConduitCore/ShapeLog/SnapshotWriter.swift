@@ -57,9 +57,15 @@ public final class SnapshotWriter {
 
     /// Appends one snapshot row (an insert message as JSON).
     public func append(row json: [UInt8]) throws(ShapeLogError) {
+        try append { $0.append(contentsOf: json) }
+    }
+
+    /// Appends one snapshot row that `render` appends to the buffer it is given (the log's own
+    /// buffer: the row is rendered in place, not copied).
+    public func append(rendering render: (inout [UInt8]) -> Void) throws(ShapeLogError) {
         guard !isFinished else { throw .misuse("append after finish") }
-        ShapeLogFormat.appendFrame(json, to: &buffer)
-        runningChunkBytes += json.count + 1
+        let count = ShapeLogFormat.appendFrame(to: &buffer, payload: render)
+        runningChunkBytes += count + 1
         if runningChunkBytes >= chunkThresholdBytes {
             chunkEnds.append(endPosition)
             runningChunkBytes = 0

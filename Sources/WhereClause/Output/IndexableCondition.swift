@@ -82,7 +82,8 @@ public enum IndexableCondition: Sendable, Hashable {
         return ValueText.format(value, as: type)
     }
 
-    private static func condition(_ e: BoundExpression) -> IndexableCondition? {
+    /// The condition `e` is, if it is indexable.
+    static func condition(_ e: BoundExpression) -> IndexableCondition? {
         switch e.kind {
         case .column(_, let name) where e.type == .bool:
             return .equals(column: name, value: "t")
