@@ -8,9 +8,16 @@
 /// commit due would take at least ``minimumDeferredSeconds`` (estimated from recent commits'
 /// cost per shape), the loop keeps reading while ingest keeps announcing WAL, and commits once
 /// none arrived for a quarter of that cost (at most 50 ms), or once it has waited as long as the
-/// commit itself would take (at most 1 s). A commit of a few shapes, the live case, is never
-/// deferred, so the latency from commit to client is unchanged.
+/// commit itself would take (at most 1 s).
+///
+/// A commit of fewer than ``minimumDeferredShapes`` shapes, the live case, is never deferred, and
+/// its cost does not feed the estimate: the flush's fixed part (`syncfs` writes back whatever
+/// else is dirty on the file system) dominates it, so "seconds per shape" taken from it would be
+/// wrong by orders of magnitude. Before this rule, one slow flush of one shape made every later
+/// one-shape commit look costly, and live changes arriving every few milliseconds were held for
+/// up to a second (bench/e2e's latency row: p99 0.9–1.0 s).
 struct CommitPacing {
+    static let minimumDeferredShapes = 64
     static let minimumDeferredSeconds = 0.005
     static let maximumQuietSeconds = 0.05
     static let maximumDeferralSeconds = 1.0
@@ -25,7 +32,7 @@ struct CommitPacing {
     /// Records a finished group commit of `shapes` shapes.
     mutating func committed(shapes: Int, seconds: Double) {
         deferredSince = nil
-        guard shapes > 0 else { return }
+        guard shapes >= Self.minimumDeferredShapes else { return }
         let sample = seconds / Double(shapes)
         secondsPerShape = secondsPerShape == 0 ? sample : (secondsPerShape + sample) / 2
     }
@@ -34,7 +41,7 @@ struct CommitPacing {
     /// frames were just read.
     mutating func shouldCommit(now: Double, dirtyShapes: Int, arrived: Bool) -> Bool {
         let expected = secondsPerShape * Double(dirtyShapes)
-        guard expected >= Self.minimumDeferredSeconds else { return true }
+        guard dirtyShapes >= Self.minimumDeferredShapes, expected >= Self.minimumDeferredSeconds else { return true }
         if arrived || deferredSince == nil { lastArrival = now }
         let since = deferredSince ?? now
         deferredSince = since

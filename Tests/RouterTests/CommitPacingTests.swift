@@ -29,6 +29,22 @@ struct CommitPacingTests {
         #expect(pacing.secondsUntilDue(now: 10, dirtyShapes: 4) == nil)
     }
 
+    @Test func fewShapesAreNeverDeferredHoweverSlowTheirFlushes() {
+        var pacing = CommitPacing()
+        pacing.committed(shapes: 1_000, seconds: 10)  // 10 ms per shape
+        // 63 shapes would take 0.63 s by that estimate; live commits still go at once.
+        #expect(Self.commits(&pacing, now: 10, dirtyShapes: 63, arrived: true))
+        #expect(!Self.commits(&pacing, now: 10, dirtyShapes: 64, arrived: true))
+    }
+
+    @Test func aSlowFlushOfAFewShapesDoesNotFeedTheEstimate() {
+        var pacing = CommitPacing()
+        // One shape's commit that took 0.5 s (syncfs wrote back the rest of the file system).
+        pacing.committed(shapes: 1, seconds: 0.5)
+        #expect(pacing.secondsPerShape == 0)
+        #expect(Self.commits(&pacing, now: 10, dirtyShapes: 1_000, arrived: true))
+    }
+
     @Test func aCostlyCommitWaitsWhileFramesArriveThenForAQuietSpell() {
         var pacing = Self.costly()
         // 1,000 shapes: about 1 s to commit, so it waits for 50 ms without frames.
