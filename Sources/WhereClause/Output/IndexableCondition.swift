@@ -2,7 +2,8 @@
 ///
 /// Every condition is *necessary*: a row can only be in the shape if it satisfies all of the
 /// shape's indexable conditions. They are not sufficient; after an index hit the router must
-/// still call ``WhereClause/evaluate(row:)``.
+/// still call ``WhereClause/evaluate(row:)``, unless the whole clause is one equality or `IN`
+/// condition (``WhereClause/exactCondition``), which ``admits(_:)`` decides exactly.
 ///
 /// Values are the PostgreSQL text output of the constant in the column's type, so they can be
 /// compared byte-for-byte with the text pgoutput sends for the row. Only types whose text
