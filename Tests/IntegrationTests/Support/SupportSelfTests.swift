@@ -28,6 +28,31 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: second.path))
     }
 
+    @Test func clustersOfDeadTestRunsAreReapedOthersKept() throws {
+        let root = try TemporaryDirectory()
+        defer { root.remove() }
+        // Beyond the kernel's largest pid (4,194,304): no such process.
+        let dead: pid_t = 4_194_305
+        func cluster(_ name: String, owner: pid_t?) throws -> String {
+            let path = try root.makeSubdirectory(ThrowawayPostgres.directoryPrefix + "-" + name + "/data")
+            try Data("\(dead)\n/tmp\n".utf8).write(to: URL(fileURLWithPath: path + "/postmaster.pid"))
+            let directory = root.appending(ThrowawayPostgres.directoryPrefix + "-" + name)
+            if let owner {
+                try Data("\(owner)\n".utf8).write(to: URL(fileURLWithPath: directory + "/" + ThrowawayPostgres.ownerFile))
+            }
+            return directory
+        }
+        let orphan = try cluster("orphan", owner: dead)
+        let live = try cluster("live", owner: getpid())
+        let unowned = try cluster("unowned", owner: nil)
+        let other = try root.makeSubdirectory("cxt-other")
+        try Data("\(dead)\n".utf8).write(to: URL(fileURLWithPath: other + "/" + ThrowawayPostgres.ownerFile))
+
+        #expect(ThrowawayPostgres.reapOrphans(in: root.path) == [orphan])
+        #expect(!FileManager.default.fileExists(atPath: orphan))
+        for kept in [live, unowned, other] { #expect(FileManager.default.fileExists(atPath: kept)) }
+    }
+
     @Test func databaseNamesAreUniqueAndFitPostgresIdentifiers() {
         let long = TestDatabase.uniqueName(label: String(repeating: "Very-Long Label ", count: 10))
         #expect(long.utf8.count <= 63)

@@ -34,9 +34,11 @@ final class ThrowawayPostgres: Sendable {
 
     /// initdb's a new cluster (not started).
     init(port: Int) throws {
+        _ = Self.orphansReaped
         self.port = port
-        directory = try TemporaryDirectory(prefix: "cxpg")
+        directory = try TemporaryDirectory(prefix: Self.directoryPrefix)
         do {
+            try Data("\(getpid())\n".utf8).write(to: URL(fileURLWithPath: directory.appending(Self.ownerFile)))
             if getuid() == 0 {
                 try run("/bin/chown", ["postgres:", directory.path])
                 chmod(directory.path, 0o755)
@@ -63,6 +65,41 @@ final class ThrowawayPostgres: Sendable {
             directory.remove()
             throw error
         }
+    }
+
+    static let directoryPrefix = "cxpg"
+    /// The test process a cluster belongs to (its pid), in the cluster's directory.
+    static let ownerFile = "owner.pid"
+
+    /// A cluster whose test process died (a crash, a SIGKILL) is never stopped by it and keeps
+    /// running; the first cluster of the next run reaps those (``reapOrphans(in:)``).
+    private static let orphansReaped: Void = { reapOrphans() }()
+
+    /// Stops (SIGQUIT: immediate shutdown) and deletes every cluster under `root` whose test
+    /// process no longer exists. A directory without ``ownerFile`` may be another run's cluster
+    /// being made, and a live owner's cluster is in use: both are left alone. Returns the paths
+    /// deleted.
+    @discardableResult
+    static func reapOrphans(in root: String = "/tmp") -> [String] {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: root) else { return [] }
+        var reaped: [String] = []
+        for name in entries where name.hasPrefix(directoryPrefix + "-") {
+            let path = root + "/" + name
+            guard let text = try? String(contentsOfFile: path + "/" + ownerFile, encoding: .utf8),
+                let owner = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), owner > 0,
+                kill(owner, 0) != 0, errno == ESRCH
+            else { continue }
+            // The postmaster, if that pid is still a postgres process (pids are reused).
+            if let lines = try? String(contentsOfFile: path + "/data/postmaster.pid", encoding: .utf8),
+                let first = lines.split(separator: "\n").first, let postmaster = pid_t(first), postmaster > 0,
+                (try? String(contentsOfFile: "/proc/\(postmaster)/comm", encoding: .utf8))?.hasPrefix("postgres") == true
+            {
+                kill(postmaster, SIGQUIT)
+            }
+            removeTestTree(path)
+            reaped.append(path)
+        }
+        return reaped
     }
 
     /// Runs `body` with a new cluster (started), then stops it and deletes it, also when `body`
