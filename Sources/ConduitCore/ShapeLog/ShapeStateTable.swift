@@ -50,8 +50,8 @@ public final class ShapeStateTable: Sendable {
         /// Records staged since the last ``writeStaged()``.
         var staged: Set<Int> = []
         var used: [Bool]
-        /// Free record numbers, highest first (so the lowest is reused first).
-        var free: [Int] = []
+        /// Free record numbers (the lowest is reused first).
+        var free = LowestFirstQueue()
         var recordCount: Int { used.count }
     }
 
@@ -105,14 +105,14 @@ public final class ShapeStateTable: Sendable {
     /// Once every shape found at start-up is claimed: the records no shape holds become free.
     public func collectFree() {
         state.withLock { state in
-            state.free = (0..<state.recordCount).reversed().filter { !state.used[$0] }
+            state.free = LowestFirstQueue((0..<state.recordCount).filter { !state.used[$0] })
         }
     }
 
     /// A record for a new shape: the lowest free one, or a new one at the end of the file.
     public func claimFree() -> Int {
         state.withLock { state in
-            if let record = state.free.popLast() {
+            if let record = state.free.popLowest() {
                 state.used[record] = true
                 return record
             }
@@ -132,8 +132,7 @@ public final class ShapeStateTable: Sendable {
             state.mirror.replaceSubrange(offset..<(offset + Self.recordSize), with: bytes)
             state.staged.remove(record)
             state.used[record] = false
-            state.free.append(record)
-            state.free.sort(by: >)
+            state.free.insert(record)
             return true
         }
         guard known else { return }
