@@ -86,15 +86,9 @@ enum ChangeRenderer {
         return writer.bytes
     }
 
-    /// The complete change message for `entry` in a transaction with commit LSN `lsn` and `xid`.
-    static func render(_ entry: PendingEntry, relationJSON: [UInt8], lsn: [UInt8], xid: UInt32, last: Bool) -> [UInt8] {
-        var writer = JSONWriter(capacity: entry.value.count + entry.key.count + 160)
-        render(entry, into: &writer, relationJSON: relationJSON, lsn: lsn, xid: xid, last: last)
-        return writer.bytes
-    }
-
-    /// ``render(_:relationJSON:lsn:xid:last:)`` appended to `writer` (router renders straight
-    /// into the change log's buffer); `lsn` is the commit LSN's decimal text.
+    /// Appends the complete change message for `entry` in a transaction with commit LSN `lsn`
+    /// (its decimal text) and `xid` to `writer` (router renders straight into the change log's
+    /// buffer).
     static func render(_ entry: PendingEntry, into writer: inout JSONWriter, relationJSON: [UInt8], lsn: [UInt8], xid: UInt32, last: Bool) {
         writer.raw("{\"headers\":{\"operation\":\"")
         writer.raw(entry.operation.json)

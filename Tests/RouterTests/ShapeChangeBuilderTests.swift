@@ -34,8 +34,9 @@ struct ShapeChangeBuilderTests {
     }
 
     static func json(_ entry: PendingEntry, last: Bool = false) throws -> [String: Any] {
-        let bytes = ChangeRenderer.render(entry, relationJSON: Array(#"["public","items"]"#.utf8), lsn: Array("100".utf8), xid: 7, last: last)
-        return try JSONSerialization.jsonObject(with: Data(bytes)) as! [String: Any]
+        var writer = JSONWriter()
+        ChangeRenderer.render(entry, into: &writer, relationJSON: Array(#"["public","items"]"#.utf8), lsn: Array("100".utf8), xid: 7, last: last)
+        return try JSONSerialization.jsonObject(with: Data(writer.bytes)) as! [String: Any]
     }
 
     /// Rows whose `done` column is `t`.
