@@ -6,8 +6,9 @@ import Synchronization
 /// Wakes live requests waiting on a shape when router reports progress, and remembers what
 /// router last said about the replication stream and its own connection.
 ///
-/// Waiters are continuations keyed by handle and by a per-wait id, so a notification wakes every
-/// waiter of that handle at once and a cancelled or timed-out wait removes only itself. Waits are
+/// Waiters are callbacks (or a task's continuation, for ``wait(for:since:timeout:connection:)``)
+/// keyed by handle and by a per-wait id, so a notification wakes every waiter of that handle at
+/// once and a cancelled or timed-out wait removes only itself. Waits are
 /// always bounded by a timeout: callers re-check the shape log after every wake-up, so a lost
 /// notification (or router being down) delays a response by at most one wait slice.
 final class LiveNotifier: Sendable {
@@ -21,13 +22,14 @@ final class LiveNotifier: Sendable {
         case shuttingDown
     }
 
-    /// One wait: created before its continuation exists, so a cancellation that arrives first
-    /// is remembered in `isCancelled`; removed as soon as it is resumed, so nothing leaks.
+    /// One wait: created before its callback exists (an async wait registers its continuation
+    /// in a second step), so a cancellation that arrives first is remembered in `isCancelled`;
+    /// removed as soon as it is resumed, so nothing leaks.
     private struct Waiter {
         var handle: String
-        var continuation: CheckedContinuation<Wake, Never>?
+        var resume: (@Sendable (Wake) -> Void)?
         var isCancelled = false
-        /// The timeout, armed once the continuation is registered.
+        /// The timeout, armed once the callback is registered.
         var timer: Scheduled<Void>?
         /// The client connection's close registration (``ConnectionWatch/onClose(_:)``).
         var connection: ConnectionWatch?
@@ -37,7 +39,7 @@ final class LiveNotifier: Sendable {
         func finish(_ wake: Wake) {
             timer?.cancel()
             if let connection, let closeToken { connection.cancelOnClose(closeToken) }
-            continuation?.resume(returning: wake)
+            resume?(wake)
         }
     }
 
@@ -92,7 +94,7 @@ final class LiveNotifier: Sendable {
     func beginShutdown() {
         let waiters = state.withLock { state in
             state.isShuttingDown = true
-            let ready = state.waiters.filter { $0.value.continuation != nil }
+            let ready = state.waiters.filter { $0.value.resume != nil }
             for id in ready.keys { _ = state.take(id) }
             return Array(ready.values)
         }
@@ -127,52 +129,42 @@ final class LiveNotifier: Sendable {
     /// to ``wait(for:since:timeout:)``.
     func generation(of handle: String) -> UInt64 { state.withLock { $0.generations[handle] ?? 0 } }
 
-    /// Waits until `handle` advances past `generation` or is removed, `timeout` passes, the
-    /// client of `connection` goes away (``Wake/cancelled``), or the task is cancelled.
+    /// Calls `onWake` once, when `handle` advances past `generation` or is removed, `timeout`
+    /// passes, the client of `connection` goes away (``Wake/cancelled``) or serve stops; at once
+    /// (on the calling thread) when one of those already happened.
     ///
-    /// A wait is one continuation in a table, a timer on an event loop and a close registration:
-    /// no child task and no sleeping task, so thousands of parked long-polls cost little memory
-    /// (issue 11). Whichever of notification, timeout, close, cancellation or shutdown comes
-    /// first takes the waiter out of the table and resumes it; the others find nothing to do.
+    /// A parked wait is an entry in a table, a timer on an event loop and a close registration:
+    /// no task, so thousands of parked long-polls cost little memory (issue 11). Whichever of
+    /// notification, timeout, close or shutdown comes first takes the waiter out of the table
+    /// and calls it; the others find nothing to do.
+    func park(
+        for handle: String,
+        since generation: UInt64,
+        timeout: Duration,
+        connection: ConnectionWatch? = nil,
+        onWake: @escaping @Sendable (Wake) -> Void
+    ) {
+        let id = register(handle, connection: connection)
+        if let now = attach(id, handle: handle, since: generation, resume: onWake) {
+            onWake(now)
+            return
+        }
+        arm(id, timeout: timeout, connection: connection)
+    }
+
+    /// ``park(for:since:timeout:connection:onWake:)`` for a task: also ends with
+    /// ``Wake/cancelled`` when the task is cancelled.
     func wait(
         for handle: String,
         since generation: UInt64,
         timeout: Duration,
         connection: ConnectionWatch? = nil
     ) async -> Wake {
-        if isRemoved(handle) { return .removed }
-        if isShuttingDown { return .shuttingDown }
-        let id = state.withLock { state in
-            state.nextID += 1
-            state.waiters[state.nextID] = Waiter(handle: handle, connection: connection)
-            state.idsByHandle[handle, default: []].insert(state.nextID)
-            return state.nextID
-        }
+        let id = register(handle, connection: connection)
         return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
-                let resumeNow: Wake? = state.withLock { state in
-                    guard let waiter = state.waiters[id] else { return .cancelled }
-                    if waiter.isCancelled {
-                        _ = state.take(id)
-                        return .cancelled
-                    }
-                    if state.removed.contains(handle) {
-                        _ = state.take(id)
-                        return .removed
-                    }
-                    if state.isShuttingDown {
-                        _ = state.take(id)
-                        return .shuttingDown
-                    }
-                    if state.generations[handle] ?? 0 > generation {
-                        _ = state.take(id)
-                        return .advanced
-                    }
-                    state.waiters[id]?.continuation = continuation
-                    return nil
-                }
-                if let resumeNow {
-                    continuation.resume(returning: resumeNow)
+                if let now = attach(id, handle: handle, since: generation, resume: { continuation.resume(returning: $0) }) {
+                    continuation.resume(returning: now)
                     return
                 }
                 arm(id, timeout: timeout, connection: connection)
@@ -180,13 +172,49 @@ final class LiveNotifier: Sendable {
         } onCancel: {
             let waiter = state.withLock { state -> Waiter? in
                 guard let waiter = state.waiters[id] else { return nil }
-                guard waiter.continuation != nil else {
+                guard waiter.resume != nil else {
                     state.waiters[id]?.isCancelled = true
                     return nil
                 }
                 return state.take(id)
             }
             waiter?.finish(.cancelled)
+        }
+    }
+
+    /// Enters a wait for `handle` in the table, without its callback yet.
+    private func register(_ handle: String, connection: ConnectionWatch?) -> UInt64 {
+        state.withLock { state in
+            state.nextID += 1
+            state.waiters[state.nextID] = Waiter(handle: handle, connection: connection)
+            state.idsByHandle[handle, default: []].insert(state.nextID)
+            return state.nextID
+        }
+    }
+
+    /// Gives wait `id` its callback, unless it is over already: then it is taken out of the
+    /// table and the reason returned (the caller resumes with it; nothing was armed yet).
+    private func attach(_ id: UInt64, handle: String, since generation: UInt64, resume: @escaping @Sendable (Wake) -> Void) -> Wake? {
+        state.withLock { state in
+            guard let waiter = state.waiters[id] else { return .cancelled }
+            let now: Wake?
+            if waiter.isCancelled {
+                now = .cancelled
+            } else if state.removed.contains(handle) {
+                now = .removed
+            } else if state.isShuttingDown {
+                now = .shuttingDown
+            } else if state.generations[handle] ?? 0 > generation {
+                now = .advanced
+            } else {
+                now = nil
+            }
+            if now != nil {
+                _ = state.take(id)
+            } else {
+                state.waiters[id]?.resume = resume
+            }
+            return now
         }
     }
 
@@ -216,7 +244,7 @@ final class LiveNotifier: Sendable {
     /// Ends wait `id` with `wake`, unless it already ended.
     private func end(_ id: UInt64, with wake: Wake) {
         let waiter = state.withLock { state -> Waiter? in
-            guard state.waiters[id]?.continuation != nil else { return nil }
+            guard state.waiters[id]?.resume != nil else { return nil }
             return state.take(id)
         }
         waiter?.finish(wake)
@@ -229,9 +257,9 @@ final class LiveNotifier: Sendable {
                 if markRemoved { state.removed.insert(handle) }
                 state.generations[handle, default: 0] += 1
                 for id in state.idsByHandle[handle] ?? [] {
-                    // A wait whose continuation is not registered yet sees the new generation (or
+                    // A wait whose callback is not registered yet sees the new generation (or
                     // `removed`) when it registers, so the wake-up is not lost.
-                    if state.waiters[id]?.continuation != nil, let waiter = state.take(id) { ready.append(waiter) }
+                    if state.waiters[id]?.resume != nil, let waiter = state.take(id) { ready.append(waiter) }
                 }
             }
             return ready

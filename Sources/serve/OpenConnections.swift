@@ -5,8 +5,8 @@ import Synchronization
 /// and asked to finish when serve stops.
 ///
 /// Stopping sends each connection NIO's `ChannelShouldQuiesceEvent`, which Hummingbird's
-/// connection handler answers by closing an idle connection at once and a busy one after its
-/// response; connections still open after the shutdown timeout are closed. Doing it here rather than with NIO's server-channel quiescing helper works the same
+/// connection state handler (in each pipeline) answers by closing an idle connection at once and
+/// a busy one after its response; connections still open after the shutdown timeout are closed. Doing it here rather than with NIO's server-channel quiescing helper works the same
 /// for connections accepted from a shared socket (``SharedSocketAcceptor``), which never pass
 /// through a server channel.
 final class OpenConnections: Sendable {
@@ -23,6 +23,16 @@ final class OpenConnections: Sendable {
         var channels: [ObjectIdentifier: any Channel] = [:]
         var isStopping = false
         var accepted = 0
+        /// ``allClosed()`` callers, resumed when the last connection closes.
+        var waiting: [CheckedContinuation<Void, Never>] = []
+
+        /// Removes `id`; returns the waiters to resume when it was the last one.
+        mutating func remove(_ id: ObjectIdentifier) -> [CheckedContinuation<Void, Never>] {
+            channels.removeValue(forKey: id)
+            guard channels.isEmpty else { return [] }
+            defer { waiting.removeAll() }
+            return waiting
+        }
     }
 
     let limit: Int
@@ -43,7 +53,9 @@ final class OpenConnections: Sendable {
             return .admitted
         }
         if admission == .admitted {
-            channel.closeFuture.whenComplete { _ in self.state.withLock { _ = $0.channels.removeValue(forKey: id) } }
+            channel.closeFuture.whenComplete { _ in
+                for waiter in self.state.withLock({ $0.remove(id) }) { waiter.resume() }
+            }
         }
         return admission
     }
@@ -60,6 +72,19 @@ final class OpenConnections: Sendable {
         eventLoop.scheduleTask(in: TimeAmount(deadline)) {
             let remaining = self.state.withLock { Array($0.channels.values) }
             for channel in remaining { channel.close(promise: nil) }
+        }
+    }
+
+    /// Returns once no connection is open (at once when none is). Call it after accepting
+    /// stopped, so none can follow.
+    func allClosed() async {
+        await withCheckedContinuation { continuation in
+            let none = state.withLock { state in
+                if state.channels.isEmpty { return true }
+                state.waiting.append(continuation)
+                return false
+            }
+            if none { continuation.resume() }
         }
     }
 

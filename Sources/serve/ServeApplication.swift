@@ -51,15 +51,11 @@ struct ServeApplication: Sendable {
         let responder = ServeResponder(shapes: routes, notifier: notifier, logger: logger)
         let dates = HTTPDate()
         let connections = OpenConnections(limit: configuration.maxConnections)
-        let childChannel = ServeChildChannel(limits: configuration.limits, connections: connections) { request, writer, connection in
-            var response = await responder.respond(to: request, connection: connection)
-            response.headers[.date] = dates.current
-            do {
-                try await writer.write(response: response.head, body: response.body)
-            } catch is HTTPParserError {
-                // Hummingbird answers a parser error with a 400, which must not land in the middle
-                // of this response.
-                throw ResponseWriteFailed()
+        let childChannel = ServeChildChannel(limits: configuration.limits, connections: connections) { request, connection, reply in
+            responder.respond(to: request, connection: connection) { response in
+                var response = response
+                response.headers[.date] = dates.current
+                await reply(response)
             }
         }
         let listener: ServeServer.Listener =
@@ -116,38 +112,37 @@ struct ServeResponder: Sendable {
     let notifier: LiveNotifier
     let logger: Logger
 
-    /// The response to `request`, counted and timed by route and status (``ServeMetrics``).
+    /// Answers `request`: `reply` gets its response, counted and timed by route and status
+    /// (``ServeMetrics``), in a short-lived task that then writes it.
     ///
-    /// The work runs in short-lived tasks (``isolated(_:)``); only a live request's waits run in
-    /// the connection's own task, so a parked long-poll keeps a few small frames, not the
-    /// memory of everything that led to it (see ``LongPoll``).
-    func respond(to request: Request, connection: ConnectionWatch) async -> Response {
+    /// Nothing of the request stays in a task while a live request waits: the work runs in
+    /// tasks that end at each wait, and the wait is a callback (``ShapeRoutes/drive(_:answer:)``),
+    /// so a parked long-poll costs its connection's pipeline and a table entry (issue 11).
+    func respond(to request: Request, connection: ConnectionWatch, reply: @escaping @Sendable (Response) async -> Void) {
         let started = ContinuousClock.now
         let requestID = Self.makeRequestID()
         var logger = self.logger
         logger[metadataKey: LogKey.requestID] = "\(requestID)"
         let path = Self.normalize(request.uri.path)
-        var response: Response
+        let context = logger
         if path == "/v1/shape" || path == "/v1/status", request.method != .options, !isAuthorized(request) {
             // Sent before CORS headers are added, as Electric does (protocol.md §1, §2).
-            response = ErrorResponses.unauthorized
+            var response = ErrorResponses.unauthorized
             response.headers[.electricServer] = ShapeResponseHeaders.serverHeader
             response.headers[.requestID] = requestID
-        } else {
-            let context = logger
-            let first = await Self.isolated { await self.dispatch(request, path: path, connection: connection, logger: context) }
-            let answer = await shapes.complete(first) { work in await Self.isolated(work) }
-            response = finish(answer, to: request, path: path, requestID: requestID, logger: logger)
+            ServeMetrics.record(route: ServeMetrics.route(of: request), status: response.status.code, duration: started.duration(to: .now))
+            Task { await reply(response) }
+            return
         }
-        ServeMetrics.record(route: ServeMetrics.route(of: request), status: response.status.code, duration: started.duration(to: .now))
-        return response
-    }
-
-    /// Runs `work` in a task of its own, so the memory of its frames is freed when it returns
-    /// instead of staying with the connection's task; cancelling the caller cancels it.
-    private static func isolated<T: Sendable>(_ work: @escaping @Sendable () async -> T) async -> T {
-        let task = Task(operation: work)
-        return await withTaskCancellationHandler { await task.value } onCancel: { task.cancel() }
+        let answer: @Sendable (Response) async -> Void = { answer in
+            let response = self.finish(answer, to: request, path: path, requestID: requestID, logger: context)
+            ServeMetrics.record(route: ServeMetrics.route(of: request), status: response.status.code, duration: started.duration(to: .now))
+            await reply(response)
+        }
+        Task {
+            let first = await self.dispatch(request, path: path, connection: connection, logger: context)
+            await self.shapes.drive(first, answer: answer)
+        }
     }
 
     /// Routes `request` to its handler: a response, or a live shape request's first wait.

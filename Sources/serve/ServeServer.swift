@@ -9,9 +9,9 @@ import ServiceLifecycle
 ///
 /// Hummingbird's own `Server` binds only a host and port with `SO_REUSEADDR`; it cannot bind with
 /// `SO_REUSEPORT` nor adopt a socket inherited from systemd, which is how several serve processes
-/// answer on one port (issue 8). This is the same loop, serving each connection with
-/// Hummingbird's HTTP/1.1 channel through ``ServeChildChannel``: around NIO's `ServerBootstrap`
-/// for an address serve binds itself, around a ``SharedSocketAcceptor`` for an inherited socket.
+/// answer on one port (issue 8). Each connection is set up by ``ServeChildChannel`` and lives in
+/// its NIO pipeline, with no task per connection: NIO's `ServerBootstrap` accepts for an address
+/// serve binds itself, a ``SharedSocketAcceptor`` for an inherited socket.
 ///
 /// Graceful shutdown (SIGTERM): accepting stops (the bound socket is closed; an inherited one is
 /// left to the other processes), `onShutdown` runs (it answers waiting long-polls and ends SSE
@@ -61,28 +61,18 @@ final class ServeServer: Service {
         switch listener {
         case .address(let host, let port, let reusePort):
             let server = try await bind(host: host, port: port, reusePort: reusePort)
-            announce(port: server.channel.localAddress?.port ?? port)
-            await serve(stopAccepting: { server.channel.close(promise: nil) }) { group in
-                do {
-                    try await server.executeThenClose { inbound in
-                        for try await connection in inbound {
-                            group.addTask { await self.childChannel.handle(connection, logger: self.logger) }
-                        }
-                    }
-                } catch {
-                    logger.error("Accepting connections failed", metadata: [LogKey.error: "\(error)"])
-                }
+            announce(port: server.localAddress?.port ?? port)
+            await serve(stopAccepting: { server.close(promise: nil) }) {
+                try? await server.closeFuture.get()
             }
         case .inherited(let descriptor):
             let acceptor = SharedSocketAcceptor(descriptor: descriptor)
             announce(port: Self.localPort(of: descriptor))
-            await serve(stopAccepting: { acceptor.stop() }) { group in
+            await serve(stopAccepting: { acceptor.stop() }) {
                 do {
-                    while let socket = try await acceptor.next() {
-                        group.addTask { await self.serveConnection(on: socket) }
-                    }
+                    while let socket = try await acceptor.next() { await self.adopt(socket) }
                 } catch {
-                    logger.error("Accepting connections failed", metadata: [LogKey.error: "\(error)"])
+                    self.logger.error("Accepting connections failed", metadata: [LogKey.error: "\(error)"])
                 }
             }
             await acceptor.close()
@@ -90,61 +80,63 @@ final class ServeServer: Service {
         logger.info("All connections closed")
     }
 
-    /// Runs `accept` (which adds a task per connection) until accepting stops and every
-    /// connection has closed; graceful shutdown stops accepting and asks connections to finish.
-    private func serve(
-        stopAccepting: @escaping @Sendable () -> Void,
-        accept: (inout DiscardingTaskGroup) async -> Void
-    ) async {
+    /// Runs `accept` until accepting stops, then waits until every connection has closed;
+    /// graceful shutdown stops accepting and asks connections to finish. Cancelled (the service
+    /// group's backstop), it closes whatever is open.
+    private func serve(stopAccepting: @escaping @Sendable () -> Void, accept: () async -> Void) async {
         let connections = childChannel.connections
         let shutdownTimeout = self.shutdownTimeout
         let eventLoop = eventLoopGroup.any()
         let onShutdown = self.onShutdown
         let logger = self.logger
-        await withGracefulShutdownHandler {
-            await withDiscardingTaskGroup { group in await accept(&group) }
-        } onGracefulShutdown: {
-            logger.info("Stopping: no new connections, answering waiting requests")
-            SystemdNotifier.stopping()
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                await accept()
+                await connections.allClosed()
+            } onGracefulShutdown: {
+                logger.info("Stopping: no new connections, answering waiting requests")
+                SystemdNotifier.stopping()
+                stopAccepting()
+                connections.stopAll(closingAfter: shutdownTimeout, on: eventLoop)
+                onShutdown()
+            }
+        } onCancel: {
             stopAccepting()
-            connections.stopAll(closingAfter: shutdownTimeout, on: eventLoop)
-            onShutdown()
+            connections.stopAll(closingAfter: .zero, on: eventLoop)
         }
     }
 
-    private func bind(host: String, port: Int, reusePort: Bool) async throws
-        -> NIOAsyncChannel<ServeChildChannel.Connection, Never>
-    {
+    private func bind(host: String, port: Int, reusePort: Bool) async throws -> any Channel {
+        let childChannel = self.childChannel
+        let logger = self.logger
         var bootstrap = ServerBootstrap(group: eventLoopGroup)
             .serverChannelOption(ChannelOptions.backlog, value: 256)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
             .childChannelOption(ChannelOptions.recvAllocator, value: Self.receiveBuffers)
+            .childChannelInitializer { channel in childChannel.setup(channel: channel, logger: logger) }
         if reusePort {
             bootstrap = bootstrap.serverChannelOption(
                 ChannelOptions.Types.SocketOption(level: .socket, name: .init(rawValue: SO_REUSEPORT)),
                 value: 1
             )
         }
-        let childChannel = self.childChannel
-        let logger = self.logger
-        return try await bootstrap.bind(host: host, port: port) { channel in
-            childChannel.setup(channel: channel, logger: logger)
-        }
+        return try await bootstrap.bind(host: host, port: port).get()
     }
 
-    /// Serves a connection accepted from a shared socket.
-    private func serveConnection(on socket: Int32) async {
+    /// Takes over a connection accepted from a shared socket.
+    private func adopt(_ socket: Int32) async {
         let childChannel = self.childChannel
         let logger = self.logger
         do {
-            let connection = try await ClientBootstrap(group: eventLoopGroup)
+            _ = try await ClientBootstrap(group: eventLoopGroup)
                 // A client's FIN is reported as `inputClosed` instead of closing the channel, so a
                 // response to a request sent with a half-close still goes out.
                 .channelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
                 .channelOption(ChannelOptions.recvAllocator, value: Self.receiveBuffers)
-                .withConnectedSocket(socket) { channel in childChannel.setup(channel: channel, logger: logger) }
-            await childChannel.handle(connection, logger: logger)
+                .channelInitializer { channel in childChannel.setup(channel: channel, logger: logger) }
+                .withConnectedSocket(socket)
+                .get()
         } catch {
             logger.debug("Could not take over an accepted connection", metadata: [LogKey.error: "\(error)"])
         }

@@ -80,22 +80,23 @@ final class ShapeRoutes: Sendable {
         )
     }
 
-    /// Drives `first` to its response: each wait of a parked live request runs in the calling
-    /// task, the work after each wake-up through `run` (``ServeResponder`` passes a short-lived
-    /// task, so the caller keeps only the waits' small frames; see ``LongPoll``).
-    func complete(
-        _ first: ShapeStep,
-        running run: (@escaping @Sendable () async -> ShapeStep) async -> ShapeStep
-    ) async -> Response {
-        var next = first
-        while true {
-            switch next {
-            case .response(let response):
-                return response
-            case .waiting(var poll):
-                let progress = await poll.wait()
-                let waited = poll
-                next = await run { await self.proceed(waited, after: progress) }
+    /// Drives `step` to its response and calls `answer` with it. A live request that must wait
+    /// is parked in ``LiveNotifier`` with no task of its own; each wake-up goes on in a new
+    /// short-lived task (see ``LongPoll``). `answer` runs in the task that produced the response.
+    func drive(_ step: ShapeStep, answer: @escaping @Sendable (Response) async -> Void) async {
+        switch step {
+        case .response(let response):
+            await answer(response)
+        case .waiting(let poll):
+            let parked = poll.park { wake in
+                Task {
+                    var poll = poll
+                    let progress = await poll.progress(after: wake)
+                    await self.drive(await self.proceed(poll, after: progress), answer: answer)
+                }
+            }
+            if !parked {
+                await drive(await proceed(poll, after: .success(.deadlinePassed)), answer: answer)
             }
         }
     }

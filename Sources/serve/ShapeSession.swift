@@ -137,11 +137,22 @@ final class ShapeSession: Sendable {
     func waitForProgress(since generation: inout UInt64, until deadline: ContinuousClock.Instant) async throws
         -> Progress
     {
-        let remaining = routes.clock.now.duration(to: deadline)
-        guard remaining > .zero else { return .deadlinePassed }
-        let wake = await notifier.wait(
-            for: shape.handle, since: generation, timeout: min(remaining, Self.recheckInterval), connection: connection)
+        guard let slice = waitSlice(until: deadline) else { return .deadlinePassed }
+        let wake = await notifier.wait(for: shape.handle, since: generation, timeout: slice, connection: connection)
         try Task.checkCancellation()
+        return try await progress(after: wake, generation: &generation)
+    }
+
+    /// How long the next wait before `deadline` may be: one re-check interval at most; nil once
+    /// the deadline passed.
+    func waitSlice(until deadline: ContinuousClock.Instant) -> Duration? {
+        let remaining = routes.clock.now.duration(to: deadline)
+        return remaining > .zero ? min(remaining, Self.recheckInterval) : nil
+    }
+
+    /// What a wait that ended with `wake` means for the request; `generation` becomes the
+    /// shape's generation now, for the next wait.
+    func progress(after wake: LiveNotifier.Wake, generation: inout UInt64) async throws -> Progress {
         generation = notifier.generation(of: shape.handle)
         switch wake {
         case .removed: return .removed

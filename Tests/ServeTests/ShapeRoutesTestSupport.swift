@@ -80,10 +80,13 @@ final class RoutesFixture: Sendable {
 }
 
 extension ShapeRoutes {
-    /// The response to a shape request with raw query `query`, its waits and work all in the
-    /// calling task.
+    /// The response to a shape request with raw query `query`, driven as serve drives it (a live
+    /// request parked between its waits).
     func respond(query: String?, ifNoneMatch: [String], logger: Logger) async -> Response {
-        await complete(await step(query: query, ifNoneMatch: ifNoneMatch, logger: logger)) { work in await work() }
+        let first = await step(query: query, ifNoneMatch: ifNoneMatch, logger: logger)
+        return await withCheckedContinuation { continuation in
+            Task { await self.drive(first) { continuation.resume(returning: $0) } }
+        }
     }
 }
 

@@ -1,0 +1,134 @@
+import HTTPTypes
+import HummingbirdCore
+import NIOCore
+import NIOHTTPTypes
+
+/// The last handler of a connection's pipeline: hands each request to the responder and sends
+/// its response back, one request at a time, with no task of its own.
+///
+/// Hummingbird's HTTP/1 channel serves a connection from a task that reads its requests and
+/// stays suspended between and under them; that task's frames (about 1 KB of slab per async
+/// frame, kept until the task ends) were most of what an idle or parked connection cost
+/// (issue 11: 23 KB at 10,000 parked long-polls). Here a connection is its NIO pipeline: a
+/// request starts a short-lived task (``ServeResponder/respond(to:connection:reply:)``), the
+/// task that produces the response writes it, and a parked long-poll is a callback.
+///
+/// NIO's `HTTPServerPipelineHandler` (earlier in the pipeline) holds a pipelined request back
+/// until the previous response's end went out, so requests arrive here one at a time.
+final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPResponsePart
+
+    /// Answers `request` by calling its third argument once with the response, from a task
+    /// (which then writes it to the connection).
+    typealias Responder = @Sendable (Request, ConnectionWatch, @escaping @Sendable (Response) async -> Void) -> Void
+
+    private let responder: Responder
+    private let watch: ConnectionWatch
+    private var head: HTTPRequest?
+    private var body: ByteBuffer?
+    /// A request was handed to the responder and its response has not ended.
+    private var answering = false
+    /// Close once the current response ended: the request said `connection: close`, or the
+    /// client closed its side after sending it.
+    private var closeAfterResponse = false
+
+    init(responder: @escaping Responder, watch: ConnectionWatch) {
+        self.responder = responder
+        self.watch = watch
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            self.head = head
+            body = nil
+        case .body(let bytes):
+            // ConnectionGuard bounds a body (RequestLimits.maxBodyBytes) before it gets here.
+            if body == nil { body = bytes } else { body!.writeImmutableBuffer(bytes) }
+        case .end:
+            guard let head else { return }
+            self.head = nil
+            let request = Request(head: head, body: RequestBody(buffer: body ?? ByteBuffer()))
+            body = nil
+            answering = true
+            if Self.asksToClose(head) { closeAfterResponse = true }
+            let channel = context.channel
+            responder(request, watch) { response in await Self.write(response, to: channel) }
+        }
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        guard case .end = unwrapOutboundIn(data) else {
+            context.write(data, promise: promise)
+            return
+        }
+        answering = false
+        guard closeAfterResponse else {
+            context.write(data, promise: promise)
+            return
+        }
+        let channel = context.channel
+        let written = context.eventLoop.makePromise(of: Void.self)
+        written.futureResult.whenComplete { _ in channel.close(promise: nil) }
+        written.futureResult.cascade(to: promise)
+        context.write(data, promise: written)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event as? ChannelEvent == .inputClosed {
+            // The client sent all it will: answer what it asked (a request sent with a
+            // half-close still gets its response), then close.
+            if answering || head != nil { closeAfterResponse = true } else { context.close(promise: nil) }
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    /// A failure on the connection (reading or writing) ends it; a malformed request was
+    /// already answered by NIO's protocol error handler.
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
+    private static func asksToClose(_ head: HTTPRequest) -> Bool {
+        head.headerFields[values: .connection].contains { value in
+            value.split(separator: ",").contains { $0.filter { $0 != " " && $0 != "\t" }.lowercased() == "close" }
+        }
+    }
+
+    /// Writes `response` (head, body, end) from the task that produced it. A write that fails
+    /// (the client went away) closes the connection.
+    private static func write(_ response: Response, to channel: any Channel) async {
+        channel.write(HTTPResponsePart.head(response.head), promise: nil)
+        do {
+            try await response.body.write(ChannelResponseBodyWriter(channel: channel))
+        } catch {
+            channel.close(promise: nil)
+        }
+    }
+}
+
+/// Writes a response body to a channel from a task: each buffer is flushed at once, and a write
+/// waits until the one before it reached the socket, so a client that stops reading holds at
+/// most two of them here (serve's windows are ``ServeConfiguration/responseWindowBytes``).
+struct ChannelResponseBodyWriter: ResponseBodyWriter {
+    let channel: any Channel
+    private var previous: EventLoopFuture<Void>?
+
+    init(channel: any Channel) {
+        self.channel = channel
+    }
+
+    mutating func write(_ buffer: ByteBuffer) async throws {
+        let written = channel.eventLoop.makePromise(of: Void.self)
+        channel.writeAndFlush(HTTPResponsePart.body(buffer), promise: written)
+        if let previous { try await previous.get() }
+        previous = written.futureResult
+    }
+
+    consuming func finish(_ trailingHeaders: HTTPFields?) async throws {
+        try await channel.writeAndFlush(HTTPResponsePart.end(trailingHeaders))
+    }
+}
