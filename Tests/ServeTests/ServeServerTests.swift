@@ -18,6 +18,15 @@ struct ServeServerTests {
 
     static let livePoll = "/v1/shape?table=items&offset=1000_0&handle=h1&live=true"
 
+    /// Appends `json` to shape h1's change log at transaction `tx`, commits it and tells the
+    /// notifier, as router would.
+    static func commitChange(_ json: String, at tx: Int64, to fixture: RoutesFixture) throws {
+        let writer = try fixture.changeWriter()
+        try writer.append(offset: LogOffset(tx: tx, op: 0), json: Array(json.utf8))
+        try writer.commit(appliedThroughLSN: LSN(UInt64(tx)))
+        fixture.notifier.receive(.shapeAdvanced(handle: "h1"))
+    }
+
     /// Sends a live request and returns once it waits for changes.
     static func startLivePoll(on connection: inout TestHTTPConnection, _ fixture: RoutesFixture) async throws {
         try await connection.send(livePoll)
@@ -49,10 +58,7 @@ struct ServeServerTests {
         try await RunningServe.with(fixture) { serve in
             try await serve.withConnection { connection in
                 try await Self.startLivePoll(on: &connection, fixture)
-                let writer = try fixture.changeWriter()
-                try writer.append(offset: LogOffset(tx: 1200, op: 0), json: Array("{\"c\":4}".utf8))
-                try writer.commit(appliedThroughLSN: LSN(1200))
-                fixture.notifier.receive(.shapeAdvanced(handle: "h1"))
+                try Self.commitChange("{\"c\":4}", at: 1200, to: fixture)
                 let data = try await connection.response()
                 #expect(data?.body == "[{\"c\":4}," + ShapeRoutesTests.upToDate(1200) + "]")
                 let next = try await connection.get("/v1/shape?table=items&offset=0_0&handle=h1")
