@@ -32,7 +32,7 @@ final class ConnectionGuard {
     let watch: ConnectionWatch
     private var mode = Mode.head
     private var scanner: RequestHeadScanner
-    /// Requests handed to Hummingbird whose response has not ended.
+    /// Requests passed on to be answered whose response has not ended.
     private var requestsInFlight = 0
     /// Set when the decoder emits a request's `.end`.
     private var messageComplete = false
@@ -186,7 +186,7 @@ final class ConnectionGuard {
         return head
     }
 
-    /// Counts a body part (forwarded to Hummingbird while within the limit: `POST /v1/shape`
+    /// Counts a body part (passed on while within the limit: `POST /v1/shape`
     /// reads its JSON body).
     fileprivate func requestBody(_ bytes: ByteBuffer) {
         bodyBytes += bytes.readableBytes
@@ -267,7 +267,7 @@ extension ConnectionGuard {
         }
 
         /// Once the guard answered, the decoder's complaints about the unfinished request (end of
-        /// input mid-body) are expected: Hummingbird must not try to answer them with a 400.
+        /// input mid-body) are expected: NIO's protocol error handler must not answer them with a 400.
         func errorCaught(context: ChannelHandlerContext, error: any Error) {
             guard !owner.isRejected else { return }
             context.fireErrorCaught(error)

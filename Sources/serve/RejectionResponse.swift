@@ -1,7 +1,7 @@
 import NIOCore
 
 /// A complete HTTP/1.1 error response written as raw bytes by the connection's own handlers,
-/// for requests rejected before Hummingbird sees them (too large, too slow, too many
+/// for requests rejected before they are decoded (too large, too slow, too many
 /// connections). Always `connection: close`: the request's framing cannot be trusted any more.
 struct RejectionResponse: Sendable, Equatable {
     var status: Int

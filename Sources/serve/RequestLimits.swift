@@ -1,5 +1,5 @@
 /// What one HTTP request may make serve read and wait for (issue 6), enforced per connection by
-/// ``ConnectionGuard`` before Hummingbird sees the request.
+/// ``ConnectionGuard`` before the request is decoded and answered.
 struct RequestLimits: Sendable, Equatable {
     /// The request target (path and query). Shape URLs carry where clauses and their params, so
     /// they grow; 16 KiB matches what CDNs in front of a sync service pass through (Cloudflare

@@ -37,9 +37,9 @@ extension RouterClient: ShapeResolver {
 
 /// `GET`/`HEAD /v1/shape`: validation, handle resolution (protocol.md §8.6), then serving the log.
 ///
-/// A class, like ``ShapeSession``: every async frame of a request holds it, and a parked
-/// long-poll keeps those frames, so a reference (not 360 bytes of configuration) is what each
-/// frame carries (issue 11: idle live connections).
+/// A class, like ``ShapeSession``: every async frame of a request and every parked long-poll's
+/// callback holds it, so a reference (not 360 bytes of configuration) is what each carries
+/// (issue 11: idle live connections).
 final class ShapeRoutes: Sendable {
     let configuration: ServeConfiguration
     let catalog: ShapeCatalog

@@ -6,8 +6,8 @@ import Logging
 /// Serves one resolved shape request: plans the read, waits where the protocol waits (snapshot
 /// not published yet, out-of-bounds offsets, live long-polls), and builds the response.
 ///
-/// A class: the async frames of a parked long-poll hold a reference to it instead of a copy of
-/// the request, the shape's metadata and the logger each (issue 11: idle live connections).
+/// A class: a parked long-poll (``LongPoll``) holds a reference to it instead of a copy of the
+/// request, the shape's metadata and the logger (issue 11: idle live connections).
 final class ShapeSession: Sendable {
     let routes: ShapeRoutes
     let request: ShapeRequest

@@ -1,5 +1,6 @@
 import ConduitCore
 import NIOCore
+import NIOEmbedded
 import NIOPosix
 import Testing
 
@@ -83,5 +84,25 @@ struct HTTPExchangeTests {
             #expect(serve.application.connections.accepted == 1)
             #expect(fixture.notifier.waiterCount == 0)
         }
+    }
+
+    /// A response's writer goes on at once while the connection is writable, waits while it is
+    /// not (a client that stopped reading), and fails once it is closed.
+    @Test func writerWaitsForWritability() async throws {
+        let channel = EmbeddedChannel()
+        try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).get()
+        let writability = Writability()
+        try await writability.wait(for: channel)
+        channel.isWritable = false
+        let waiting = Task { try await writability.wait(for: channel) }
+        while !writability.isWaiting { await Task.yield() }
+        channel.isWritable = true
+        writability.changed()
+        try await waiting.value
+        #expect(!writability.isWaiting)
+
+        channel.isWritable = false
+        try await channel.close().get()
+        await #expect(throws: ChannelError.self) { try await writability.wait(for: channel) }
     }
 }
