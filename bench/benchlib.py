@@ -146,16 +146,19 @@ class HTTPConnection:
         self.reader = self.writer = None
 
     async def get(self, path, timeout):
+        return await self.request("GET", path, timeout)
+
+    async def request(self, method, path, timeout):
         try:
-            return await asyncio.wait_for(self._get(path), timeout)
+            return await asyncio.wait_for(self._request(method, path), timeout)
         except BaseException:
             self.close()
             raise
 
-    async def _get(self, path):
+    async def _request(self, method, path):
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
-        self.writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n\r\n".encode())
+        self.writer.write(f"{method} {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n\r\n".encode())
         await self.writer.drain()
         head = await self.reader.readuntil(b"\r\n\r\n")
         lines = head.decode("latin-1").split("\r\n")

@@ -62,8 +62,9 @@ final class SnapshotSession {
 
     /// Streams the table's rows (selected columns, where clause applied by PostgreSQL) into
     /// `writer` as insert messages, then the `snapshot-end` message.
-    /// `published` is called after each intermediate publication of chunks.
-    func copyRows(into writer: SnapshotWriter, visibility: SnapshotVisibility, published: () -> Void) throws {
+    /// `published` is called after each intermediate publication of chunks (from the writer's
+    /// queue, once readers can see them).
+    func copyRows(into writer: SnapshotWriter, visibility: SnapshotVisibility, published: @escaping @Sendable () -> Void) throws {
         guard resolved.definition.log == .full else {
             // log=changes_only (protocol.md §8.9): no rows, only the snapshot-end message. The
             // snapshot still decides which transactions the shape applies.
@@ -77,8 +78,7 @@ final class SnapshotSession {
             try writer.append { buffer in JSONWriter.appending(to: &buffer, render) }
             rows += 1
             if rows % 10_000 == 0 {
-                try writer.publishProgress()
-                published()
+                try writer.publishProgress(onPublished: published)
                 Failpoint.hit("router.mid-snapshot")
             }
         }

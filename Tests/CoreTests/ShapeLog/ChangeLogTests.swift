@@ -261,6 +261,7 @@ struct ChangeLogTests {
             let snapshot = try SnapshotWriter(directory: directory, chunkThresholdBytes: 10)
             try snapshot.append(row: Support.row(1, size: 30))
             try snapshot.publishProgress()
+            try snapshot.waitForPublications()
             let writer = try ChangeLogWriter(directory: directory, chunkThresholdBytes: 100)
             try writer.append(offset: Support.offset("10_0"), json: Self.entry("10_0"))
             try writer.commit(appliedThroughLSN: LSN(10))

@@ -1,5 +1,6 @@
 import Foundation
 import TestSupport
+import Synchronization
 import Testing
 
 @testable import ConduitCore
@@ -12,6 +13,7 @@ struct SnapshotLogTests {
             let writer = try SnapshotWriter(directory: directory, chunkThresholdBytes: 1000)
             try writer.append(row: Support.json("{\"a\":1}"))
             try writer.publishProgress()
+            try writer.waitForPublications()
             #expect(try ShapeLogReader(directory: directory).plan(after: .beforeAll) == .notReady)
         }
     }
@@ -103,6 +105,7 @@ struct SnapshotLogTests {
             try writer.append(row: Support.row(1, size: 60))
             try writer.append(row: Support.row(2, size: 20))
             try writer.publishProgress()
+            try writer.waitForPublications()
             let reader = ShapeLogReader(directory: directory)
             let first = try #require(Support.ready(try reader.plan(after: .beforeAll)))
             #expect(try reader.readEntries(first).count == 1)
@@ -121,8 +124,41 @@ struct SnapshotLogTests {
             let writer = try SnapshotWriter(directory: directory, chunkThresholdBytes: 10)
             try writer.append(row: Support.row(1, size: 30))
             try writer.publishProgress()
+            try writer.waitForPublications()
             _ = try SnapshotWriter(directory: directory, chunkThresholdBytes: 10)
             #expect(try ShapeLogReader(directory: directory).plan(after: .beforeAll) == .notReady)
+        }
+    }
+
+    /// A publication runs on the writer's queue: its callback comes once readers see the chunk,
+    /// and the copy goes on meanwhile.
+    @Test func publicationCallbackComesOnceTheChunkIsVisible() throws {
+        try Support.withTemporaryDirectory { directory in
+            let writer = try SnapshotWriter(directory: directory, chunkThresholdBytes: 50)
+            try writer.append(row: Support.row(1, size: 60))
+            let seen = Mutex<ShapeLogPlanResult?>(nil)
+            try writer.publishProgress {
+                seen.withLock { $0 = try? ShapeLogReader(directory: directory).plan(after: .beforeAll) }
+            }
+            try writer.append(row: Support.row(2, size: 60))
+            try writer.waitForPublications()
+            let result = try #require(seen.withLock { $0 })
+            let plan = try #require(Support.ready(result))
+            #expect(try ShapeLogReader(directory: directory).readEntries(plan).count == 1)
+        }
+    }
+
+    /// A publication that fails (here its folder is gone) fails the writer's next call.
+    @Test func failedPublicationFailsTheNextCall() throws {
+        try Support.withTemporaryDirectory { directory in
+            let folder = directory + "/shape"
+            try FileSystem.createDirectory(folder)
+            let writer = try SnapshotWriter(directory: folder, chunkThresholdBytes: 50)
+            try writer.append(row: Support.row(1, size: 60))
+            try FileManager.default.removeItem(atPath: folder)
+            try writer.publishProgress()
+            #expect(throws: ShapeLogError.self) { try writer.waitForPublications() }
+            #expect(throws: ShapeLogError.self) { try writer.finish(snapshotEnd: Support.json("{\"end\":true}")) }
         }
     }
 
