@@ -39,6 +39,8 @@ final class ConnectionGuard {
     /// Whether the newest request's response head went out.
     private var responseStarted = false
     private var bodyBytes = 0
+    /// The HTTP versions of the requests whose response head has not gone out, oldest first.
+    private var versions: [HTTPVersion] = []
     /// The guard made the current request the connection's last (it has a body): its response
     /// must say `connection: close`, or an HTTP/1.1 client would send its next request on a
     /// connection serve is closing (seen as a POST never answered by URLSession under load).
@@ -179,8 +181,14 @@ final class ConnectionGuard {
         requestsInFlight += 1
         responseStarted = false
         bodyBytes = 0
-        guard (length ?? 0) > 0 || head.headers.contains(name: "transfer-encoding") else { return head }
         var head = head
+        // An HTTP/1.0 request is the connection's last (its response has no chunked encoding, so
+        // a body of unknown length ends with the connection), and so is one saying `close`. The
+        // HTTP types passed on carry no version: it is said with the header, and the response
+        // head gets the request's version back on its way out (``responseHead(_:)``).
+        versions.append(head.version)
+        if !head.isKeepAlive || head.version == .http1_0 { head.headers.replaceOrAdd(name: "connection", value: "close") }
+        guard (length ?? 0) > 0 || head.headers.contains(name: "transfer-encoding") else { return head }
         head.headers.replaceOrAdd(name: "connection", value: "close")
         closesAfterResponse = true
         return head
@@ -197,6 +205,17 @@ final class ConnectionGuard {
     fileprivate func requestEnded() { messageComplete = true }
 
     fileprivate var isRejected: Bool { mode == .rejected }
+
+    /// A final response head goes out with its request's version (HTTP/1.0 clients get an
+    /// HTTP/1.0 response, so NIO's encoder does not chunk its body).
+    fileprivate func responseHead(_ head: HTTPResponseHead) -> HTTPResponseHead {
+        guard head.status.code >= 200, !versions.isEmpty else { return head }
+        let version = versions.removeFirst()
+        guard version == .http1_0 else { return head }
+        var head = head
+        head.version = version
+        return head
+    }
 
     fileprivate func responsePart(_ part: HTTPServerResponsePart) {
         switch part {
@@ -276,12 +295,15 @@ extension ConnectionGuard {
         func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
             let part = unwrapOutboundIn(data)
             owner.responsePart(part)
-            if case .head(var head) = part, head.status.code >= 200, owner.closesAfterResponse {
-                head.headers.replaceOrAdd(name: "connection", value: "close")
-                context.write(wrapOutboundOut(.head(head)), promise: promise)
+            guard case .head(let original) = part else {
+                context.write(data, promise: promise)
                 return
             }
-            context.write(data, promise: promise)
+            var head = owner.responseHead(original)
+            if head.status.code >= 200, owner.closesAfterResponse {
+                head.headers.replaceOrAdd(name: "connection", value: "close")
+            }
+            context.write(wrapOutboundOut(.head(head)), promise: promise)
         }
     }
 }

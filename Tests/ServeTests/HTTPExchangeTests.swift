@@ -16,7 +16,7 @@ struct HTTPExchangeTests {
     /// Status lines of the responses in `raw`, in order (a body without a line break may run
     /// into the next response's status line).
     static func statusLines(_ raw: String) -> [String] {
-        raw.matches(of: /HTTP\/1\.1 \d{3} [A-Za-z ]+/).map { String($0.output) }
+        raw.matches(of: /HTTP\/1\.[01] \d{3} [A-Za-z ]+/).map { String($0.output) }
     }
 
     @Test func pipelinedRequestsAreAnsweredInOrderThenClosed() async throws {
@@ -30,6 +30,29 @@ struct HTTPExchangeTests {
             #expect(raw.contains("{\"key\":\"1\"}"))
             // rawExchange returned: serve closed the connection after the third response.
             #expect(serve.application.connections.accepted == 1)
+        }
+    }
+
+    /// An HTTP/1.0 request is the connection's last: answered in HTTP/1.0, the body not chunked
+    /// but ended by closing the connection.
+    @Test func http10RequestIsAnsweredThenClosed() async throws {
+        let fixture = try ServeServerTests.caughtUpFixture(longPollTimeout: .seconds(5))
+        try await RunningServe.with(fixture) { serve in
+            let raw = try await serve.rawExchange("GET \(Self.snapshot) HTTP/1.0\r\nhost: x\r\n\r\n")
+            #expect(raw.hasPrefix("HTTP/1.0 200 OK\r\n"))
+            #expect(!raw.lowercased().contains("transfer-encoding: chunked"))
+            // The body runs to the end of the connection: the rows, then the snapshot-end control.
+            #expect(raw.contains("\r\n\r\n[{\"key\":\"1\"},{\"headers\":{\"control\":\"snapshot-end\""))
+            #expect(raw.hasSuffix("}}]"))
+        }
+    }
+
+    /// Each response carries its own request's version, pipelined behind another.
+    @Test func pipelinedHTTP10RequestGetsAnHTTP10Response() async throws {
+        let fixture = try ServeServerTests.caughtUpFixture(longPollTimeout: .seconds(5))
+        try await RunningServe.with(fixture) { serve in
+            let raw = try await serve.rawExchange("GET / HTTP/1.1\r\nhost: x\r\n\r\nGET /nowhere HTTP/1.0\r\nhost: x\r\n\r\n")
+            #expect(Self.statusLines(raw) == ["HTTP/1.1 200 OK", "HTTP/1.0 404 Not Found"])
         }
     }
 
