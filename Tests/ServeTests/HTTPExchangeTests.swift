@@ -56,6 +56,19 @@ struct HTTPExchangeTests {
         }
     }
 
+    /// HEAD responses carry headers only, whatever body the route built.
+    @Test func headRequestsGetNoBody() async throws {
+        let fixture = try ServeServerTests.caughtUpFixture(longPollTimeout: .seconds(5))
+        try await RunningServe.with(fixture) { serve in
+            let raw = try await serve.rawExchange(
+                "HEAD \(Self.snapshot) HTTP/1.1\r\nhost: x\r\n\r\n" + "HEAD /nowhere HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+            #expect(Self.statusLines(raw) == ["HTTP/1.1 200 OK", "HTTP/1.1 404 Not Found"])
+            #expect(!raw.contains("{\"key\""))
+            #expect(!raw.contains("Not found"))
+            #expect(raw.hasSuffix("\r\n\r\n"))
+        }
+    }
+
     @Test func malformedRequestIsAnswered400AndClosed() async throws {
         let fixture = try ServeServerTests.caughtUpFixture(longPollTimeout: .seconds(5))
         try await RunningServe.with(fixture) { serve in
