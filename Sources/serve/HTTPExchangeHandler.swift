@@ -55,7 +55,9 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
             let request = Request(head: head, body: RequestBody(buffer: body ?? ByteBuffer()))
             body = nil
             answering = true
-            if Self.asksToClose(head) { closeAfterResponse = true }
+            // ConnectionGuard sets exactly `connection: close` on every request that is the
+            // connection's last (NIO's keep-alive rules, HTTP/1.0, a request with a body).
+            if head.headerFields[.connection] == "close" { closeAfterResponse = true }
             let channel = context.channel
             let writability = self.writability
             responder(request, watch) { response in await Self.write(response, to: channel, writability: writability) }
@@ -103,12 +105,6 @@ final class HTTPExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// already answered by NIO's protocol error handler.
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         context.close(promise: nil)
-    }
-
-    private static func asksToClose(_ head: HTTPRequest) -> Bool {
-        head.headerFields[values: .connection].contains { value in
-            value.split(separator: ",").contains { $0.filter { $0 != " " && $0 != "\t" }.lowercased() == "close" }
-        }
     }
 
     /// Writes `response` (head, body, end) from the task that produced it. A write that fails

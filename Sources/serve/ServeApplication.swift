@@ -102,9 +102,6 @@ struct ServeApplication: Sendable {
     }
 }
 
-/// A response could not be written because the request stream failed mid-way.
-struct ResponseWriteFailed: Error {}
-
 /// Dispatches on the normalized path (protocol.md §1) and adds the headers every response
 /// carries: `electric-server`, `x-request-id` and CORS (§5.1).
 struct ServeResponder: Sendable {
@@ -125,23 +122,23 @@ struct ServeResponder: Sendable {
         logger[metadataKey: LogKey.requestID] = "\(requestID)"
         let path = Self.normalize(request.uri.path)
         let context = logger
+        let deliver: @Sendable (Response) async -> Void = { response in
+            ServeMetrics.record(route: ServeMetrics.route(of: request), status: response.status.code, duration: started.duration(to: .now))
+            await reply(response)
+        }
         if path == "/v1/shape" || path == "/v1/status", request.method != .options, !isAuthorized(request) {
             // Sent before CORS headers are added, as Electric does (protocol.md §1, §2).
             var response = ErrorResponses.unauthorized
             response.headers[.electricServer] = ShapeResponseHeaders.serverHeader
             response.headers[.requestID] = requestID
-            ServeMetrics.record(route: ServeMetrics.route(of: request), status: response.status.code, duration: started.duration(to: .now))
-            Task { await reply(response) }
+            Task { await deliver(response) }
             return
-        }
-        let answer: @Sendable (Response) async -> Void = { answer in
-            let response = self.finish(answer, to: request, path: path, requestID: requestID, logger: context)
-            ServeMetrics.record(route: ServeMetrics.route(of: request), status: response.status.code, duration: started.duration(to: .now))
-            await reply(response)
         }
         Task {
             let first = await self.dispatch(request, path: path, connection: connection, logger: context)
-            await self.shapes.drive(first, answer: answer)
+            await self.shapes.drive(first) { answer in
+                await deliver(self.finish(answer, to: request, path: path, requestID: requestID, logger: context))
+            }
         }
     }
 

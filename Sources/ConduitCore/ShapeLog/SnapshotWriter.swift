@@ -99,8 +99,7 @@ public final class SnapshotWriter {
         publisher.async {
             guard failure.error == nil else { return }
             do throws(ShapeLogError) {
-                try ShapeLogIO.run { () throws(FileError) in try file.sync() }
-                try ShapeLogIO.atomicWrite(state.encoded(), to: path)
+                try Self.publish(state, syncing: file, to: path)
                 onPublished()
             } catch {
                 failure.record(error)
@@ -134,8 +133,7 @@ public final class SnapshotWriter {
         try flush()
         // The complete state replaces the file after every intermediate one.
         try waitForPublications()
-        try ShapeLogIO.run { () throws(FileError) in try file.sync() }
-        try publish(isComplete: true)
+        try Self.publish(SnapshotState(chunkEnds: chunkEnds, isComplete: true), syncing: file, to: files.snapshotState)
         isFinished = true
     }
 
@@ -146,10 +144,11 @@ public final class SnapshotWriter {
         buffer.removeAll(keepingCapacity: true)
     }
 
-    private func publish(isComplete: Bool) throws(ShapeLogError) {
-        let state = SnapshotState(chunkEnds: chunkEnds, isComplete: isComplete)
-        try ShapeLogIO.atomicWrite(state.encoded(), to: files.snapshotState)
-        publishedChunkCount = chunkEnds.count
+    /// Makes the log durable, then replaces the state file with `state`: readers never see a
+    /// chunk whose bytes could still be lost.
+    private static func publish(_ state: SnapshotState, syncing file: PosixFile, to path: String) throws(ShapeLogError) {
+        try ShapeLogIO.run { () throws(FileError) in try file.sync() }
+        try ShapeLogIO.atomicWrite(state.encoded(), to: path)
     }
 }
 
