@@ -5,7 +5,7 @@
 #endif
 
 /// Appends replicated changes to a shape's change log: `changes.log`, `changes.idx`,
-/// `changes.chunks`, and publishes its committed state in its record of the shared
+/// `changes.chunks` (created when the first chunk closes), and publishes its committed state in its record of the shared
 /// ``ShapeStateTable`` or, for shapes created before the table, in `changes.state` (see
 /// ``ShapeLogFormat`` and ``ChangeLogStateFile``).
 ///
@@ -57,6 +57,8 @@ public final class ChangeLogWriter {
     private var logAllocated: UInt64
     private var indexAllocated: UInt64
     private var chunksAllocated: UInt64
+    /// False until the first chunk closes in a shape whose `changes.chunks` does not exist yet.
+    private var hasChunksFile: Bool
     /// The entry layouts of `changes.idx` and `changes.chunks` (version 2, or 1 for files an
     /// earlier release created).
     private let indexTable: ShapeLogEntryTable
@@ -132,10 +134,17 @@ public final class ChangeLogWriter {
             files.changeIndex, newHeader: ShapeLogEntryTable.changeIndex().fileHeader, sync: durableCreation, created: &created)
         let indexTable = try ShapeLogEntryTable.changeIndex().reading(header: index.header, path: files.changeIndex)
         try Self.check(index, files.changeIndex, holds: indexTable.length(entries: state.entryCount))
-        let chunks = try Self.open(
-            files.changeChunks, newHeader: ShapeLogEntryTable.changeChunks().fileHeader, sync: durableCreation, created: &created)
-        let chunksTable = try ShapeLogEntryTable.changeChunks().reading(header: chunks.header, path: files.changeChunks)
-        try Self.check(chunks, files.changeChunks, holds: chunksTable.length(entries: state.closedChunkCount))
+        // `changes.chunks` is created when the first chunk closes: most shapes never close one,
+        // and each file a new shape creates is an inode allocated on router's thread (issue 11).
+        var chunksTable = ShapeLogEntryTable.changeChunks()
+        var chunksSize: UInt64?
+        if let chunks = try Self.openIfPresent(files.changeChunks, newHeader: chunksTable.fileHeader, sync: durableCreation) {
+            chunksTable = try chunksTable.reading(header: chunks.header, path: files.changeChunks)
+            try Self.check(chunks, files.changeChunks, holds: chunksTable.length(entries: state.closedChunkCount))
+            chunksSize = chunks.size
+        } else if state.closedChunkCount > 0 {
+            throw .corrupt(path: files.changeChunks, detail: "missing while \(state.closedChunkCount) chunks are committed")
+        }
         self.indexTable = indexTable
         self.chunksTable = chunksTable
         if case .table(let table, let record, let tag, let fresh) = stateStore {
@@ -163,7 +172,8 @@ public final class ChangeLogWriter {
         self.chunksWritten = chunksTable.length(entries: state.closedChunkCount)
         self.logAllocated = log.size
         self.indexAllocated = index.size
-        self.chunksAllocated = chunks.size
+        self.chunksAllocated = chunksSize ?? 0
+        self.hasChunksFile = chunksSize != nil
         // `changes.chunks` grows once per closed chunk: opened when it does.
         descriptors.adopt(key(.log), log.file)
         descriptors.adopt(key(.index), index.file)
@@ -212,7 +222,21 @@ public final class ChangeLogWriter {
     private static func open(_ path: String, newHeader: [UInt8], sync: Bool, created: inout Bool) throws(ShapeLogError)
         -> OpenedFile
     {
-        let file = try ShapeLogIO.open(path, flags: O_RDWR | O_CREAT)
+        try prepare(ShapeLogIO.open(path, flags: O_RDWR | O_CREAT), newHeader: newHeader, sync: sync, created: &created)
+    }
+
+    /// ``open(_:newHeader:sync:created:)`` for a file that is created later: nil when it does
+    /// not exist.
+    private static func openIfPresent(_ path: String, newHeader: [UInt8], sync: Bool) throws(ShapeLogError) -> OpenedFile? {
+        guard let file = try ShapeLogIO.openIfExists(path) else { return nil }
+        var created = false
+        return try prepare(file, newHeader: newHeader, sync: sync, created: &created)
+    }
+
+    /// Reads the header of an open data file, or writes `newHeader` into it when it has none.
+    private static func prepare(_ file: PosixFile, newHeader: [UInt8], sync: Bool, created: inout Bool) throws(ShapeLogError)
+        -> OpenedFile
+    {
         let size = try ShapeLogIO.run { () throws(FileError) in try file.size() }
         guard size < UInt64(ShapeLogFormat.fileHeaderSize) else {
             return OpenedFile(file: file, header: try ShapeLogIO.committedBytes(file, at: 0, count: ShapeLogFormat.fileHeaderSize), size: size)
@@ -389,7 +413,18 @@ public final class ChangeLogWriter {
     private func writeBuffers() throws(ShapeLogError) {
         try append(&logBuffer, to: .log, written: &logWritten, allocated: &logAllocated)
         try append(&indexBuffer, to: .index, written: &indexWritten, allocated: &indexAllocated)
+        if !chunkBuffer.isEmpty && !hasChunksFile { try createChunksFile() }
         try append(&chunkBuffer, to: .chunks, written: &chunksWritten, allocated: &chunksAllocated)
+    }
+
+    /// Creates `changes.chunks` for the first chunk that closes, without fsync: the commit that
+    /// publishes the chunk flushes it (`syncfs`, or the directory and the file one by one).
+    private func createChunksFile() throws(ShapeLogError) {
+        var created = false
+        let chunks = try Self.open(files.changeChunks, newHeader: chunksTable.fileHeader, sync: false, created: &created)
+        chunksAllocated = chunks.size
+        hasChunksFile = true
+        needsDirectorySync = true
     }
 
     /// Writes `buffer` at `written` in one `pwrite` (zero padding appended when it passes

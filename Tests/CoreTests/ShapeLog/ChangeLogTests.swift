@@ -236,6 +236,36 @@ struct ChangeLogTests {
         }
     }
 
+    /// `changes.chunks` is created by the commit that closes the first chunk (most shapes never
+    /// close one), also in a writer reopened after a restart; once chunks are committed, a
+    /// missing file is damage, not an empty table.
+    @Test func chunksFileIsCreatedWhenTheFirstChunkCloses() throws {
+        try Support.withTemporaryDirectory { directory in
+            try Self.finishedSnapshot(directory)
+            let files = ShapeLogFiles(directory: directory)
+            do {
+                let writer = try ChangeLogWriter(directory: directory, chunkThresholdBytes: 100)
+                try writer.append(offset: Support.offset("10_0"), json: Self.entry("10_0", size: 60))
+                try writer.commit(appliedThroughLSN: LSN(10))
+                #expect(!FileManager.default.fileExists(atPath: files.changeChunks))
+            }
+            let writer = try ChangeLogWriter(directory: directory, chunkThresholdBytes: 100)
+            #expect(!FileManager.default.fileExists(atPath: files.changeChunks))
+            try writer.append(offset: Support.offset("20_0"), json: Self.entry("20_0", size: 40))
+            try writer.append(offset: Support.offset("20_2"), json: Self.entry("20_2", size: 10))
+            try writer.commit(appliedThroughLSN: LSN(20))
+            #expect(FileManager.default.fileExists(atPath: files.changeChunks))
+            let plan = try #require(Support.ready(try ShapeLogReader(directory: directory).plan(after: .snapshotEnd)))
+            #expect(plan.end == Support.offset("20_0"))
+            #expect(!plan.isUpToDate)
+
+            let reopened = try ChangeLogWriter(directory: directory, chunkThresholdBytes: 100)
+            #expect(reopened.committedState.closedChunkCount == 1)
+            try FileManager.default.removeItem(atPath: files.changeChunks)
+            #expect(throws: ShapeLogError.self) { try ChangeLogWriter(directory: directory, chunkThresholdBytes: 100) }
+        }
+    }
+
     @Test func outOfBoundsAndSnapshotOffsets() throws {
         try Support.withTemporaryDirectory { directory in
             try Self.finishedSnapshot(directory)

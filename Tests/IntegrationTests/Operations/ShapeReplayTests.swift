@@ -38,7 +38,10 @@ struct ShapeReplayTests {
 
             cluster.router.terminate()
             #expect(await cluster.router.waitForExit(timeout: .seconds(40)) == 0, "\(cluster.router.logTail())")
-            for name in Self.changeLogFiles { try FileManager.default.removeItem(atPath: shape + "/" + name) }
+            // `changes.chunks` exists only once a chunk closed.
+            for name in Self.changeLogFiles where FileManager.default.fileExists(atPath: shape + "/" + name) {
+                try FileManager.default.removeItem(atPath: shape + "/" + name)
+            }
             let replay = try await cluster.tool("router", ["replay", "--shape", handle])
             #expect(replay.status == 0 && replay.output.contains("\(handle): rebuilt"), "\(replay.output)")
             #expect(
@@ -73,12 +76,14 @@ struct ShapeReplayTests {
             cluster.router.terminate()
             #expect(await cluster.router.waitForExit(timeout: .seconds(40)) == 0)
             // As if retention had removed the segment the shape's merge started in.
-            let path = cluster.storageDirectory + "/shapes/\(handle)/router.json"
-            var record = try #require(
+            let path = cluster.storageDirectory + "/shapes/\(handle)/shape.json"
+            var document = try #require(
                 try JSONSerialization.jsonObject(
                     with: Data(ChecksummedFile.open([UInt8](Data(contentsOf: URL(fileURLWithPath: path))), path: path))) as? [String: Any])
+            var record = try #require(document["router"] as? [String: Any])
             record["replayFrom"] = ["spool": ["segment": 1, "offset": 64], "commitEnd": 1]
-            try JSONSerialization.data(withJSONObject: record).write(to: URL(fileURLWithPath: path))
+            document["router"] = record
+            try JSONSerialization.data(withJSONObject: document).write(to: URL(fileURLWithPath: path))
             let replay = try await cluster.tool("router", ["replay", "--shape", handle])
             #expect(replay.status == 1, "\(replay.output)")
             #expect(replay.output.contains("no longer holds segment 0000000000000001"), "\(replay.output)")
