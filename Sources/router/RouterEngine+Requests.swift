@@ -119,11 +119,11 @@ extension RouterEngine {
             try FileSystem.createDirectory(directory)
             var metadata = resolved.metadata(handle: handle)
             metadata.stateRecord = stateRecord
-            try metadata.write(toDirectory: directory, durable: false)
-            try RouterShapeRecord(
-                identity: identity, columns: resolved.table.whereColumns, visibility: visibility,
-                replayFrom: .init(spool: ticket.start.spool, commitEnd: ticket.start.commitEnd)
-            ).write(toDirectory: directory, durable: false)
+            try metadata.write(
+                toDirectory: directory, durable: false,
+                routerRecord: RouterShapeRecord(
+                    identity: identity, columns: resolved.table.whereColumns, visibility: visibility,
+                    replayFrom: .init(spool: ticket.start.spool, commitEnd: ticket.start.commitEnd)))
             let changes = try ChangeLogWriter(
                 directory: directory, chunkThresholdBytes: configuration.chunkBytes,
                 stateStore: .table(stateTable, record: stateRecord, tag: ShapeStateTable.tag(handle: handle), fresh: true),

@@ -66,13 +66,12 @@ extension RouterEngine {
         do {
             // Only the snapshot's state: the change log's state is read (and checked) by the change
             // log writer below, once.
-            guard let metadata = try ShapeMetadata.read(fromDirectory: directory),
+            guard let (metadata, record) = try RouterShapeRecord.readShape(fromDirectory: directory),
                 try ShapeLogReader(directory: directory).loadSnapshotState()?.isComplete == true
             else {
                 return .discard(reason: "its snapshot did not complete")
             }
-            guard let record = try RouterShapeRecord.read(fromDirectory: directory), let identity = record.identity,
-                let columns = record.whereColumns
+            guard let record, let identity = record.identity, let columns = record.whereColumns
             else {
                 return .discard(reason: "it was written by an older version that did not store its column types")
             }

@@ -2,7 +2,8 @@ import ConduitCore
 import Foundation
 import WhereClause
 
-/// What router stores per shape besides the shape log, in `shapes/<handle>/router.json`:
+/// What router stores per shape besides the shape log, in `shapes/<handle>/shape.json` under the
+/// key ``ShapeMetadata/routerRecordKey`` (in `router.json` for shapes created before):
 /// everything needed to rebuild the shape's meaning at start-up without the database (its
 /// identity and the column types its where clause was compiled against), and the snapshot it
 /// merges with the stream.
@@ -53,17 +54,26 @@ struct RouterShapeRecord: Codable, Sendable {
         return columns?.map { WhereColumn(name: $0.name, typeName: $0.typeName, isArray: $0.isArray, isEnum: $0.isEnum) }
     }
 
-    static func path(_ directory: String) -> String { directory + "/router.json" }
+    /// Where shapes created before the record moved into `shape.json` keep it.
+    static func legacyPath(_ directory: String) -> String { directory + "/router.json" }
 
-    func write(toDirectory directory: String, durable: Bool = true) throws {
-        try ChecksummedFile.write(path: Self.path(directory), payload: [UInt8](try JSONEncoder().encode(self)), durable: durable)
+    /// A shape folder's definition and router's record of it, read from one `shape.json` (the
+    /// record under ``ShapeMetadata/routerRecordKey``), or from `router.json` beside it for a
+    /// shape created before; nil when there is no `shape.json`. The record is nil when neither
+    /// file holds one.
+    /// - Throws: on an unreadable or damaged file; ``JSONReadError`` (naming the file) when it
+    ///   does not hold such a definition or record.
+    static func readShape(fromDirectory directory: String) throws -> (metadata: ShapeMetadata, record: RouterShapeRecord?)? {
+        guard let (metadata, record) = try ShapeMetadata.read(fromDirectory: directory, routerRecord: RouterShapeRecord.self) else {
+            return nil
+        }
+        if let record { return (metadata, record) }
+        return (metadata, try readLegacy(fromDirectory: directory))
     }
 
-    /// The record in `directory`, nil when there is none.
-    /// - Throws: on an unreadable or damaged file; ``JSONReadError`` (naming the file) when it is
-    ///   not such a record.
-    static func read(fromDirectory directory: String) throws -> RouterShapeRecord? {
-        let path = path(directory)
+    /// The record in `router.json`, nil when there is none.
+    static func readLegacy(fromDirectory directory: String) throws -> RouterShapeRecord? {
+        let path = legacyPath(directory)
         guard let bytes = try ChecksummedFile.read(path: path) else { return nil }
         do {
             return try RouterShapeRecord(jsonBytes: bytes)

@@ -53,9 +53,11 @@ struct ShapeReplay {
         let directory = configuration.storage.shapeDirectory(handle)
         func refuse(_ reason: String) -> Outcome { .refused(handle: handle, reason: reason) }
         guard FileSystem.exists(directory) else { return refuse("no such shape") }
-        guard let metadata = try ShapeMetadata.read(fromDirectory: directory) else { return refuse("shape.json is missing") }
-        guard let record = try RouterShapeRecord.read(fromDirectory: directory), let columns = record.whereColumns else {
-            return refuse("router.json is missing or from a version that did not store column types")
+        guard let (metadata, record) = try RouterShapeRecord.readShape(fromDirectory: directory) else {
+            return refuse("shape.json is missing")
+        }
+        guard let record, let columns = record.whereColumns else {
+            return refuse("router's record of the shape is missing or from a version that did not store column types")
         }
         guard let origin = record.replayFrom else {
             return refuse("created before Conduit recorded where a shape's change log starts in the spool; recreate it instead")

@@ -19,7 +19,7 @@ struct ResolvedShape: Sendable {
             filter?.normalized ?? "",
         ].joined(separator: "\u{1F}")
             // Only changes_only shapes carry the log mode, so the identities of shapes created
-            // before it existed (stored in router.json) stay what they were.
+            // before it existed (stored in router's record of the shape) stay what they were.
             + (definition.log == .full ? "" : "\u{1F}log=" + definition.log.rawValue)
     }
 

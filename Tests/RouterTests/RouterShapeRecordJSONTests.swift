@@ -6,7 +6,8 @@ import WhereClause
 
 @testable import Router
 
-/// `router.json` is read at start-up by ``JSONReadable`` instead of `JSONDecoder`: for everything
+/// Router's record of a shape (in `shape.json`, or `router.json` for older shapes) is read at
+/// start-up by ``JSONReadable`` instead of `JSONDecoder`: for everything
 /// JSONEncoder writes, and for every document one edit away from it, both must agree.
 struct RouterShapeRecordJSONTests {
     static func randomRecord(_ random: inout SeededTestRandom, everyField: Bool = false) -> RouterShapeRecord {
@@ -68,18 +69,41 @@ struct RouterShapeRecordJSONTests {
         }
     }
 
-    /// A record the way `RouterShapeRecord.write` leaves it on disk (checksum trailer included)
-    /// reads back through `read(fromDirectory:)`; a record that is not JSON names its file.
-    @Test func readsItsFileAndNamesItWhenItCannot() throws {
+    static let metadata = ShapeMetadata(
+        handle: "12-34", definition: ShapeDefinition(schema: "public", table: "items", whereClause: "id > $1", params: [1: "5"]),
+        relationID: 16384, primaryKey: ["id"], columns: ["id", "title"], schemaHeader: "{}", normalizedWhere: "id > '5'",
+        stateRecord: 3)
+
+    /// New shapes keep the record in `shape.json`, beside the definition serve reads (which
+    /// ignores it); reading the folder returns both from one document.
+    @Test func readsTheRecordBesideTheDefinition() throws {
         let directory = try TemporaryDirectory(prefix: "record")
         defer { directory.remove() }
         var random = SeededTestRandom(seed: 24)
         let record = Self.randomRecord(&random, everyField: true)
-        try record.write(toDirectory: directory.path, durable: false)
-        #expect(Self.same(try #require(try RouterShapeRecord.read(fromDirectory: directory.path)), record))
-        try ChecksummedFile.write(path: RouterShapeRecord.path(directory.path), payload: Array(#"{"version":2,"#.utf8), durable: false)
-        let error = try #require(throws: JSONReadError.self) { try RouterShapeRecord.read(fromDirectory: directory.path) }
-        #expect(error.description.hasPrefix(RouterShapeRecord.path(directory.path) + ": invalid JSON at byte 13"), "\(error)")
+        try Self.metadata.write(toDirectory: directory.path, durable: false, routerRecord: record)
+        let (metadata, read) = try #require(try RouterShapeRecord.readShape(fromDirectory: directory.path))
+        #expect(metadata == Self.metadata)
+        #expect(Self.same(try #require(read), record))
+        #expect(try ShapeMetadata.read(fromDirectory: directory.path) == Self.metadata)
+        #expect(!FileManager.default.fileExists(atPath: RouterShapeRecord.legacyPath(directory.path)))
+    }
+
+    /// A shape of an earlier release: `shape.json` without the record, `router.json` beside it. A
+    /// record that is not JSON names its file.
+    @Test func readsTheRecordOfAnEarlierReleaseAndNamesItsFileWhenItCannot() throws {
+        let directory = try TemporaryDirectory(prefix: "record")
+        defer { directory.remove() }
+        var random = SeededTestRandom(seed: 25)
+        let record = Self.randomRecord(&random, everyField: true)
+        try Self.metadata.write(toDirectory: directory.path, durable: false)
+        #expect(try RouterShapeRecord.readShape(fromDirectory: directory.path)?.record == nil)
+        try ChecksummedFile.write(
+            path: RouterShapeRecord.legacyPath(directory.path), payload: [UInt8](try JSONEncoder().encode(record)), durable: false)
+        #expect(Self.same(try #require(try RouterShapeRecord.readShape(fromDirectory: directory.path)?.record), record))
+        try ChecksummedFile.write(path: RouterShapeRecord.legacyPath(directory.path), payload: Array(#"{"version":2,"#.utf8), durable: false)
+        let error = try #require(throws: JSONReadError.self) { try RouterShapeRecord.readShape(fromDirectory: directory.path) }
+        #expect(error.description.hasPrefix(RouterShapeRecord.legacyPath(directory.path) + ": invalid JSON at byte 13"), "\(error)")
     }
 
     /// `RouterShapeRecord` is not `Equatable` (nothing else needs it): compared through its

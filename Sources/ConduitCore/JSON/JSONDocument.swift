@@ -1,5 +1,5 @@
 /// A JSON document (RFC 8259) parsed without Foundation: how router and serve read the small
-/// files that describe a shape (`shape.json`, `router.json`), which a restart reads for every
+/// files that describe a shape (`shape.json`, and `router.json` for older shapes), which a restart reads for every
 /// shape. Typed values are read from its ``root`` through ``JSONReadable``.
 ///
 /// Parsing checks the whole text and records a *tape*: one fixed-size entry per value, in

@@ -1,4 +1,4 @@
-/// Small files replaced whole (`shape.json`, `router.json`, `router.checkpoint`) with a checksum:
+/// Small files replaced whole (`shape.json`, `router.checkpoint`, and the `router.json` of older shapes) with a checksum:
 /// the payload, then the trailer line `#crc32c=<8 hex digits>` (CRC-32C of the payload), written
 /// with ``AtomicFile``.
 ///
