@@ -56,6 +56,9 @@ struct ShapeSnapshotJob: Sendable {
             let visibility: SnapshotVisibility
             do {
                 visibility = try session.begin()
+            } catch let rejection as ShapeRejection {
+                inbox.post(.snapshotOpenFailed(identity: identity, rejection: rejection))
+                return false
             } catch {
                 inbox.post(
                     .snapshotOpenFailed(

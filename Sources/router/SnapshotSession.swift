@@ -22,6 +22,10 @@ final class SnapshotSession {
         + "SET intervalstyle = 'iso_8601'; SET bytea_output = 'hex'"
 
     private let timeouts: DatabaseTimeouts
+    /// The publication the table must be in (``prepare(publication:)``).
+    private var publication = ""
+    /// True once this session prepared the table: ``begin()`` does not prepare it twice.
+    private var isPrepared = false
     /// True from ``begin()`` until the transaction is committed or rolled back: the connection
     /// is reused for the next shape only when this is false (``SnapshotWorker``).
     private(set) var isInTransaction = false
@@ -35,16 +39,31 @@ final class SnapshotSession {
 
     /// Opens the REPEATABLE READ transaction and returns its snapshot, with the WAL position
     /// read after it as its horizon (see ``SnapshotVisibility``).
+    ///
+    /// The same round trip checks that the table is in the publication, so a table that needs
+    /// nothing costs no query of its own (``prepare(publication:)`` left the check here): when
+    /// it is not, the transaction is rolled back, the table prepared, and the snapshot opened
+    /// again.
+    /// - Throws: ``ShapeRejection`` when preparing the table fails; PostgreSQL's errors otherwise.
     func begin() throws -> SnapshotVisibility {
         isInTransaction = true
         // One round trip. The SELECT takes the transaction's snapshot when it starts, so the WAL
         // position it reads afterwards is at or after the snapshot: the horizon. The copy may take
         // long: only the lock timeout bounds it (a table locked by someone else fails the shape
         // instead of holding this worker), hence the transaction-local statement_timeout of 0.
+        let published =
+            "EXISTS (SELECT 1 FROM pg_publication_rel pr JOIN pg_publication p ON p.oid = pr.prpubid WHERE p.pubname = "
+            + (try connection.escapeLiteral(publication)) + " AND pr.prrelid = \(resolved.table.relationID))::text"
         let row = try connection.execute(
             "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; "
-                + "SELECT pg_current_snapshot()::text, pg_current_wal_insert_lsn()::text, set_config('statement_timeout', '0', true)"
+                + "SELECT pg_current_snapshot()::text, pg_current_wal_insert_lsn()::text, set_config('statement_timeout', '0', true), "
+                + published
         ).rows.first ?? []
+        if row.count > 3, row[3] == "false", !isPrepared {
+            try rollback()
+            try prepareTable()
+            return try begin()
+        }
         let text = row.first.flatMap { $0 } ?? ""
         let horizonText = row.count > 1 ? row[1] ?? "" : ""
         guard var visibility = SnapshotVisibility(text: text), let horizon = LSN(string: horizonText) else {
@@ -127,14 +146,24 @@ extension SnapshotSession {
     /// ended: those may have written to the table before it was published, and only a snapshot
     /// taken after they end is sure to contain their rows.
     ///
+    /// A table the catalog showed with REPLICA IDENTITY FULL (every table after its first shape)
+    /// is only checked, by ``begin()``, in the snapshot's own round trip.
+    ///
     /// Bounded: DDL by the lock timeout, the wait by ``DatabaseTimeouts/openTransactionWaitSeconds``.
     func prepare(publication: String) throws(ShapeRejection) {
+        self.publication = publication
+        guard !resolved.table.replicaIdentityFull else { return }
+        try prepareTable()
+    }
+
+    private func prepareTable() throws(ShapeRejection) {
+        isPrepared = true
         let table = resolved.table
         do {
             let name = PostgresConnection.quoteIdentifier(table.schema) + "." + PostgresConnection.quoteIdentifier(table.name)
             let published = try connection.execute(
                 "SELECT 1 FROM pg_publication_rel pr JOIN pg_publication p ON p.oid = pr.prpubid WHERE p.pubname = $1 AND pr.prrelid = $2",
-                parameters: [publication, String(table.relationID)]
+                parameters: [self.publication, String(table.relationID)]
             )
             guard !table.replicaIdentityFull || published.rows.isEmpty else { return }
             if !table.replicaIdentityFull {
