@@ -120,7 +120,8 @@ public struct ShapeLogEntryCursor: Sendable, Hashable {
         }
         if !checkedHeader {
             try ShapeLogFormat.checkFileHeader(
-                ShapeLogIO.committedBytes(file, at: 0, count: ShapeLogFormat.fileHeaderSize), magic: magic, path: path)
+                ShapeLogIO.committedBytes(file, at: 0, count: ShapeLogFormat.fileHeaderSize), magic: magic, path: path,
+                versions: ShapeLogFormat.logVersions(magic))
             checkedHeader = true
         }
         return file

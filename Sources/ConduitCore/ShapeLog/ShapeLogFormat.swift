@@ -5,8 +5,8 @@
 /// | file | written by | contents |
 /// | --- | --- | --- |
 /// | `shape.json` | router, once | ``ShapeMetadata`` |
-/// | `snapshot.log` | ``SnapshotWriter`` | file header, then one frame per snapshot entry (rows, then `snapshot-end`) |
-/// | `snapshot.state` | ``SnapshotWriter`` | which snapshot chunks are complete (``SnapshotState``) |
+/// | `snapshot.log` | ``SnapshotWriter`` | file header, two state slots (version 2, ``SnapshotStateSlots``), then one frame per snapshot entry (rows, then `snapshot-end`) |
+/// | `snapshot.state` | ``SnapshotWriter`` | which snapshot chunks are complete (``SnapshotState``): version-1 logs, and snapshots of more chunks than a slot holds |
 /// | `changes.log` | ``ChangeLogWriter`` | file header, then one frame per change entry |
 /// | `changes.idx` | ``ChangeLogWriter`` | file header, then one 32-byte checksummed entry per change entry |
 /// | `changes.chunks` | ``ChangeLogWriter`` | file header, then one 16-byte checksummed entry per closed chunk |
@@ -20,7 +20,8 @@
 /// All integers are **little-endian** and unsigned.
 ///
 /// - **File header** (8 bytes, every `.log`/`.idx`/`.chunks` file): 4-byte ASCII magic
-///   (`CSNP`, `CCHG`, `CIDX`, `CCHK`), version byte, 3 zero bytes. `.log` files are version 1;
+///   (`CSNP`, `CCHG`, `CIDX`, `CCHK`), version byte, 3 zero bytes. `changes.log` is version 1,
+///   `snapshot.log` version 2 (version 1, without state slots, is still read);
 ///   `.idx`/`.chunks` files are written as version 2 (checksummed entries) and version-1 files
 ///   of an earlier release are still read and appended in their own layout.
 /// - **Frame** (`.log` files): `length: u32` (payload bytes), `crc: u32` (CRC-32C of the payload),
@@ -35,7 +36,8 @@
 ///
 /// What a reader may assume: a state is published only after the bytes it describes are
 /// written and flushed, so everything within the published bounds is complete and durable.
-/// `snapshot.state` is replaced atomically (temp, fsync, rename, directory fsync);
+/// The snapshot's state is overwritten in place, one of two checksummed slots at a time
+/// (``SnapshotStateSlots``), or `snapshot.state` is replaced atomically (temp, rename);
 /// `changes.state` (or the shape's table record) is overwritten in place, one of two checksummed
 /// slots at a time, and read by taking the valid slot with the higher sequence
 /// (``ChangeLogStateFile``). Bytes beyond the
@@ -60,6 +62,12 @@ enum ShapeLogFormat {
 
     static func fileHeader(magic: [UInt8], version: UInt8 = version) -> [UInt8] {
         magic + [version, 0, 0, 0]
+    }
+
+    /// The versions readers accept for the `.log` file with `magic`: `snapshot.log` is version 2
+    /// (state slots after the header, ``SnapshotStateSlots``) or 1, `changes.log` version 1.
+    static func logVersions(_ magic: [UInt8]) -> ClosedRange<UInt8> {
+        magic == snapshotLogMagic ? 1...SnapshotStateSlots.logVersion : version...version
     }
 
     /// Checks the 8-byte header at the start of `bytes`; returns its version, one of `versions`.

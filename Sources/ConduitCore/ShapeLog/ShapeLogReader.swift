@@ -24,8 +24,7 @@ public struct ShapeLogReader: Sendable {
     /// Reads both published states; nil when the snapshot has not published anything yet, or
     /// the shape is gone (its folder, or its record in the state table).
     public func loadState() throws(ShapeLogError) -> ShapeLogState? {
-        guard let snapshotBytes = try ShapeLogIO.readWholeFile(files.snapshotState) else { return nil }
-        let snapshot = try SnapshotState(decoding: snapshotBytes, path: files.snapshotState)
+        guard let snapshot = try loadSnapshotState() else { return nil }
         if let stateLocation {
             guard let changes = try ShapeStateTable.readState(at: stateLocation) else { return nil }
             return ShapeLogState(snapshot: snapshot, changes: changes)
@@ -40,8 +39,18 @@ public struct ShapeLogReader: Sendable {
     /// The snapshot's published state alone (nil before it published anything), for tools that
     /// must not depend on the change log (`router replay` rebuilds it).
     public func loadSnapshotState() throws(ShapeLogError) -> SnapshotState? {
-        guard let bytes = try ShapeLogIO.readWholeFile(files.snapshotState) else { return nil }
-        return try SnapshotState(decoding: bytes, path: files.snapshotState)
+        if let bytes = try ShapeLogIO.readWholeFile(files.snapshotState) {
+            return try SnapshotState(decoding: bytes, path: files.snapshotState)
+        }
+        // No state file: a version-2 log keeps the state in its own slots (a version-1 log
+        // without `snapshot.state` has published nothing).
+        guard let log = try ShapeLogIO.openIfExists(files.snapshotLog) else { return nil }
+        let start = try ShapeLogIO.run { () throws(FileError) in
+            try log.readExactly(count: Int(SnapshotStateSlots.framesStart), at: 0)
+        }
+        guard let start, start[4] == SnapshotStateSlots.logVersion else { return nil }
+        try ShapeLogFormat.checkFileHeader(start, magic: ShapeLogFormat.snapshotLogMagic, path: files.snapshotLog, versions: 1...2)
+        return SnapshotStateSlots.decode(region: Array(start[SnapshotStateSlots.regionStart...]))
     }
 
     /// Loads the state and plans a read after `request`.
@@ -58,7 +67,7 @@ public struct ShapeLogReader: Sendable {
         guard let latest = state.latest else { return .notReady }
         func snapshotPlan(_ chunk: Int) -> ShapeLogPlanResult {
             let end = LogOffset(tx: 0, op: UInt64(chunk))
-            let start = chunk == 0 ? UInt64(ShapeLogFormat.fileHeaderSize) : snapshot.chunkEnds[chunk - 1]
+            let start = chunk == 0 ? snapshot.framesStart : snapshot.chunkEnds[chunk - 1]
             return .ready(
                 ShapeLogPlan(
                     request: request,
@@ -145,7 +154,7 @@ public struct ShapeLogReader: Sendable {
         }
         let header = try ShapeLogIO.committedBytes(file, at: 0, count: ShapeLogFormat.fileHeaderSize)
         let magic = path == files.snapshotLog ? ShapeLogFormat.snapshotLogMagic : ShapeLogFormat.changeLogMagic
-        try ShapeLogFormat.checkFileHeader(header, magic: magic, path: path)
+        try ShapeLogFormat.checkFileHeader(header, magic: magic, path: path, versions: ShapeLogFormat.logVersions(magic))
         let frames = try ShapeLogFormat.parseFrames(ShapeLogIO.committedBytes(file, at: start, count: Int(end - start)), path: path)
         if let expected, frames.count != expected {
             throw .corrupt(path: path, detail: "expected \(expected) frames, found \(frames.count)")

@@ -1,23 +1,35 @@
 /// What ``SnapshotWriter`` has published: the snapshot chunks that are complete.
 ///
-/// `snapshot.state` layout (little-endian): magic `CSST` (4 bytes), version (1 byte), flags
-/// (1 byte; bit 0 = the snapshot is complete, its last chunk ends with `snapshot-end`), 2 zero
-/// bytes, `chunkCount: u32`, then `chunkCount` × `end: u64` (the byte offset in `snapshot.log`
-/// just past chunk `i`'s last frame; chunk `i` starts where chunk `i-1` ends, chunk 0 after the
-/// 8-byte file header), then `crc: u32`, the CRC-32C of every preceding byte.
+/// Kept in the slots at the start of a version-2 `snapshot.log` (``SnapshotStateSlots``) while
+/// they can hold it, otherwise in `snapshot.state`, whose layout (little-endian) is: magic `CSST`
+/// (4 bytes), version (1 byte), flags (1 byte; bit 0 = the snapshot is complete, its last chunk
+/// ends with `snapshot-end`; bit 1 = the log is version 2, its frames start after the slots), 2
+/// zero bytes, `chunkCount: u32`, then `chunkCount` × `end: u64` (the byte offset in
+/// `snapshot.log` just past chunk `i`'s last frame; chunk `i` starts where chunk `i-1` ends,
+/// chunk 0 at ``framesStart``), then `crc: u32`, the CRC-32C of every preceding byte.
 public struct SnapshotState: Sendable, Hashable {
     /// End byte offset of each complete chunk; chunk `i` is the client-visible offset `0_i`.
     public var chunkEnds: [UInt64]
     /// True once `snapshot-end` is written: no more chunks will appear.
     public var isComplete: Bool
+    /// Where chunk 0 starts in `snapshot.log`: after the file header (version 1) or after the
+    /// state slots (version 2).
+    public var framesStart: UInt64
 
+    /// A state of a version-1 log (frames right after the 8-byte header).
     public init(chunkEnds: [UInt64], isComplete: Bool) {
+        self.init(chunkEnds: chunkEnds, isComplete: isComplete, framesStart: UInt64(ShapeLogFormat.fileHeaderSize))
+    }
+
+    init(chunkEnds: [UInt64], isComplete: Bool, framesStart: UInt64) {
         self.chunkEnds = chunkEnds
         self.isComplete = isComplete
+        self.framesStart = framesStart
     }
 
     func encoded() -> [UInt8] {
-        var bytes = ShapeLogFormat.snapshotStateMagic + [ShapeLogFormat.version, isComplete ? 1 : 0, 0, 0]
+        let flags: UInt8 = (isComplete ? 1 : 0) | (framesStart == SnapshotStateSlots.framesStart ? 2 : 0)
+        var bytes = ShapeLogFormat.snapshotStateMagic + [ShapeLogFormat.version, flags, 0, 0]
         bytes.appendInteger(UInt32(chunkEnds.count), .littleEndian)
         for end in chunkEnds { bytes.appendInteger(end, .littleEndian) }
         bytes.appendInteger(CRC32C.checksum(bytes), .littleEndian)
@@ -29,6 +41,7 @@ public struct SnapshotState: Sendable, Hashable {
         let count = Int(bytes.loadInteger(UInt32.self, at: 8, .littleEndian))
         guard bytes.count == 16 + 8 * count else { throw .corrupt(path: path, detail: "chunk count does not match size") }
         self.isComplete = bytes[5] & 1 == 1
+        self.framesStart = bytes[5] & 2 == 2 ? SnapshotStateSlots.framesStart : UInt64(ShapeLogFormat.fileHeaderSize)
         self.chunkEnds = (0..<count).map { bytes.loadInteger(UInt64.self, at: 12 + 8 * $0, .littleEndian) }
     }
 }

@@ -7,7 +7,9 @@ import Synchronization
     import Darwin
 #endif
 
-/// Writes a shape's initial snapshot: `snapshot.log` and `snapshot.state` (see ``ShapeLogFormat``).
+/// Writes a shape's initial snapshot: `snapshot.log`, with its published state in the log's own
+/// slots (``SnapshotStateSlots``), or in `snapshot.state` beyond what a slot holds (see
+/// ``ShapeLogFormat``).
 ///
 /// Owned by router's snapshot task, one per shape, independent of the shape's
 /// ``ChangeLogWriter`` (they touch different files). Rows are insert messages already rendered
@@ -37,6 +39,8 @@ public final class SnapshotWriter {
     private var chunkEnds: [UInt64] = []
     private var runningChunkBytes = 0
     private var publishedChunkCount = 0
+    /// Publications so far (their sequence numbers in the state slots).
+    private var publications: UInt64 = 0
     private var isFinished = false
     /// Runs intermediate publications in order, off the caller's thread.
     private let publisher = DispatchQueue(label: "conduit.snapshot-publisher")
@@ -58,10 +62,13 @@ public final class SnapshotWriter {
         // (a shape whose snapshot never completed is discarded at restart), and publishing
         // renames the state file into the same folder.
         let file = try ShapeLogIO.open(files.snapshotLog, flags: O_RDWR | O_CREAT | O_TRUNC)
-        let header = ShapeLogFormat.fileHeader(magic: ShapeLogFormat.snapshotLogMagic)
-        try ShapeLogIO.run { () throws(FileError) in try file.write(header, at: 0) }
+        // The header, then the two state slots, empty (invalid) until the first publication.
+        let start =
+            ShapeLogFormat.fileHeader(magic: ShapeLogFormat.snapshotLogMagic, version: SnapshotStateSlots.logVersion)
+            + [UInt8](repeating: 0, count: Int(SnapshotStateSlots.framesStart) - ShapeLogFormat.fileHeaderSize)
+        try ShapeLogIO.run { () throws(FileError) in try file.write(start, at: 0) }
         self.file = file
-        self.writtenLength = UInt64(header.count)
+        self.writtenLength = UInt64(start.count)
     }
 
     /// The logical end of the log: written bytes plus buffered ones.
@@ -93,15 +100,17 @@ public final class SnapshotWriter {
         try rethrowPublishFailure()
         guard !isFinished, chunkEnds.count > publishedChunkCount else { return }
         try flush()
-        let state = SnapshotState(chunkEnds: chunkEnds, isComplete: false)
+        let state = SnapshotState(chunkEnds: chunkEnds, isComplete: false, framesStart: SnapshotStateSlots.framesStart)
         publishedChunkCount = chunkEnds.count
+        publications += 1
+        let sequence = publications
         let file = self.file
         let path = files.snapshotState
         let failure = publishFailure
         publisher.async {
             guard failure.error == nil else { return }
             do throws(ShapeLogError) {
-                try Self.publish(state, syncing: file, to: path)
+                try Self.publish(state, sequence: sequence, syncing: file, to: path)
                 onPublished()
             } catch {
                 failure.record(error)
@@ -135,7 +144,10 @@ public final class SnapshotWriter {
         try flush()
         // The complete state replaces the file after every intermediate one.
         try waitForPublications()
-        try Self.publish(SnapshotState(chunkEnds: chunkEnds, isComplete: true), syncing: file, to: files.snapshotState)
+        publications += 1
+        try Self.publish(
+            SnapshotState(chunkEnds: chunkEnds, isComplete: true, framesStart: SnapshotStateSlots.framesStart),
+            sequence: publications, syncing: file, to: files.snapshotState)
         isFinished = true
     }
 
@@ -146,19 +158,27 @@ public final class SnapshotWriter {
         buffer.removeAll(keepingCapacity: true)
     }
 
-    /// Makes the log durable, then replaces the state file with `state`: readers never see a
-    /// chunk whose bytes could still be lost.
+    /// Makes the log durable, then publishes `state` (publication number `sequence`) in the
+    /// log's slot for it (``SnapshotStateSlots``), or, once it has more chunks than a slot holds,
+    /// in `snapshot.state`, which readers take first from then on: readers never see a chunk
+    /// whose bytes could still be lost.
     ///
-    /// The state file itself is not fsync'd (three fsyncs of the four an empty snapshot cost,
-    /// issue 11): the file system writes it back on its own, and router's next group commit
-    /// (`syncfs`) with it. An operating-system crash before that loses only the state, never
-    /// makes it describe bytes that are not on disk; a shape without a complete state (or with
-    /// a state file left empty or torn, refused by its checksum) is discarded at restart and its
-    /// clients get 409 and refetch, as for the shape's other files, made durable the same way
-    /// (``ChangeLogWriter``'s `durableCreation: false`).
-    private static func publish(_ state: SnapshotState, syncing file: PosixFile, to path: String) throws(ShapeLogError) {
+    /// The state itself is not fsync'd (an empty snapshot cost four fsyncs, now one, issue 11):
+    /// the file system writes it back on its own, and router's next group commit (`syncfs`) with
+    /// it. An operating-system crash before that loses only the state, never makes it describe
+    /// bytes that are not on disk (a torn slot fails its checksum and the other slot, the
+    /// previous publication, stands); a shape without a complete state is discarded at restart
+    /// and its clients get 409 and refetch, as for the shape's other files, made durable the same
+    /// way (``ChangeLogWriter``'s `durableCreation: false`).
+    private static func publish(_ state: SnapshotState, sequence: UInt64, syncing file: PosixFile, to path: String)
+        throws(ShapeLogError)
+    {
         try ShapeLogIO.run { () throws(FileError) in try file.sync() }
-        try ShapeLogIO.atomicWrite(state.encoded(), to: path, durable: false)
+        if let slot = SnapshotStateSlots.encode(state, sequence: sequence) {
+            try ShapeLogIO.run { () throws(FileError) in try file.write(slot, at: SnapshotStateSlots.offset(sequence: sequence)) }
+        } else {
+            try ShapeLogIO.atomicWrite(state.encoded(), to: path, durable: false)
+        }
     }
 }
 

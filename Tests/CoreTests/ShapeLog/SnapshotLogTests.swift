@@ -148,13 +148,14 @@ struct SnapshotLogTests {
         }
     }
 
-    /// A publication that fails (here its folder is gone) fails the writer's next call.
+    /// A publication that fails (here its folder is gone when, past what a slot of the log
+    /// holds, it writes `snapshot.state`) fails the writer's next call.
     @Test func failedPublicationFailsTheNextCall() throws {
         try Support.withTemporaryDirectory { directory in
             let folder = directory + "/shape"
             try FileSystem.createDirectory(folder)
             let writer = try SnapshotWriter(directory: folder, chunkThresholdBytes: 50)
-            try writer.append(row: Support.row(1, size: 60))
+            for id in 0...SnapshotStateSlots.capacity { try writer.append(row: Support.row(id, size: 60)) }
             try FileManager.default.removeItem(atPath: folder)
             try writer.publishProgress()
             #expect(throws: ShapeLogError.self) { try writer.waitForPublications() }
@@ -177,7 +178,7 @@ struct SnapshotLogTests {
             try writer.finish(snapshotEnd: Support.json("{}"))
             let path = ShapeLogFiles(directory: directory).snapshotLog
             var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
-            bytes[20] ^= 0xFF
+            bytes[Int(SnapshotStateSlots.framesStart) + 12] ^= 0xFF
             try Data(bytes).write(to: URL(fileURLWithPath: path))
             let reader = ShapeLogReader(directory: directory)
             let plan = try #require(Support.ready(try reader.plan(after: .beforeAll)))
@@ -270,7 +271,7 @@ struct ShapeLogEntryCursorTests {
             let reader = ShapeLogReader(directory: directory)
             let plan = try #require(Support.ready(try reader.plan(after: .beforeAll)))
             let file = try PosixFile(path: reader.files.snapshotLog, flags: O_RDWR)
-            let position = UInt64(ShapeLogFormat.fileHeaderSize + ShapeLogFormat.frameHeaderSize + 3)
+            let position = SnapshotStateSlots.framesStart + UInt64(ShapeLogFormat.frameHeaderSize + 3)
             let byte = try #require(try file.readExactly(count: 1, at: position))
             try file.write([byte[0] ^ 0x20], at: position)
             var cursor = ShapeLogEntryCursor(plan: plan, reader: reader)
