@@ -6,18 +6,29 @@ import WhereClause
 /// A definition checked against the catalog: the table, the selected columns, the compiled
 /// where clause, and the identity string that makes equal definitions share one shape.
 struct ResolvedShape: Sendable {
-    var definition: ShapeDefinition
-    var table: TableSchema
-    var columns: [String]
-    var filter: CompiledFilter?
-
+    let definition: ShapeDefinition
+    let table: TableSchema
+    let columns: [String]
+    let filter: CompiledFilter?
+    /// The where clause's canonical text (``WhereClause/normalized``), rendered once: the loop
+    /// reads it several times per new shape.
+    let normalizedWhere: String?
     /// Equal identities ⇔ the same shape (protocol.md §7.3).
-    var identity: String {
+    let identity: String
+
+    init(definition: ShapeDefinition, table: TableSchema, columns: [String], filter: CompiledFilter?) {
+        self.definition = definition
+        self.table = table
+        self.columns = columns
+        self.filter = filter
+        let normalizedWhere = filter?.normalized
+        self.normalizedWhere = normalizedWhere
         let columnPart = definition.columns == nil ? "*" : columns.sorted().joined(separator: ",")
-        return [
-            String(table.relationID), table.schema, table.name, columnPart, definition.replica.rawValue,
-            filter?.normalized ?? "",
-        ].joined(separator: "\u{1F}")
+        self.identity =
+            [
+                String(table.relationID), table.schema, table.name, columnPart, definition.replica.rawValue,
+                normalizedWhere ?? "",
+            ].joined(separator: "\u{1F}")
             // Only changes_only shapes carry the log mode, so the identities of shapes created
             // before it existed (stored in router's record of the shape) stay what they were.
             + (definition.log == .full ? "" : "\u{1F}log=" + definition.log.rawValue)
@@ -31,7 +42,7 @@ struct ResolvedShape: Sendable {
             primaryKey: table.primaryKey,
             columns: columns,
             schemaHeader: table.schemaHeader(selected: columns),
-            normalizedWhere: filter?.normalized
+            normalizedWhere: normalizedWhere
         )
     }
 }
