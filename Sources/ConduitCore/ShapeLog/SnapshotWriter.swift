@@ -58,9 +58,9 @@ public final class SnapshotWriter {
         if try ShapeLogIO.remove(files.snapshotState) {
             try ShapeLogIO.syncDirectory(containing: files.snapshotState)
         }
-        // Created without fsync of the folder: until a state is published the log means nothing
-        // (a shape whose snapshot never completed is discarded at restart), and publishing
-        // renames the state file into the same folder.
+        // Created without fsync of the folder: a log that an operating-system crash loses had
+        // no durable complete state either, and a shape whose snapshot never completed is
+        // discarded at restart (router's next `syncfs` makes the folder's entries durable).
         let file = try ShapeLogIO.open(files.snapshotLog, flags: O_RDWR | O_CREAT | O_TRUNC)
         // The header, then the two state slots, empty (invalid) until the first publication.
         let start =
