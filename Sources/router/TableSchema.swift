@@ -32,46 +32,44 @@ struct TableSchema: Sendable {
     }
 
     /// Reads the table from the catalog; nil when no such ordinary or partitioned table exists.
+    /// One query (one round trip per new shape): the relation, then a row per column (a table
+    /// without columns gives one row whose column fields are null).
     static func load(schema: String, table: String, connection: PostgresConnection) throws -> TableSchema? {
-        let relation = try connection.execute(
+        let result = try connection.execute(
             """
-            SELECT c.oid, c.relreplident FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-            WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')
-            """,
-            parameters: [schema, table]
-        )
-        guard let row = relation.rows.first, let oidText = row[0], let oid = UInt32(oidText) else { return nil }
-        let columns = try connection.execute(
-            """
-            SELECT a.attname, coalesce(et.typname, t.typname), et.oid IS NOT NULL,
+            SELECT c.oid, c.relreplident, a.attname, coalesce(et.typname, t.typname), et.oid IS NOT NULL,
                    coalesce(et.typtype, t.typtype) = 'e', a.atttypmod, a.attndims, a.attnotnull,
                    a.attgenerated <> '',
                    (SELECT array_position(i.indkey::int2[], a.attnum) - array_lower(i.indkey::int2[], 1) FROM pg_index i
                      WHERE i.indrelid = a.attrelid AND i.indisprimary)
-            FROM pg_attribute a
-            JOIN pg_type t ON t.oid = a.atttypid
+            FROM pg_class c
+            JOIN pg_namespace n ON n.oid = c.relnamespace
+            LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+            LEFT JOIN pg_type t ON t.oid = a.atttypid
             LEFT JOIN pg_type et ON et.oid = t.typelem AND t.typcategory = 'A'
-            WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped
+            WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')
             ORDER BY a.attnum
             """,
-            parameters: [oidText]
+            parameters: [schema, table]
         )
+        guard let first = result.rows.first, let oidText = first[0], let oid = UInt32(oidText) else { return nil }
         return TableSchema(
             relationID: oid,
             schema: schema,
             name: table,
-            replicaIdentityFull: row[1] == "f",
-            columns: columns.rows.map { value in
-                Column(
-                    name: value[0] ?? "",
-                    typeName: value[1] ?? "",
-                    isArray: value[2] == "t",
-                    isEnum: value[3] == "t",
-                    typeModifier: Int32(value[4] ?? "-1") ?? -1,
-                    dimensions: Int(value[5] ?? "0") ?? 0,
-                    notNull: value[6] == "t",
-                    generated: value[7] == "t",
-                    primaryKeyIndex: value[8].flatMap { Int($0) }
+            replicaIdentityFull: first[1] == "f",
+            columns: result.rows.compactMap { row in
+                guard let name = row[2] else { return nil }
+                return Column(
+                    name: name,
+                    typeName: row[3] ?? "",
+                    isArray: row[4] == "t",
+                    isEnum: row[5] == "t",
+                    typeModifier: Int32(row[6] ?? "-1") ?? -1,
+                    dimensions: Int(row[7] ?? "0") ?? 0,
+                    notNull: row[8] == "t",
+                    generated: row[9] == "t",
+                    primaryKeyIndex: row[10].flatMap { Int($0) }
                 )
             }
         )

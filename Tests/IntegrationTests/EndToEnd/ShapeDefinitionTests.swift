@@ -159,3 +159,46 @@ struct PublicationMembershipTests {
         }
     }
 }
+
+/// `electric-schema` (protocol.md §5.3) from the catalog, in one query: key order, type
+/// modifiers, arrays, enums, NOT NULL; generated and dropped columns are not selected.
+@Suite(.enabled(if: TestDatabase.isAvailable, "needs PostgreSQL: run through scripts/test"), .timeLimit(.minutes(3)))
+struct CatalogSchemaTests {
+    @Test func theSchemaHeaderDescribesEachSelectedColumn() async throws {
+        try await TestDatabase.withDatabase(label: "schema") { database in
+            let sql = try database.connect()
+            try sql.execute(
+                """
+                CREATE TYPE mood AS ENUM ('sad', 'ok');
+                CREATE TABLE typed (b int, a text, dropped int, v varchar(20) NOT NULL, n numeric(10,2), arr int[],
+                  m mood, ts timestamptz(3), g int GENERATED ALWAYS AS (b * 2) STORED, PRIMARY KEY (a, b));
+                ALTER TABLE typed DROP COLUMN dropped;
+                INSERT INTO typed (b, a, v) VALUES (1, 'x', 'y');
+                """)
+            try await TemporaryDirectory.with { directory in
+                try await ConduitCluster.with(database: database, directory: directory) { cluster in
+                    var response = try await cluster.client.shape([("table", "typed"), ("offset", "-1")])
+                    for _ in 0..<50 where response.status == 503 {
+                        try await Task.sleep(for: .milliseconds(200))
+                        response = try await cluster.client.shape([("table", "typed"), ("offset", "-1")])
+                    }
+                    #expect(response.status == 200, "\(response)")
+                    let header = try #require(response.headers["electric-schema"])
+                    let schema = try #require(try JSONSerialization.jsonObject(with: Data(header.utf8)) as? NSDictionary)
+                    let expected: NSDictionary = [
+                        "b": ["type": "int4", "pk_index": 1, "not_null": true],
+                        "a": ["type": "text", "pk_index": 0, "not_null": true],
+                        "v": ["type": "varchar", "not_null": true, "max_length": 20],
+                        "n": ["type": "numeric", "precision": 10, "scale": 2],
+                        "arr": ["type": "int4", "dims": 1],
+                        "m": ["type": "mood"],
+                        "ts": ["type": "timestamptz", "precision": 3],
+                    ]
+                    #expect(schema == expected, "\(header)")
+                    let keys = try #require(try response.jsonValue.arrayValue).compactMap { $0["key"]?.stringValue }
+                    #expect(keys == [#""public"."typed"/"x"/"1""#])
+                }
+            }
+        }
+    }
+}
