@@ -136,7 +136,8 @@ struct RunbookTests {
             var replacements: [ConduitProcess] = []
             defer { for process in replacements { process.kill() } }
             var nextID = 2
-            for old in [cluster.ingest, cluster.router, cluster.serve] {
+            // The runbook's order: readers (serve) before the writer (router).
+            for old in [cluster.ingest, cluster.serve, cluster.router] {
                 old.terminate()
                 try sql.execute("INSERT INTO items VALUES (\(nextID), 'during \(old.name)')")
                 #expect(await old.waitForExit(timeout: .seconds(40)) == 0, "\(old.logTail())")
