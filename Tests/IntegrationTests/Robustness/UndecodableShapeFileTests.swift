@@ -53,4 +53,35 @@ struct UndecodableShapeFileTests {
             _ = await router.stop()
         }
     }
+
+    /// A byte of `shape.json` flipped on disk (its checksum no longer matches): that shape is
+    /// removed, naming the file, and router serves every other shape, instead of refusing to
+    /// start over one damaged file.
+    @Test func aShapeWhoseFileIsDamagedIsRemovedAtStartUp() async throws {
+        try await ItemsCluster.with(label: "damagedjson", seed: "INSERT INTO items VALUES (1, 'a'), (2, 'b')") { cluster, sql, _ in
+            let damaged = ShapeFollower(client: cluster.client, table: "items", where: "id < 100")
+            let intact = ShapeFollower(client: cluster.client, table: "items", where: "id < 200")
+            try await damaged.syncUntilUpToDate()
+            try await intact.syncUntilUpToDate()
+            let handle = try #require(damaged.handle)
+            cluster.router.terminate()
+            #expect(await cluster.router.waitForExit(timeout: .seconds(40)) == 0)
+            let path = cluster.storageDirectory + "/shapes/\(handle)/shape.json"
+            var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+            let digit = try #require(bytes.firstIndex(of: UInt8(ascii: "1")))
+            bytes[digit] = UInt8(ascii: "2")
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            let router = try cluster.relaunch("router")
+            try sql.execute("INSERT INTO items VALUES (3, 'c')")
+            let expected = try PipelineTests.tableContents(sql)
+            try await damaged.syncUntil(timeout: .seconds(120)) { $0.rows == expected }
+            try await intact.syncUntil(timeout: .seconds(120)) { $0.rows == expected }
+            #expect(damaged.handle != handle, "the damaged shape must be replaced, not served")
+            #expect(intact.refetchCount == 0, "the other shape keeps being served")
+            let log = router.logContents
+            #expect(log.contains("Removing a shape that cannot be resumed"), "\(log)")
+            #expect(log.contains("shape.json: checksum mismatch"), "\(log)")
+            _ = await router.stop()
+        }
+    }
 }
