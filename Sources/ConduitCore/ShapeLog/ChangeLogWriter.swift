@@ -57,8 +57,9 @@ public final class ChangeLogWriter {
     private var logAllocated: UInt64
     private var indexAllocated: UInt64
     private var chunksAllocated: UInt64
-    /// False until the first chunk closes in a shape whose `changes.chunks` does not exist yet.
-    private var hasChunksFile: Bool
+    /// False until the first chunk closes in a shape whose `changes.chunks` does not exist yet
+    /// (an existing file holds at least its header).
+    private var hasChunksFile: Bool { chunksAllocated > 0 }
     /// The entry layouts of `changes.idx` and `changes.chunks` (version 2, or 1 for files an
     /// earlier release created).
     private let indexTable: ShapeLogEntryTable
@@ -173,7 +174,6 @@ public final class ChangeLogWriter {
         self.logAllocated = log.size
         self.indexAllocated = index.size
         self.chunksAllocated = chunksSize ?? 0
-        self.hasChunksFile = chunksSize != nil
         // `changes.chunks` grows once per closed chunk: opened when it does.
         descriptors.adopt(key(.log), log.file)
         descriptors.adopt(key(.index), index.file)
@@ -423,7 +423,6 @@ public final class ChangeLogWriter {
         var created = false
         let chunks = try Self.open(files.changeChunks, newHeader: chunksTable.fileHeader, sync: false, created: &created)
         chunksAllocated = chunks.size
-        hasChunksFile = true
         needsDirectorySync = true
     }
 

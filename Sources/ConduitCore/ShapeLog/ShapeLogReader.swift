@@ -39,18 +39,23 @@ public struct ShapeLogReader: Sendable {
     /// The snapshot's published state alone (nil before it published anything), for tools that
     /// must not depend on the change log (`router replay` rebuilds it).
     public func loadSnapshotState() throws(ShapeLogError) -> SnapshotState? {
-        if let bytes = try ShapeLogIO.readWholeFile(files.snapshotState) {
-            return try SnapshotState(decoding: bytes, path: files.snapshotState)
-        }
-        // No state file: a version-2 log keeps the state in its own slots (a version-1 log
-        // without `snapshot.state` has published nothing).
+        // A version-2 log holds its state in its own slots: one open and one read, no
+        // `snapshot.state` to look for unless a slot says the state is there.
         guard let log = try ShapeLogIO.openIfExists(files.snapshotLog) else { return nil }
         let start = try ShapeLogIO.run { () throws(FileError) in
             try log.readExactly(count: Int(SnapshotStateSlots.framesStart), at: 0)
         }
-        guard let start, start[4] == SnapshotStateSlots.logVersion else { return nil }
-        try ShapeLogFormat.checkFileHeader(start, magic: ShapeLogFormat.snapshotLogMagic, path: files.snapshotLog, versions: 1...2)
-        return SnapshotStateSlots.decode(region: Array(start[SnapshotStateSlots.regionStart...]))
+        if let start, start[4] == SnapshotStateSlots.logVersion {
+            try ShapeLogFormat.checkFileHeader(start, magic: ShapeLogFormat.snapshotLogMagic, path: files.snapshotLog, versions: 1...2)
+            switch SnapshotStateSlots.decode(region: Array(start[SnapshotStateSlots.regionStart...])) {
+            case nil: return nil
+            case .state(let state): return state
+            case .inStateFile: break
+            }
+        }
+        // A version-1 log (or one still too short for its slots), or a state past a slot's size.
+        guard let bytes = try ShapeLogIO.readWholeFile(files.snapshotState) else { return nil }
+        return try SnapshotState(decoding: bytes, path: files.snapshotState)
     }
 
     /// Loads the state and plans a read after `request`.

@@ -9,7 +9,7 @@ extension ShapeMetadata {
     /// (temp, fsync, rename, directory fsync), so serve never reads a partial definition. router
     /// calls it once, before announcing the handle.
     public func write(toDirectory directory: String, durable: Bool = true) throws {
-        try write(StoredShape<Int>(metadata: self, routerRecord: nil), toDirectory: directory, durable: durable)
+        try write(StoredShape<Never>(metadata: self, routerRecord: nil), toDirectory: directory, durable: durable)
     }
 
     /// ``write(toDirectory:durable:)`` with router's record of the shape stored under

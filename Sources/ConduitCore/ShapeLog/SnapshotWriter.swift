@@ -160,8 +160,8 @@ public final class SnapshotWriter {
 
     /// Makes the log durable, then publishes `state` (publication number `sequence`) in the
     /// log's slot for it (``SnapshotStateSlots``), or, once it has more chunks than a slot holds,
-    /// in `snapshot.state`, which readers take first from then on: readers never see a chunk
-    /// whose bytes could still be lost.
+    /// in `snapshot.state` and a slot that sends readers there: readers never see a chunk whose
+    /// bytes could still be lost.
     ///
     /// The state itself is not fsync'd (an empty snapshot cost four fsyncs, now one, issue 11):
     /// the file system writes it back on its own, and router's next group commit (`syncfs`) with
@@ -174,11 +174,10 @@ public final class SnapshotWriter {
         throws(ShapeLogError)
     {
         try ShapeLogIO.run { () throws(FileError) in try file.sync() }
-        if let slot = SnapshotStateSlots.encode(state, sequence: sequence) {
-            try ShapeLogIO.run { () throws(FileError) in try file.write(slot, at: SnapshotStateSlots.offset(sequence: sequence)) }
-        } else {
-            try ShapeLogIO.atomicWrite(state.encoded(), to: path, durable: false)
-        }
+        // The state file first: the slot that sends readers to it comes after.
+        if SnapshotStateSlots.overflows(state) { try ShapeLogIO.atomicWrite(state.encoded(), to: path, durable: false) }
+        let slot = SnapshotStateSlots.encode(state, sequence: sequence)
+        try ShapeLogIO.run { () throws(FileError) in try file.write(slot, at: SnapshotStateSlots.offset(sequence: sequence)) }
     }
 }
 
