@@ -107,6 +107,20 @@ public struct WhereClause: Sendable {
         (try? program.run(values: values)) == true
     }
 
+    /// Like ``evaluate(values:)``, except that a row whose evaluation exceeds
+    /// ``WhereClauseLimits/maxRowWork`` is not quietly left out: that is not PostgreSQL's answer
+    /// for the row, so the caller must stop using the clause.
+    /// - Throws: ``WhereClauseError`` of kind `.workLimit`, and only that.
+    public func includes(values: [String?]) throws(WhereClauseError) -> Bool {
+        do {
+            return try program.run(values: values) == true
+        } catch where error.kind == .workLimit {
+            throw error
+        } catch {
+            return false
+        }
+    }
+
     /// Like ``evaluateTristate(row:)`` with the texts of ``referencedColumns`` in order.
     public func evaluateTristate(values: [String?]) throws(WhereClauseError) -> Bool? {
         try program.run(values: values)

@@ -46,6 +46,15 @@ extension WhereClauseError {
         .evaluation("numeric result too large (about \(digits) digits; the limit is \(limit))")
     }
 
+    /// A row's evaluation would need more than ``WhereClauseLimits/maxRowWork`` units: kind
+    /// `.workLimit`, since PostgreSQL would evaluate the row (slowly) and the row's answer is unknown.
+    static func workLimitExceeded(_ limit: Int) -> WhereClauseError {
+        WhereClauseError(
+            .workLimit, location: nil,
+            reason: "where clause needs too much work to evaluate a row (more than \(limit) units; "
+                + "operations on numeric values of many digits cost the product of their digit counts)")
+    }
+
     /// PostgreSQL's error for a numeric beyond 131072 digits before or 16383 after the point.
     static let numericOverflow = evaluation("value overflows numeric format")
 }

@@ -17,6 +17,10 @@ public struct WhereClauseError: Error, Hashable, Sendable, CustomStringConvertib
         case evaluation
         /// The params map is malformed.
         case parameters
+        /// Evaluating a row would exceed ``WhereClauseLimits/maxRowWork``: the clause is too
+        /// costly to evaluate for every replicated row (at compile time, folding constants, it
+        /// is a `.compile` error instead).
+        case workLimit
     }
 
     /// What kind of failure this is.

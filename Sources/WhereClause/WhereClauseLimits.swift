@@ -48,6 +48,12 @@ public struct WhereClauseLimits: Sendable, Hashable {
     /// `numeric(p, s)` columns have at most 1000. `numeric result too large (about 301031
     /// digits; the limit is 4096)`.
     public var maxNumericDigits: Int
+    /// Most work units (``WorkCost``: about one per operation, the product of the digit counts
+    /// for `numeric` arithmetic on large values) evaluating one row may take, and constant
+    /// folding one clause. A row that needs more fails with kind `.workLimit`: router removes
+    /// the shape and answers its definition with 400 for a while. `where clause needs too much
+    /// work to evaluate a row (more than 20000000 units; …)`.
+    public var maxRowWork: Int
 
     /// The default limits (see each property).
     public static let `default` = WhereClauseLimits()
@@ -56,7 +62,7 @@ public struct WhereClauseLimits: Sendable, Hashable {
     public init(
         maxLength: Int = 65_536, maxDepth: Int = 64, maxNodes: Int = 20_000, maxListItems: Int = 10_000,
         maxArrayElements: Int = 10_000, maxParameters: Int = 10_000, maxResultBytes: Int = 1 << 20,
-        maxNumericDigits: Int = 4096
+        maxNumericDigits: Int = 4096, maxRowWork: Int = 20_000_000
     ) {
         self.maxLength = maxLength
         self.maxDepth = maxDepth
@@ -66,6 +72,7 @@ public struct WhereClauseLimits: Sendable, Hashable {
         self.maxParameters = maxParameters
         self.maxResultBytes = maxResultBytes
         self.maxNumericDigits = maxNumericDigits
+        self.maxRowWork = maxRowWork
     }
 
     /// Bytes an array element counts as against ``maxResultBytes`` (a ``Value`` in memory).

@@ -77,7 +77,12 @@ final class ActiveShape {
     ) throws -> Bool {
         if builder == nil, !resolve(relation: relation) { return false }
         guard let builder else { return true }
-        let entries = change.entries(builder, op: op, lsn: transaction.lsn)
+        let entries: [PendingEntry]
+        do {
+            entries = try change.entries(builder, op: op, lsn: transaction.lsn)
+        } catch {
+            throw FilterTooCostly(handle: handle, reason: error.message)
+        }
         if !entries.isEmpty { try add(entries, lsn: transaction.lsnText, xid: transaction.xid) }
         return true
     }

@@ -18,7 +18,9 @@ struct CompiledFilter: Sendable {
 
     var rowFilter: RowFilter {
         let clause = self.clause
-        let evaluate: @Sendable ([String?]) -> Bool = { clause.evaluate(values: $0) }
+        let evaluate: @Sendable ([String?]) throws(WhereClauseError) -> Bool = { values throws(WhereClauseError) in
+            try clause.includes(values: values)
+        }
         switch clause.exactCondition {
         case .equals(let column, let value):
             return RowFilter(columns: [column], evaluate: evaluate, exactTexts: [Array(value.utf8)])

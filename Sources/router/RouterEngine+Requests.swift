@@ -154,6 +154,15 @@ extension RouterEngine {
             logger.info(
                 "Shape created",
                 metadata: [LogKey.shapeHandle: "\(handle)", LogKey.table: "\(resolved.table.schema).\(resolved.table.name)"])
+        } catch let tooCostly as FilterTooCostly {
+            // A row of the catch-up window: the shape was never registered.
+            logger.error(
+                "Where clause too costly to evaluate for a row; shape not created",
+                metadata: [LogKey.shapeHandle: "\(handle)", LogKey.reason: "\(tooCostly.reason)"])
+            deleteDirectory(handle)
+            ticket.decide(.abandoned)
+            refusedDefinitions.refuse(identity, tooCostly.rejection)
+            creation.rejectAll(tooCostly.rejection)
         } catch {
             logger.error("Cannot create shape files", metadata: [LogKey.shapeHandle: "\(handle)", LogKey.error: "\(error)"])
             deleteDirectory(handle)

@@ -124,6 +124,16 @@ extension RouterEngine {
     }
 
     /// Forgets a shape and deletes its files; serve processes are told so its clients refetch.
+    /// Removes a shape whose where clause proved too costly for a row, and answers its
+    /// definition with 400 for a while (``FilterTooCostly``).
+    func refuseCostlyFilter(_ handle: String, _ tooCostly: FilterTooCostly) {
+        logger.error(
+            "Where clause too costly to evaluate for a row; removing shape",
+            metadata: [LogKey.shapeHandle: "\(handle)", LogKey.reason: "\(tooCostly.reason)"])
+        if let identity = identityByHandle[handle] { refusedDefinitions.refuse(identity, tooCostly.rejection) }
+        removeShape(handle)
+    }
+
     func removeShape(_ handle: String) {
         guard let shape = shapes.removeValue(forKey: handle) else { return }
         defer { releaseStateRecord(shape.metadata.stateRecord) }

@@ -2,6 +2,7 @@ import ConduitCore
 import Foundation
 import Logging
 import Spool
+import WhereClause
 
 /// What outlives one ``RouterEngine``: the mailbox, the workers and their published progress,
 /// and the callbacks to serve and ingest. After a storage failure router rebuilds its engine
@@ -260,7 +261,11 @@ final class RouterEngine {
                 if shape.appliesToCurrentTransaction { touched.append(shape) }
             }
             guard shape.appliesToCurrentTransaction else { continue }
-            if !(try shape.apply(change, op: op, in: current, relation: relation)) { removeShape(shape.handle) }
+            do {
+                if !(try shape.apply(change, op: op, in: current, relation: relation)) { removeShape(shape.handle) }
+            } catch let tooCostly as FilterTooCostly {
+                refuseCostlyFilter(shape.handle, tooCostly)
+            }
         }
     }
 
@@ -363,15 +368,15 @@ enum RowChange {
     }
 
     /// The entries `builder` makes of this change.
-    func entries(_ builder: ShapeChangeBuilder, op: UInt64, lsn: LSN) -> [PendingEntry] {
+    func entries(_ builder: ShapeChangeBuilder, op: UInt64, lsn: LSN) throws(WhereClauseError) -> [PendingEntry] {
         switch self {
         case .insert(let insert):
-            builder.insert(new: insert.newTuple.columns, op: op, lsn: lsn)
+            try builder.insert(new: insert.newTuple.columns, op: op, lsn: lsn)
         case .update(let update):
-            builder.update(
+            try builder.update(
                 old: update.old?.tuple.columns, isFullRow: update.oldTuple != nil, new: update.newTuple.columns, op: op, lsn: lsn)
         case .delete(let delete):
-            builder.delete(old: delete.old.tuple.columns, isFullRow: delete.old.kind == .full, op: op, lsn: lsn)
+            try builder.delete(old: delete.old.tuple.columns, isFullRow: delete.old.kind == .full, op: op, lsn: lsn)
         }
     }
 }

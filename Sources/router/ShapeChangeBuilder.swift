@@ -1,12 +1,15 @@
 import ConduitCore
 import Spool
+import WhereClause
 
 /// Decides whether a row belongs to a shape from the texts of the columns it references (in
 /// `columns` order, nil for NULL). router wraps the compiled where clause in one of these; a
 /// shape without a where clause has none.
 struct RowFilter: Sendable {
     let columns: [String]
-    let evaluate: @Sendable (_ values: [String?]) -> Bool
+    /// - Throws: ``WhereClauseError`` of kind `.workLimit` when the row needs more work than
+    ///   the clause may take (``FilterTooCostly``).
+    let evaluate: @Sendable (_ values: [String?]) throws(WhereClauseError) -> Bool
     /// Set when the clause is one exact condition on `columns[0]` (``WhereClause/exactCondition``):
     /// a row is in the shape exactly when that column's text is one of these bytes, which is
     /// checked without making `String`s or running the clause.
@@ -35,14 +38,14 @@ final class ShapeChangeBuilder: Sendable {
     }
 
     /// Entries for an insert at op index `op`.
-    func insert(new: [TupleData.Column], op: UInt64, lsn: LSN) -> [PendingEntry] {
-        guard includes(new) else { return [] }
+    func insert(new: [TupleData.Column], op: UInt64, lsn: LSN) throws(WhereClauseError) -> [PendingEntry] {
+        guard try includes(new) else { return [] }
         return [insertEntry(new, op: op, lsn: lsn, keyChangeFrom: nil)]
     }
 
     /// Entries for a delete of `old` (a full row with REPLICA IDENTITY FULL, else the key).
-    func delete(old: [TupleData.Column], isFullRow: Bool, op: UInt64, lsn: LSN) -> [PendingEntry] {
-        if isFullRow { guard includes(old) else { return [] } }
+    func delete(old: [TupleData.Column], isFullRow: Bool, op: UInt64, lsn: LSN) throws(WhereClauseError) -> [PendingEntry] {
+        if isFullRow { guard try includes(old) else { return [] } }
         return [deleteEntry(old, fullRow: isFullRow, op: op, lsn: lsn, keyChangeTo: nil)]
     }
 
@@ -50,11 +53,11 @@ final class ShapeChangeBuilder: Sendable {
     /// REPLICA IDENTITY FULL, otherwise only its key columns).
     func update(
         old: [TupleData.Column]?, isFullRow: Bool, new rawNew: [TupleData.Column], op: UInt64, lsn: LSN
-    ) -> [PendingEntry] {
+    ) throws(WhereClauseError) -> [PendingEntry] {
         let new = Self.fillingUnchanged(rawNew, from: isFullRow ? old : nil)
         let oldFull = isFullRow ? old : nil
-        let newIn = includes(new)
-        let oldIn = oldFull.map(includes) ?? newIn
+        let newIn = try includes(new)
+        let oldIn = try oldFull.map { row throws(WhereClauseError) in try includes(row) } ?? newIn
         switch (oldIn, newIn) {
         case (false, false):
             return []
@@ -95,7 +98,7 @@ final class ShapeChangeBuilder: Sendable {
         }
     }
 
-    private func includes(_ row: [TupleData.Column]) -> Bool {
+    private func includes(_ row: [TupleData.Column]) throws(WhereClauseError) -> Bool {
         guard let filter else { return true }
         if let texts = filter.exactTexts {
             guard let position = filterPositions.first ?? nil, position < row.count else { return false }
@@ -111,7 +114,7 @@ final class ShapeChangeBuilder: Sendable {
             case .null, .unchangedToast: return nil
             }
         }
-        return filter.evaluate(values)
+        return try filter.evaluate(values)
     }
 
     private func key(_ row: [TupleData.Column]) -> [UInt8] {

@@ -43,7 +43,7 @@ struct ShapeChangeBuilderTests {
     static let onlyDone = RowFilter(columns: ["done"]) { $0[0] == "t" }
 
     @Test func insertCarriesTheWholeSelectedRow() throws {
-        let entries = Self.builder().insert(new: Self.row("1", "a", nil), op: 4, lsn: LSN(100))
+        let entries = try Self.builder().insert(new: Self.row("1", "a", nil), op: 4, lsn: LSN(100))
         #expect(entries.count == 1)
         let message = try Self.json(entries[0], last: true)
         #expect(message["key"] as? String == #""public"."items"/"1""#)
@@ -60,7 +60,7 @@ struct ShapeChangeBuilderTests {
     }
 
     @Test func defaultUpdateSendsKeyAndChangedColumnsOnly() throws {
-        let entries = Self.builder().update(
+        let entries = try Self.builder().update(
             old: Self.row("1", "a", "f"), isFullRow: true, new: Self.row("1", "b", "f"), op: 0, lsn: LSN(100))
         #expect(entries.count == 1)
         let message = try Self.json(entries[0])
@@ -70,21 +70,21 @@ struct ShapeChangeBuilderTests {
     }
 
     @Test func fullUpdateSendsWholeRowAndOldValuesOfChangedColumns() throws {
-        let entries = Self.builder(replica: .full).update(
+        let entries = try Self.builder(replica: .full).update(
             old: Self.row("1", "a", "f"), isFullRow: true, new: Self.row("1", "b", "f"), op: 0, lsn: LSN(100))
         let message = try Self.json(entries[0])
         #expect(message["value"] as? [String: String] == ["id": "1", "title": "b", "done": "f"])
         #expect(message["old_value"] as? [String: String] == ["title": "a"])
     }
 
-    @Test func updateOfUnselectedColumnsIsDropped() {
-        let entries = Self.builder(columns: ["id", "title"]).update(
+    @Test func updateOfUnselectedColumnsIsDropped() throws {
+        let entries = try Self.builder(columns: ["id", "title"]).update(
             old: Self.row("1", "a", "f"), isFullRow: true, new: Self.row("1", "a", "t"), op: 0, lsn: LSN(100))
         #expect(entries.isEmpty)
     }
 
     @Test func keyChangeBecomesDeleteThenInsert() throws {
-        let entries = Self.builder().update(
+        let entries = try Self.builder().update(
             old: Self.row("1", "a", "f"), isFullRow: true, new: Self.row("2", "a", "f"), op: 6, lsn: LSN(100))
         #expect(entries.count == 2)
         let delete = try Self.json(entries[0])
@@ -114,23 +114,23 @@ struct ShapeChangeBuilderTests {
     @Test(arguments: [onlyDone, compiledDone])
     func movesAcrossTheWhereClauseBecomeInsertsAndDeletes(filter: RowFilter) throws {
         let builder = Self.builder(filter: filter)
-        let entering = builder.update(
+        let entering = try builder.update(
             old: Self.row("1", "a", "f"), isFullRow: true, new: Self.row("1", "a", "t"), op: 0, lsn: LSN(100))
         #expect(try Self.json(entering[0])["headers"].map { ($0 as! [String: Any])["operation"] as? String } == "insert")
         #expect(try Self.json(entering[0])["value"] as? [String: String] == ["id": "1", "title": "a", "done": "t"])
-        let leaving = builder.update(
+        let leaving = try builder.update(
             old: Self.row("1", "a", "t"), isFullRow: true, new: Self.row("1", "a", "f"), op: 0, lsn: LSN(100))
         #expect(try Self.json(leaving[0])["value"] as? [String: String] == ["id": "1"])
-        #expect(builder.update(old: Self.row("1", "a", "f"), isFullRow: true, new: Self.row("1", "b", "f"), op: 0, lsn: LSN(1)).isEmpty)
-        #expect(builder.insert(new: Self.row("2", "x", "f"), op: 0, lsn: LSN(1)).isEmpty)
-        #expect(builder.delete(old: Self.row("2", "x", "f"), isFullRow: true, op: 0, lsn: LSN(1)).isEmpty)
-        #expect(builder.insert(new: Self.row("3", "x", nil), op: 0, lsn: LSN(1)).isEmpty)
-        #expect(builder.insert(new: Self.row("4", "x", "t"), op: 0, lsn: LSN(1)).count == 1)
+        #expect(try builder.update(old: Self.row("1", "a", "f"), isFullRow: true, new: Self.row("1", "b", "f"), op: 0, lsn: LSN(1)).isEmpty)
+        #expect(try builder.insert(new: Self.row("2", "x", "f"), op: 0, lsn: LSN(1)).isEmpty)
+        #expect(try builder.delete(old: Self.row("2", "x", "f"), isFullRow: true, op: 0, lsn: LSN(1)).isEmpty)
+        #expect(try builder.insert(new: Self.row("3", "x", nil), op: 0, lsn: LSN(1)).isEmpty)
+        #expect(try builder.insert(new: Self.row("4", "x", "t"), op: 0, lsn: LSN(1)).count == 1)
     }
 
     @Test func unchangedToastTakesTheOldValue() throws {
         let new: [TupleData.Column] = [.text(Array("1".utf8)[...]), .unchangedToast, .text(Array("t".utf8)[...])]
-        let entries = Self.builder(replica: .full).update(
+        let entries = try Self.builder(replica: .full).update(
             old: Self.row("1", "long", "f"), isFullRow: true, new: new, op: 0, lsn: LSN(100))
         let message = try Self.json(entries[0])
         #expect(message["value"] as? [String: String] == ["id": "1", "title": "long", "done": "t"])

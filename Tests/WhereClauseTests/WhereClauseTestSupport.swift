@@ -52,7 +52,10 @@ func constantText(_ expression: String) throws -> String? {
         return nil
     }
     let value = try withUnsafeTemporaryAllocation(of: Value.self, capacity: 1) { slots in
-        try Evaluator(slots: slots, limits: .default).evaluate(args[0])
+        var work = WhereClauseLimits.default.maxRowWork
+        return try withUnsafeMutablePointer(to: &work) { work in
+            try Evaluator(frame: EvaluationFrame(slots: slots, work: work), limits: .default).evaluate(args[0])
+        }
     }
     if case .text(let s) = value { return s }
     return nil

@@ -3,6 +3,24 @@
 struct ConstantFolder {
     /// Bounds on the constants folding may compute; exceeding one is a compile error.
     let limits: WhereClauseLimits
+    /// Work left for folding the whole clause (``WhereClauseLimits/maxRowWork``, shared by
+    /// every folded node: a clause of many costly constant expressions fails to compile).
+    private let work: WorkBudget
+
+    init(limits: WhereClauseLimits) {
+        self.limits = limits
+        self.work = WorkBudget(limits.maxRowWork)
+    }
+
+    /// Heap storage for the budget, which outlives any one node's evaluation.
+    private final class WorkBudget {
+        let units: UnsafeMutablePointer<Int>
+        init(_ units: Int) {
+            self.units = .allocate(capacity: 1)
+            self.units.initialize(to: units)
+        }
+        deinit { units.deallocate() }
+    }
 
     /// Folds bottom-up. Kept to a thin recursion (the work is in ``reduce(_:)``) so that the
     /// deepest clause ``WhereClauseLimits/maxDepth`` admits folds within a 512 KiB stack.
@@ -26,7 +44,7 @@ struct ConstantFolder {
         guard node.children.allSatisfy(ConstantFolder.isFoldableInput), !ConstantFolder.isStable(node) else { return node }
         do {
             let value = try withUnsafeTemporaryAllocation(of: Value.self, capacity: 1) { slots in
-                try Evaluator(slots: slots, limits: limits).evaluate(node)
+                try Evaluator(frame: EvaluationFrame(slots: slots, work: work.units), limits: limits).evaluate(node)
             }
             return BoundExpression(.constant(value, .folded), node.type, at: node.location)
         } catch let error as WhereClauseError {

@@ -4,7 +4,7 @@
 /// retains and releases). The common shapes — column references, constants, comparisons,
 /// AND/OR/NOT, IS NULL, IN lists and casts — get specialized closures; everything else calls
 /// the tree-walking ``Evaluator`` for its subtree, so both paths share one semantics.
-typealias CompiledNode = @Sendable (UnsafeMutableBufferPointer<Value>) throws(WhereClauseError) -> Value
+typealias CompiledNode = @Sendable (EvaluationFrame) throws(WhereClauseError) -> Value
 
 struct NodeCompiler {
     /// Bounds on the results a row's evaluation may build.
@@ -15,7 +15,7 @@ struct NodeCompiler {
         case .constant(let value, _):
             return { _ in value }
         case .column(let slot, _):
-            return { slots in slots[slot] }
+            return { frame in frame.slots[slot] }
         case .operation(.compare(let comparison), let args) where args.count == 2:
             return compare(comparison, args[0], args[1])
         case .operation(let operation, let args) where args.count == 2:
@@ -24,10 +24,12 @@ struct NodeCompiler {
             let leftType = args[0].type
             let rightType = args[1].type
             let result = e.type
-            return { slots throws(WhereClauseError) in
-                let a = try left(slots)
-                let b = try right(slots)
+            let limit = limits.maxRowWork
+            return { frame throws(WhereClauseError) in
+                let a = try left(frame)
+                let b = try right(frame)
                 if a.isNull || b.isNull { return .null }
+                try frame.charge(WorkCost.binary(operation, a, b, maxDigits: limits.maxNumericDigits), limit: limit)
                 return try Operations.binary(
                     operation, a, b, leftType: leftType, rightType: rightType, result: result, limits: limits)
             }
@@ -35,17 +37,19 @@ struct NodeCompiler {
             let operand = compile(inner)
             let source = inner.type
             let target = e.type
-            return { slots throws(WhereClauseError) in
-                let value = try operand(slots)
+            let limit = limits.maxRowWork
+            return { frame throws(WhereClauseError) in
+                let value = try operand(frame)
                 if value.isNull { return .null }
+                try frame.charge(WorkCost.cast(value, to: target), limit: limit)
                 return try Casts.convert(value, from: source, to: target)
             }
         case .and(let operands):
             let parts = operands.map(compile)
-            return { slots throws(WhereClauseError) in
+            return { frame throws(WhereClauseError) in
                 var sawNull = false
                 for part in parts {
-                    switch try part(slots) {
+                    switch try part(frame) {
                     case .bool(false): return .bool(false)
                     case .null: sawNull = true
                     default: break
@@ -55,10 +59,10 @@ struct NodeCompiler {
             }
         case .or(let operands):
             let parts = operands.map(compile)
-            return { slots throws(WhereClauseError) in
+            return { frame throws(WhereClauseError) in
                 var sawNull = false
                 for part in parts {
-                    switch try part(slots) {
+                    switch try part(frame) {
                     case .bool(true): return .bool(true)
                     case .null: sawNull = true
                     default: break
@@ -68,13 +72,13 @@ struct NodeCompiler {
             }
         case .not(let inner):
             let operand = compile(inner)
-            return { slots throws(WhereClauseError) in
-                if case .bool(let b) = try operand(slots) { return .bool(!b) }
+            return { frame throws(WhereClauseError) in
+                if case .bool(let b) = try operand(frame) { return .bool(!b) }
                 return .null
             }
         case .isNull(let inner, let negated):
             let operand = compile(inner)
-            return { slots throws(WhereClauseError) in .bool(try operand(slots).isNull != negated) }
+            return { frame throws(WhereClauseError) in .bool(try operand(frame).isNull != negated) }
         case .inList(let left, let items, let negated) where items.count >= 8 && left.type.isInteger:
             // Long integer lists (`id IN (…hundreds of ids…)`) use a hash set.
             let operand = compile(left)
@@ -88,11 +92,11 @@ struct NodeCompiler {
                 default: allConstant = false
                 }
             }
-            guard allConstant else { return { slots throws(WhereClauseError) in try Evaluator(slots: slots, limits: limits).evaluate(e) } }
+            guard allConstant else { return { frame throws(WhereClauseError) in try Evaluator(frame: frame, limits: limits).evaluate(e) } }
             let members = set
             let containsNull = hasNull
-            return { slots throws(WhereClauseError) in
-                guard case .int(let a) = try operand(slots) else { return .null }
+            return { frame throws(WhereClauseError) in
+                guard case .int(let a) = try operand(frame) else { return .null }
                 if members.contains(a) { return .bool(!negated) }
                 return containsNull ? .null : .bool(negated)
             }
@@ -101,14 +105,14 @@ struct NodeCompiler {
             let bpchar = left.type.base == .bpchar
             let values = items.compactMap(\.constantValue).filter { !$0.isNull }
             let hasNull = values.count != items.count
-            return { slots throws(WhereClauseError) in
-                let a = try operand(slots)
+            return { frame throws(WhereClauseError) in
+                let a = try operand(frame)
                 if a.isNull { return .null }
                 for b in values where ValueOrder.compare(a, b, bpchar: bpchar) == 0 { return .bool(!negated) }
                 return hasNull ? .null : .bool(negated)
             }
         default:
-            return { slots throws(WhereClauseError) in try Evaluator(slots: slots, limits: limits).evaluate(e) }
+            return { frame throws(WhereClauseError) in try Evaluator(frame: frame, limits: limits).evaluate(e) }
         }
     }
 
@@ -117,20 +121,32 @@ struct NodeCompiler {
         -> CompiledNode
     {
         let bpchar = left.type.base == .bpchar
+        let limit = limits.maxRowWork
         if case .column(let slot, _) = left.kind, case .constant(let constant, _) = right.kind {
             if constant.isNull { return { _ in .null } }
-            return { slots in
-                let a = slots[slot]
+            // The hot path: a column against a constant. Only a large numeric constant makes the
+            // comparison cost more than a unit (``WorkCost``), so only then is it charged.
+            if case .numeric = constant, WorkCost.comparison(constant, constant) > 1 {
+                return { frame throws(WhereClauseError) in
+                    let a = frame.slots[slot]
+                    if a.isNull { return .null }
+                    try frame.charge(WorkCost.comparison(a, constant), limit: limit)
+                    return .bool(comparison.holds(ValueOrder.compare(a, constant, bpchar: bpchar)))
+                }
+            }
+            return { frame in
+                let a = frame.slots[slot]
                 if a.isNull { return .null }
                 return .bool(comparison.holds(ValueOrder.compare(a, constant, bpchar: bpchar)))
             }
         }
         let l = compile(left)
         let r = compile(right)
-        return { slots throws(WhereClauseError) in
-            let a = try l(slots)
-            let b = try r(slots)
+        return { frame throws(WhereClauseError) in
+            let a = try l(frame)
+            let b = try r(frame)
             if a.isNull || b.isNull { return .null }
+            try frame.charge(WorkCost.comparison(a, b), limit: limit)
             return .bool(comparison.holds(ValueOrder.compare(a, b, bpchar: bpchar)))
         }
     }

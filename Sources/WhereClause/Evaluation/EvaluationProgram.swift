@@ -6,12 +6,15 @@ final class EvaluationProgram: Sendable {
     private let compiled: CompiledNode
     let columnNames: [String]
     let slotTypes: [SQLType]
+    /// Work units one row's evaluation may take (``WhereClauseLimits/maxRowWork``).
+    private let maxRowWork: Int
 
     init(root: BoundExpression, columns: [WhereColumn], limits: WhereClauseLimits) {
         self.root = root
         self.columnNames = columns.map(\.name)
         self.slotTypes = columns.map(TypeChecker.columnType)
         self.compiled = NodeCompiler(limits: limits).compile(root)
+        self.maxRowWork = limits.maxRowWork
     }
 
     func run(values: [String?]) throws(WhereClauseError) -> Bool? {
@@ -48,13 +51,16 @@ final class EvaluationProgram: Sendable {
     @inline(__always)
     private func run(_ value: (Int) throws(WhereClauseError) -> Value) throws(WhereClauseError) -> Value {
         let count = slotTypes.count
-        return try withUnsafeTemporaryAllocation(of: Value.self, capacity: max(count, 1)) {
-            buffer throws(WhereClauseError) -> Value in
-            let slots = UnsafeMutableBufferPointer(rebasing: buffer[0..<count])
-            slots.initialize(repeating: .null)
-            defer { slots.deinitialize() }
-            for index in 0..<count { slots[index] = try value(index) }
-            return try compiled(slots)
+        var work = maxRowWork
+        return try withUnsafeMutablePointer(to: &work) { work throws(WhereClauseError) -> Value in
+            try withUnsafeTemporaryAllocation(of: Value.self, capacity: max(count, 1)) {
+                buffer throws(WhereClauseError) -> Value in
+                let slots = UnsafeMutableBufferPointer(rebasing: buffer[0..<count])
+                slots.initialize(repeating: .null)
+                defer { slots.deinitialize() }
+                for index in 0..<count { slots[index] = try value(index) }
+                return try compiled(EvaluationFrame(slots: slots, work: work))
+            }
         }
     }
 }

@@ -9,15 +9,21 @@
 /// function keeps its own stack slot): the deepest clause ``WhereClauseLimits/maxDepth``
 /// admits evaluates within a 512 KiB thread stack.
 struct Evaluator {
-    /// The row's column values by slot.
-    let slots: UnsafeMutableBufferPointer<Value>
+    /// The row's column values and the work left (``WhereClauseLimits/maxRowWork``).
+    let frame: EvaluationFrame
     /// Bounds on the results this evaluation may build (``WhereClauseLimits/maxResultBytes``).
     let limits: WhereClauseLimits
+
+    /// Takes an operation's ``WorkCost`` from the frame's budget.
+    @inline(__always)
+    private func charge(_ units: Int) throws(WhereClauseError) {
+        try frame.charge(units, limit: limits.maxRowWork)
+    }
 
     func evaluate(_ e: BoundExpression) throws(WhereClauseError) -> Value {
         switch e.kind {
         case .constant(let value, _): return value
-        case .column(let slot, _): return slots[slot]
+        case .column(let slot, _): return frame.slots[slot]
         case .cast: return try cast(e)
         case .operation: return try operation(e)
         case .and, .or: return try logical(e)
@@ -34,6 +40,7 @@ struct Evaluator {
         guard case .cast(let inner) = e.kind else { throw .internalError }
         let value = try evaluate(inner)
         if value.isNull { return .null }
+        try charge(WorkCost.cast(value, to: e.type))
         return try Casts.convert(value, from: inner.type, to: e.type)
     }
 
@@ -49,6 +56,7 @@ struct Evaluator {
         let a = try evaluate(arguments[0])
         let b = try evaluate(arguments[1])
         if a.isNull || b.isNull { return .null }
+        try charge(WorkCost.binary(operation, a, b, maxDigits: limits.maxNumericDigits))
         return try Operations.binary(
             operation, a, b, leftType: arguments[0].type, rightType: arguments[1].type, result: e.type, limits: limits)
     }
@@ -102,7 +110,9 @@ struct Evaluator {
         switch (a.isNull, b.isNull) {
         case (true, true): isDistinct = false
         case (true, false), (false, true): isDistinct = true
-        case (false, false): isDistinct = ValueOrder.compare(a, b, bpchar: left.type.base == .bpchar) != 0
+        case (false, false):
+            try charge(WorkCost.comparison(a, b))
+            isDistinct = ValueOrder.compare(a, b, bpchar: left.type.base == .bpchar) != 0
         }
         return .bool(isDistinct != negated)
     }
@@ -120,7 +130,10 @@ struct Evaluator {
         for b in values {
             if b.isNull {
                 sawNull = true
-            } else if ValueOrder.compare(a, b, bpchar: bpchar) == 0 {
+                continue
+            }
+            try charge(WorkCost.comparison(a, b))
+            if ValueOrder.compare(a, b, bpchar: bpchar) == 0 {
                 return .bool(!negated)
             }
         }
@@ -142,6 +155,7 @@ struct Evaluator {
                 sawNull = true
                 continue
             }
+            try charge(WorkCost.binary(operation, a, element, maxDigits: limits.maxNumericDigits))
             let result = try Operations.binary(
                 operation, a, element, leftType: left.type, rightType: elementType, result: .bool, limits: limits)
             guard case .bool(let holds) = result else {
@@ -177,6 +191,7 @@ struct Evaluator {
                 best = value
                 continue
             }
+            try charge(WorkCost.comparison(value, best))
             let order = ValueOrder.compare(value, best, bpchar: e.type.base == .bpchar)
             if greatest ? order > 0 : order < 0 { best = value }
         }
@@ -193,6 +208,7 @@ struct Evaluator {
         var values: [Value] = []
         values.reserveCapacity(arguments.count)
         for argument in arguments { values.append(try evaluate(argument)) }
+        try charge(WorkCost.call(values))
         if case .call(let function, _) = e.kind {
             return try function.apply(values, SQLFunction.Call(arguments, e.type), limits: limits)
         }

@@ -1,5 +1,11 @@
 import BigInt
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 extension Numeric {
     static func + (a: Numeric, b: Numeric) -> Numeric {
         if a.isNaN || b.isNaN { return .nan }
@@ -79,7 +85,25 @@ extension Numeric {
 
     /// Weight (in base-10000 digits) and first base-10000 digit of a finite non-zero value,
     /// as PostgreSQL's internal representation has them.
-    private var baseTenThousandLead: (weight: Int, digit: BigInt) {
+    ///
+    /// Read from the logarithm (the coefficient's top 64 bits), which decides unless the value
+    /// lies within rounding of a digit boundary; only then is the coefficient converted, whose
+    /// cost is quadratic in its digits (a 4,000-digit divisor once cost 48 ms of a 66 ms
+    /// division in a debug build).
+    var baseTenThousandLead: (weight: Int, digit: BigInt) {
+        let logarithm = log10Magnitude
+        let exponent = logarithm.rounded(.down)
+        let weight = Int(exponent) >= 0 ? Int(exponent) / 4 : -((-Int(exponent) + 3) / 4)
+        let lead = pow(10, logarithm - Double(4 * weight))
+        let nearest = lead.rounded()
+        if abs(logarithm - logarithm.rounded()) > 1e-9, abs(lead - nearest) > 1e-9 * max(1, lead), lead >= 1, lead < 10_000 {
+            return (weight, BigInt(Int(lead.rounded(.down))))
+        }
+        return exactBaseTenThousandLead
+    }
+
+    /// ``baseTenThousandLead`` from the coefficient's decimal digits.
+    var exactBaseTenThousandLead: (weight: Int, digit: BigInt) {
         let magnitude = BigInt(coefficient.magnitude)
         let decimalExponent = magnitude.description.count - 1 - scale
         let weight = decimalExponent >= 0 ? decimalExponent / 4 : -((-decimalExponent + 3) / 4)
