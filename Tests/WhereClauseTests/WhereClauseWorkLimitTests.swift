@@ -49,6 +49,25 @@ struct WhereClauseWorkLimitTests {
         #expect(error?.kind == .workLimit)
     }
 
+    /// Comparing a row's value with a constant of a very different scale rescales it by a power
+    /// of ten computed for the purpose, quadratic in the scale difference: a parameter like
+    /// `1e-4000` has one digit but costs as much to compare with as a 4,000-digit one, also in an
+    /// `IN` list. Comparisons of ordinary values stay one unit each.
+    @Test func comparisonsAgainstFarScalesAreCharged() throws {
+        let tiny = "0." + String(repeating: "0", count: 3999) + "1"
+        let repeated = (0..<100).map { _ in "n > $1" }.joined(separator: " AND ")
+        for clause in [repeated, "n IN (" + (0..<10).map { _ in tiny }.joined(separator: ", ") + ")"] {
+            let checked = try WhereClause.compile(clause, columns: testColumns, params: [1: tiny])
+            let error = #expect(throws: WhereClauseError.self) { try checked.evaluateTristate(row: ["n": "2.5"]) }
+            #expect(error?.kind == .workLimit, "\(clause.prefix(40))")
+        }
+        let ordinary = try WhereClause.compile(repeated + " AND n IN (1.5, 2.5, 3)", columns: testColumns, params: [1: "0.001"])
+        #expect(try ordinary.evaluateTristate(row: ["n": "2.5"]) == true)
+        let cheap = WhereClauseLimits(maxRowWork: 300)
+        let counted = try WhereClause.compile(repeated, columns: testColumns, params: [1: "0.001"], limits: cheap)
+        #expect(try counted.evaluateTristate(row: ["n": "2.5"]) == true)
+    }
+
     /// Constant folding shares one budget over the whole clause: it is a compile error (400).
     @Test func costlyConstantsFailToCompile() {
         let clause = "n > 3.1::numeric / \(Self.bigDivisor)"

@@ -105,6 +105,18 @@ struct NodeCompiler {
             let bpchar = left.type.base == .bpchar
             let values = items.compactMap(\.constantValue).filter { !$0.isNull }
             let hasNull = values.count != items.count
+            if values.contains(where: WorkCost.mayBeCostly) {
+                let limit = limits.maxRowWork
+                return { frame throws(WhereClauseError) in
+                    let a = try operand(frame)
+                    if a.isNull { return .null }
+                    for b in values {
+                        try frame.charge(WorkCost.comparison(a, b), limit: limit)
+                        if ValueOrder.compare(a, b, bpchar: bpchar) == 0 { return .bool(!negated) }
+                    }
+                    return hasNull ? .null : .bool(negated)
+                }
+            }
             return { frame throws(WhereClauseError) in
                 let a = try operand(frame)
                 if a.isNull { return .null }
@@ -126,7 +138,7 @@ struct NodeCompiler {
             if constant.isNull { return { _ in .null } }
             // The hot path: a column against a constant. Only a large numeric constant makes the
             // comparison cost more than a unit (``WorkCost``), so only then is it charged.
-            if case .numeric = constant, WorkCost.comparison(constant, constant) > 1 {
+            if WorkCost.mayBeCostly(constant) {
                 return { frame throws(WhereClauseError) in
                     let a = frame.slots[slot]
                     if a.isNull { return .null }

@@ -31,6 +31,13 @@ enum WorkCost {
         }
     }
 
+    /// Whether comparisons with the constant `value` may cost more than a unit: a `numeric`
+    /// with many digits or a large scale (the other side is rescaled to it).
+    static func mayBeCostly(_ value: Value) -> Bool {
+        if case .numeric(let x) = value, x.isFinite { return digits(x) > 32 || x.scale > 32 }
+        return false
+    }
+
     /// A comparison of `a` and `b`: only two `numeric`s cost more than one unit.
     @inline(__always)
     static func comparison(_ a: Value, _ b: Value) -> Int {
@@ -71,7 +78,6 @@ enum WorkCost {
     private static func numeric(_ operation: BoundExpression.Operation, _ x: Numeric, _ y: Numeric, maxDigits: Int) -> Int {
         let (dx, dy) = (digits(x), digits(y))
         if case .power = operation {
-            // Squarings of values up to the result's size, which the digit limit bounds.
             // Squarings up to the result's size. A result beyond the digit limit fails from its
             // own estimate before anything is computed.
             guard x.isFinite, y.isFinite, x.sign != 0, y.sign != 0 else { return 1 }
@@ -80,11 +86,14 @@ enum WorkCost {
             guard digits <= Double(min(max(maxDigits, dx, dy), Numeric.maxIntegerDigits)) else { return 1 }
             return 1 + square(Int(digits)) / 8
         }
-        // Sums and small operands stay at about one unit: only large values are charged.
-        if dx <= 32 && dy <= 32 { return 1 }
+        // Small operands of close scales cost about a unit: only large values are charged.
+        let rescale = abs(x.scale - y.scale)
+        if dx <= 32 && dy <= 32 && rescale <= 32 { return 1 }
+        // Bringing both to one scale multiplies one side by a power of ten computed for it.
+        let rescaling = rescale <= 32 ? 0 : square(rescale) / 4 + rescale * min(dx, dy)
         switch operation {
         case .add, .subtract:
-            return 1 + max(dx, dy) + abs(x.scale - y.scale)
+            return 1 + max(dx, dy) + rescaling
         case .divide:
             // The dividend is scaled by a power of ten to the result's scale (computing that
             // power is quadratic in its digits too).
@@ -96,8 +105,8 @@ enum WorkCost {
             guard dx + dy <= max(maxDigits, dx, dy) else { return 1 }
             return 1 + dx * dy
         default:
-            // Products, remainders, comparisons (rescaling one side first).
-            return 1 + max(dx, dy + abs(x.scale - y.scale)) * min(dx, dy)
+            // Remainders and comparisons, on operands brought to one scale.
+            return 1 + max(dx, dy) * min(dx, dy) + rescaling
         }
     }
 
