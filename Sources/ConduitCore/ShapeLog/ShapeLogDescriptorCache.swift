@@ -56,11 +56,14 @@ public final class ShapeLogDescriptorCache: Sendable {
         self.entries = Mutex(Entries())
     }
 
-    /// Half of the `RLIMIT_NOFILE` soft limit, capped at 65,536 (at least 16), after raising the
-    /// soft limit to the hard limit when the system allows it. The other half is left to
-    /// sockets, spool files, snapshot writers and libraries. A commit writes two files per
-    /// touched shape (`changes.log`, `changes.idx`), so the cap keeps about 32,000 shapes' files
-    /// open: below that, a commit touching every shape opens nothing (`systemd/conduit-router.service` raises the limit).
+    /// The `RLIMIT_NOFILE` soft limit less a reserve for everything else router opens (sockets
+    /// to serve and ingest, PostgreSQL connections, spool segments, snapshot writers,
+    /// libraries): a sixteenth of the limit, at least 1,024 or half a smaller limit. Capped at
+    /// 65,536 and at least 16, after raising the soft limit to the hard limit when the system
+    /// allows it. A commit writes two files per touched shape (`changes.log`, `changes.idx`):
+    /// with the 20,000 descriptors this sandbox allows, half the limit (the earlier reserve)
+    /// left half of a 10,000-shape commit's files to be opened and closed every time.
+    /// `systemd/conduit-router.service` raises the limit.
     public static func defaultCapacity() -> Int {
         var limit = rlimit()
         #if os(Linux)
@@ -75,7 +78,13 @@ public final class ShapeLogDescriptorCache: Sendable {
             if setrlimit(resource, &raised) == 0 { limit = raised }
         }
         // An unlimited soft limit reads as a huge number: the 65,536 cap applies to it too.
-        return Int(max(16, min(UInt64(limit.rlim_cur) / 2, 65_536)))
+        return capacity(forLimit: UInt64(limit.rlim_cur))
+    }
+
+    /// ``defaultCapacity()`` for a descriptor limit of `limit`.
+    static func capacity(forLimit limit: UInt64) -> Int {
+        let reserve = max(limit / 16, min(1024, limit / 2))
+        return Int(max(16, min(limit - reserve, 65_536)))
     }
 
     /// A token no other owner has; keys are `(token, file number)`.

@@ -37,6 +37,17 @@ struct ChangeLogDescriptorTests {
 
     /// More shapes than descriptors, committed in groups and alone, in an order that evicts a
     /// shape's files between its appends and its commit: every log still reads back whole.
+    /// The cache takes all but a reserve of the descriptor limit: a sixteenth, at least 1,024 or
+    /// half of a small limit, never more than 65,536 nor fewer than 16.
+    @Test func capacityLeavesAReserveOfTheLimit() {
+        #expect(ShapeLogDescriptorCache.capacity(forLimit: 20_000) == 18_750)
+        #expect(ShapeLogDescriptorCache.capacity(forLimit: 4096) == 3072)
+        #expect(ShapeLogDescriptorCache.capacity(forLimit: 1024) == 512)
+        #expect(ShapeLogDescriptorCache.capacity(forLimit: 131_072) == 65_536)
+        #expect(ShapeLogDescriptorCache.capacity(forLimit: 20) == 16)
+        #expect(ShapeLogDescriptorCache.capacity(forLimit: UInt64.max) == 65_536)
+    }
+
     @Test func evictionKeepsLogsCorrect() throws {
         try Support.withTemporaryDirectory { root in
             let cache = ShapeLogDescriptorCache(capacity: 3)
