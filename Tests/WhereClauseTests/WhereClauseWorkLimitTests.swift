@@ -68,6 +68,18 @@ struct WhereClauseWorkLimitTests {
         #expect(try counted.evaluateTristate(row: ["n": "2.5"]) == true)
     }
 
+    /// Array containment compares every element with every other: a 10,000-element parameter
+    /// against a row's array of thousands is charged their product.
+    @Test func arrayContainmentIsChargedPerPair() throws {
+        let parameter = "{" + (1...10_000).map(String.init).joined(separator: ",") + "}"
+        let checked = try WhereClause.compile("ia @> $1::int4[]", columns: testColumns, params: [1: parameter])
+        let small = ["ia": "{" + (1...10).map(String.init).joined(separator: ",") + "}"]
+        #expect(try checked.evaluateTristate(row: small) == false)
+        let large = ["ia": "{" + (1...5000).map(String.init).joined(separator: ",") + "}"]
+        let error = #expect(throws: WhereClauseError.self) { try checked.evaluateTristate(row: large) }
+        #expect(error?.kind == .workLimit)
+    }
+
     /// Constant folding shares one budget over the whole clause: it is a compile error (400).
     @Test func costlyConstantsFailToCompile() {
         let clause = "n > 3.1::numeric / \(Self.bigDivisor)"

@@ -26,6 +26,9 @@ enum WorkCost {
         case (.text(let x), .text(let y)):
             if case .like = operation { return like(x, pattern: y) }
             return 1
+        case (.array(let x), .array(let y)):
+            // `@>`, `<@` and `&&` compare every element of one side with every one of the other.
+            return 1 + x.elements.count * max(1, y.elements.count)
         default:
             return 1
         }
@@ -38,10 +41,12 @@ enum WorkCost {
         return false
     }
 
-    /// A comparison of `a` and `b`: only two `numeric`s cost more than one unit.
+    /// A comparison of `a` and `b`: two `numeric`s cost what rescaling them does, two arrays
+    /// their length.
     @inline(__always)
     static func comparison(_ a: Value, _ b: Value) -> Int {
         if case .numeric(let x) = a, case .numeric(let y) = b { return numeric(.compare(.equal), x, y, maxDigits: .max) }
+        if case .array(let x) = a, case .array(let y) = b { return 1 + min(x.elements.count, y.elements.count) }
         return 1
     }
 
