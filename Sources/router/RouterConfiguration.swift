@@ -72,7 +72,8 @@ struct RouterConfiguration: Sendable {
             maxArrayElements: try integer("CONDUIT_WHERE_MAX_ARRAY_ELEMENTS", defaults.maxArrayElements, 1...1_000_000),
             maxParameters: try integer("CONDUIT_WHERE_MAX_PARAMETERS", defaults.maxParameters, 1...1_000_000),
             maxResultBytes: try integer("CONDUIT_WHERE_MAX_RESULT_BYTES", defaults.maxResultBytes, 1024...1 << 30),
-            maxNumericDigits: try integer("CONDUIT_WHERE_MAX_NUMERIC_DIGITS", defaults.maxNumericDigits, 16...131_072)
+            maxNumericDigits: try integer("CONDUIT_WHERE_MAX_NUMERIC_DIGITS", defaults.maxNumericDigits, 16...131_072),
+            maxRowWork: try integer("CONDUIT_WHERE_MAX_ROW_WORK", defaults.maxRowWork, 10_000...1 << 40)
         )
     }
 }
