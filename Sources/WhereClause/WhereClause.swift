@@ -55,7 +55,9 @@ public struct WhereClause: Sendable {
         let (syntax, checker) = try check(text, columns: columns, params: params, limits: limits)
         var typing = checker
         let bound = try ConstantFolder(limits: limits).fold(try typing.checkCondition(syntax))
-        return WhereClause(text: text, referencedColumns: typing.referenced, root: bound, limits: limits)
+        let clause = WhereClause(text: text, referencedColumns: typing.referenced, root: bound, limits: limits)
+        try clause.program.checkCheapestRow()
+        return clause
     }
 
     /// Compiles an expression of any type (not only boolean) — for tests that compare the

@@ -13,18 +13,27 @@ struct WhereClauseWorkLimitTests {
 
     /// The report: `n / $1 > 0` repeated a hundred times (1.5 KB of clause) with a 4,000-digit
     /// parameter took 7.6 s of CPU per row in a debug build. Now the first division is refused
-    /// from its operands' sizes, before it runs, with an error of its own kind.
+    /// from its operands' sizes, before it runs: at compile time, since even the cheapest row
+    /// (`n = 1`) would exceed the budget, and for a row, with an error of its own kind, when
+    /// the cost depends on the row (here the clause only divides when `t` is not empty).
     @Test func costlyDivisionsFailBeforeTheyRun() throws {
-        let clause = (0..<100).map { _ in "n / $1 > 0" }.joined(separator: " AND ")
+        let unconditional = (0..<100).map { _ in "n / $1 > 0" }.joined(separator: " AND ")
+        let compileTime = #expect(throws: WhereClauseError.self) {
+            try WhereClause.compile(unconditional, columns: testColumns, params: [1: Self.bigDivisor])
+        }
+        #expect(compileTime?.kind == .compile && compileTime?.message.contains("needs too much work") == true)
+        let clause = "t <> '' AND " + unconditional
         let checked = try WhereClause.compile(clause, columns: testColumns, params: [1: Self.bigDivisor])
-        let error = #expect(throws: WhereClauseError.self) { try checked.evaluateTristate(row: Self.row) }
+        let row = Self.row.merging(["t": "x"]) { $1 }
+        let error = #expect(throws: WhereClauseError.self) { try checked.evaluateTristate(row: row) }
         #expect(error?.kind == .workLimit)
         #expect(error?.message.hasPrefix("where clause needs too much work to evaluate a row (more than 20000000 units") == true)
-        #expect(checked.evaluate(row: Self.row) == false)
+        #expect(checked.evaluate(row: row) == false)
+        #expect(try checked.evaluateTristate(row: Self.row.merging(["t": ""]) { $1 }) == false, "t is empty: no division")
         // The same clause with a small divisor, and the same operations on small values, run.
         let small = try WhereClause.compile(clause, columns: testColumns, params: [1: "1.7"])
-        #expect(try small.evaluateTristate(row: Self.row) == true)
-        #expect(try small.evaluateTristate(row: ["n": "42"]) == true)
+        #expect(try small.evaluateTristate(row: row) == true)
+        #expect(try small.evaluateTristate(row: ["n": "42", "t": "x"]) == true)
     }
 
     /// Each operation is charged, so many cheap-looking large ones add up: with a budget of 1,000
@@ -57,8 +66,11 @@ struct WhereClauseWorkLimitTests {
         let tiny = "0." + String(repeating: "0", count: 3999) + "1"
         let repeated = (0..<100).map { _ in "n > $1" }.joined(separator: " AND ")
         for clause in [repeated, "n IN (" + (0..<10).map { _ in tiny }.joined(separator: ", ") + ")"] {
-            let checked = try WhereClause.compile(clause, columns: testColumns, params: [1: tiny])
-            let error = #expect(throws: WhereClauseError.self) { try checked.evaluateTristate(row: ["n": "2.5"]) }
+            // Costly whatever the row: refused at compile time.
+            #expect(compileError(clause, params: [1: tiny])?.contains("needs too much work") == true, "\(clause.prefix(40))")
+            // Costly for rows with a title: refused at the first such row.
+            let checked = try WhereClause.compile("t <> '' AND (\(clause))", columns: testColumns, params: [1: tiny])
+            let error = #expect(throws: WhereClauseError.self) { try checked.evaluateTristate(row: ["n": "2.5", "t": "x"]) }
             #expect(error?.kind == .workLimit, "\(clause.prefix(40))")
         }
         let ordinary = try WhereClause.compile(repeated + " AND n IN (1.5, 2.5, 3)", columns: testColumns, params: [1: "0.001"])

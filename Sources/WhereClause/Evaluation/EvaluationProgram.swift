@@ -33,6 +33,34 @@ final class EvaluationProgram: Sendable {
         try run { index throws(WhereClauseError) in try self.parse(row.text(ofColumn: self.columnNames[index]), index) }
     }
 
+    /// Evaluates the row whose values cost the least to compute with (numbers `1`, empty texts
+    /// and arrays, NULL for the other types): when even that row needs more than
+    /// ``WhereClauseLimits/maxRowWork``, the cost comes from the clause's own constants and
+    /// parameters, and every row whose columns are set would exceed it too, so the clause fails
+    /// to compile (400) instead of its shape being refused at its first row, after PostgreSQL
+    /// has evaluated it over the whole table for the snapshot. Bounded by the budget itself.
+    /// - Throws: ``WhereClauseError`` of kind `.compile` for the work limit; other outcomes are
+    ///   ignored (the row is not real).
+    func checkCheapestRow() throws(WhereClauseError) {
+        let values = slotTypes.map(Self.cheapestText)
+        do {
+            _ = try run(values: values)
+        } catch where error.kind == .workLimit {
+            throw .compile(nil, error.reason)
+        } catch {}
+    }
+
+    /// The text of a cheap value of `type` (nil: NULL).
+    private static func cheapestText(_ type: SQLType) -> String? {
+        if type.isArray { return "{}" }
+        switch type.base {
+        case .int2, .int4, .int8, .numeric, .float4, .float8: return "1"
+        case .text, .varchar, .bpchar: return ""
+        case .bool: return "t"
+        default: return nil
+        }
+    }
+
     @inline(__always)
     private static func truth(_ value: Value) -> Bool? {
         if case .bool(let b) = value { return b }
