@@ -72,6 +72,8 @@ final class ActiveShape {
 
     /// Appends what `change` means for this shape, in a transaction that applies to it.
     /// Returns false when the table no longer has the shape's columns (remove the shape).
+    /// - Throws: ``FilterTooCostly`` when the where clause needs more work for a row than a
+    ///   clause may take (refuse the shape); errors of the change log otherwise.
     func apply(
         _ change: RowChange, op: UInt64, in transaction: RoutedTransaction, relation: PgOutputMessage.Relation
     ) throws -> Bool {

@@ -8,14 +8,16 @@
 /// estimated from its inputs' sizes alone.
 ///
 /// Most operations cost one unit. The ones whose time grows faster than their inputs are
-/// charged what they cost: exact `numeric` multiplication, division, modulo, powers and
-/// comparisons of values with different scales take time proportional to the product of the
-/// operands' digit counts (division also converts both to base 10,000 and scales the dividend
-/// by up to 1,000 digits), a `numeric` turned into text or a float is a conversion quadratic in
-/// its digits, and `LIKE` may try the pattern at every position of the text. One unit is about
-/// one digit pair: a row's default budget is a few milliseconds of CPU at most, while a clause
-/// dividing a column by a 4,000-digit parameter a hundred times (1.5 KB of where clause) once
-/// cost seconds per row on router's loop, for every shape.
+/// charged what they cost: exact `numeric` multiplication, division, modulo and powers take time
+/// proportional to the product of the operands' (or the result's) digit counts, bringing two
+/// values to one scale multiplies one by a power of ten computed for it (quadratic in the scale
+/// difference; division scales its dividend to the result's scale), a `numeric` turned into text
+/// or a float is a conversion quadratic in its digits, `LIKE` may try the pattern at every
+/// position of the text for every `%`, and array containment compares every pair of elements.
+/// One unit is about one digit pair: rows spending the whole default budget cost 0.4–1 ms in a
+/// release build (`bench/where-eval`), while a clause dividing a column by a 4,000-digit parameter
+/// a hundred times (1.5 KB of where clause) once cost seconds per row on router's loop, for every
+/// shape.
 enum WorkCost {
     /// The cost of a binary operation on `a` and `b` (neither NULL).
     @inline(__always)
