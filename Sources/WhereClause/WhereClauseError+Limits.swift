@@ -55,6 +55,9 @@ extension WhereClauseError {
                 + "operations on numeric values of many digits cost the product of their digit counts)")
     }
 
+    /// PostgreSQL's error for a NUL byte in a query or parameter.
+    static let nulByte = WhereClauseError(.compile, location: nil, reason: "invalid byte sequence for encoding \"UTF8\": 0x00")
+
     /// PostgreSQL's error for a numeric beyond 131072 digits before or 16383 after the point.
     static let numericOverflow = evaluation("value overflows numeric format")
 }

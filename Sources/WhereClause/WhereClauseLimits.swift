@@ -91,5 +91,9 @@ extension WhereClauseLimits {
         guard params.count <= maxParameters else { throw .tooManyParameters(params.count, limit: maxParameters) }
         let parameterBytes = params.values.reduce(0) { $0 + $1.utf8.count }
         guard parameterBytes <= maxLength else { throw .parametersTooLong(parameterBytes, limit: maxLength) }
+        // PostgreSQL text cannot hold a NUL byte: it refuses one in a query or a bind parameter.
+        // Refused here, before a catalog or snapshot worker is asked for anything (the snapshot's
+        // quoting, `escapeLiteral`, refuses it too: libpq's would stop at it).
+        guard !text.utf8.contains(0), !params.values.contains(where: { $0.utf8.contains(0) }) else { throw .nulByte }
     }
 }

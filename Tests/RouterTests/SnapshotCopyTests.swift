@@ -103,14 +103,17 @@ struct SnapshotCopyTests {
         }
     }
 
-    /// libpq's quoting would stop at a NUL byte and quote a shorter value; it is refused instead,
-    /// with PostgreSQL's own error for such text (a data exception: the 400 of a bad filter).
+    /// libpq's quoting would stop at a NUL byte and quote a shorter value; the quoting refuses it
+    /// with PostgreSQL's own error for such text, and a definition holding one is refused before
+    /// that, when its clause is compiled (a 400 like PostgreSQL's).
     @Test func aNulByteInAValueIsRefused() throws {
+        let error = #expect(throws: PostgresError.self) { try PostgresConnection(conninfo: "").escapeLiteral("a\u{0}b") }
+        #expect(error?.sqlState == "22021")
         try Self.withSchema { schema in
-            let resolved = try Self.resolve(
-                ShapeDefinition(schema: schema, table: Self.table, whereClause: "t = $1", params: [1: "a\u{0}b"]))
-            let error = #expect(throws: PostgresError.self) { try Self.copyRendering(resolved) }
-            #expect(error?.sqlState == "22021")
+            let rejection = #expect(throws: ShapeRejection.self) {
+                try Self.resolve(ShapeDefinition(schema: schema, table: Self.table, whereClause: "t = $1", params: [1: "a\u{0}b"]))
+            }
+            #expect(rejection == .invalid(field: "where", message: "invalid byte sequence for encoding \"UTF8\": 0x00"))
         }
     }
 

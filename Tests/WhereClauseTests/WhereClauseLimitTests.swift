@@ -5,6 +5,15 @@ import Testing
 /// One test per ``WhereClauseLimits`` field: the hostile clause gets the error that names the
 /// limit, and a clause just under the limit compiles.
 struct WhereClauseLimitTests {
+    /// A NUL byte in a string literal or a parameter is refused as PostgreSQL refuses it, when
+    /// the clause is compiled.
+    @Test func nulBytesAreRefusedLikePostgreSQLDoes() {
+        let message = "invalid byte sequence for encoding \"UTF8\": 0x00"
+        #expect(compileError("t = 'a\u{0}b'") == message)
+        #expect(compileError("t = $1", params: [1: "a\u{0}b"]) == message)
+        #expect(compileError("t = $1", params: [1: "ab"]) == nil)
+    }
+
     static func inList(_ count: Int) -> String {
         "id IN (" + (1...count).map(String.init).joined(separator: ",") + ")"
     }

@@ -34,6 +34,8 @@ struct HostileInputTests {
             ("a 900 KB where clause", shape("id IN (" + String(repeating: "1,", count: 300_000) + "1)")),
             ("a NUL byte in where", "table=t1&offset=-1&where=id%20%3E%201%00"),
             ("a NUL byte in the table name", "table=t1%00&offset=-1"),
+            ("a NUL byte in a parameter", shape("title = $1") + "&params%5B1%5D=a%00b"),
+            ("a NUL byte in a string literal", shape("title = 'a") + "%00" + HTTPClient.encode("b'")),
             ("invalid UTF-8 in where", "table=t1&offset=-1&where=title%20%3D%20%27%FF%FE%27"),
             ("invalid UTF-8 in the table name", "table=%FF%FE&offset=-1"),
             ("a huge repeat", shape("title = repeat('x', 2000000000)")),
@@ -82,6 +84,10 @@ struct HostileInputTests {
                         #expect(
                             (400..<500).contains(response.status) && response.status != 409 || response.status == 200 || retryLater,
                             "\(name): HTTP \(response.status) \(response.text.prefix(300))")
+                        if name.hasPrefix("a NUL byte in a ") {
+                            // Refused with PostgreSQL's own message.
+                            #expect(response.status == 400 && response.text.contains("0x00"), "\(name): \(response.text.prefix(200))")
+                        }
                         if (400..<500).contains(response.status) {
                             #expect(
                                 response.text.hasPrefix("{"), "\(name): a JSON body says what is wrong, got \(response.text.prefix(200))")
