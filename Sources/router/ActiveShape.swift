@@ -83,7 +83,7 @@ final class ActiveShape {
         do {
             entries = try change.entries(builder, op: op, lsn: transaction.lsn)
         } catch {
-            throw FilterTooCostly(handle: handle, reason: error.message)
+            throw FilterTooCostly(reason: error.message)
         }
         if !entries.isEmpty { try add(entries, lsn: transaction.lsnText, xid: transaction.xid) }
         return true

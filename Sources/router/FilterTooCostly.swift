@@ -9,7 +9,6 @@ import ConduitCore
 /// a while (``RefusedDefinitions``), instead of spending seconds per row on its loop, which would
 /// hold back every shape.
 struct FilterTooCostly: Error, CustomStringConvertible {
-    let handle: String
     /// The where-clause engine's message, for the client and the log.
     let reason: String
 

@@ -51,13 +51,10 @@ final class SnapshotSession {
         // position it reads afterwards is at or after the snapshot: the horizon. The copy may take
         // long: only the lock timeout bounds it (a table locked by someone else fails the shape
         // instead of holding this worker), hence the transaction-local statement_timeout of 0.
-        let published =
-            "EXISTS (SELECT 1 FROM pg_publication_rel pr JOIN pg_publication p ON p.oid = pr.prpubid WHERE p.pubname = "
-            + (try connection.escapeLiteral(publication)) + " AND pr.prrelid = \(resolved.table.relationID))::text"
         let row = try connection.execute(
             "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; "
                 + "SELECT pg_current_snapshot()::text, pg_current_wal_insert_lsn()::text, set_config('statement_timeout', '0', true), "
-                + published
+                + (try isPublished()) + "::text"
         ).rows.first ?? []
         if row.count > 3, row[3] == "false", !isPrepared {
             try rollback()
@@ -156,20 +153,24 @@ extension SnapshotSession {
         try prepareTable()
     }
 
+    /// SQL that is true when the shape's table is in ``publication`` (the name quoted by libpq:
+    /// ``begin()`` sends it in a multi-statement query, which takes no bind parameters).
+    private func isPublished() throws -> String {
+        "EXISTS (SELECT 1 FROM pg_publication_rel pr JOIN pg_publication p ON p.oid = pr.prpubid WHERE p.pubname = "
+            + (try connection.escapeLiteral(publication)) + " AND pr.prrelid = \(resolved.table.relationID))"
+    }
+
     private func prepareTable() throws(ShapeRejection) {
         isPrepared = true
         let table = resolved.table
         do {
             let name = PostgresConnection.quoteIdentifier(table.schema) + "." + PostgresConnection.quoteIdentifier(table.name)
-            let published = try connection.execute(
-                "SELECT 1 FROM pg_publication_rel pr JOIN pg_publication p ON p.oid = pr.prpubid WHERE p.pubname = $1 AND pr.prrelid = $2",
-                parameters: [self.publication, String(table.relationID)]
-            )
-            guard !table.replicaIdentityFull || published.rows.isEmpty else { return }
+            let published = try connection.execute("SELECT " + (try isPublished()) + "::text").rows.first?.first == "true"
+            guard !table.replicaIdentityFull || !published else { return }
             if !table.replicaIdentityFull {
                 try connection.execute("ALTER TABLE \(name) REPLICA IDENTITY FULL")
             }
-            if published.rows.isEmpty {
+            if !published {
                 do {
                     try connection.execute("ALTER PUBLICATION \(PostgresConnection.quoteIdentifier(publication)) ADD TABLE \(name)")
                 } catch {

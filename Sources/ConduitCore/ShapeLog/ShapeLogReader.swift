@@ -46,7 +46,9 @@ public struct ShapeLogReader: Sendable {
             try log.readExactly(count: Int(SnapshotStateSlots.framesStart), at: 0)
         }
         if let start, start[4] == SnapshotStateSlots.logVersion {
-            try ShapeLogFormat.checkFileHeader(start, magic: ShapeLogFormat.snapshotLogMagic, path: files.snapshotLog, versions: 1...2)
+            try ShapeLogFormat.checkFileHeader(
+                start, magic: ShapeLogFormat.snapshotLogMagic, path: files.snapshotLog,
+                versions: ShapeLogFormat.logVersions(ShapeLogFormat.snapshotLogMagic))
             switch SnapshotStateSlots.decode(region: Array(start[SnapshotStateSlots.regionStart...])) {
             case nil: return nil
             case .state(let state): return state
