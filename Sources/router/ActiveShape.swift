@@ -25,7 +25,7 @@ final class ActiveShape {
     /// True when entries were appended since the last commit of the change log.
     var dirty = false
     /// The table's columns as the where clause was compiled against them (from the catalog at
-    /// creation, from router's record in `shape.json` after a restart): subset snapshots compile theirs against the
+    /// creation, from router's record in the shape's document after a restart): subset snapshots compile theirs against the
     /// same columns.
     var whereColumns: [WhereColumn] = []
     /// Committed change-log bytes last counted in ``RouterEngine/shapeLogBytes``.

@@ -119,15 +119,16 @@ extension RouterEngine {
             try FileSystem.createDirectory(directory)
             var metadata = resolved.metadata(handle: handle)
             metadata.stateRecord = stateRecord
-            try metadata.write(
-                toDirectory: directory, durable: false,
+            // The shape's document (definition and router's record) is the change log's first
+            // frame: written with the file's header, no file of its own.
+            let document = try metadata.document(
                 routerRecord: RouterShapeRecord(
                     identity: identity, columns: resolved.table.whereColumns, visibility: visibility,
                     replayFrom: .init(spool: ticket.start.spool, commitEnd: ticket.start.commitEnd)))
             let changes = try ChangeLogWriter(
                 directory: directory, chunkThresholdBytes: configuration.chunkBytes,
                 stateStore: .table(stateTable, record: stateRecord, tag: ShapeStateTable.tag(handle: handle), fresh: true),
-                durableCreation: false)
+                document: document, durableCreation: false)
             try changes.commit(appliedThroughLSN: ticket.start.commitEnd)
             let shape = ActiveShape(metadata: metadata, changes: changes, filter: resolved.filter?.rowFilter, visibility: visibility)
             shape.whereColumns = resolved.table.whereColumns

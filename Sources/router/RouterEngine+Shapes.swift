@@ -93,7 +93,7 @@ extension RouterEngine {
             guard case .corrupt = error else { return .failed(error) }
             return .discard(reason: "its files are damaged (\(error))")
         } catch let error as JSONReadError {
-            return .discard(reason: "its definition file cannot be decoded (\(error))")
+            return .discard(reason: "its stored definition cannot be decoded (\(error))")
         } catch let error as ChecksummedFile.Mismatch {
             // Damage to one shape's file removes that shape, as for its logs, rather than keep
             // router (and every other shape) from starting.

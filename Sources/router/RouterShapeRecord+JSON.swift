@@ -1,6 +1,6 @@
 import ConduitCore
 
-/// Router's record of a shape (`shape.json`'s `router` key, or `router.json`) read without `JSONDecoder` (see ``JSONReadable``): the same keys as the
+/// Router's record of a shape (the shape document's `router` key, or `router.json`) read without `JSONDecoder` (see ``JSONReadable``): the same keys as the
 /// `Codable` conformances that write it. One line per field.
 extension RouterShapeRecord: JSONReadable {
     init(json: JSONNode) throws(JSONReadError) {

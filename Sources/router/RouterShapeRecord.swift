@@ -2,8 +2,9 @@ import ConduitCore
 import Foundation
 import WhereClause
 
-/// What router stores per shape besides the shape log, in `shapes/<handle>/shape.json` under the
-/// key ``ShapeMetadata/routerRecordKey`` (in `router.json` for shapes created before):
+/// What router stores per shape besides the shape log, in the shape's document (the first frame
+/// of `changes.log`, ``ChangeLogDocument``; `shape.json` for shapes of earlier releases) under the
+/// key ``ShapeMetadata/routerRecordKey`` (in `router.json` for shapes created before that):
 /// everything needed to rebuild the shape's meaning at start-up without the database (its
 /// identity and the column types its where clause was compiled against), and the snapshot it
 /// merges with the stream.
@@ -57,9 +58,10 @@ struct RouterShapeRecord: Codable, Sendable {
     /// Where shapes created before the record moved into `shape.json` keep it.
     static func legacyPath(_ directory: String) -> String { directory + "/router.json" }
 
-    /// A shape folder's definition and router's record of it, read from one `shape.json` (the
-    /// record under ``ShapeMetadata/routerRecordKey``), or from `router.json` beside it for a
-    /// shape created before; nil when there is no `shape.json`. The record is nil when neither
+    /// A shape folder's definition and router's record of it, read from one document (the
+    /// record under ``ShapeMetadata/routerRecordKey``; ``ShapeMetadata/read(fromDirectory:)``
+    /// says where), or from `router.json` beside it for a shape created before; nil when the
+    /// folder has no document. The record is nil when neither
     /// file holds one.
     /// - Throws: on an unreadable or damaged file; ``JSONReadError`` (naming the file) when it
     ///   does not hold such a definition or record.

@@ -54,7 +54,7 @@ struct ShapeReplay {
         func refuse(_ reason: String) -> Outcome { .refused(handle: handle, reason: reason) }
         guard FileSystem.exists(directory) else { return refuse("no such shape") }
         guard let (metadata, record) = try RouterShapeRecord.readShape(fromDirectory: directory) else {
-            return refuse("shape.json is missing")
+            return refuse("its definition is missing (no shape document in changes.log, no shape.json)")
         }
         guard let record, let columns = record.whereColumns else {
             return refuse("router's record of the shape is missing or from a version that did not store column types")
@@ -72,9 +72,13 @@ struct ShapeReplay {
             SpoolDurablePosition(segment: $0.position.segment, offset: $0.position.offset, commitEndLSN: $0.commitEndLSN)
         }
         // The old log goes first: a rebuild that fails half-way leaves a log router replaces
-        // with its own replay from the shape's committed state, never a mix of two.
+        // with its own replay from the shape's committed state, never a mix of two. A change log
+        // that holds the shape's document (``ChangeLogDocument``) stays: the rebuilt entries start
+        // again after the document, over the old ones.
         let files = ShapeLogFiles(directory: directory)
-        for path in [files.changeLog, files.changeIndex, files.changeChunks, files.changeState] where FileSystem.exists(path) {
+        let keepsDocument = try ChangeLogDocument.read(path: files.changeLog) != nil
+        for path in [files.changeLog, files.changeIndex, files.changeChunks, files.changeState]
+        where FileSystem.exists(path) && !(keepsDocument && path == files.changeLog) {
             try FileSystem.removeFile(path)
         }
         // A record in the state table starts again from the empty state, like a new shape's.

@@ -15,8 +15,8 @@ enum DiskIO {
 final class ShapeCatalog: Sendable {
     let layout: StorageLayout
     private let metadataCache = Mutex<[String: ShapeMetadata]>([:])
-    /// Request definitions router answered with this handle although they differ from the one in
-    /// `shape.json` (router may normalize a definition): served without asking again.
+    /// Request definitions router answered with this handle although they differ from the one
+    /// stored with the shape (router may normalize a definition): served without asking again.
     private let confirmed = Mutex<[String: Set<ShapeDefinition>]>([:])
 
     init(layout: StorageLayout) {
@@ -33,7 +33,7 @@ final class ShapeCatalog: Sendable {
         ShapeLogReader(directory: layout.shapeDirectory(metadata.handle), stateLocation: metadata.stateLocation(in: layout))
     }
 
-    /// `shape.json` of `handle`, from memory or disk; nil when the shape does not exist.
+    /// The definition of `handle`, from memory or disk; nil when the shape does not exist.
     func metadata(for handle: String) async throws -> ShapeMetadata? {
         guard Self.isPlausible(handle) else { return nil }
         if let cached = metadataCache.withLock({ $0[handle] }) { return cached }
@@ -45,11 +45,12 @@ final class ShapeCatalog: Sendable {
         return metadata
     }
 
-    /// True while `shape.json` is still on disk (router deletes the folder when it drops a shape).
+    /// True while the shape's definition is still on disk: its `changes.log`, or the `shape.json`
+    /// of a shape an earlier release created (router deletes the folder when it drops a shape).
     func stillExists(_ handle: String) async -> Bool {
         guard Self.isPlausible(handle) else { return false }
-        let path = ShapeLogFiles(directory: layout.shapeDirectory(handle)).metadata
-        return (try? await DiskIO.run({ FileSystem.exists(path) })) ?? false
+        let files = ShapeLogFiles(directory: layout.shapeDirectory(handle))
+        return (try? await DiskIO.run({ FileSystem.exists(files.changeLog) || FileSystem.exists(files.metadata) })) ?? false
     }
 
     /// Whether a request for `definition` may be served from `metadata`'s shape.

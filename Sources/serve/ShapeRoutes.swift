@@ -196,7 +196,7 @@ final class ShapeRoutes: Sendable {
                 return .response(ErrorResponses.mustRefetch(newHandle: routerHandle))
             }
             guard let metadata = try await catalog.metadata(for: routerHandle) else {
-                logger.warning("Router announced a shape without shape.json", metadata: ["shape.handle": "\(routerHandle)"])
+                logger.warning("Router announced a shape whose definition is not on disk", metadata: ["shape.handle": "\(routerHandle)"])
                 return .response(ErrorResponses.message(.serviceUnavailable, "Failed to create shape, please retry", retryAfter: 1))
             }
             catalog.confirm(request.definition, for: routerHandle)

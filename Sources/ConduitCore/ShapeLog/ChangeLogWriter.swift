@@ -86,6 +86,9 @@ public final class ChangeLogWriter {
     ///   - stateStore: where the committed state is read and published; the table's record
     ///     must hold a valid state for the shape unless it is `fresh`.
     ///   - descriptors: where open descriptors are kept between commits.
+    ///   - document: the shape's document (``ChangeLogDocument``), written at the start of a
+    ///     `changes.log` this creates (version 2); nil creates a version-1 log, for a shape whose
+    ///     definition is in `shape.json`. An existing log keeps what it holds.
     ///   - durableCreation: false for a brand-new shape's files: they are created without fsync
     ///     and made durable by the next group commit's `syncfs` (before any entry is committed in
     ///     them, so an operating-system crash can only lose an empty log, which this initializer
@@ -98,6 +101,7 @@ public final class ChangeLogWriter {
         chunkThresholdBytes: Int,
         stateStore: ChangeLogStateStore = .file,
         descriptors: ShapeLogDescriptorCache = .shared,
+        document: [UInt8]? = nil,
         durableCreation: Bool = true
     ) throws(ShapeLogError) {
         guard chunkThresholdBytes > 0 else { throw .misuse("chunk threshold must be positive") }
@@ -124,12 +128,20 @@ public final class ChangeLogWriter {
                 slot = found
             }
         }
-        let state = slot?.state ?? .empty
         var created = false
         let log = try Self.open(
-            files.changeLog, newHeader: ShapeLogFormat.fileHeader(magic: ShapeLogFormat.changeLogMagic), sync: durableCreation,
-            created: &created)
-        try ShapeLogFormat.checkFileHeader(log.header, magic: ShapeLogFormat.changeLogMagic, path: files.changeLog)
+            files.changeLog,
+            newHeader: document.map(ChangeLogDocument.fileStart(document:))
+                ?? ShapeLogFormat.fileHeader(magic: ShapeLogFormat.changeLogMagic),
+            sync: durableCreation, created: &created)
+        try ShapeLogFormat.checkFileHeader(
+            log.header, magic: ShapeLogFormat.changeLogMagic, path: files.changeLog,
+            versions: ShapeLogFormat.logVersions(ShapeLogFormat.changeLogMagic))
+        let entriesStart = try ChangeLogDocument.entriesStart(of: log.file, header: log.header, path: files.changeLog)
+        let state = slot?.state ?? .empty(entriesStart: entriesStart)
+        guard state.byteLength >= entriesStart else {
+            throw .corrupt(path: files.changeLog, detail: "committed length \(state.byteLength) ends inside the shape's document")
+        }
         try Self.check(log, files.changeLog, holds: state.byteLength)
         let index = try Self.open(
             files.changeIndex, newHeader: ShapeLogEntryTable.changeIndex().fileHeader, sync: durableCreation, created: &created)

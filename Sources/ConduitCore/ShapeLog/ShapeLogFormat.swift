@@ -4,10 +4,10 @@
 ///
 /// | file | written by | contents |
 /// | --- | --- | --- |
-/// | `shape.json` | router, once | ``ShapeMetadata`` |
+/// | `shape.json` | router, once, in earlier releases | ``ShapeMetadata`` (now the first frame of `changes.log`, ``ChangeLogDocument``) |
 /// | `snapshot.log` | ``SnapshotWriter`` | file header, two state slots (version 2, ``SnapshotStateSlots``), then one frame per snapshot entry (rows, then `snapshot-end`) |
 /// | `snapshot.state` | ``SnapshotWriter`` | which snapshot chunks are complete (``SnapshotState``): version-1 logs, and snapshots of more chunks than a slot holds |
-/// | `changes.log` | ``ChangeLogWriter`` | file header, then one frame per change entry |
+/// | `changes.log` | ``ChangeLogWriter`` | file header, the shape's document (version 2, ``ChangeLogDocument``), then one frame per change entry |
 /// | `changes.idx` | ``ChangeLogWriter`` | file header, then one 32-byte checksummed entry per change entry |
 /// | `changes.chunks` | ``ChangeLogWriter`` | file header, then one 16-byte checksummed entry per closed chunk |
 /// | `changes.state` | ``ChangeLogWriter`` | shapes created before ``ShapeStateTable`` only: the committed state (``ChangeLogCommittedState``) in two alternating slots (``ChangeLogStateFile``) |
@@ -20,7 +20,8 @@
 /// All integers are **little-endian** and unsigned.
 ///
 /// - **File header** (8 bytes, every `.log`/`.idx`/`.chunks` file): 4-byte ASCII magic
-///   (`CSNP`, `CCHG`, `CIDX`, `CCHK`), version byte, 3 zero bytes. `changes.log` is version 1,
+///   (`CSNP`, `CCHG`, `CIDX`, `CCHK`), version byte, 3 zero bytes. `changes.log` is version 2
+///   (its first frame the shape's document; version 1, without it, is still read and appended),
 ///   `snapshot.log` version 2 (version 1, without state slots, is still read);
 ///   `.idx`/`.chunks` files are written as version 2 (checksummed entries) and version-1 files
 ///   of an earlier release are still read and appended in their own layout.
@@ -65,9 +66,10 @@ enum ShapeLogFormat {
     }
 
     /// The versions readers accept for the `.log` file with `magic`: `snapshot.log` is version 2
-    /// (state slots after the header, ``SnapshotStateSlots``) or 1, `changes.log` version 1.
+    /// (state slots after the header, ``SnapshotStateSlots``) or 1, `changes.log` version 2 (the
+    /// shape's document first, ``ChangeLogDocument``) or 1.
     static func logVersions(_ magic: [UInt8]) -> ClosedRange<UInt8> {
-        magic == snapshotLogMagic ? 1...SnapshotStateSlots.logVersion : version...version
+        magic == snapshotLogMagic ? 1...SnapshotStateSlots.logVersion : 1...ChangeLogDocument.logVersion
     }
 
     /// Checks the 8-byte header at the start of `bytes`; returns its version, one of `versions`.

@@ -51,7 +51,8 @@ public struct SnapshotState: Sendable, Hashable {
 /// Stored in `changes.state` as one of two alternating slots; the byte layout is documented on
 /// ``ChangeLogStateFile``.
 public struct ChangeLogCommittedState: Sendable, Hashable {
-    /// Committed length of `changes.log`, including its 8-byte header.
+    /// Committed length of `changes.log`, including its 8-byte header (and, in version 2, the
+    /// shape's document).
     public var byteLength: UInt64
     /// Committed entries in `changes.idx`.
     public var entryCount: UInt64
@@ -65,14 +66,21 @@ public struct ChangeLogCommittedState: Sendable, Hashable {
     /// Bytes counted towards the still-open chunk, so chunking resumes exactly after a restart.
     public var openChunkBytes: UInt64
 
-    public static let empty = ChangeLogCommittedState(
-        byteLength: UInt64(ShapeLogFormat.fileHeaderSize),
-        entryCount: 0,
-        closedChunkCount: 0,
-        latest: nil,
-        appliedThroughLSN: .zero,
-        openChunkBytes: 0
-    )
+    /// A version-1 log's state before its first commit: its header, no entries.
+    public static let empty = empty(entriesStart: UInt64(ShapeLogFormat.fileHeaderSize))
+
+    /// The state of a log with no entries, whose first entry would start at `entriesStart` (after
+    /// the header, and the shape's document in a version-2 log).
+    public static func empty(entriesStart: UInt64) -> ChangeLogCommittedState {
+        ChangeLogCommittedState(
+            byteLength: entriesStart,
+            entryCount: 0,
+            closedChunkCount: 0,
+            latest: nil,
+            appliedThroughLSN: .zero,
+            openChunkBytes: 0
+        )
+    }
 
     public init(
         byteLength: UInt64,

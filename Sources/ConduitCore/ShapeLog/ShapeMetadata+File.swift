@@ -1,35 +1,48 @@
 import Foundation
 
 extension ShapeMetadata {
-    /// The key of `shape.json` that holds router's own record of the shape (column types,
+    /// The key of the shape's document that holds router's own record of the shape (column types,
     /// snapshot, replay origin), which serve ignores. Shapes created before it have `router.json`.
     public static let routerRecordKey = "router"
 
+    /// The shape's document with router's record of it stored under ``routerRecordKey``: what
+    /// router writes at the start of a new shape's `changes.log` (``ChangeLogDocument``), so a
+    /// shape has no file of its own for its definition (each file is an inode allocated while
+    /// creating a shape, issue 11).
+    public func document(routerRecord: some Encodable) throws -> [UInt8] {
+        try Self.encode(StoredShape(metadata: self, routerRecord: routerRecord))
+    }
+
     /// Writes `shape.json` (with a ``ChecksummedFile`` trailer) into the shape folder atomically
-    /// (temp, fsync, rename, directory fsync), so serve never reads a partial definition. router
-    /// calls it once, before announcing the handle.
+    /// (temp, fsync, rename, directory fsync): the layout of a shape an earlier release created,
+    /// which readers still accept (``read(fromDirectory:)``).
     public func write(toDirectory directory: String, durable: Bool = true) throws {
         try write(StoredShape<Never>(metadata: self, routerRecord: nil), toDirectory: directory, durable: durable)
     }
 
     /// ``write(toDirectory:durable:)`` with router's record of the shape stored under
-    /// ``routerRecordKey``: one file per shape instead of two (each file is an inode allocated
-    /// while creating a shape, issue 11).
+    /// ``routerRecordKey``, as releases between `router.json` and ``ChangeLogDocument`` wrote it.
     public func write(toDirectory directory: String, durable: Bool = true, routerRecord: some Encodable) throws {
         try write(StoredShape(metadata: self, routerRecord: routerRecord), toDirectory: directory, durable: durable)
     }
 
     private func write(_ stored: some Encodable, toDirectory directory: String, durable: Bool) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let bytes = [UInt8](try encoder.encode(stored))
-        try ShapeLogIO.atomicWrite(ChecksummedFile.seal(bytes), to: ShapeLogFiles(directory: directory).metadata, durable: durable)
+        try ShapeLogIO.atomicWrite(
+            ChecksummedFile.seal(Self.encode(stored)), to: ShapeLogFiles(directory: directory).metadata, durable: durable)
     }
 
-    /// Reads `shape.json` from a shape folder; nil when the folder or file does not exist.
+    private static func encode(_ stored: some Encodable) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return [UInt8](try encoder.encode(stored))
+    }
+
+    /// Reads a shape folder's document: the first frame of its `changes.log`, or `shape.json` for a
+    /// shape an earlier release created (a version-1 change log); nil when the folder holds neither.
     /// Blocking: call it off the event loops.
-    /// - Throws: ``ShapeLogError`` when it cannot be read, ``ChecksummedFile/Mismatch`` when it is
-    ///   damaged, ``JSONReadError`` (naming the file) when it is not a shape definition.
+    /// - Throws: ``ShapeLogError`` when it cannot be read or is damaged,
+    ///   ``ChecksummedFile/Mismatch`` when `shape.json` is damaged, ``JSONReadError`` (naming the
+    ///   file) when it is not a shape definition.
     public static func read(fromDirectory directory: String) throws -> ShapeMetadata? {
         try readDocument(fromDirectory: directory) { root throws(JSONReadError) in try ShapeMetadata(json: root) }
     }
@@ -45,9 +58,15 @@ extension ShapeMetadata {
     }
 
     private static func readDocument<T>(fromDirectory directory: String, _ read: (JSONNode) throws(JSONReadError) -> T) throws -> T? {
-        let path = ShapeLogFiles(directory: directory).metadata
-        guard let bytes = try ShapeLogIO.readWholeFile(path) else { return nil }
-        let payload = try ChecksummedFile.open(bytes, path: path)
+        let files = ShapeLogFiles(directory: directory)
+        var path = files.changeLog
+        var payload = try ChangeLogDocument.read(path: path)
+        if payload == nil {
+            path = files.metadata
+            guard let bytes = try ShapeLogIO.readWholeFile(path) else { return nil }
+            payload = try ChecksummedFile.open(bytes, path: path)
+        }
+        guard let payload else { return nil }
         do {
             return try read(JSONDocument(parsing: payload).root)
         } catch {
@@ -56,7 +75,7 @@ extension ShapeMetadata {
     }
 }
 
-/// `shape.json`'s document: the metadata's keys, and router's record beside them.
+/// A shape's document: the metadata's keys, and router's record beside them.
 private struct StoredShape<Record: Encodable>: Encodable {
     let metadata: ShapeMetadata
     let routerRecord: Record?

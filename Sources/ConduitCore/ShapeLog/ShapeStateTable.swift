@@ -18,7 +18,7 @@ import Synchronization
 /// | 8..<256 | zero |
 /// | 256·(r+1) ..< 256·(r+2) | record `r`: two 128-byte slots, exactly as in ``ChangeLogStateFile`` |
 ///
-/// A record belongs to one shape at a time; its number is stored in the shape's `shape.json`
+/// A record belongs to one shape at a time; its number is stored in the shape's document
 /// (``ShapeMetadata/stateRecord``). Each slot's CRC also covers the shape's ``tag(handle:)``
 /// (not stored), so a slot passes its check only for the shape it was written for: a reader
 /// holding a stale record number, or a record reused after its shape was removed, sees no valid
@@ -165,7 +165,7 @@ public final class ShapeStateTable: Sendable {
 
     /// Fills `record` for a shape starting at `initial` (sequence 0, the other slot zero) and
     /// writes it through, flushed when `durable`: serve may read it as soon as the shape's
-    /// `shape.json` exists.
+    /// definition is on disk.
     func initialize(_ record: Int, tag: UInt64, state initial: ChangeLogCommittedState, durable: Bool) throws(ShapeLogError) {
         var bytes = ChangeLogStateFile.encodeSlot(initial, sequence: 0, tag: tag)
         bytes += [UInt8](repeating: 0, count: ChangeLogStateFile.slotSize)

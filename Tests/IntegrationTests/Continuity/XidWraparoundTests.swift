@@ -7,7 +7,7 @@ import Testing
 /// (issue 7), on clusters of the tests' own moved through xid space with `pg_resetwal -x`.
 ///
 /// pgoutput sends 32-bit xids; a shape's snapshot (`pg_current_snapshot()`) has 64-bit ones, and
-/// router stores it in `shape.json` (its record under `router`) to decide, after a restart, which streamed transactions its
+/// router stores it in the shape's document (its record under `router`) to decide, after a restart, which streamed transactions its
 /// rows already hold. Widening a 32-bit xid next to the snapshot is only sound within 2^31 of it,
 /// so router also keeps the snapshot's WAL horizon: a commit at or after it is applied without
 /// looking at its xid (``SnapshotVisibility``).
@@ -73,7 +73,7 @@ struct XidWraparoundTests {
         }
     }
 
-    /// A shape's snapshot stays in `shape.json`; Conduit and PostgreSQL stop, the xid counter
+    /// A shape's snapshot stays in its document; Conduit and PostgreSQL stop, the xid counter
     /// jumps by more than 2^31, both start again: new transactions reach the shape. (Widened
     /// next to the stored snapshot without the horizon, they looked visible in it, and were
     /// skipped.)

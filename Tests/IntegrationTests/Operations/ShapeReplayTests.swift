@@ -17,7 +17,7 @@ struct ShapeReplayTests {
         return bytes.prefix((bytes.lastIndex { $0 != 0 } ?? -1) + 1)
     }
 
-    @Test func replayRebuildsADeletedChangeLog() async throws {
+    @Test func replayRebuildsAChangeLogWhoseEntriesAreGone() async throws {
         try await ItemsCluster.with(label: "replay", seed: "INSERT INTO items SELECT g, 'seed' FROM generate_series(1, 20) g") {
             cluster, sql, _ in
             let follower = ShapeFollower(client: cluster.client, table: "items", where: "id % 2 = 0")
@@ -38,8 +38,13 @@ struct ShapeReplayTests {
 
             cluster.router.terminate()
             #expect(await cluster.router.waitForExit(timeout: .seconds(40)) == 0, "\(cluster.router.logTail())")
-            // `changes.chunks` exists only once a chunk closed.
-            for name in Self.changeLogFiles where FileManager.default.fileExists(atPath: shape + "/" + name) {
+            // The change log loses every entry: cut after its first frame (the shape's document,
+            // which replay keeps), index and chunks deleted (`changes.chunks` exists only once a
+            // chunk closed).
+            let log = [UInt8](try Data(contentsOf: URL(fileURLWithPath: shape + "/changes.log")))
+            let documentEnd = 16 + Int(log.loadInteger(UInt32.self, at: 8, .littleEndian))
+            try Data(log.prefix(documentEnd)).write(to: URL(fileURLWithPath: shape + "/changes.log"))
+            for name in Self.changeLogFiles.dropFirst() where FileManager.default.fileExists(atPath: shape + "/" + name) {
                 try FileManager.default.removeItem(atPath: shape + "/" + name)
             }
             let replay = try await cluster.tool("router", ["replay", "--shape", handle])
@@ -76,20 +81,22 @@ struct ShapeReplayTests {
             cluster.router.terminate()
             #expect(await cluster.router.waitForExit(timeout: .seconds(40)) == 0)
             // As if retention had removed the segment the shape's merge started in.
-            let path = cluster.storageDirectory + "/shapes/\(handle)/shape.json"
-            var document = try #require(
-                try JSONSerialization.jsonObject(
-                    with: Data(ChecksummedFile.open([UInt8](Data(contentsOf: URL(fileURLWithPath: path))), path: path))) as? [String: Any])
+            let folder = cluster.storageDirectory + "/shapes/\(handle)"
+            var document = try StoredShapeDocument.read(folder: folder)
             var record = try #require(document["router"] as? [String: Any])
             record["replayFrom"] = ["spool": ["segment": 1, "offset": 64], "commitEnd": 1]
             document["router"] = record
-            try JSONSerialization.data(withJSONObject: document).write(to: URL(fileURLWithPath: path))
+            try StoredShapeDocument.write(document, folder: folder)
             let replay = try await cluster.tool("router", ["replay", "--shape", handle])
             #expect(replay.status == 1, "\(replay.output)")
             #expect(replay.output.contains("no longer holds segment 0000000000000001"), "\(replay.output)")
             #expect(
                 FileManager.default.fileExists(atPath: cluster.storageDirectory + "/shapes/\(handle)/changes.log"),
                 "a refused replay must not touch the shape")
+            // A deleted `changes.log` took the shape's definition with it: nothing to rebuild.
+            try FileManager.default.removeItem(atPath: folder + "/changes.log")
+            let lost = try await cluster.tool("router", ["replay", "--shape", handle])
+            #expect(lost.status == 1 && lost.output.contains("its definition is missing"), "\(lost.output)")
         }
     }
 

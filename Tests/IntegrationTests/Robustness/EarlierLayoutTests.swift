@@ -5,20 +5,28 @@ import Testing
 
 @testable import ConduitCore
 
-/// A shape folder as an earlier release left it (router's record in `router.json`, a version-1
-/// `snapshot.log` with `snapshot.state`, an empty `changes.chunks`) resumes after an upgrade with
+/// A shape folder as an earlier release left it (its definition in `shape.json`, router's record
+/// in `router.json`, a version-1 `changes.log`, a version-1 `snapshot.log` with `snapshot.state`,
+/// an empty `changes.chunks`) resumes after an upgrade with
 /// its handle, its rows and its offsets: clients neither refetch nor miss a change.
 @Suite(.enabled(if: TestDatabase.isAvailable, "needs PostgreSQL: run through scripts/test"), .timeLimit(.minutes(5)))
 struct EarlierLayoutTests {
     /// Rewrites the folder of a shape this release wrote in the layout of the previous one.
     static func downgrade(_ folder: String) throws {
         let files = ShapeLogFiles(directory: folder)
-        let stored = try ChecksummedFile.open([UInt8](Data(contentsOf: URL(fileURLWithPath: files.metadata))), path: files.metadata)
-        var document = try #require(try JSONSerialization.jsonObject(with: Data(stored)) as? [String: Any])
+        var document = try StoredShapeDocument.read(folder: folder)
         let removed = document.removeValue(forKey: ShapeMetadata.routerRecordKey)
         let record = try #require(removed)
         try ChecksummedFile.write(path: files.metadata, payload: [UInt8](try JSONSerialization.data(withJSONObject: document)))
         try ChecksummedFile.write(path: folder + "/router.json", payload: [UInt8](try JSONSerialization.data(withJSONObject: record)))
+        // A version-1 change log: no document. Its entries stay where they are (the index holds
+        // their positions; nothing reads the zeros between the header and the first entry).
+        var changes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: files.changeLog)))
+        let documentEnd = ShapeLogFormat.fileHeaderSize + ShapeLogFormat.frameHeaderSize
+            + Int(changes.loadInteger(UInt32.self, at: ShapeLogFormat.fileHeaderSize, .littleEndian))
+        changes.replaceSubrange(0..<documentEnd, with: ShapeLogFormat.fileHeader(magic: ShapeLogFormat.changeLogMagic, version: 1)
+            + [UInt8](repeating: 0, count: documentEnd - ShapeLogFormat.fileHeaderSize))
+        try Data(changes).write(to: URL(fileURLWithPath: files.changeLog))
 
         let state = try #require(try ShapeLogReader(directory: folder).loadSnapshotState())
         #expect(state.isComplete && state.framesStart == SnapshotStateSlots.framesStart)
