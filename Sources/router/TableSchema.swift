@@ -33,9 +33,11 @@ struct TableSchema: Sendable {
 
     /// Reads the table from the catalog; nil when no such ordinary or partitioned table exists.
     /// One query (one round trip per new shape): the relation, then a row per column (a table
-    /// without columns gives one row whose column fields are null).
+    /// without columns gives one row whose column fields are null). Prepared once per connection:
+    /// planning this join took about 0.45 of its 0.6 ms of PostgreSQL's time per new shape.
     static func load(schema: String, table: String, connection: PostgresConnection) throws -> TableSchema? {
         let result = try connection.execute(
+            prepared: "conduit_table_schema",
             """
             SELECT c.oid, c.relreplident, a.attname, coalesce(et.typname, t.typname), et.oid IS NOT NULL,
                    coalesce(et.typtype, t.typtype) = 'e', a.atttypmod, a.attndims, a.attnotnull,
