@@ -253,9 +253,11 @@ public final class ChangeLogWriter {
         guard size < UInt64(ShapeLogFormat.fileHeaderSize) else {
             return OpenedFile(file: file, header: try ShapeLogIO.committedBytes(file, at: 0, count: ShapeLogFormat.fileHeaderSize), size: size)
         }
-        // Padded like any append, so the first commits do not change the file's size either.
+        // Padded like any append, so the first commits do not change the file's size either. The
+        // write covers whatever a crash left of a header (fewer than 8 bytes), so nothing is
+        // truncated first: on ext4 a truncation to zero marks the file to be flushed at its next
+        // close (`auto_da_alloc`), and that close was serve's first read of the shape.
         let padded = paddedLength(UInt64(newHeader.count))
-        try ShapeLogIO.run { () throws(FileError) in try file.truncate(to: 0) }
         try ShapeLogIO.run { () throws(FileError) in try file.write(newHeader + [UInt8](repeating: 0, count: Int(padded) - newHeader.count), at: 0) }
         if sync { try ShapeLogIO.run { () throws(FileError) in try file.sync() } }
         created = true

@@ -133,6 +133,26 @@ struct ChangeLogTests {
         }
     }
 
+    /// A crash between creating a file and writing its header leaves it empty or cut inside the
+    /// header: the writer writes the header (and its padding) over it, truncating nothing.
+    @Test func aFileCutInsideItsHeaderIsWrittenAgain() throws {
+        try Support.withTemporaryDirectory { directory in
+            let files = ShapeLogFiles(directory: directory)
+            try Data([UInt8]("CCH".utf8)).write(to: URL(fileURLWithPath: files.changeLog))
+            try Data().write(to: URL(fileURLWithPath: files.changeIndex))
+            let writer = try ChangeLogWriter(directory: directory, chunkThresholdBytes: 1 << 20)
+            #expect(writer.committedState == .empty)
+            let log = [UInt8](try Data(contentsOf: URL(fileURLWithPath: files.changeLog)))
+            #expect(Array(log.prefix(8)) == ShapeLogFormat.fileHeader(magic: ShapeLogFormat.changeLogMagic))
+            #expect(log.count == Int(ChangeLogWriter.paddedLength(8)) && log[8...].allSatisfy { $0 == 0 })
+            try Self.finishedSnapshot(directory)
+            try writer.append(offset: Support.offset("100_0"), json: Self.entry("100_0"))
+            try writer.commit(appliedThroughLSN: LSN(100))
+            let reader = ShapeLogReader(directory: directory)
+            #expect(try reader.readEntries(try #require(Support.ready(try reader.plan(after: .snapshotEnd)))).count == 1)
+        }
+    }
+
     /// Large logs grow by an eighth of their length (at most 1 MiB) at a time.
     @Test func paddingGrowsWithTheFile() {
         #expect(ChangeLogWriter.paddedLength(8) == 4096)
