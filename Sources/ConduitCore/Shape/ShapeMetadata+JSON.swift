@@ -1,4 +1,4 @@
-/// `shape.json` read without `JSONDecoder` (see ``JSONReadable``): the same keys and the same
+/// The shape's document (``ChangeLogDocument``, or an older shape's `shape.json`) read without `JSONDecoder` (see ``JSONReadable``): the same keys and the same
 /// defaults as the `Codable` conformances that write it. One line per field.
 extension ShapeMetadata: JSONReadable {
     public init(json: JSONNode) throws(JSONReadError) {

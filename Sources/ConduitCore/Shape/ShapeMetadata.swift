@@ -1,10 +1,11 @@
-/// What router records about a shape when it creates it, in `shapes/<handle>/shape.json`
-/// (written atomically before the handle is announced; never changed afterwards).
+/// What router records about a shape when it creates it, in the shape's document: the first frame
+/// of `shapes/<handle>/changes.log` (``ChangeLogDocument``; `shape.json` for shapes of earlier
+/// releases), written before the handle is announced and never changed afterwards.
 ///
 /// serve reads it to answer requests without asking router: the definition (to check that a
 /// request's parameters match its handle), the `electric-schema` header value, and the layout.
 public struct ShapeMetadata: Codable, Hashable, Sendable {
-    /// Format version of this file.
+    /// Format version of the document.
     public var version: Int = 1
     public var handle: String
     public var definition: ShapeDefinition

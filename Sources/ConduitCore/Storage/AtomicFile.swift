@@ -8,7 +8,7 @@
 ///
 /// Steps: write `<path>.tmp-<pid>-<random>` in the same directory (so the rename cannot cross file
 /// systems), fsync it, `rename` it over `path`, then fsync the directory so the rename itself is
-/// durable. Used for every small file that is replaced whole: checkpoints, `shape.json`,
+/// durable. Used for every small file that is replaced whole: checkpoints, an older shape's `shape.json`,
 /// `snapshot.state`.
 ///
 /// `durable: false` keeps the atomic rename but skips both fsyncs, for a new shape's files:
