@@ -24,11 +24,15 @@ public enum ChangeLogDocument {
 
     /// Where the first change entry starts in the open change log whose header is `header`: after
     /// the header (version 1) or after the document (version 2).
+    /// `header` may hold more than the file header: the document's frame header is then read
+    /// from it rather than from the file.
     static func entriesStart(of file: PosixFile, header: [UInt8], path: String) throws(ShapeLogError) -> UInt64 {
         guard header[4] == logVersion else { return UInt64(ShapeLogFormat.fileHeaderSize) }
-        let frameHeader = try ShapeLogIO.committedBytes(
-            file, at: UInt64(ShapeLogFormat.fileHeaderSize), count: ShapeLogFormat.frameHeaderSize)
-        let length = Int(frameHeader.loadInteger(UInt32.self, at: 0, .littleEndian))
+        let frameHeaderEnd = ShapeLogFormat.fileHeaderSize + ShapeLogFormat.frameHeaderSize
+        let start =
+            header.count >= frameHeaderEnd
+            ? header : try ShapeLogIO.committedBytes(file, at: 0, count: frameHeaderEnd)
+        let length = Int(start.loadInteger(UInt32.self, at: ShapeLogFormat.fileHeaderSize, .littleEndian))
         guard length <= maxLength else { throw .corrupt(path: path, detail: "shape document of \(length) bytes") }
         return UInt64(ShapeLogFormat.fileHeaderSize + ShapeLogFormat.frameHeaderSize + length)
     }
@@ -40,8 +44,8 @@ public enum ChangeLogDocument {
     ///   or a checksum mismatch.
     public static func read(path: String) throws(ShapeLogError) -> [UInt8]? {
         guard let file = try ShapeLogIO.openIfExists(path) else { return nil }
-        // One read covers the header and a typical document.
-        var bytes = try ShapeLogIO.run { () throws(FileError) in try file.read(count: 4096, at: 0) }
+        // One read covers the header and a typical document (about 900 bytes).
+        var bytes = try ShapeLogIO.run { () throws(FileError) in try file.read(count: 2048, at: 0) }
         guard !bytes.isEmpty else { return nil }
         let version = try ShapeLogFormat.checkFileHeader(
             bytes, magic: ShapeLogFormat.changeLogMagic, path: path, versions: ShapeLogFormat.logVersions(ShapeLogFormat.changeLogMagic))
@@ -56,8 +60,11 @@ public enum ChangeLogDocument {
             }
             bytes = whole
         }
-        let frames = try ShapeLogFormat.parseFrames(
-            Array(bytes[ShapeLogFormat.fileHeaderSize..<(start + length)]), path: path)
-        return Array(frames[0])
+        let document = bytes[start..<(start + length)]
+        guard CRC32C.checksum(document) == bytes.loadInteger(UInt32.self, at: ShapeLogFormat.fileHeaderSize + 4, .littleEndian)
+        else {
+            throw .corrupt(path: path, detail: "checksum mismatch in frame at relative byte 0")
+        }
+        return Array(document)
     }
 }

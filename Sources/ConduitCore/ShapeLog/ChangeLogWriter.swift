@@ -222,7 +222,8 @@ public final class ChangeLogWriter {
         try ShapeLogIO.run { () throws(FileError) in try handle.syncData() }
     }
 
-    /// An open data file: its header and size.
+    /// An open data file: its header (and, when the file is that long, the 8 bytes after it) and
+    /// size.
     private struct OpenedFile {
         var file: PosixFile
         var header: [UInt8]
@@ -251,7 +252,12 @@ public final class ChangeLogWriter {
     {
         let size = try ShapeLogIO.run { () throws(FileError) in try file.size() }
         guard size < UInt64(ShapeLogFormat.fileHeaderSize) else {
-            return OpenedFile(file: file, header: try ShapeLogIO.committedBytes(file, at: 0, count: ShapeLogFormat.fileHeaderSize), size: size)
+            // With the next 8 bytes: a version-2 change log's document frame header
+            // (``ChangeLogDocument/entriesStart(of:header:path:)``), in the same read.
+            let start = try ShapeLogIO.run { () throws(FileError) in
+                try file.read(count: ShapeLogFormat.fileHeaderSize + ShapeLogFormat.frameHeaderSize, at: 0)
+            }
+            return OpenedFile(file: file, header: start, size: size)
         }
         // Padded like any append, so the first commits do not change the file's size either. The
         // write covers whatever a crash left of a header (fewer than 8 bytes), so nothing is
