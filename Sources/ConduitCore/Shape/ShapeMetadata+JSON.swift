@@ -1,5 +1,6 @@
-/// The shape's document (``ChangeLogDocument``, or an older shape's `shape.json`) read without `JSONDecoder` (see ``JSONReadable``): the same keys and the same
-/// defaults as the `Codable` conformances that write it. One line per field.
+/// The shape's document (``ChangeLogDocument``, or an older shape's `shape.json`) read without
+/// `JSONDecoder` (see ``JSONReadable``): the same keys and the same defaults as the `Codable`
+/// conformances that write it. One line per field.
 extension ShapeMetadata: JSONReadable {
     public init(json: JSONNode) throws(JSONReadError) {
         let object = try JSONObject(json)
