@@ -121,7 +121,7 @@ extension RouterEngine {
             metadata.stateRecord = stateRecord
             // The shape's document (definition and router's record) is the change log's first
             // frame: written with the file's header, no file of its own.
-            let document = try metadata.document(
+            let document = metadata.document(
                 routerRecord: RouterShapeRecord(
                     identity: identity, columns: resolved.table.whereColumns, visibility: visibility,
                     replayFrom: .init(spool: ticket.start.spool, commitEnd: ticket.start.commitEnd)))

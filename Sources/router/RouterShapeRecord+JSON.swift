@@ -1,7 +1,8 @@
 import ConduitCore
 
-/// Router's record of a shape (the shape document's `router` key, or `router.json`) read without `JSONDecoder` (see ``JSONReadable``): the same keys as the
-/// `Codable` conformances that write it. One line per field.
+/// Router's record of a shape (the shape document's `router` key, or `router.json`) read without
+/// `JSONDecoder` (see ``JSONReadable``) and written without `JSONEncoder` (``JSONWritable``): the
+/// same keys as its `Codable` conformances. One line per field.
 extension RouterShapeRecord: JSONReadable {
     init(json: JSONNode) throws(JSONReadError) {
         let object = try JSONObject(json)
@@ -38,5 +39,50 @@ extension SnapshotVisibility: JSONReadable {
         xmax = try object.decode("xmax")
         xip = try object.decode("xip")
         horizon = try object.decodeIfPresent("horizon")
+    }
+}
+
+// MARK: Writing (the keys `Encodable` writes, ``JSONWritable``: a new shape's document)
+
+extension RouterShapeRecord: JSONWritable {
+    func write(to writer: inout JSONWriter) {
+        writer.object { members in
+            members.add("version", version)
+            members.add("identity", identity)
+            members.add("columns", columns)
+            members.add("visibility", visibility)
+            members.add("replayFrom", replayFrom)
+        }
+    }
+}
+
+extension RouterShapeRecord.Column: JSONWritable {
+    func write(to writer: inout JSONWriter) {
+        writer.object { members in
+            members.add("name", name)
+            members.add("typeName", typeName)
+            members.add("isArray", isArray)
+            members.add("isEnum", isEnum)
+        }
+    }
+}
+
+extension RouterShapeRecord.ReplayOrigin: JSONWritable {
+    func write(to writer: inout JSONWriter) {
+        writer.object { members in
+            members.add("spool", spool)
+            members.add("commitEnd", commitEnd)
+        }
+    }
+}
+
+extension SnapshotVisibility: JSONWritable {
+    func write(to writer: inout JSONWriter) {
+        writer.object { members in
+            members.add("xmin", xmin)
+            members.add("xmax", xmax)
+            members.add("xip", xip)
+            members.add("horizon", horizon)
+        }
     }
 }

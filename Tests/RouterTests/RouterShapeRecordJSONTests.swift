@@ -6,9 +6,10 @@ import WhereClause
 
 @testable import Router
 
-/// Router's record of a shape (in `shape.json`, or `router.json` for older shapes) is read at
-/// start-up by ``JSONReadable`` instead of `JSONDecoder`: for everything
-/// JSONEncoder writes, and for every document one edit away from it, both must agree.
+/// Router's record of a shape (in the shape's document; `router.json` for older shapes) is read at
+/// start-up by ``JSONReadable`` instead of `JSONDecoder`: for everything JSONEncoder writes, and
+/// for every document one edit away from it, both must agree. New documents are written by
+/// ``JSONWritable``, which must write what `JSONEncoder` writes.
 struct RouterShapeRecordJSONTests {
     static func randomRecord(_ random: inout SeededTestRandom, everyField: Bool = false) -> RouterShapeRecord {
         let columns = (0..<Int.random(in: 0...4, using: &random)).map { _ in
@@ -104,6 +105,54 @@ struct RouterShapeRecordJSONTests {
         try ChecksummedFile.write(path: RouterShapeRecord.legacyPath(directory.path), payload: Array(#"{"version":2,"#.utf8), durable: false)
         let error = try #require(throws: JSONReadError.self) { try RouterShapeRecord.readShape(fromDirectory: directory.path) }
         #expect(error.description.hasPrefix(RouterShapeRecord.legacyPath(directory.path) + ": invalid JSON at byte 13"), "\(error)")
+    }
+
+    /// A new shape's document is written by ``JSONWritable``, not `JSONEncoder`: the same JSON
+    /// (members in any order, nil members left out) as `JSONEncoder` writes for the same metadata
+    /// and record — awkward strings, edgy integers, parameters, optional fields absent and present
+    /// — and both readers read it back.
+    @Test func theDocumentIsWhatJSONEncoderWrites() throws {
+        var random = SeededTestRandom(seed: 26)
+        for index in 0..<300 {
+            let record = Self.randomRecord(&random, everyField: index % 3 == 0)
+            var metadata = Self.metadata
+            metadata.handle = random.awkwardString()
+            metadata.schemaHeader = random.awkwardString(maximumLength: 40)
+            metadata.relationID = random.edgyInteger()
+            metadata.primaryKey = (0..<Int.random(in: 0...3, using: &random)).map { _ in random.awkwardString() }
+            metadata.normalizedWhere = Bool.random(using: &random) ? random.awkwardString() : nil
+            metadata.stateRecord = Bool.random(using: &random) ? random.edgyInteger() : nil
+            metadata.definition.whereClause = Bool.random(using: &random) ? random.awkwardString() : nil
+            metadata.definition.params = Dictionary(
+                uniqueKeysWithValues: (0..<Int.random(in: 0...12, using: &random)).map { ($0 + 1, random.awkwardString()) })
+            metadata.definition.columns = Bool.random(using: &random) ? ["id", random.awkwardString()] : nil
+            metadata.definition.replica = Bool.random(using: &random) ? .full : .default
+            metadata.definition.log = Bool.random(using: &random) ? .changesOnly : .full
+            let written = metadata.document(routerRecord: record)
+            guard case .object(var expected) = try JSONValue(parsing: [UInt8](JSONEncoder().encode(metadata))) else {
+                Issue.record("metadata did not encode as an object")
+                return
+            }
+            expected.append(.init(key: ShapeMetadata.routerRecordKey, value: try JSONValue(parsing: [UInt8](JSONEncoder().encode(record)))))
+            #expect(Self.sorted(try JSONValue(parsing: written)) == Self.sorted(.object(expected)), "\(String(decoding: written, as: UTF8.self))")
+            #expect(try ShapeMetadata(json: JSONDocument(parsing: written).root) == metadata)
+            let decoded = try JSONObject(JSONDocument(parsing: written).root).decodeIfPresent(
+                ShapeMetadata.routerRecordKey, as: RouterShapeRecord.self)
+            #expect(Self.same(try #require(decoded), record))
+        }
+    }
+
+    /// `value` with every object's members sorted by key: `JSONEncoder` writes a dictionary's
+    /// members in hash order.
+    static func sorted(_ value: JSONValue) -> JSONValue {
+        switch value {
+        case .object(let members):
+            return .object(members.map { .init(key: $0.key, value: sorted($0.value)) }.sorted { $0.key < $1.key })
+        case .array(let elements):
+            return .array(elements.map(sorted))
+        default:
+            return value
+        }
     }
 
     /// `RouterShapeRecord` is not `Equatable` (nothing else needs it): compared through its

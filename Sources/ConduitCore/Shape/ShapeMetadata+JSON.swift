@@ -46,3 +46,51 @@ extension SpoolPosition: JSONReadable {
         offset = try object.decode("offset")
     }
 }
+
+// MARK: Writing (the keys `Encodable` writes, ``JSONWritable``)
+
+extension ShapeMetadata: JSONWritable {
+    public func write(to writer: inout JSONWriter) {
+        writer.object { writeMembers(into: &$0) }
+    }
+
+    /// This metadata's members, for a document that adds more beside them (router's record).
+    func writeMembers(into members: inout JSONObjectMembers) {
+        members.add("version", version)
+        members.add("handle", handle)
+        members.add("definition", definition)
+        members.add("relationID", relationID)
+        members.add("primaryKey", primaryKey)
+        members.add("columns", columns)
+        members.add("schemaHeader", schemaHeader)
+        members.add("normalizedWhere", normalizedWhere)
+        members.add("stateRecord", stateRecord)
+    }
+}
+
+extension ShapeDefinition: JSONWritable {
+    public func write(to writer: inout JSONWriter) {
+        writer.object { members in
+            members.add("schema", schema)
+            members.add("table", table)
+            members.add("whereClause", whereClause)
+            members.add("params", params)
+            members.add("columns", columns)
+            members.add("replica", replica.rawValue)
+            members.add("log", log.rawValue)
+        }
+    }
+}
+
+extension LSN: JSONWritable {
+    public func write(to writer: inout JSONWriter) { writer.integer(value) }
+}
+
+extension SpoolPosition: JSONWritable {
+    public func write(to writer: inout JSONWriter) {
+        writer.object { members in
+            members.add("segment", segment)
+            members.add("offset", offset)
+        }
+    }
+}

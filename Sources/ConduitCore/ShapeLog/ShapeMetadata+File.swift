@@ -8,9 +8,14 @@ extension ShapeMetadata {
     /// The shape's document with router's record of it stored under ``routerRecordKey``: what
     /// router writes at the start of a new shape's `changes.log` (``ChangeLogDocument``), so a
     /// shape has no file of its own for its definition (each file is an inode allocated while
-    /// creating a shape, issue 11).
-    public func document(routerRecord: some Encodable) throws -> [UInt8] {
-        try Self.encode(StoredShape(metadata: self, routerRecord: routerRecord))
+    /// creating a shape, issue 11). Written by ``JSONWritable``, the keys `JSONEncoder` writes.
+    public func document(routerRecord: some JSONWritable) -> [UInt8] {
+        var writer = JSONWriter(capacity: 1024)
+        writer.object { members in
+            writeMembers(into: &members)
+            members.add(Self.routerRecordKey, routerRecord)
+        }
+        return writer.bytes
     }
 
     /// Writes `shape.json` (with a ``ChecksummedFile`` trailer) into the shape folder atomically
