@@ -4,10 +4,11 @@
     import Darwin
 #endif
 
-/// Appends replicated changes to a shape's change log: `changes.log`, `changes.idx`,
-/// `changes.chunks` (created when the first chunk closes), and publishes its committed state in its record of the shared
-/// ``ShapeStateTable`` or, for shapes created before the table, in `changes.state` (see
-/// ``ShapeLogFormat`` and ``ChangeLogStateFile``).
+/// Appends replicated changes to a shape's change log: `changes.log`, `changes.chunks` (created
+/// when the first chunk closes) and, for logs of earlier releases (``ChangeLogLayout``),
+/// `changes.idx`; publishes its committed state in its record of the shared ``ShapeStateTable``
+/// or, for shapes created before the table, in `changes.state` (see ``ShapeLogFormat`` and
+/// ``ChangeLogStateFile``).
 ///
 /// Owned by router's main loop, one per shape; the single writer of these files. Entries of a
 /// transaction are ``append(offset:json:)``-ed, then ``commit(appliedThroughLSN:)`` makes them
@@ -60,9 +61,12 @@ public final class ChangeLogWriter {
     /// False until the first chunk closes in a shape whose `changes.chunks` does not exist yet
     /// (an existing file holds at least its header).
     private var hasChunksFile: Bool { chunksAllocated > 0 }
-    /// The entry layouts of `changes.idx` and `changes.chunks` (version 2, or 1 for files an
-    /// earlier release created).
-    private let indexTable: ShapeLogEntryTable
+    /// The log's layout: version 3, or an earlier release's indexed one.
+    public let layout: ChangeLogLayout
+    /// The entry layout of `changes.idx` (version 2, or 1 for files an earlier release created);
+    /// nil for a version-3 log, whose frames carry their offsets.
+    private let indexTable: ShapeLogEntryTable?
+    /// The entry layout of `changes.chunks` (version 3 beside a version-3 log; 2 or 1 otherwise).
     private let chunksTable: ShapeLogEntryTable
     /// Where the committed state is published: the folder's `changes.state` or a record of the
     /// shared ``ShapeStateTable``.
@@ -87,8 +91,10 @@ public final class ChangeLogWriter {
     ///     must hold a valid state for the shape unless it is `fresh`.
     ///   - descriptors: where open descriptors are kept between commits.
     ///   - document: the shape's document (``ChangeLogDocument``), written at the start of a
-    ///     `changes.log` this creates (version 2); nil creates a version-1 log, for a shape whose
-    ///     definition is in `shape.json`. An existing log keeps what it holds.
+    ///     `changes.log` this creates; nil creates a log without one, for a shape whose
+    ///     definition is in `shape.json`. An existing log keeps what it holds, and its layout.
+    ///   - indexedLayout: creates a new log in the layout of earlier releases (version 2 with a
+    ///     document, 1 without, positions in `changes.idx`), for tests of logs those releases left.
     ///   - durableCreation: false for a brand-new shape's files: they are created without fsync
     ///     and made durable by the next group commit's `syncfs` (before any entry is committed in
     ///     them, so an operating-system crash can only lose an empty log, which this initializer
@@ -102,6 +108,7 @@ public final class ChangeLogWriter {
         stateStore: ChangeLogStateStore = .file,
         descriptors: ShapeLogDescriptorCache = .shared,
         document: [UInt8]? = nil,
+        indexedLayout: Bool = false,
         durableCreation: Bool = true
     ) throws(ShapeLogError) {
         guard chunkThresholdBytes > 0 else { throw .misuse("chunk threshold must be positive") }
@@ -129,27 +136,35 @@ public final class ChangeLogWriter {
             }
         }
         var created = false
+        let newLayout = ChangeLogLayout(hasDocument: document != nil, indexed: indexedLayout)
         let log = try Self.open(
-            files.changeLog,
-            newHeader: document.map(ChangeLogDocument.fileStart(document:))
-                ?? ShapeLogFormat.fileHeader(magic: ShapeLogFormat.changeLogMagic),
+            files.changeLog, newHeader: ChangeLogDocument.fileStart(layout: newLayout, document: document),
             sync: durableCreation, created: &created)
         try ShapeLogFormat.checkFileHeader(
             log.header, magic: ShapeLogFormat.changeLogMagic, path: files.changeLog,
             versions: ShapeLogFormat.logVersions(ShapeLogFormat.changeLogMagic))
+        let layout = ChangeLogLayout(header: log.header)
         let entriesStart = try ChangeLogDocument.entriesStart(of: log.file, header: log.header, path: files.changeLog)
         let state = slot?.state ?? .empty(entriesStart: entriesStart)
         guard state.byteLength >= entriesStart else {
             throw .corrupt(path: files.changeLog, detail: "committed length \(state.byteLength) ends inside the shape's document")
         }
         try Self.check(log, files.changeLog, holds: state.byteLength)
-        let index = try Self.open(
-            files.changeIndex, newHeader: ShapeLogEntryTable.changeIndex().fileHeader, sync: durableCreation, created: &created)
-        let indexTable = try ShapeLogEntryTable.changeIndex().reading(header: index.header, path: files.changeIndex)
-        try Self.check(index, files.changeIndex, holds: indexTable.length(entries: state.entryCount))
+        // Only an earlier release's log has `changes.idx`: a version-3 log's frames carry their
+        // offsets, so a new shape is one inode fewer and a commit one write fewer (issue 11).
+        var index: OpenedFile?
+        var indexTable: ShapeLogEntryTable?
+        if layout.isIndexed {
+            let opened = try Self.open(
+                files.changeIndex, newHeader: ShapeLogEntryTable.changeIndex().fileHeader, sync: durableCreation, created: &created)
+            let table = try ShapeLogEntryTable.changeIndex().reading(header: opened.header, path: files.changeIndex)
+            try Self.check(opened, files.changeIndex, holds: table.length(entries: state.entryCount))
+            index = opened
+            indexTable = table
+        }
         // `changes.chunks` is created when the first chunk closes: most shapes never close one,
         // and each file a new shape creates is an inode allocated on router's thread (issue 11).
-        var chunksTable = ShapeLogEntryTable.changeChunks()
+        var chunksTable = layout.chunksTable
         var chunksSize: UInt64?
         if let chunks = try Self.openIfPresent(files.changeChunks, newHeader: chunksTable.fileHeader, sync: durableCreation) {
             chunksTable = try chunksTable.reading(header: chunks.header, path: files.changeChunks)
@@ -158,6 +173,7 @@ public final class ChangeLogWriter {
         } else if state.closedChunkCount > 0 {
             throw .corrupt(path: files.changeChunks, detail: "missing while \(state.closedChunkCount) chunks are committed")
         }
+        self.layout = layout
         self.indexTable = indexTable
         self.chunksTable = chunksTable
         if case .table(let table, let record, let tag, let fresh) = stateStore {
@@ -181,14 +197,14 @@ public final class ChangeLogWriter {
         self.pending = state
         self.needsDirectorySync = !durableCreation
         self.logWritten = state.byteLength
-        self.indexWritten = indexTable.length(entries: state.entryCount)
+        self.indexWritten = indexTable?.length(entries: state.entryCount) ?? 0
         self.chunksWritten = chunksTable.length(entries: state.closedChunkCount)
         self.logAllocated = log.size
-        self.indexAllocated = index.size
+        self.indexAllocated = index?.size ?? 0
         self.chunksAllocated = chunksSize ?? 0
         // `changes.chunks` grows once per closed chunk: opened when it does.
         descriptors.adopt(key(.log), log.file)
-        descriptors.adopt(key(.index), index.file)
+        if let index { descriptors.adopt(key(.index), index.file) }
     }
 
     deinit {
@@ -305,13 +321,19 @@ public final class ChangeLogWriter {
         if let latest = pending.latest, offset <= latest {
             throw .misuse("offset \(offset) does not follow \(latest)")
         }
-        let position = pending.byteLength
-        let count = ShapeLogFormat.appendFrame(to: &logBuffer, payload: render)
-        indexTable.append(UInt64(bitPattern: offset.tx), offset.op, position, to: &indexBuffer)
-        pending.byteLength += UInt64(ShapeLogFormat.frameHeaderSize + count)
+        let count: Int
+        if let indexTable {
+            let position = pending.byteLength
+            count = ShapeLogFormat.appendFrame(to: &logBuffer, payload: render)
+            indexTable.append(UInt64(bitPattern: offset.tx), offset.op, position, to: &indexBuffer)
+        } else {
+            count = ShapeLogFrameLayout.appendOffsetFrame(offset: offset, to: &logBuffer, payload: render)
+        }
+        pending.byteLength += UInt64(layout.entryFrames.frameSize(payload: count))
         pending.openChunkBytes += UInt64(count)
         if pending.openChunkBytes >= chunkThresholdBytes {
-            chunksTable.append(pending.entryCount, to: &chunkBuffer)
+            // Version 3 records where the chunk ends and its last offset (version 2: the ordinal).
+            chunksTable.append(pending.entryCount, pending.byteLength, UInt64(bitPattern: offset.tx), offset.op, to: &chunkBuffer)
             pending.closedChunkCount += 1
             pending.openChunkBytes = 0
         }
@@ -378,7 +400,7 @@ public final class ChangeLogWriter {
             needsDirectorySync = false
         }
         try syncData(.log)
-        try syncData(.index)
+        if indexTable != nil { try syncData(.index) }
         if pending.closedChunkCount != committedState.closedChunkCount { try syncData(.chunks) }
     }
 
@@ -424,7 +446,7 @@ public final class ChangeLogWriter {
         Self.clear(&chunkBuffer)
         let state = committedState
         logWritten = state.byteLength
-        indexWritten = indexTable.length(entries: state.entryCount)
+        indexWritten = indexTable?.length(entries: state.entryCount) ?? 0
         chunksWritten = chunksTable.length(entries: state.closedChunkCount)
         pending = state
     }

@@ -12,6 +12,8 @@ public struct ShapeLogEntryCursor: Sendable, Hashable {
     /// Entries still expected, when the plan knows the count (change entries).
     private var remainingEntries: Int?
     private var checkedHeader = false
+    /// How the file frames its entries, from its header (read with the first window).
+    private var layout = ShapeLogFrameLayout.plain
 
     /// A cursor over `plan`'s entries (none for a plan without entries).
     public init(plan: ShapeLogPlan, reader: ShapeLogReader) {
@@ -20,14 +22,8 @@ public struct ShapeLogEntryCursor: Sendable, Hashable {
             self.init(path: reader.files.changeLog, magic: ShapeLogFormat.changeLogMagic, start: 0, end: 0, count: 0)
         case .snapshotChunk(_, let start, let end):
             self.init(path: reader.files.snapshotLog, magic: ShapeLogFormat.snapshotLogMagic, start: start, end: end, count: nil)
-        case .changes(let first, let last, let start, let end):
-            self.init(
-                path: reader.files.changeLog,
-                magic: ShapeLogFormat.changeLogMagic,
-                start: start,
-                end: end,
-                count: Int(last - first + 1)
-            )
+        case .changes(let entries, let start, let end):
+            self.init(path: reader.files.changeLog, magic: ShapeLogFormat.changeLogMagic, start: start, end: end, count: Int(entries))
         }
     }
 
@@ -46,7 +42,7 @@ public struct ShapeLogEntryCursor: Sendable, Hashable {
     ///   the plan's end, or a frame count different from the committed one.
     public mutating func next(maxBytes: Int = 1 << 20) throws(ShapeLogError) -> [ArraySlice<UInt8>]? {
         guard let (window, wholeFrames) = try nextWindow(maxBytes: maxBytes) else { return nil }
-        let frames = try ShapeLogFormat.parseFrames(window, count: wholeFrames, path: path)
+        let frames = try ShapeLogFormat.parseFrames(window, count: wholeFrames, layout: layout, path: path)
         try count(frames.count)
         return frames
     }
@@ -91,9 +87,9 @@ public struct ShapeLogEntryCursor: Sendable, Hashable {
         guard let file = try openForNext() else { return nil }
         let window = UnsafeMutableRawBufferPointer(rebasing: destination[..<Int(min(UInt64(destination.count), end - position))])
         try ShapeLogIO.readCommitted(file, into: window, at: position)
-        let wholeFrames = Self.wholeFramesLength(UnsafeRawBufferPointer(window))
+        let wholeFrames = wholeFramesLength(UnsafeRawBufferPointer(window))
         guard wholeFrames > 0 else { return .needsCapacity(try frameLength(UnsafeRawBufferPointer(window))) }
-        let (bytes, entries) = try ShapeLogFormat.joinFrames(in: window, count: wholeFrames, path: path)
+        let (bytes, entries) = try ShapeLogFormat.joinFrames(in: window, count: wholeFrames, layout: layout, path: path)
         try count(entries)
         position += UInt64(wholeFrames)
         return .joined(bytes: bytes, entries: entries)
@@ -119,9 +115,9 @@ public struct ShapeLogEntryCursor: Sendable, Hashable {
             throw .corrupt(path: path, detail: "missing while entries are published")
         }
         if !checkedHeader {
-            try ShapeLogFormat.checkFileHeader(
-                ShapeLogIO.committedBytes(file, at: 0, count: ShapeLogFormat.fileHeaderSize), magic: magic, path: path,
-                versions: ShapeLogFormat.logVersions(magic))
+            let header = try ShapeLogIO.committedBytes(file, at: 0, count: ShapeLogFormat.fileHeaderSize)
+            try ShapeLogFormat.checkFileHeader(header, magic: magic, path: path, versions: ShapeLogFormat.logVersions(magic))
+            if magic == ShapeLogFormat.changeLogMagic { layout = ChangeLogLayout(header: header).entryFrames }
             checkedHeader = true
         }
         return file
@@ -129,10 +125,10 @@ public struct ShapeLogEntryCursor: Sendable, Hashable {
 
     /// Length with its header of the frame at the start of `window`, which holds no whole frame.
     private func frameLength(_ window: UnsafeRawBufferPointer) throws(ShapeLogError) -> Int {
-        guard window.count >= ShapeLogFormat.frameHeaderSize else {
+        guard window.count >= layout.headerSize else {
             throw .corrupt(path: path, detail: "partial frame header inside committed range")
         }
-        let length = UInt64(window.loadInteger(UInt32.self, at: 0, .littleEndian)) + UInt64(ShapeLogFormat.frameHeaderSize)
+        let length = UInt64(layout.frameSize(payload: Int(window.loadInteger(UInt32.self, at: 0, .littleEndian))))
         guard length <= end - position else { throw .corrupt(path: path, detail: "frame longer than committed range") }
         return Int(length)
     }
@@ -143,7 +139,7 @@ public struct ShapeLogEntryCursor: Sendable, Hashable {
         guard let file = try openForNext() else { return nil }
         var window = try ShapeLogIO.committedBytes(
             file, at: position, count: Int(min(UInt64(max(maxBytes, Self.minimumWindow)), end - position)))
-        var wholeFrames = window.withUnsafeBytes { Self.wholeFramesLength($0) }
+        var wholeFrames = window.withUnsafeBytes { wholeFramesLength($0) }
         if wholeFrames == 0 {
             // One frame larger than the window: read exactly that frame.
             let length = try window.withUnsafeBytes { bytes in Result { () throws(ShapeLogError) in try frameLength(bytes) } }.get()
@@ -162,10 +158,10 @@ public struct ShapeLogEntryCursor: Sendable, Hashable {
     }
 
     /// Length of the prefix of `bytes` made of complete frames.
-    private static func wholeFramesLength(_ bytes: UnsafeRawBufferPointer) -> Int {
+    private func wholeFramesLength(_ bytes: UnsafeRawBufferPointer) -> Int {
         var offset = 0
-        while bytes.count - offset >= ShapeLogFormat.frameHeaderSize {
-            let next = offset + ShapeLogFormat.frameHeaderSize + Int(bytes.loadInteger(UInt32.self, at: offset, .littleEndian))
+        while bytes.count - offset >= layout.headerSize {
+            let next = offset + layout.frameSize(payload: Int(bytes.loadInteger(UInt32.self, at: offset, .littleEndian)))
             guard next <= bytes.count else { break }
             offset = next
         }

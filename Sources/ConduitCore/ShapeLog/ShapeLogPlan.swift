@@ -7,8 +7,8 @@ public struct ShapeLogPlan: Sendable, Hashable {
         case none
         /// Snapshot chunk `index` (offset `0_index`), bytes `[start, end)` of `snapshot.log`.
         case snapshotChunk(index: Int, start: UInt64, end: UInt64)
-        /// Change entries `first...last` (ordinals), bytes `[start, end)` of `changes.log`.
-        case changes(first: UInt64, last: UInt64, start: UInt64, end: UInt64)
+        /// `entries` change entries, bytes `[start, end)` of `changes.log`.
+        case changes(entries: UInt64, start: UInt64, end: UInt64)
     }
 
     /// The request's offset.

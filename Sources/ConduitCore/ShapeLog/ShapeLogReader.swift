@@ -110,23 +110,51 @@ public struct ShapeLogReader: Sendable {
             source: .none,
             lastChangeLSN: state.lastChangeLSN
         )
-        guard changes.entryCount > 0 else { return .ready(plan) }
+        // A request at the last entry (a live client's) reads nothing from disk.
+        guard changes.entryCount > 0, let last = changes.latest, request < last else { return .ready(plan) }
+        guard let log = try ShapeLogIO.openIfExists(files.changeLog) else {
+            throw .corrupt(path: files.changeLog, detail: "missing while entries are committed")
+        }
+        let header = try ShapeLogIO.committedBytes(log, at: 0, count: ShapeLogFormat.fileHeaderSize + ShapeLogFormat.frameHeaderSize)
+        try ShapeLogFormat.checkFileHeader(
+            header, magic: ShapeLogFormat.changeLogMagic, path: files.changeLog,
+            versions: ShapeLogFormat.logVersions(ShapeLogFormat.changeLogMagic))
+        let layout = ChangeLogLayout(header: header)
+        let range =
+            layout.isIndexed
+            ? try indexedRange(after: request, changes: changes)
+            : try offsetFramedRange(after: request, log: log, header: header, changes: changes, last: last)
+        guard let range else { return .ready(plan) }
+        plan.end = range.lastOffset
+        plan.isUpToDate = plan.end >= latest
+        plan.source = .changes(entries: range.entries, start: range.start, end: range.end)
+        return .ready(plan)
+    }
+
+    /// The change entries a response after some request carries: `entries` frames in bytes
+    /// `[start, end)` of `changes.log`, the last at `lastOffset`.
+    struct ChangeRange {
+        var start: UInt64
+        var end: UInt64
+        var entries: UInt64
+        var lastOffset: LogOffset
+    }
+
+    /// The entries after `request` in a log of an earlier release, found in `changes.idx`: up to
+    /// the end of the first closed chunk holding one, or to the end of the log.
+    private func indexedRange(after request: LogOffset, changes: ChangeLogCommittedState) throws(ShapeLogError) -> ChangeRange? {
         guard let index = try openTable(files.changeIndex, .changeIndex()) else {
             throw .corrupt(path: files.changeIndex, detail: "missing while entries are committed")
         }
         let first = try firstEntry(after: request, in: index, count: changes.entryCount)
-        guard first < changes.entryCount else { return .ready(plan) }
+        guard first < changes.entryCount else { return nil }
         var last = changes.entryCount - 1
         if let closing = try firstClosedChunk(endingAtOrAfter: first, count: changes.closedChunkCount) {
             last = closing
         }
-        let lastEntry = try indexEntry(last, in: index)
-        plan.end = lastEntry.offset
-        plan.isUpToDate = plan.end >= latest
         let start = try indexEntry(first, in: index).position
         let end = last + 1 < changes.entryCount ? try indexEntry(last + 1, in: index).position : changes.byteLength
-        plan.source = .changes(first: first, last: last, start: start, end: end)
-        return .ready(plan)
+        return ChangeRange(start: start, end: end, entries: last - first + 1, lastOffset: try indexEntry(last, in: index).offset)
     }
 
     /// Reads the entries of `plan`, in log order, each the raw JSON of one message.
@@ -136,8 +164,8 @@ public struct ShapeLogReader: Sendable {
             return []
         case .snapshotChunk(_, let start, let end):
             return try readFrames(files.snapshotLog, start: start, end: end, expected: nil)
-        case .changes(let first, let last, let start, let end):
-            return try readFrames(files.changeLog, start: start, end: end, expected: Int(last - first + 1))
+        case .changes(let entries, let start, let end):
+            return try readFrames(files.changeLog, start: start, end: end, expected: Int(entries))
         }
     }
 
@@ -162,7 +190,9 @@ public struct ShapeLogReader: Sendable {
         let header = try ShapeLogIO.committedBytes(file, at: 0, count: ShapeLogFormat.fileHeaderSize)
         let magic = path == files.snapshotLog ? ShapeLogFormat.snapshotLogMagic : ShapeLogFormat.changeLogMagic
         try ShapeLogFormat.checkFileHeader(header, magic: magic, path: path, versions: ShapeLogFormat.logVersions(magic))
-        let frames = try ShapeLogFormat.parseFrames(ShapeLogIO.committedBytes(file, at: start, count: Int(end - start)), path: path)
+        let layout = magic == ShapeLogFormat.changeLogMagic ? ChangeLogLayout(header: header).entryFrames : .plain
+        let frames = try ShapeLogFormat.parseFrames(
+            ShapeLogIO.committedBytes(file, at: start, count: Int(end - start)), layout: layout, path: path)
         if let expected, frames.count != expected {
             throw .corrupt(path: path, detail: "expected \(expected) frames, found \(frames.count)")
         }
@@ -177,12 +207,12 @@ public struct ShapeLogReader: Sendable {
     }
 
     /// `changes.idx` or `changes.chunks`, open, with the entry layout its header names.
-    private struct EntryTableFile {
+    struct EntryTableFile {
         var file: PosixFile
         var table: ShapeLogEntryTable
     }
 
-    private func openTable(_ path: String, _ table: ShapeLogEntryTable) throws(ShapeLogError) -> EntryTableFile? {
+    func openTable(_ path: String, _ table: ShapeLogEntryTable) throws(ShapeLogError) -> EntryTableFile? {
         guard let file = try ShapeLogIO.openIfExists(path) else { return nil }
         let header = try ShapeLogIO.committedBytes(file, at: 0, count: ShapeLogFormat.fileHeaderSize)
         return EntryTableFile(file: file, table: try table.reading(header: header, path: path))
@@ -190,7 +220,7 @@ public struct ShapeLogReader: Sendable {
 
     private func indexEntry(_ ordinal: UInt64, in index: EntryTableFile) throws(ShapeLogError) -> IndexEntry {
         let bytes = try ShapeLogIO.committedBytes(index.file, at: index.table.position(of: ordinal), count: index.table.entrySize)
-        let (tx, op, position) = try index.table.decode(bytes, ordinal: ordinal, path: files.changeIndex)
+        let (tx, op, position, _) = try index.table.decode(bytes, ordinal: ordinal, path: files.changeIndex)
         return IndexEntry(offset: LogOffset(tx: Int64(bitPattern: tx), op: op), position: position)
     }
 

@@ -6,14 +6,16 @@ import Testing
 
 /// `changes.idx` and `changes.chunks` entries carry a CRC-32C (version 2): a flipped bit in an
 /// index is an error naming the file and entry, never a wrong byte range served; version-1 files
-/// of an earlier release are still read and appended in their own layout.
+/// of an earlier release are still read and appended in their own layout. (Only logs of earlier
+/// releases have `changes.idx`: these tests write the indexed layout, ``ChangeLogLayout``.)
 struct ShapeLogEntryTableTests {
     typealias Support = ShapeLogTestSupport
 
-    /// A shape log with a finished snapshot and 20 change entries in chunks of ~3 entries.
+    /// A shape log in the indexed layout with a finished snapshot and 20 change entries in chunks
+    /// of ~3 entries.
     static func writeLog(_ directory: String) throws {
         try ChangeLogTests.finishedSnapshot(directory)
-        let writer = try ChangeLogWriter(directory: directory, chunkThresholdBytes: 25)
+        let writer = try ChangeLogWriter(directory: directory, chunkThresholdBytes: 25, indexedLayout: true)
         for tx in 1...20 {
             try writer.append(offset: Support.offset("\(tx * 100)_0"), json: ChangeLogTests.entry("\(tx * 100)_0"))
             try writer.commit(appliedThroughLSN: LSN(UInt64(tx * 100)))
@@ -42,7 +44,7 @@ struct ShapeLogEntryTableTests {
         var buffer: [UInt8] = []
         table.append(7, 8, 9, to: &buffer)
         #expect(buffer.count == table.entrySize && table.entrySize == 32)
-        #expect(try table.decode(buffer, ordinal: 0, path: "x") == (7, 8, 9))
+        #expect(try table.decode(buffer, ordinal: 0, path: "x") == (7, 8, 9, 0))
         buffer[3] ^= 1
         #expect(throws: ShapeLogError.self) { try table.decode(buffer, ordinal: 0, path: "x") }
 
@@ -51,6 +53,15 @@ struct ShapeLogEntryTableTests {
         chunks.append(42, to: &buffer)
         #expect(buffer.count == 16)
         #expect(try chunks.decode(buffer, ordinal: 0, path: "x").0 == 42)
+
+        // Beside a version-3 change log: ordinal, end position and last offset.
+        let offsetChunks = ShapeLogEntryTable.changeChunks(version: ShapeLogEntryTable.offsetChunksVersion)
+        buffer = []
+        offsetChunks.append(1, 2, 3, 4, to: &buffer)
+        #expect(buffer.count == offsetChunks.entrySize && buffer.count == 40)
+        #expect(try offsetChunks.decode(buffer, ordinal: 0, path: "x") == (1, 2, 3, 4))
+        #expect(throws: ShapeLogError.self) { try offsetChunks.reading(header: chunks.fileHeader, path: "x") }
+        #expect(throws: ShapeLogError.self) { try chunks.reading(header: offsetChunks.fileHeader, path: "x") }
     }
 
     @Test func aFlippedByteInTheIndexIsReportedNotServed() throws {
@@ -91,7 +102,7 @@ struct ShapeLogEntryTableTests {
         var rewritten = old.fileHeader
         for ordinal in 0..<entries {
             let start = Int(table.position(of: ordinal))
-            let (a, b, c) = try table.decode(Array(bytes[start..<(start + table.entrySize)]), ordinal: ordinal, path: path)
+            let (a, b, c, _) = try table.decode(Array(bytes[start..<(start + table.entrySize)]), ordinal: ordinal, path: path)
             old.append(a, b, c, to: &rewritten)
         }
         try Data(rewritten).write(to: URL(fileURLWithPath: path))

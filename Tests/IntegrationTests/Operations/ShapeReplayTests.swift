@@ -75,7 +75,13 @@ struct ShapeReplayTests {
 
     @Test func replayRefusesWhenTheSpoolNoLongerReachesTheSnapshot() async throws {
         try await ItemsCluster.with(label: "replaygap", seed: "INSERT INTO items VALUES (1, 'a')") { cluster, sql, _ in
-            let follower = ShapeFollower(client: cluster.client, table: "items")
+            // A transaction through the spool first, so the shape's record names a spool position
+            // (the edit below must not make its document longer: the change entries follow it).
+            let earlier = ShapeFollower(client: cluster.client, table: "items")
+            try await earlier.syncUntilUpToDate()
+            try sql.execute("INSERT INTO items VALUES (2, 'b')")
+            try await earlier.syncUntil { $0.rows.count == 2 }
+            let follower = ShapeFollower(client: cluster.client, table: "items", where: "id > 0")
             try await follower.syncUntilUpToDate()
             let handle = try #require(follower.handle)
             cluster.router.terminate()
