@@ -3,10 +3,11 @@ extension ShapeLogReader {
     /// first closed chunk whose last offset is above `request` (found in `changes.chunks`), or of
     /// the open chunk, from the first frame above `request` to the chunk's end.
     ///
-    /// The first frame is found by walking the frames back from the chunk's end
-    /// (``OffsetFrameWalk``), so the bytes looked at are those the response carries anyway:
-    /// a live client a few entries behind reads a few frames, a client catching up reads the rest
-    /// of a chunk, and no index is kept.
+    /// A request before the chunk's first entry (a client catching up chunk by chunk asks at the
+    /// previous chunk's last offset) gets the whole chunk: one read of its first frame's header,
+    /// the count from the chunk table's ordinals. Otherwise the first frame is found by walking the
+    /// frames back from the chunk's end (``OffsetFrameWalk``), so the bytes looked at are those
+    /// the response carries anyway: a live client a few entries behind reads a few frames.
     func offsetFramedRange(
         after request: LogOffset, log: PosixFile, header: [UInt8], changes: ChangeLogCommittedState, last: LogOffset
     ) throws(ShapeLogError) -> ChangeRange? {
@@ -14,16 +15,19 @@ extension ShapeLogReader {
         var chunkStart = try ChangeLogDocument.entriesStart(of: log, header: header, path: path)
         var end = changes.byteLength
         var lastOffset = last
+        // Ordinals of the chunk's first entry and of the one after its last.
+        var firstOrdinal: UInt64 = 0
+        var endOrdinal = changes.entryCount
         if changes.closedChunkCount > 0 {
             let layout = ChangeLogLayout(header: header)
             guard let chunks = try openTable(files.changeChunks, layout.chunksTable) else {
                 throw .corrupt(path: files.changeChunks, detail: "missing while chunks are committed")
             }
-            func chunk(_ ordinal: UInt64) throws(ShapeLogError) -> (end: UInt64, last: LogOffset) {
+            func chunk(_ ordinal: UInt64) throws(ShapeLogError) -> (lastEntry: UInt64, end: UInt64, last: LogOffset) {
                 let bytes = try ShapeLogIO.committedBytes(
                     chunks.file, at: chunks.table.position(of: ordinal), count: chunks.table.entrySize)
-                let (_, end, tx, op) = try chunks.table.decode(bytes, ordinal: ordinal, path: files.changeChunks)
-                return (end, LogOffset(tx: Int64(bitPattern: tx), op: op))
+                let (lastEntry, end, tx, op) = try chunks.table.decode(bytes, ordinal: ordinal, path: files.changeChunks)
+                return (lastEntry, end, LogOffset(tx: Int64(bitPattern: tx), op: op))
             }
             // The first closed chunk whose last entry is above the request.
             var low: UInt64 = 0
@@ -32,11 +36,27 @@ extension ShapeLogReader {
                 let middle = low + (high - low) / 2
                 if try chunk(middle).last > request { high = middle } else { low = middle + 1 }
             }
-            if low < changes.closedChunkCount { (end, lastOffset) = try chunk(low) }
-            if low > 0 { chunkStart = try chunk(low - 1).end }
+            if low < changes.closedChunkCount {
+                let closing = try chunk(low)
+                (end, lastOffset, endOrdinal) = (closing.end, closing.last, closing.lastEntry + 1)
+            }
+            if low > 0 {
+                let previous = try chunk(low - 1)
+                (chunkStart, firstOrdinal) = (previous.end, previous.lastEntry + 1)
+            }
         }
-        guard chunkStart <= end, end <= changes.byteLength else {
-            throw .corrupt(path: files.changeChunks, detail: "chunk bounds \(chunkStart)..<\(end) outside the committed log")
+        guard chunkStart < end, end <= changes.byteLength, firstOrdinal < endOrdinal, endOrdinal <= changes.entryCount else {
+            throw .corrupt(
+                path: files.changeChunks,
+                detail: "chunk bounds \(chunkStart)..<\(end), entries \(firstOrdinal)..<\(endOrdinal) outside the committed log")
+        }
+        let first = try ShapeLogIO.committedBytes(log, at: chunkStart, count: ShapeLogFrameLayout.offsetFramed.headerSize)
+        let firstOffset = LogOffset(
+            tx: Int64(bitPattern: first.loadInteger(UInt64.self, at: 8, .littleEndian)),
+            op: first.loadInteger(UInt64.self, at: 16, .littleEndian))
+        if firstOffset > request {
+            // The cursor checks every frame of the chunk and their count.
+            return ChangeRange(start: chunkStart, end: end, entries: endOrdinal - firstOrdinal, lastOffset: lastOffset)
         }
         var walk = OffsetFrameWalk(file: log, path: path, lowerBound: chunkStart)
         let (start, entries) = try walk.firstFrame(after: request, end: end, lastOffset: lastOffset)

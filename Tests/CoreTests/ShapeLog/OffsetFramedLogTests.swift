@@ -170,6 +170,29 @@ struct OffsetFramedLogTests {
         }
     }
 
+    /// A request before a chunk's first entry takes the whole chunk without a walk; a first
+    /// offset damaged to look later than the request is caught by the frame's checksum when the
+    /// response reads it.
+    @Test func aWholeChunkIsServedFromItsFirstFrameAndChecked() throws {
+        try Support.withTemporaryDirectory { directory in
+            try ChangeLogTests.finishedSnapshot(directory)
+            let writer = try ChangeLogWriter(directory: directory, chunkThresholdBytes: 1 << 20)
+            for tx in 1...20 {
+                try writer.append(offset: LogOffset(tx: Int64(tx * 10), op: 0), json: ChangeLogTests.entry("\(tx * 10)_0"))
+            }
+            try writer.commit(appliedThroughLSN: LSN(200))
+            let reader = ShapeLogReader(directory: directory)
+            let whole = try #require(Support.ready(try reader.plan(after: .snapshotEnd)))
+            #expect(whole.source == .changes(entries: 20, start: whole.sourceStart, end: writer.committedState.byteLength))
+            let files = ShapeLogFiles(directory: directory)
+            // Frame 0 (tx 10) now claims a tx far past 50.
+            try ShapeLogEntryTableTests.flipByte(files.changeLog, at: try Self.framePositions(directory)[0] + 8 + 6)
+            Self.expectCorrupt(files.changeLog, "checksum mismatch") {
+                _ = try reader.readEntries(try #require(Support.ready(try reader.plan(after: LogOffset(tx: 50, op: 0)))))
+            }
+        }
+    }
+
     @Test func aFlippedByteInTheChunkTableIsReportedNotServed() throws {
         try Support.withTemporaryDirectory { offsetFramed in
             try Support.withTemporaryDirectory { indexed in
