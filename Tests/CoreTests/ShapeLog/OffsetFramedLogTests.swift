@@ -148,16 +148,23 @@ struct OffsetFramedLogTests {
         }
     }
 
+    /// A log with a finished snapshot and one transaction of 20 entries at `10_0` … `200_0`,
+    /// all in the open chunk.
+    static func writeTwentyInOneChunk(_ directory: String) throws -> ChangeLogWriter {
+        try ChangeLogTests.finishedSnapshot(directory)
+        let writer = try ChangeLogWriter(directory: directory, chunkThresholdBytes: 1 << 20)
+        for tx in 1...20 {
+            try writer.append(offset: LogOffset(tx: Int64(tx * 10), op: 0), json: ChangeLogTests.entry("\(tx * 10)_0"))
+        }
+        try writer.commit(appliedThroughLSN: LSN(200))
+        return writer
+    }
+
     /// An offset damaged so that it still falls between its neighbours is caught by the checksum
     /// of the frame the walk stops at.
     @Test func theFrameTheWalkStopsAtIsChecksummed() throws {
         try Support.withTemporaryDirectory { directory in
-            try ChangeLogTests.finishedSnapshot(directory)
-            let writer = try ChangeLogWriter(directory: directory, chunkThresholdBytes: 1 << 20)
-            for tx in 1...20 {
-                try writer.append(offset: LogOffset(tx: Int64(tx * 10), op: 0), json: ChangeLogTests.entry("\(tx * 10)_0"))
-            }
-            try writer.commit(appliedThroughLSN: LSN(200))
+            _ = try Self.writeTwentyInOneChunk(directory)
             let files = ShapeLogFiles(directory: directory)
             // Frame 9 (tx 100) now claims tx 101: still between 90 and 110.
             try ShapeLogEntryTableTests.flipByte(files.changeLog, at: try Self.framePositions(directory)[9] + 8)
@@ -175,12 +182,7 @@ struct OffsetFramedLogTests {
     /// response reads it.
     @Test func aWholeChunkIsServedFromItsFirstFrameAndChecked() throws {
         try Support.withTemporaryDirectory { directory in
-            try ChangeLogTests.finishedSnapshot(directory)
-            let writer = try ChangeLogWriter(directory: directory, chunkThresholdBytes: 1 << 20)
-            for tx in 1...20 {
-                try writer.append(offset: LogOffset(tx: Int64(tx * 10), op: 0), json: ChangeLogTests.entry("\(tx * 10)_0"))
-            }
-            try writer.commit(appliedThroughLSN: LSN(200))
+            let writer = try Self.writeTwentyInOneChunk(directory)
             let reader = ShapeLogReader(directory: directory)
             let whole = try #require(Support.ready(try reader.plan(after: .snapshotEnd)))
             #expect(whole.source == .changes(entries: 20, start: whole.sourceStart, end: writer.committedState.byteLength))
