@@ -104,7 +104,10 @@ struct HTTPExchangeTests {
     /// A parked long-poll that times out, then a plain request, then another long-poll answered
     /// by a change, all on one connection; nothing stays registered afterwards.
     @Test func liveWaitsAndPlainRequestsAlternateOnOneConnection() async throws {
-        let fixture = try ServeServerTests.caughtUpFixture(longPollTimeout: .milliseconds(200))
+        // Long enough for `startLivePoll` to see the second wait on a loaded machine (with 200 ms
+        // a wait could time out unseen, and the test looked for it forever), short enough for
+        // the first to time out.
+        let fixture = try ServeServerTests.caughtUpFixture(longPollTimeout: .seconds(2))
         try await RunningServe.with(fixture) { serve in
             try await serve.withConnection { connection in
                 let timedOut = try await connection.get(ServeServerTests.livePoll)

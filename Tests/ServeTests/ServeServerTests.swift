@@ -27,10 +27,16 @@ struct ServeServerTests {
         fixture.notifier.receive(.shapeAdvanced(handle: "h1"))
     }
 
-    /// Sends a live request and returns once it waits for changes.
+    /// Sends a live request and returns once it waits for changes. The fixture's long-poll
+    /// timeout must leave time to see it waiting: a wait that ended first is never seen, and this
+    /// fails after 30 s instead of looking forever.
     static func startLivePoll(on connection: inout TestHTTPConnection, _ fixture: RoutesFixture) async throws {
         try await connection.send(livePoll)
-        while fixture.notifier.waiterCount == 0 { try await Task.sleep(for: .milliseconds(5)) }
+        let deadline = ContinuousClock.now + .seconds(30)
+        while fixture.notifier.waiterCount == 0 {
+            try #require(ContinuousClock.now < deadline, "the live request was never seen waiting")
+            try await Task.sleep(for: .milliseconds(5))
+        }
     }
 
     @Test func fiftyLivePollsShareOneConnection() async throws {
