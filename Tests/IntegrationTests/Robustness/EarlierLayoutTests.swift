@@ -21,7 +21,8 @@ struct EarlierLayoutTests {
         let files = ShapeLogFiles(directory: folder)
         let record = try #require(try StoredShapeDocument.read(folder: folder)["stateRecord"] as? Int)
         let handle = URL(fileURLWithPath: folder).lastPathComponent
-        let location = ShapeStateLocation(table: URL(fileURLWithPath: folder).deletingLastPathComponent().path + "/.states", record: record, handle: handle)
+        let table = URL(fileURLWithPath: folder).deletingLastPathComponent().path + "/.states"
+        let location = ShapeStateLocation(table: table, record: record, handle: handle)
         let state = try #require(try ShapeLogReader(directory: folder, stateLocation: location).loadState()).changes
         let log = [UInt8](try Data(contentsOf: URL(fileURLWithPath: files.changeLog)))
         #expect(log[4] == ChangeLogLayout.offsetFramedVersion)
@@ -61,7 +62,8 @@ struct EarlierLayoutTests {
             let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: files.changeChunks)))
             for ordinal in 0..<state.closedChunkCount {
                 let start = Int(current.position(of: ordinal))
-                let fields = try current.decode(Array(bytes[start..<(start + current.entrySize)]), ordinal: ordinal, path: files.changeChunks)
+                let entry = Array(bytes[start..<(start + current.entrySize)])
+                let fields = try current.decode(entry, ordinal: ordinal, path: files.changeChunks)
                 chunks.append(fields.0, to: &chunkTable)
             }
         }
