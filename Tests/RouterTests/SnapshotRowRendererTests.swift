@@ -32,4 +32,62 @@ struct SnapshotRowRendererTests {
         #expect(marked.hasSuffix(#""relation":["public","t/x"],"snapshot_mark":7}}"#))
         #expect(String(decoding: renderer.render([nil, "n", "x"]), as: UTF8.self).hasPrefix(#"{"key":"\"public\".\"t/x\"/_""#))
     }
+
+    /// The row as the renderer wrote it before its joins were precomputed: piece by piece.
+    static func reference(columns: [String], primaryKey: [String], values: [String?], mark: Int?) -> [UInt8] {
+        var key: [UInt8] = []
+        for column in primaryKey {
+            guard let value = values[columns.firstIndex(of: column)!] else {
+                ChangeRenderer.appendKeyPart(nil, to: &key)
+                continue
+            }
+            Array(value.utf8).withUnsafeBytes { ChangeRenderer.appendKeyPart($0, to: &key) }
+        }
+        var writer = JSONWriter()
+        writer.raw("{\"key\":")
+        writer.string(utf8: Array("\"public\".\"t/x\"".utf8) + key)
+        writer.raw(",\"value\":{")
+        for (index, column) in columns.enumerated() {
+            if index > 0 { writer.raw(UInt8(ascii: ",")) }
+            writer.key(column)
+            if let value = values[index] { writer.string(value) } else { writer.null() }
+        }
+        writer.raw("},\"headers\":{\"operation\":\"insert\",\"relation\":[\"public\",\"t/x\"]")
+        if let mark {
+            writer.raw(",\"snapshot_mark\":")
+            writer.integer(mark)
+        }
+        writer.raw("}}")
+        return writer.bytes
+    }
+
+    /// Every mix of NULLs and strings (escapes, `/`, multibyte) over zero to four columns, with
+    /// and without a snapshot mark, renders exactly as the piece-by-piece reference and parses.
+    @Test func everyMixOfNullsAndStringsRendersAsTheReference() throws {
+        let texts: [String?] = [nil, "", "plain", "q\"b\\t\tn\nc\u{1}", "a/b//", "é ü ✓"]
+        for count in 0...4 {
+            let columns = (0..<count).map { "c\($0)" }
+            let primaryKey = count == 0 ? [] : ["c0"]
+            let renderer = SnapshotRowRenderer(schema: "public", table: "t/x", columns: columns, primaryKey: primaryKey)
+            var row: [String?] = Array(repeating: nil, count: count)
+            var writer = JSONWriter()
+            var key: [UInt8] = []
+            // Every combination of `texts` over the columns (6^count rows, at most 1,296).
+            var combination = 0
+            repeat {
+                var rest = combination
+                for index in 0..<count {
+                    row[index] = texts[rest % texts.count]
+                    rest /= texts.count
+                }
+                let mark: Int? = combination % 3 == 0 ? combination : nil
+                writer.bytes.removeAll(keepingCapacity: true)
+                renderer.render(row, snapshotMark: mark, into: &writer, key: &key)
+                let expected = Self.reference(columns: columns, primaryKey: primaryKey, values: row, mark: mark)
+                #expect(writer.bytes == expected, "\(row)")
+                #expect(try JSONSerialization.jsonObject(with: Data(writer.bytes)) is [String: Any])
+                combination += 1
+            } while combination < Int(pow(Double(texts.count), Double(count)))
+        }
+    }
 }
