@@ -73,23 +73,4 @@ struct ShapeLogFrameLayout: Sendable, Hashable {
 
     /// Bytes of a frame whose payload is `payload` bytes.
     func frameSize(payload: Int) -> Int { headerSize + payload + trailerSize }
-
-    /// Appends an ``offsetFramed`` frame for the entry at `offset`, whose payload `render` appends to
-    /// `buffer` itself; returns the payload's size.
-    static func appendOffsetFrame(offset: LogOffset, to buffer: inout [UInt8], payload render: (inout [UInt8]) -> Void) -> Int {
-        let header = buffer.count
-        buffer.appendInteger(UInt32(0), .littleEndian)
-        buffer.appendInteger(UInt32(0), .littleEndian)
-        buffer.appendInteger(UInt64(bitPattern: offset.tx), .littleEndian)
-        buffer.appendInteger(offset.op, .littleEndian)
-        render(&buffer)
-        let count = buffer.count - header - offsetFramed.headerSize
-        buffer.withUnsafeMutableBytes { bytes in
-            let covered = UnsafeRawBufferPointer(rebasing: bytes[(header + 8)...])
-            bytes.storeInteger(UInt32(count), at: header, .littleEndian)
-            bytes.storeInteger(CRC32C.checksum(covered), at: header + 4, .littleEndian)
-        }
-        buffer.appendInteger(UInt32(count), .littleEndian)
-        return count
-    }
 }

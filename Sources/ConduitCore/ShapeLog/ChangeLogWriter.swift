@@ -321,14 +321,10 @@ public final class ChangeLogWriter {
         if let latest = pending.latest, offset <= latest {
             throw .misuse("offset \(offset) does not follow \(latest)")
         }
-        let count: Int
-        if let indexTable {
-            let position = pending.byteLength
-            count = ShapeLogFormat.appendFrame(to: &logBuffer, payload: render)
-            indexTable.append(UInt64(bitPattern: offset.tx), offset.op, position, to: &indexBuffer)
-        } else {
-            count = ShapeLogFrameLayout.appendOffsetFrame(offset: offset, to: &logBuffer, payload: render)
-        }
+        // An earlier release's log keeps the offset in `changes.idx`, a version-3 log in the frame.
+        indexTable?.append(UInt64(bitPattern: offset.tx), offset.op, pending.byteLength, to: &indexBuffer)
+        let count = ShapeLogFormat.appendFrame(
+            to: &logBuffer, layout: layout.entryFrames, offset: layout.isIndexed ? nil : offset, payload: render)
         pending.byteLength += UInt64(layout.entryFrames.frameSize(payload: count))
         pending.openChunkBytes += UInt64(count)
         if pending.openChunkBytes >= chunkThresholdBytes {

@@ -76,8 +76,8 @@ enum ShapeLogFormat {
     }
 
     /// The versions readers accept for the `.log` file with `magic`: `snapshot.log` is version 2
-    /// (state slots after the header, ``SnapshotStateSlots``) or 1, `changes.log` version 2 (the
-    /// shape's document first, ``ChangeLogDocument``) or 1.
+    /// (state slots after the header, ``SnapshotStateSlots``) or 1, `changes.log` version 3, 2 or 1
+    /// (``ChangeLogLayout``).
     static func logVersions(_ magic: [UInt8]) -> ClosedRange<UInt8> {
         magic == snapshotLogMagic ? 1...SnapshotStateSlots.logVersion : 1...ChangeLogLayout.offsetFramedVersion
     }
@@ -101,19 +101,30 @@ enum ShapeLogFormat {
 
     /// Appends a frame whose payload `render` appends to `buffer` itself (rendered in place, not
     /// in an array of its own that is then copied); returns the payload's size. The header is
-    /// filled in once the payload is there.
+    /// filled in once the payload is there. An ``ShapeLogFrameLayout/offsetFramed`` frame carries
+    /// `offset` before the payload and repeats the length after it.
     @discardableResult
-    static func appendFrame(to buffer: inout [UInt8], payload render: (inout [UInt8]) -> Void) -> Int {
+    static func appendFrame(
+        to buffer: inout [UInt8], layout: ShapeLogFrameLayout = .plain, offset: LogOffset? = nil,
+        payload render: (inout [UInt8]) -> Void
+    ) -> Int {
+        precondition((layout.headerSize > frameHeaderSize) == (offset != nil), "an offset goes exactly in offset frames")
         let header = buffer.count
         buffer.appendInteger(UInt32(0), .littleEndian)
         buffer.appendInteger(UInt32(0), .littleEndian)
-        render(&buffer)
-        let count = buffer.count - header - frameHeaderSize
-        buffer.withUnsafeMutableBytes { bytes in
-            let payload = UnsafeRawBufferPointer(rebasing: bytes[(header + frameHeaderSize)...])
-            bytes.storeInteger(UInt32(count), at: header, .littleEndian)
-            bytes.storeInteger(CRC32C.checksum(payload), at: header + 4, .littleEndian)
+        if let offset {
+            buffer.appendInteger(UInt64(bitPattern: offset.tx), .littleEndian)
+            buffer.appendInteger(offset.op, .littleEndian)
         }
+        render(&buffer)
+        let count = buffer.count - header - layout.headerSize
+        buffer.withUnsafeMutableBytes { bytes in
+            // The checksum covers everything after it up to the payload's end (the offset too).
+            let covered = UnsafeRawBufferPointer(rebasing: bytes[(header + frameHeaderSize)...])
+            bytes.storeInteger(UInt32(count), at: header, .littleEndian)
+            bytes.storeInteger(CRC32C.checksum(covered), at: header + 4, .littleEndian)
+        }
+        if layout.trailerSize > 0 { buffer.appendInteger(UInt32(count), .littleEndian) }
         return count
     }
 
@@ -169,7 +180,8 @@ enum ShapeLogFormat {
             throw .corrupt(path: path, detail: "frame longer than committed range")
         }
         // The checksum covers everything between the CRC and the payload's end (the offset too).
-        guard CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[(position + 8)..<(start + length)])) == checksum else {
+        let covered = UnsafeRawBufferPointer(rebasing: bytes[(position + frameHeaderSize)..<(start + length)])
+        guard CRC32C.checksum(covered) == checksum else {
             throw .corrupt(path: path, detail: "checksum mismatch in frame at relative byte \(position)")
         }
         if layout.trailerSize > 0 && Int(bytes.loadInteger(UInt32.self, at: start + length, .littleEndian)) != length {

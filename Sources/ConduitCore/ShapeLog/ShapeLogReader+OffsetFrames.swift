@@ -9,7 +9,8 @@ extension ShapeLogReader {
     /// frames back from the chunk's end (``OffsetFrameWalk``), so the bytes looked at are those
     /// the response carries anyway: a live client a few entries behind reads a few frames.
     func offsetFramedRange(
-        after request: LogOffset, log: PosixFile, header: [UInt8], changes: ChangeLogCommittedState, last: LogOffset
+        after request: LogOffset, log: PosixFile, header: [UInt8], layout: ChangeLogLayout, changes: ChangeLogCommittedState,
+        last: LogOffset
     ) throws(ShapeLogError) -> ChangeRange? {
         let path = files.changeLog
         var chunkStart = try ChangeLogDocument.entriesStart(of: log, header: header, path: path)
@@ -19,7 +20,6 @@ extension ShapeLogReader {
         var firstOrdinal: UInt64 = 0
         var endOrdinal = changes.entryCount
         if changes.closedChunkCount > 0 {
-            let layout = ChangeLogLayout(header: header)
             guard let chunks = try openTable(files.changeChunks, layout.chunksTable) else {
                 throw .corrupt(path: files.changeChunks, detail: "missing while chunks are committed")
             }

@@ -123,7 +123,7 @@ public struct ShapeLogReader: Sendable {
         let range =
             layout.isIndexed
             ? try indexedRange(after: request, changes: changes)
-            : try offsetFramedRange(after: request, log: log, header: header, changes: changes, last: last)
+            : try offsetFramedRange(after: request, log: log, header: header, layout: layout, changes: changes, last: last)
         guard let range else { return .ready(plan) }
         plan.end = range.lastOffset
         plan.isUpToDate = plan.end >= latest
