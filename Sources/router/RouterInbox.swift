@@ -86,6 +86,11 @@ final class RouterInbox: Sendable {
         }
     }
 
+    /// Wakes the loop without a command (a background flush ended).
+    func wake() {
+        wakeup.signal()
+    }
+
     /// Blocks until something is posted or `milliseconds` pass.
     func wait(milliseconds: Int) {
         _ = wakeup.wait(timeout: .now() + .milliseconds(milliseconds))

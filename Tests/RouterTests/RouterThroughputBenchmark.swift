@@ -63,41 +63,29 @@ struct RouterThroughputBenchmark {
     ) throws -> Double {
         let directory = NSTemporaryDirectory() + "conduit-router-bench-\(UInt32.random(in: 0...UInt32.max))"
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let configuration = try RouterConfiguration(
-            environment: EnvironmentReader([
-                "DATABASE_URL": "postgresql://unused", "CONDUIT_STORAGE_DIR": directory,
-            ]))
-        let services = RouterServices(
-            inbox: RouterInbox(),
-            progress: RouterProgress(),
-            catalog: WorkerPool(name: "bench-catalog", threads: 1, capacity: 1) {
-                ShapeResolver(databaseURL: configuration.databaseURL, timeouts: configuration.database, limits: configuration.whereLimits)
-            },
-            snapshots: WorkerPool(name: "bench-snapshot", threads: 1, capacity: 1) {
-                SnapshotWorker(databaseURL: configuration.databaseURL, timeouts: configuration.database)
-            },
-            notify: { _ in },
-            reportConsumed: { _ in }
-        )
-        let engine = try RouterEngine(configuration: configuration, services: services, stop: StopSignal(), logger: Logger(label: "bench"))
+        let engine = try RouterTestEngine.make(directory: directory)
         for index in 0..<shapeCount {
             let (text, params) = clause(index)
-            let compiled = CompiledFilter(clause: try WhereClause.compile(text, columns: whereColumns, params: params))
-            let handle = "bench-\(index)"
-            let shapeDirectory = configuration.storage.shapeDirectory(handle)
-            try FileManager.default.createDirectory(atPath: shapeDirectory, withIntermediateDirectories: true)
-            let metadata = ShapeMetadata(
-                handle: handle, definition: ShapeDefinition(schema: "public", table: "items", whereClause: text, params: params),
-                relationID: 1, primaryKey: ["id"], columns: columns.map(\.name), schemaHeader: "{}", normalizedWhere: compiled.normalized)
-            let shape = ActiveShape(
-                metadata: metadata, changes: try ChangeLogWriter(directory: shapeDirectory, chunkThresholdBytes: 10 << 20),
-                filter: compiled.rowFilter, visibility: nil)
-            engine.register(shape, identity: handle, conditions: compiled.indexable)
+            try RouterTestEngine.register(
+                engine, handle: "bench-\(index)", columns: columns.map(\.name), whereColumns: whereColumns, clause: text, params: params)
         }
         try engine.apply(.relation(.init(relationID: 1, namespace: "public", name: "items", replicaIdentity: .full, columns: columns)))
         let perTransaction = 100
         var lsn: UInt64 = 1 << 24
-        var id = 0
+        // The rows are made before the clock starts, each one's values slices of one buffer as a
+        // decoded message's are: the figures are the routing path's alone.
+        let rows = (1...changes).map { id in
+            let owner = (id &* 7919) % shapeCount
+            let texts = [String(id), String(owner), "todo", String(id % 9)]
+            let bytes = Array(texts.joined().utf8)
+            var start = 0
+            return TupleData(
+                columns: texts.map { text in
+                    defer { start += text.utf8.count }
+                    return .text(bytes[start..<(start + text.utf8.count)])
+                })
+        }
+        var next = rows.makeIterator()
         let clock = ContinuousClock()
         var committing = Duration.zero
         let elapsed = try clock.measure {
@@ -105,13 +93,7 @@ struct RouterThroughputBenchmark {
                 lsn += 10_000
                 try engine.apply(.begin(.init(finalLSN: LSN(lsn), commitTimestamp: 0, xid: UInt32(1000 + transaction))))
                 for _ in 0..<perTransaction {
-                    id += 1
-                    let owner = (id &* 7919) % shapeCount
-                    let row: [TupleData.Column] = [
-                        .text(Array(String(id).utf8)[...]), .text(Array(String(owner).utf8)[...]),
-                        .text(Array("todo".utf8)[...]), .text(Array(String(id % 9).utf8)[...]),
-                    ]
-                    try engine.apply(.insert(.init(relationID: 1, newTuple: TupleData(columns: row))))
+                    try engine.apply(.insert(.init(relationID: 1, newTuple: next.next()!)))
                 }
                 try engine.apply(.commit(.init(commitLSN: LSN(lsn), endLSN: LSN(lsn + 8), commitTimestamp: 0)))
                 if transaction % commitEvery == commitEvery - 1 { committing += try clock.measure { try engine.commitShapeLogs() } }

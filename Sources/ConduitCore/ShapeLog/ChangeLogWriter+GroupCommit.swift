@@ -16,15 +16,14 @@ extension ChangeLogWriter {
     ///
     /// Writers without new entries only advance their LSN in memory, as in the single commit.
     /// On platforms without `syncfs` each file is flushed with `fdatasync` (or `fsync`) instead.
+    /// ``ChangeLogGroupCommit`` holds the same steps apart, so the first flush can run on
+    /// another thread.
     ///
     /// - Important: all writers must live on the same file system (one storage directory).
     public static func commit(_ writers: [ChangeLogWriter], appliedThroughLSN lsn: LSN) throws(ShapeLogError) {
-        var publishing: [ChangeLogWriter] = []
-        for writer in writers {
-            if try writer.prepareGroupCommit(appliedThroughLSN: lsn) { publishing.append(writer) }
-        }
-        guard let first = publishing.first else { return }
-        if publishing.count == 1 {
+        let commit = try ChangeLogGroupCommit(writers, appliedThroughLSN: lsn)
+        guard let first = commit.writers.first else { return }
+        if commit.writers.count == 1 {
             try first.syncDataFiles()
             Failpoint.hit("router.after-append")
             try first.writeStateSlot()
@@ -32,7 +31,58 @@ extension ChangeLogWriter {
             first.markGroupCommitted()
             return
         }
-        try syncFileSystem(publishing) { writer throws(ShapeLogError) in try writer.syncDataFiles() }
+        try commit.publish(fileSystemSynced: try syncFileSystem(through: first))
+    }
+
+    /// Flushes everything written so far on the storage file system through `writer`'s already
+    /// open log descriptor (`syncfs`); false on platforms without it.
+    static func syncFileSystem(through writer: ChangeLogWriter) throws(ShapeLogError) -> Bool {
+        let handle = try writer.fileSystemHandle()
+        return try ShapeLogIO.run { () throws(FileError) in try handle.syncFileSystem() }
+    }
+}
+
+/// A group commit (``ChangeLogWriter/commit(_:appliedThroughLSN:)``) held apart at its first
+/// file-system flush, so that flush can run on another thread while the writers' thread goes
+/// on appending (router's loop keeps routing while `syncfs` writes back thousands of files):
+///
+/// 1. ``init(_:appliedThroughLSN:)`` writes every writer's appended bytes and seals the state
+///    each will publish;
+/// 2. the caller flushes the file system (`syncfs`, from any thread: ``FileSystemFlusher``);
+/// 3. ``publish(fileSystemSynced:keeping:)`` writes and flushes the sealed state slots and makes
+///    them the writers' committed states.
+///
+/// Entries appended between steps 1 and 3 follow the sealed bytes and belong to the next commit;
+/// a writer takes part in one group commit at a time. Nothing is visible to readers before step
+/// 3, so the crash guarantees are the single commit's.
+public struct ChangeLogGroupCommit {
+    /// The writers with entries to publish.
+    public let writers: [ChangeLogWriter]
+
+    /// Step 1: writes each writer's buffers and seals its state; writers without new entries only
+    /// advance their LSN in memory and are left out.
+    public init(_ writers: [ChangeLogWriter], appliedThroughLSN lsn: LSN) throws(ShapeLogError) {
+        var publishing: [ChangeLogWriter] = []
+        for writer in writers {
+            if try writer.prepareGroupCommit(appliedThroughLSN: lsn) { publishing.append(writer) }
+        }
+        self.writers = publishing
+    }
+
+    /// Step 3, once everything step 1 wrote is durable: `fileSystemSynced` when by `syncfs` on
+    /// the writers' file system; false flushes each writer's data files here first (platforms
+    /// without `syncfs`). Writers `keeping` refuses (a shape removed meanwhile, whose state
+    /// record may already be someone else's) publish nothing.
+    public func publish(
+        fileSystemSynced: Bool, keeping keep: (ChangeLogWriter) -> Bool = { _ in true }
+    ) throws(ShapeLogError) {
+        let publishing = writers.filter(keep)
+        guard !publishing.isEmpty else { return }
+        if fileSystemSynced {
+            for writer in publishing { writer.fileSystemSynced() }
+        } else {
+            for writer in publishing { try writer.syncDataFiles() }
+        }
         Failpoint.hit("router.after-append")
         for writer in publishing { try writer.writeStateSlot() }
         // Slots staged in shared tables go out in a few large writes, flushed with the table
@@ -44,26 +94,13 @@ extension ChangeLogWriter {
         if fileWriters.isEmpty {
             for table in tables.values { try table.sync() }
         } else {
-            let synced = try syncFileSystem(fileWriters) { writer throws(ShapeLogError) in try writer.syncStateFile() }
-            if !synced { for table in tables.values { try table.sync() } }
+            if try ChangeLogWriter.syncFileSystem(through: fileWriters[0]) {
+                for writer in fileWriters { writer.fileSystemSynced() }
+            } else {
+                for writer in fileWriters { try writer.syncStateFile() }
+                for table in tables.values { try table.sync() }
+            }
         }
         for writer in publishing { writer.markGroupCommitted() }
-    }
-
-    /// Flushes everything written so far on the storage file system (through the first writer's
-    /// already open log descriptor), or, without `syncfs`, runs `fallback` for every writer.
-    /// Returns whether `syncfs` ran.
-    @discardableResult
-    private static func syncFileSystem(
-        _ writers: [ChangeLogWriter],
-        fallback: (ChangeLogWriter) throws(ShapeLogError) -> Void
-    ) throws(ShapeLogError) -> Bool {
-        let handle = try writers[0].fileSystemHandle()
-        guard try ShapeLogIO.run({ () throws(FileError) in try handle.syncFileSystem() }) else {
-            for writer in writers { try fallback(writer) }
-            return false
-        }
-        for writer in writers { writer.fileSystemSynced() }
-        return true
     }
 }

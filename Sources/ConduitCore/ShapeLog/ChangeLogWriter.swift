@@ -47,6 +47,9 @@ public final class ChangeLogWriter {
     private(set) var stateSequence: UInt64
     /// Committed state plus the appended, uncommitted entries.
     private var pending: ChangeLogCommittedState
+    /// The state a group commit in progress publishes (``prepareGroupCommit(appliedThroughLSN:)``
+    /// to ``markGroupCommitted()``); appends made meanwhile belong to the next commit.
+    private var sealed: ChangeLogCommittedState?
     private var logBuffer: [UInt8] = []
     private var indexBuffer: [UInt8] = []
     private var chunkBuffer: [UInt8] = []
@@ -359,14 +362,18 @@ public final class ChangeLogWriter {
 
     // MARK: Group commit steps (see ``commit(_:appliedThroughLSN:)``)
 
-    /// Records the LSN and writes buffers; true when there are entries to publish.
+    /// Records the LSN and writes buffers; true when there are entries to publish, whose state is
+    /// then sealed: the slot written and the state committed are this one, whatever is appended
+    /// before the commit's last step.
     func prepareGroupCommit(appliedThroughLSN lsn: LSN) throws(ShapeLogError) -> Bool {
+        guard sealed == nil else { throw .misuse("a group commit of \(files.changeLog) is already in progress") }
         pending.appliedThroughLSN = max(pending.appliedThroughLSN, lsn)
         guard hasUncommittedEntries else {
             committedState.appliedThroughLSN = pending.appliedThroughLSN
             return false
         }
         try writeBuffers()
+        sealed = pending
         return true
     }
 
@@ -376,15 +383,16 @@ public final class ChangeLogWriter {
     /// ``ShapeStateTable/writeStaged()`` writes it.
     func writeStateSlot() throws(ShapeLogError) {
         let sequence = stateSequence + 1
+        let state = sealed ?? pending
         switch stateStore {
         case .file:
             try write(
-                ChangeLogStateFile.encodeSlot(pending, sequence: sequence),
+                ChangeLogStateFile.encodeSlot(state, sequence: sequence),
                 to: .state,
                 at: ChangeLogStateFile.slotOffset(sequence: sequence)
             )
         case .table(let table, let record, let tag, _):
-            table.stage(ChangeLogStateFile.encodeSlot(pending, sequence: sequence, tag: tag), record: record, sequence: sequence)
+            table.stage(ChangeLogStateFile.encodeSlot(state, sequence: sequence, tag: tag), record: record, sequence: sequence)
         }
     }
 
@@ -397,7 +405,7 @@ public final class ChangeLogWriter {
         }
         try syncData(.log)
         if indexTable != nil { try syncData(.index) }
-        if pending.closedChunkCount != committedState.closedChunkCount { try syncData(.chunks) }
+        if (sealed ?? pending).closedChunkCount != committedState.closedChunkCount { try syncData(.chunks) }
     }
 
     /// Writes and flushes this writer's state slot alone (a commit of one shape), or, in a group
@@ -430,17 +438,19 @@ public final class ChangeLogWriter {
 
     /// The state slot is durable: it is now the committed state.
     func markGroupCommitted() {
-        committedState = pending
+        committedState = sealed ?? pending
+        sealed = nil
         stateSequence += 1
     }
 
-    /// Drops the entries appended since the last commit (a transaction router decided to abort).
+    /// Drops the entries appended since the last commit (a transaction router decided to abort),
+    /// or since a group commit in progress sealed its state.
     /// Bytes already written past the committed state stay, unread, until appends overwrite them.
     public func discardUncommitted() {
         Self.clear(&logBuffer)
         Self.clear(&indexBuffer)
         Self.clear(&chunkBuffer)
-        let state = committedState
+        let state = sealed ?? committedState
         logWritten = state.byteLength
         indexWritten = indexTable?.length(entries: state.entryCount) ?? 0
         chunksWritten = chunksTable.length(entries: state.closedChunkCount)

@@ -165,6 +165,11 @@ public final class PosixFile: Sendable {
     }
 }
 
+extension PosixFile {
+    /// Whether ``syncFileSystem()`` flushes a whole file system here (Linux `syncfs`).
+    public static var syncsFileSystems: Bool { SyncFileSystem.function != nil }
+}
+
 /// Linux's `syncfs(2)`, looked up at run time: Glibc's module map hides it (it is a GNU
 /// extension), and other platforms lack it (nil there).
 private enum SyncFileSystem {
