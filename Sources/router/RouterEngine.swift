@@ -291,8 +291,10 @@ final class RouterEngine {
     }
 
     /// Makes every applied transaction visible: fsync + publish each touched shape log, then the
-    /// checkpoint, then tell serve and ingest. Waits for a commit in flight first.
+    /// checkpoint, then tell serve and ingest. A commit in flight is published first, even in the
+    /// middle of a transaction (it covers whole transactions only; at a stop, nothing else will).
     func commitShapeLogs() throws {
+        try finishCommit(waiting: true)
         guard transaction == nil else { return }
         try startCommit()
         try finishCommit(waiting: true)

@@ -97,6 +97,22 @@ import WhereClause
         }
     }
 
+    /// A stop can come in the middle of a transaction: the commit in flight, which covers whole
+    /// transactions only, is still published.
+    @Test func aCommitInFlightIsPublishedEvenInTheMiddleOfATransaction() throws {
+        try Self.withEngine(shapes: 100) { engine, shapes, outbox in
+            try Self.transaction(engine, xid: 10, lsn: 1000, owners: 0..<100)
+            try engine.startCommit()
+            try engine.apply(.begin(.init(finalLSN: LSN(2000), commitTimestamp: 0, xid: 11)))
+            try engine.apply(
+                .insert(.init(relationID: 1, newTuple: TupleData(columns: [.text(Array("9".utf8)[...]), .text(Array("3".utf8)[...])]))))
+            try engine.commitShapeLogs()
+            #expect(engine.inFlight == nil)
+            #expect(try shapes.map { try Self.entriesOnDisk(engine, $0) } == Array(repeating: 1, count: 100))
+            #expect(outbox.consumed.withLock { $0 } == [LSN(1008)])
+        }
+    }
+
     @Test func aSmallCommitIsPublishedAtOnce() throws {
         try Self.withEngine(shapes: 3) { engine, shapes, outbox in
             try Self.transaction(engine, xid: 10, lsn: 1000, owners: 0..<3)

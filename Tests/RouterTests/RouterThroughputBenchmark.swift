@@ -41,6 +41,20 @@ struct RouterThroughputBenchmark {
             rate: rate, reference: 5_000)
     }
 
+    /// router's loop leaves a large commit's flush to ``FileSystemFlusher`` and routes on: the
+    /// same drain (10,000 shapes, a commit every 20,000 changes) with each commit waited for,
+    /// as before, and with its flush beside the loop, published at the next commit.
+    @Test func flushBesideTheLoop() throws {
+        for beside in [false, true] {
+            let rate = try Self.measure(shapeCount: 10_000, changes: 200_000, commitEvery: 200, flushBeside: beside) { index in
+                ("owner_id = $1", [1: String(index)])
+            }
+            Self.report(
+                "10000 shapes, commit every 20000 changes, " + (beside ? "flush beside the loop" : "each flush waited for"), rate: rate,
+                reference: 5_000)
+        }
+    }
+
     @Test(arguments: [10, 100])
     func unindexedShapes(count: Int) throws {
         let rate = try Self.measure(shapeCount: count, changes: count == 10 ? 100_000 : 50_000) { index in
@@ -58,8 +72,11 @@ struct RouterThroughputBenchmark {
 
     /// Routes `changes` inserts (100 per transaction, owner ids spread over the shapes) through
     /// a router holding `shapeCount` shapes, committing shape logs every `commitEvery` transactions.
+    /// With `flushBeside`, each periodic commit is started (``RouterEngine/startCommit()``) as
+    /// router's loop does, its flush left running while the next transactions are routed.
     static func measure(
-        shapeCount: Int, changes: Int, commitEvery: Int = 10, clause: (Int) -> (String, [Int: String])
+        shapeCount: Int, changes: Int, commitEvery: Int = 10, flushBeside: Bool = false,
+        clause: (Int) -> (String, [Int: String])
     ) throws -> Double {
         let directory = NSTemporaryDirectory() + "conduit-router-bench-\(UInt32.random(in: 0...UInt32.max))"
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -98,7 +115,9 @@ struct RouterThroughputBenchmark {
                 for row in batch { try engine.apply(.insert(.init(relationID: 1, newTuple: row))) }
                 try engine.apply(.commit(.init(commitLSN: LSN(lsn), endLSN: LSN(lsn + 8), commitTimestamp: 0)))
             }
-            if transaction % commitEvery == commitEvery - 1 { committing += try clock.measure { try engine.commitShapeLogs() } }
+            if transaction % commitEvery == commitEvery - 1 {
+                committing += try clock.measure { try flushBeside ? engine.startCommit() : engine.commitShapeLogs() }
+            }
         }
         committing += try clock.measure { try engine.commitShapeLogs() }
         let elapsed = routing + committing
