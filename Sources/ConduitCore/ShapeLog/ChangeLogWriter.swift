@@ -74,9 +74,14 @@ public final class ChangeLogWriter {
     /// Where the committed state is published: the folder's `changes.state` or a record of the
     /// shared ``ShapeStateTable``.
     let stateStore: ChangeLogStateStore
-    /// Files were created without fsync (`durableCreation: false`): a commit that flushes file
-    /// by file (not the whole file system) must make their directory entries durable first.
-    private(set) var needsDirectorySync = false
+    /// Files created without fsync (`durableCreation: false`, a first `changes.chunks`) that no
+    /// flush has covered yet: a commit that flushes file by file (not the whole file system) must
+    /// make their directory entries durable first.
+    private var unsyncedCreations = 0
+    /// ``unsyncedCreations`` when a group commit in progress sealed its state: the flush that
+    /// commit runs may have started before a file created after the seal.
+    private var unsyncedCreationsAtSeal = 0
+    var needsDirectorySync: Bool { unsyncedCreations > 0 }
 
     /// File numbers in the descriptor cache.
     private enum File: UInt8, CaseIterable {
@@ -198,7 +203,7 @@ public final class ChangeLogWriter {
         }
         self.committedState = state
         self.pending = state
-        self.needsDirectorySync = !durableCreation
+        self.unsyncedCreations = durableCreation ? 0 : 1
         self.logWritten = state.byteLength
         self.indexWritten = indexTable?.length(entries: state.entryCount) ?? 0
         self.chunksWritten = chunksTable.length(entries: state.closedChunkCount)
@@ -374,6 +379,7 @@ public final class ChangeLogWriter {
         }
         try writeBuffers()
         sealed = pending
+        unsyncedCreationsAtSeal = unsyncedCreations
         return true
     }
 
@@ -401,7 +407,7 @@ public final class ChangeLogWriter {
     func syncDataFiles() throws(ShapeLogError) {
         if needsDirectorySync {
             try ShapeLogIO.syncDirectory(containing: files.changeLog)
-            needsDirectorySync = false
+            unsyncedCreations = 0
         }
         try syncData(.log)
         if indexTable != nil { try syncData(.index) }
@@ -431,9 +437,10 @@ public final class ChangeLogWriter {
         try handle(.log)
     }
 
-    /// The whole file system was flushed (`syncfs`): directory entries included.
+    /// The whole file system was flushed (`syncfs`, started after this writer's group commit
+    /// sealed its state): directory entries included, of the files created by then.
     func fileSystemSynced() {
-        needsDirectorySync = false
+        unsyncedCreations -= sealed == nil ? unsyncedCreations : min(unsyncedCreationsAtSeal, unsyncedCreations)
     }
 
     /// The state slot is durable: it is now the committed state.
@@ -471,7 +478,7 @@ public final class ChangeLogWriter {
         var created = false
         let chunks = try Self.open(files.changeChunks, newHeader: chunksTable.fileHeader, sync: false, created: &created)
         chunksAllocated = chunks.size
-        needsDirectorySync = true
+        unsyncedCreations += 1
     }
 
     /// Writes `buffer` at `written` in one `pwrite` (zero padding appended when it passes

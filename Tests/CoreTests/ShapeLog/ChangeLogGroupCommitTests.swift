@@ -122,6 +122,37 @@ import Testing
         }
     }
 
+    /// A flush started after a commit sealed its state may miss a file created after the seal
+    /// (a first `changes.chunks`, made when a large transaction's appends are written through):
+    /// that file's directory entry still needs a flush of its own.
+    @Test func aFileCreatedAfterTheSealWaitsForTheNextFlush() throws {
+        try Support.withTemporaryDirectory { root in
+            let table = try ShapeStateTable(path: root + "/shape-states")
+            let directory = root + "/shape-0"
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try ChangeLogTests.finishedSnapshot(directory)
+            let writer = try ChangeLogWriter(
+                directory: directory, chunkThresholdBytes: 4096,
+                stateStore: .table(table, record: table.claimFree(), tag: ShapeStateTable.tag(handle: "shape-0"), fresh: true),
+                descriptors: Table.descriptors, durableCreation: false)
+            #expect(writer.needsDirectorySync)
+            try Table.append(writer, tx: 100)
+            let commit = try ChangeLogGroupCommit([writer], appliedThroughLSN: LSN(100))
+            // More than the write buffer, in entries that close chunks: written through, creating
+            // `changes.chunks`.
+            for op in 0..<1100 {
+                let offset = LogOffset(tx: 200, op: UInt64(op))
+                try writer.append(offset: offset, json: ChangeLogTests.entry(offset.description, size: 1000))
+            }
+            #expect(FileManager.default.fileExists(atPath: directory + "/changes.chunks"))
+            try commit.publish(fileSystemSynced: true)
+            #expect(writer.needsDirectorySync, "changes.chunks came after the seal")
+            try ChangeLogWriter.commit([writer], appliedThroughLSN: LSN(200))
+            #expect(!writer.needsDirectorySync)
+            #expect(writer.committedState.entryCount == 1101)
+        }
+    }
+
     @Test func theFlusherReportsEachFlushOnceAndWakesItsOwner() throws {
         try Support.withTemporaryDirectory { root in
             let woken = Mutex(0)
