@@ -326,7 +326,7 @@ final class RouterEngine {
         // however many shapes the batch touched.
         try ChangeLogWriter.commit(writers, appliedThroughLSN: appliedCommitEnd)
         for shape in dirty { shape.dirty = false }
-        try published(commit, finishedAt: MonotonicClock.seconds())
+        try published(commit, shapes: dirty, finishedAt: MonotonicClock.seconds())
     }
 
     /// Publishes the commit in flight once its flush ended, waiting for it when `waiting`.
@@ -338,16 +338,17 @@ final class RouterEngine {
         inFlight = nil
         try outcome.result.get()
         // A shape removed meanwhile publishes nothing: its state record may be another's now.
-        let live = Set(commit.shapes.filter { shapes[$0.handle] === $0 }.map { ObjectIdentifier($0.changes) })
-        try commit.writes?.publish(fileSystemSynced: true) { live.contains(ObjectIdentifier($0)) }
-        try published(commit, finishedAt: outcome.finishedAt)
+        let live = commit.shapes.filter { shapes[$0.handle] === $0 }
+        let writers = Set(live.map { ObjectIdentifier($0.changes) })
+        try commit.writes?.publish(fileSystemSynced: true) { writers.contains(ObjectIdentifier($0)) }
+        try published(commit, shapes: live, finishedAt: outcome.finishedAt)
         return true
     }
 
-    /// What follows a group commit once its shape logs are durable and published: the byte
-    /// counts, serve's notifications, the metrics, the checkpoint, ingest's consumed position.
-    private func published(_ commit: GroupCommitInFlight, finishedAt: Double) throws {
-        let committed = commit.shapes.filter { shapes[$0.handle] === $0 }
+    /// What follows a group commit once the logs of `committed` (its shapes still registered) are
+    /// durable and published: the byte counts, serve's notifications, the metrics, the
+    /// checkpoint, ingest's consumed position.
+    private func published(_ commit: GroupCommitInFlight, shapes committed: [ActiveShape], finishedAt: Double) throws {
         for shape in committed {
             let bytes = shape.changes.committedState.byteLength
             shapeLogBytes = shapeLogBytes + bytes - shape.reportedBytes

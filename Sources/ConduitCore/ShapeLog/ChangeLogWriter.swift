@@ -408,6 +408,7 @@ public final class ChangeLogWriter {
         if needsDirectorySync {
             try ShapeLogIO.syncDirectory(containing: files.changeLog)
             unsyncedCreations = 0
+            unsyncedCreationsAtSeal = 0
         }
         try syncData(.log)
         if indexTable != nil { try syncData(.index) }
@@ -440,7 +441,8 @@ public final class ChangeLogWriter {
     /// The whole file system was flushed (`syncfs`, started after this writer's group commit
     /// sealed its state): directory entries included, of the files created by then.
     func fileSystemSynced() {
-        unsyncedCreations -= sealed == nil ? unsyncedCreations : min(unsyncedCreationsAtSeal, unsyncedCreations)
+        unsyncedCreations -= unsyncedCreationsAtSeal
+        unsyncedCreationsAtSeal = 0
     }
 
     /// The state slot is durable: it is now the committed state.
