@@ -28,6 +28,10 @@ struct RouterConfiguration: Sendable {
     /// besides `router.sock`: for serve processes on hosts that share the storage directory but
     /// not the Unix socket. nil: Unix socket only.
     var listen: IPCAddress?
+    /// Whether large group commits are made durable through the ``CommitJournal`` (one file
+    /// flushed) rather than a flush of the file system, `CONDUIT_COMMIT_JOURNAL` (default true;
+    /// only where `syncfs` exists, which the journal's checkpoints use).
+    var commitJournal: Bool
 
     var databaseURL: String { stream.databaseURL }
     var storage: StorageLayout { stream.storage }
@@ -62,6 +66,7 @@ struct RouterConfiguration: Sendable {
             }
             listen = address
         }
+        commitJournal = try environment.boolean("CONDUIT_COMMIT_JOURNAL") ?? true
         let defaults = WhereClauseLimits.default
         whereLimits = WhereClauseLimits(
             maxLength: try integer("CONDUIT_WHERE_MAX_LENGTH", defaults.maxLength, 16...1 << 24),

@@ -83,11 +83,17 @@ final class RouterEngine {
     /// Committed change-log bytes over all shapes.
     var shapeLogBytes: UInt64 = 0
     /// Flushes the storage file system for large group commits off the loop (nil without `syncfs`).
-    private let flusher: FileSystemFlusher?
+    let flusher: FileSystemFlusher?
     /// The group commit whose flush ``flusher`` is running; published by ``finishCommit(waiting:)``.
     private(set) var inFlight: GroupCommitInFlight?
     /// A commit came due while one was in flight: considered again once that one is published.
     private var commitOwed = false
+    /// Where large group commits make their bytes durable (nil: they flush the file system).
+    let journal: CommitJournal?
+    /// The journal's end when ``flusher`` started a checkpoint of it (``RouterEngine+Journal``).
+    var journalCheckpoint: UInt64?
+    /// When the loop last read spool frames (``MonotonicClock`` seconds).
+    var lastArrival: Double = 0
 
     init(configuration: RouterConfiguration, services: RouterServices, stop: StopSignal, logger: Logger) throws {
         self.configuration = configuration
@@ -100,6 +106,7 @@ final class RouterEngine {
         self.stateTable = try ShapeStateTable(path: configuration.storage.shapeStates)
         self.checkpoint = try RouterCheckpoint.read(from: configuration.storage.routerCheckpoint)
         self.flusher = try FileSystemFlusher(directory: configuration.storage.shapesDirectory) { [inbox = services.inbox] in inbox.wake() }
+        self.journal = try Self.openJournal(configuration.storage, enabled: configuration.commitJournal && flusher != nil, logger: logger)
         if let checkpoint {
             appliedCommitEnd = checkpoint.commitEndLSN
             appliedCommitLSN = checkpoint.lastCommitLSN
@@ -161,6 +168,7 @@ final class RouterEngine {
                     if due > 0 { inbox.wait(milliseconds: max(1, Int((due * 1000).rounded(.up)))) }
                     if inbox.durablePosition == lastReadLimit { try commitIfDue(arrived: false) }
                 } else {
+                    try checkpointJournalIfIdle()
                     inbox.wait(milliseconds: 100)
                 }
             }
@@ -188,6 +196,7 @@ final class RouterEngine {
             if transaction == nil { appliedPosition = batch.end }
         }
         guard frames > 0 else { return false }
+        lastArrival = MonotonicClock.seconds()
         if transaction == nil { try commitIfDue(arrived: true) }
         return true
     }
@@ -316,8 +325,18 @@ final class RouterEngine {
         transactionsSinceCommit = 0
         let writers = dirty.map(\.changes)
         if let flusher, dirty.count >= CommitPacing.minimumDeferredShapes {
-            commit.writes = try ChangeLogGroupCommit(writers, appliedThroughLSN: appliedCommitEnd)
+            var writes = try ChangeLogGroupCommit(writers, appliedThroughLSN: appliedCommitEnd, journal: journalWithRoom)
             for shape in dirty { shape.dirty = false }
+            if let journal, writes.journalRecord != nil {
+                try journal.append(&writes.journalRecord!)
+                try writes.publishJournaled()
+                try published(commit, shapes: dirty, finishedAt: MonotonicClock.seconds())
+                try checkpointJournalIfIdle()
+                return
+            }
+            if journalCheckpoint != nil, let outcome = flusher.wait() { try finishJournalCheckpoint(outcome) }
+            commit.writes = writes
+            commit.journalEnd = journal?.end
             flusher.start()
             inFlight = commit
             return
@@ -333,10 +352,18 @@ final class RouterEngine {
     /// Returns false when it is still running.
     @discardableResult
     func finishCommit(waiting: Bool) throws -> Bool {
-        guard let commit = inFlight, let flusher else { return true }
+        guard let flusher else { return true }
+        guard let commit = inFlight else {
+            // A journal checkpoint is never waited for here: commits that do not use the
+            // flusher, and commands, go on beside it.
+            if journalCheckpoint != nil, let outcome = flusher.poll() { try finishJournalCheckpoint(outcome) }
+            return true
+        }
         guard let outcome = waiting ? flusher.wait() : flusher.poll() else { return false }
         inFlight = nil
         try outcome.result.get()
+        // The flush began after every journaled commit wrote its shape files.
+        if let end = commit.journalEnd { try emptyJournal(ifStillEndingAt: end) }
         // A shape removed meanwhile publishes nothing: its state record may be another's now.
         let live = commit.shapes.filter { shapes[$0.handle] === $0 }
         let writers = Set(live.map { ObjectIdentifier($0.changes) })
@@ -395,6 +422,8 @@ struct GroupCommitInFlight {
     var began: Double
     /// The writes, when the flush runs off the loop.
     var writes: ChangeLogGroupCommit?
+    /// The journal's end when the flush started: the flush covers every record before it.
+    var journalEnd: UInt64?
 }
 
 /// The transaction being routed.

@@ -17,8 +17,11 @@ struct ShapeReplay {
     /// The storage's state table, for shapes whose committed state is a record in it.
     let stateTable: ShapeStateTable
 
+    /// Also makes durable what the last router left in its commit journal (and empties it): the
+    /// rebuilt logs must not be overwritten by its records later.
     init(configuration: RouterConfiguration) throws {
         self.configuration = configuration
+        try CommitJournal.recover(path: configuration.storage.commitJournal, shapes: configuration.storage.shapesDirectory)
         self.stateTable = try ShapeStateTable(path: configuration.storage.shapeStates)
     }
 

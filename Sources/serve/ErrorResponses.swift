@@ -55,6 +55,12 @@ enum ErrorResponses {
     /// all come back in the same second.
     static func admissionRetryAfter() -> Int { 5 + Int.random(in: 1...5) }
 
+    /// Shape logs are not readable yet: router has to replay its commit journal after the
+    /// machine restarted (``ShapeCatalog/awaitsJournalReplay()``).
+    static var storageRecovering: Response {
+        message(.serviceUnavailable, "Storage is being recovered after a restart of the machine, please retry", retryAfter: 1)
+    }
+
     /// A request that must wait for data while serve is stopping: another instance can answer it.
     static var shuttingDown: Response { message(.serviceUnavailable, "Server is shutting down", retryAfter: 1) }
 

@@ -19,8 +19,23 @@ final class ShapeCatalog: Sendable {
     /// stored with the shape (router may normalize a definition): served without asking again.
     private let confirmed = Mutex<[String: Set<ShapeDefinition>]>([:])
 
+    /// Set once the storage is known not to wait for router's replay of an earlier boot's commit
+    /// journal; never unset (the boot cannot change under a running serve).
+    private let recovered = Atomic<Bool>(false)
+
     init(layout: StorageLayout) {
         self.layout = layout
+    }
+
+    /// True while router has yet to replay a commit journal written before the machine's last
+    /// boot (``CommitJournal/replayPending(path:)``): after an operating-system crash, a shape's
+    /// published state may name bytes that only that replay puts back in its files.
+    func awaitsJournalReplay() async throws -> Bool {
+        if recovered.load(ordering: .relaxed) { return false }
+        let path = layout.commitJournal
+        let pending = try await DiskIO.run { try CommitJournal.replayPending(path: path) }
+        if !pending { recovered.store(true, ordering: .relaxed) }
+        return pending
     }
 
     /// A client-supplied handle may name only a folder directly inside `shapes/`.

@@ -171,6 +171,9 @@ final class ShapeRoutes: Sendable {
 
     /// Finds the shape to serve, or the response that replaces serving it (§8.6).
     func resolve(_ request: ShapeRequest, logger: Logger) async throws -> Resolution {
+        if try await catalog.awaitsJournalReplay() {
+            return .response(ErrorResponses.storageRecovering)
+        }
         if let handle = request.handle, !notifier.isRemoved(handle),
             let metadata = try await catalog.metadata(for: handle),
             catalog.serves(request.definition, from: metadata)

@@ -25,13 +25,15 @@ import WhereClause
     }
 
     /// An engine with `count` shapes `owner_id = <index>`.
-    static func engine(_ directory: String, shapes count: Int, outbox: Outbox) throws -> (RouterEngine, [ActiveShape]) {
+    static func engine(_ directory: String, shapes count: Int, outbox: Outbox, commitJournal: Bool = false) throws -> (
+        RouterEngine, [ActiveShape]
+    ) {
         let engine = try RouterTestEngine.make(
             directory: directory,
             notify: { message in
                 if case .shapesAdvanced(let handles) = message { outbox.advanced.withLock { $0 += handles } }
             },
-            reportConsumed: { lsn in outbox.consumed.withLock { $0.append(lsn) } })
+            reportConsumed: { lsn in outbox.consumed.withLock { $0.append(lsn) } }, commitJournal: commitJournal)
         let whereColumns = [WhereColumn(name: "id", typeName: "int8"), WhereColumn(name: "owner_id", typeName: "int4")]
         let shapes = try (0..<count).map { index in
             try RouterTestEngine.register(
@@ -61,11 +63,13 @@ import WhereClause
     }
 
     /// Runs `body` on an engine with `count` shapes, in a storage directory removed afterwards.
-    static func withEngine(shapes count: Int, _ body: (RouterEngine, [ActiveShape], Outbox) throws -> Void) throws {
+    static func withEngine(
+        shapes count: Int, commitJournal: Bool = false, _ body: (RouterEngine, [ActiveShape], Outbox) throws -> Void
+    ) throws {
         let directory = NSTemporaryDirectory() + "conduit-inflight-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let outbox = Outbox()
-        let (engine, shapes) = try Self.engine(directory, shapes: count, outbox: outbox)
+        let (engine, shapes) = try Self.engine(directory, shapes: count, outbox: outbox, commitJournal: commitJournal)
         try body(engine, shapes, outbox)
     }
 

@@ -8,15 +8,20 @@ import WhereClause
 
 /// A ``RouterEngine`` on a storage directory of its own, without PostgreSQL (nothing asked of it
 /// here reaches the database), and shapes registered on it directly: for tests and benchmarks
-/// that drive the routing path in-process.
+/// that drive the routing path in-process. Large commits flush the file system unless
+/// `commitJournal` (router's default) makes them append to the ``CommitJournal``.
 enum RouterTestEngine {
     static func make(
         directory: String,
         notify: @escaping @Sendable (RouterToServe) -> Void = { _ in },
-        reportConsumed: @escaping @Sendable (LSN) -> Void = { _ in }
+        reportConsumed: @escaping @Sendable (LSN) -> Void = { _ in },
+        commitJournal: Bool = false
     ) throws -> RouterEngine {
         let configuration = try RouterConfiguration(
-            environment: EnvironmentReader(["DATABASE_URL": "postgresql://unused", "CONDUIT_STORAGE_DIR": directory]))
+            environment: EnvironmentReader([
+                "DATABASE_URL": "postgresql://unused", "CONDUIT_STORAGE_DIR": directory,
+                "CONDUIT_COMMIT_JOURNAL": commitJournal ? "true" : "false",
+            ]))
         let services = RouterServices(
             inbox: RouterInbox(),
             progress: RouterProgress(),

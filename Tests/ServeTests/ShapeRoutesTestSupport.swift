@@ -46,6 +46,15 @@ final class RoutesFixture: Sendable {
         )
     }
 
+    /// Routes of a second serve on `other`'s storage (which removes it).
+    init(sharing other: RoutesFixture) {
+        root = other.root + "/unused"
+        layout = other.layout
+        routes = ShapeRoutes(
+            configuration: other.routes.configuration, catalog: ShapeCatalog(layout: layout), notifier: notifier,
+            resolver: FakeResolver(answer: { _ in .handle("h1") }))
+    }
+
     deinit { try? FileManager.default.removeItem(atPath: root) }
 
     /// Creates shape `handle` with `rows` in a finished snapshot (unless `finished` is false).

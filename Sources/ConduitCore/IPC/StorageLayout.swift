@@ -25,6 +25,8 @@ public struct StorageLayout: Sendable, Hashable {
     /// Inside `shapes/` (a handle never starts with a dot), so a serve process that shares only
     /// that folder reads everything it serves.
     public var shapeStates: String { shapesDirectory + "/.states" }
+    /// router's ``CommitJournal``.
+    public var commitJournal: String { shapesDirectory + "/.journal" }
     public var routerCheckpoint: String { root + "/router.checkpoint" }
     public var ingestSocket: String { root + "/ingest.sock" }
     public var routerSocket: String { root + "/router.sock" }

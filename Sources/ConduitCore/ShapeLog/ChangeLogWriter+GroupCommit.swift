@@ -46,11 +46,12 @@ extension ChangeLogWriter {
 /// file-system flush, so that flush can run on another thread while the writers' thread goes
 /// on appending (router's loop keeps routing while `syncfs` writes back thousands of files):
 ///
-/// 1. ``init(_:appliedThroughLSN:)`` writes every writer's appended bytes and seals the state
-///    each will publish;
-/// 2. the caller flushes the file system (`syncfs`, from any thread: ``FileSystemFlusher``);
-/// 3. ``publish(fileSystemSynced:keeping:)`` writes and flushes the sealed state slots and makes
-///    them the writers' committed states.
+/// 1. ``init(_:appliedThroughLSN:journal:)`` writes every writer's appended bytes and seals the
+///    state each will publish;
+/// 2. the caller makes those bytes durable: flushes the file system (`syncfs`, from any thread:
+///    ``FileSystemFlusher``), or appends ``journalRecord`` to the ``CommitJournal``;
+/// 3. ``publish(fileSystemSynced:keeping:)`` (or ``publishJournaled(keeping:)``) writes and
+///    flushes the sealed state slots and makes them the writers' committed states.
 ///
 /// Entries appended between steps 1 and 3 follow the sealed bytes and belong to the next commit;
 /// a writer takes part in one group commit at a time. Nothing is visible to readers before step
@@ -58,15 +59,29 @@ extension ChangeLogWriter {
 public struct ChangeLogGroupCommit {
     /// The writers with entries to publish.
     public let writers: [ChangeLogWriter]
+    /// Every byte step 1 wrote, for the ``CommitJournal`` at `journal`'s shapes folder; nil when
+    /// none was asked for, or when some writer's bytes could not all be put in it (bytes written
+    /// through before the commit, a file created without fsync): then only a flush of the file
+    /// system makes the commit durable.
+    public var journalRecord: CommitJournal.Record?
 
     /// Step 1: writes each writer's buffers and seals its state; writers without new entries only
-    /// advance their LSN in memory and are left out.
-    public init(_ writers: [ChangeLogWriter], appliedThroughLSN lsn: LSN) throws(ShapeLogError) {
+    /// advance their LSN in memory and are left out. With a `journal`, the bytes written are also
+    /// gathered into ``journalRecord``.
+    public init(_ writers: [ChangeLogWriter], appliedThroughLSN lsn: LSN, journal: CommitJournal? = nil) throws(ShapeLogError) {
         var publishing: [ChangeLogWriter] = []
+        var record = try journal?.beginRecord()
         for writer in writers {
-            if try writer.prepareGroupCommit(appliedThroughLSN: lsn) { publishing.append(writer) }
+            if try writer.prepareGroupCommit(appliedThroughLSN: lsn, journal: &record) { publishing.append(writer) }
         }
         self.writers = publishing
+        self.journalRecord = record
+    }
+
+    /// Step 3 after ``journalRecord`` was appended to the journal (and flushed): the data files
+    /// are not flushed here; a later checkpoint of the journal does it.
+    public func publishJournaled(keeping keep: (ChangeLogWriter) -> Bool = { _ in true }) throws(ShapeLogError) {
+        try publish(writers.filter(keep)) { _ throws(ShapeLogError) in }
     }
 
     /// Step 3, once everything step 1 wrote is durable: `fileSystemSynced` when by `syncfs` on
@@ -76,13 +91,22 @@ public struct ChangeLogGroupCommit {
     public func publish(
         fileSystemSynced: Bool, keeping keep: (ChangeLogWriter) -> Bool = { _ in true }
     ) throws(ShapeLogError) {
-        let publishing = writers.filter(keep)
-        guard !publishing.isEmpty else { return }
-        if fileSystemSynced {
-            for writer in publishing { writer.fileSystemSynced() }
-        } else {
-            for writer in publishing { try writer.syncDataFiles() }
+        try publish(writers.filter(keep)) { writers throws(ShapeLogError) in
+            if fileSystemSynced {
+                for writer in writers { writer.fileSystemSynced() }
+            } else {
+                for writer in writers { try writer.syncDataFiles() }
+            }
         }
+    }
+
+    /// Makes the data of `publishing` durable as `dataDurable` says, then writes and flushes their
+    /// state slots and marks them committed.
+    private func publish(
+        _ publishing: [ChangeLogWriter], dataDurable: ([ChangeLogWriter]) throws(ShapeLogError) -> Void
+    ) throws(ShapeLogError) {
+        guard !publishing.isEmpty else { return }
+        try dataDurable(publishing)
         Failpoint.hit("router.after-append")
         for writer in publishing { try writer.writeStateSlot() }
         // Slots staged in shared tables go out in a few large writes, flushed with the table

@@ -370,17 +370,29 @@ public final class ChangeLogWriter {
     /// Records the LSN and writes buffers; true when there are entries to publish, whose state is
     /// then sealed: the slot written and the state committed are this one, whatever is appended
     /// before the commit's last step.
-    func prepareGroupCommit(appliedThroughLSN lsn: LSN) throws(ShapeLogError) -> Bool {
+    ///
+    /// With a `journal` record, the bytes this commit publishes are added to it as they are
+    /// written (``CommitJournal``); when they cannot all be (bytes written through before, or a
+    /// file created without fsync whose directory entry a flush must cover), `journal` becomes
+    /// nil and the commit must flush the file system instead.
+    func prepareGroupCommit(appliedThroughLSN lsn: LSN, journal: inout CommitJournal.Record?) throws(ShapeLogError) -> Bool {
         guard sealed == nil else { throw .misuse("a group commit of \(files.changeLog) is already in progress") }
         pending.appliedThroughLSN = max(pending.appliedThroughLSN, lsn)
         guard hasUncommittedEntries else {
             committedState.appliedThroughLSN = pending.appliedThroughLSN
             return false
         }
+        if journal != nil, try !addBuffers(to: &journal!) { journal = nil }
         try writeBuffers()
         sealed = pending
         unsyncedCreationsAtSeal = unsyncedCreations
         return true
+    }
+
+    /// ``prepareGroupCommit(appliedThroughLSN:journal:)`` without a journal.
+    func prepareGroupCommit(appliedThroughLSN lsn: LSN) throws(ShapeLogError) -> Bool {
+        var none: CommitJournal.Record?
+        return try prepareGroupCommit(appliedThroughLSN: lsn, journal: &none)
     }
 
     /// Writes the pending state into the slot not holding ``committedState`` (a torn write
@@ -464,6 +476,19 @@ public final class ChangeLogWriter {
         indexWritten = indexTable?.length(entries: state.entryCount) ?? 0
         chunksWritten = chunksTable.length(entries: state.closedChunkCount)
         pending = state
+    }
+
+    /// Adds the buffered bytes to a journal record; false when they are not all this commit
+    /// publishes, or a file they go into was created without fsync.
+    private func addBuffers(to record: inout CommitJournal.Record) throws(ShapeLogError) -> Bool {
+        guard !needsDirectorySync, chunkBuffer.isEmpty || hasChunksFile, logWritten == committedState.byteLength,
+            indexWritten == indexTable?.length(entries: committedState.entryCount) ?? 0,
+            chunksWritten == chunksTable.length(entries: committedState.closedChunkCount)
+        else { return false }
+        guard try record.add(path: files.changeLog, offset: logWritten, data: logBuffer),
+            try record.add(path: files.changeIndex, offset: indexWritten, data: indexBuffer)
+        else { return false }
+        return try record.add(path: files.changeChunks, offset: chunksWritten, data: chunkBuffer)
     }
 
     /// Appends the buffered bytes to the files: at most one `pwrite` per file.

@@ -172,4 +172,50 @@ import Testing
             }
         }
     }
+
+    /// With a journal, step 1 gathers exactly the bytes each writer publishes (from its committed
+    /// end); a writer whose bytes are not all in its buffers (written through before the commit)
+    /// or whose files were created without fsync leaves the commit to a flush of the file system.
+    @Test func theJournalRecordHoldsWhatTheCommitPublishes() throws {
+        try ShapeLogTestSupport.withTemporaryDirectory { root in
+            let shapes = root + "/shapes"
+            var writers: [ChangeLogWriter] = []
+            for shape in 0..<3 {
+                let directory = shapes + "/s\(shape)"
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                writers.append(try ChangeLogWriter(directory: directory, chunkThresholdBytes: 1 << 20))
+            }
+            let journal = try CommitJournal(path: shapes + "/.journal", shapes: shapes)
+            let starts = writers.map(\.committedState.byteLength)
+            for (position, writer) in writers.enumerated() {
+                try writer.append(offset: LogOffset(tx: 70, op: UInt64(position)), json: Array("{\"n\":\(position)}".utf8))
+            }
+            var commit = try ChangeLogGroupCommit(writers, appliedThroughLSN: LSN(70), journal: journal)
+            try journal.append(&commit.journalRecord!)
+            try commit.publishJournaled()
+            let writes = try #require(CommitJournal.writes(inFile: [UInt8](try Data(contentsOf: URL(fileURLWithPath: journal.path)))))
+            #expect(writes.map(\.path) == ["s0/changes.log", "s1/changes.log", "s2/changes.log"])
+            for (position, writer) in writers.enumerated() {
+                #expect(writes[position].offset == starts[position])
+                #expect(UInt64(writes[position].bytes.count) == writer.committedState.byteLength - starts[position])
+                let file = try PosixFile.openForReading(shapes + "/s\(position)/changes.log")
+                #expect(try file.read(count: writes[position].bytes.count, at: starts[position]) == writes[position].bytes)
+            }
+
+            // More than the write buffer for one writer: written through before the commit.
+            try writers[1].append(offset: LogOffset(tx: 80, op: 0), json: [UInt8](repeating: 0x20, count: ShapeLogFormat.writeBufferBytes))
+            try writers[0].append(offset: LogOffset(tx: 80, op: 1), json: Array("{}".utf8))
+            let throughCommit = try ChangeLogGroupCommit(writers, appliedThroughLSN: LSN(80), journal: journal)
+            #expect(throughCommit.journalRecord == nil)
+            try throughCommit.publish(fileSystemSynced: try ChangeLogWriter.syncFileSystem(through: writers[0]))
+
+            // A new shape's files, created without fsync, wait for a flush of the file system.
+            let fresh = shapes + "/fresh"
+            try FileManager.default.createDirectory(atPath: fresh, withIntermediateDirectories: true)
+            let created = try ChangeLogWriter(directory: fresh, chunkThresholdBytes: 1 << 20, durableCreation: false)
+            try created.append(offset: LogOffset(tx: 90, op: 0), json: Array("{}".utf8))
+            let freshCommit = try ChangeLogGroupCommit([created], appliedThroughLSN: LSN(90), journal: journal)
+            #expect(freshCommit.journalRecord == nil)
+        }
+    }
 }
