@@ -323,17 +323,20 @@ final class RouterEngine {
             changes: changesSinceCommit, transactions: transactionsSinceCommit, began: MonotonicClock.seconds())
         changesSinceCommit = 0
         transactionsSinceCommit = 0
-        let writers = dirty.map(\.changes)
+        // One group commit for all touched shape logs: a constant number of flushes however many
+        // shapes the batch touched. Several shapes go through the journal when they can (one
+        // file flushed); one shape flushes its own file, which costs the same.
+        var writes = try ChangeLogGroupCommit(
+            dirty.map(\.changes), appliedThroughLSN: appliedCommitEnd, journal: dirty.count > 1 ? journalWithRoom : nil)
+        for shape in dirty { shape.dirty = false }
+        if let journal, writes.journalRecord != nil {
+            try journal.append(&writes.journalRecord!)
+            try writes.publishJournaled()
+            try published(commit, shapes: dirty, finishedAt: MonotonicClock.seconds())
+            try checkpointJournalIfIdle()
+            return
+        }
         if let flusher, dirty.count >= CommitPacing.minimumDeferredShapes {
-            var writes = try ChangeLogGroupCommit(writers, appliedThroughLSN: appliedCommitEnd, journal: journalWithRoom)
-            for shape in dirty { shape.dirty = false }
-            if let journal, writes.journalRecord != nil {
-                try journal.append(&writes.journalRecord!)
-                try writes.publishJournaled()
-                try published(commit, shapes: dirty, finishedAt: MonotonicClock.seconds())
-                try checkpointJournalIfIdle()
-                return
-            }
             if journalCheckpoint != nil, let outcome = flusher.wait() { try finishJournalCheckpoint(outcome) }
             commit.writes = writes
             commit.journalEnd = journal?.end
@@ -341,10 +344,10 @@ final class RouterEngine {
             inFlight = commit
             return
         }
-        // One group commit for all touched shape logs: a constant number of file-system flushes
-        // however many shapes the batch touched.
-        try ChangeLogWriter.commit(writers, appliedThroughLSN: appliedCommitEnd)
-        for shape in dirty { shape.dirty = false }
+        let journalEnd = journal?.end
+        try writes.publishFlushingHere()
+        // Several writers flushed the whole file system, and with it every record's bytes.
+        if writes.writers.count > 1, let journalEnd { try emptyJournal(ifStillEndingAt: journalEnd) }
         try published(commit, shapes: dirty, finishedAt: MonotonicClock.seconds())
     }
 

@@ -104,4 +104,21 @@ import Testing
             #expect(try shapes.map { try Engines.entriesOnDisk(engine, $0) } == Array(repeating: 2, count: 100))
         }
     }
+
+    /// A commit of a few shapes uses the journal too (one file flushed instead of the file
+    /// system); a commit of one shape flushes that shape's file, which costs the same.
+    @Test func aFewShapesAreJournaledOneIsNot() throws {
+        try Engines.withEngine(shapes: 3, commitJournal: true) { engine, shapes, outbox in
+            engine.lastArrival = MonotonicClock.seconds()
+            try Engines.transaction(engine, xid: 10, lsn: 1000, owners: 0..<1)
+            try engine.startCommit()
+            #expect(engine.journal?.hasRecords == false)
+            try Engines.transaction(engine, xid: 11, lsn: 2000, owners: 0..<3)
+            try engine.startCommit()
+            #expect(engine.inFlight == nil)
+            #expect(engine.journal?.hasRecords == true)
+            #expect(try shapes.map { try Engines.entriesOnDisk(engine, $0) } == [2, 1, 1])
+            #expect(outbox.consumed.withLock { $0 } == [LSN(1008), LSN(2008)])
+        }
+    }
 }

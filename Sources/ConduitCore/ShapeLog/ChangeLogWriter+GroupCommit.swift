@@ -21,17 +21,7 @@ extension ChangeLogWriter {
     ///
     /// - Important: all writers must live on the same file system (one storage directory).
     public static func commit(_ writers: [ChangeLogWriter], appliedThroughLSN lsn: LSN) throws(ShapeLogError) {
-        let commit = try ChangeLogGroupCommit(writers, appliedThroughLSN: lsn)
-        guard let first = commit.writers.first else { return }
-        if commit.writers.count == 1 {
-            try first.syncDataFiles()
-            Failpoint.hit("router.after-append")
-            try first.writeStateSlot()
-            try first.syncStateFile()
-            first.markGroupCommitted()
-            return
-        }
-        try commit.publish(fileSystemSynced: try syncFileSystem(through: first))
+        try ChangeLogGroupCommit(writers, appliedThroughLSN: lsn).publishFlushingHere()
     }
 
     /// Flushes everything written so far on the storage file system through `writer`'s already
@@ -76,6 +66,20 @@ public struct ChangeLogGroupCommit {
         }
         self.writers = publishing
         self.journalRecord = record
+    }
+
+    /// Steps 2 and 3 on this thread: one writer flushes its own files, several the file system.
+    public func publishFlushingHere() throws(ShapeLogError) {
+        guard let first = writers.first else { return }
+        if writers.count == 1 {
+            try first.syncDataFiles()
+            Failpoint.hit("router.after-append")
+            try first.writeStateSlot()
+            try first.syncStateFile()
+            first.markGroupCommitted()
+            return
+        }
+        try publish(fileSystemSynced: try ChangeLogWriter.syncFileSystem(through: first))
     }
 
     /// Step 3 after ``journalRecord`` was appended to the journal (and flushed): the data files
