@@ -46,6 +46,17 @@ extension RouterEngine {
         flusher.start()
     }
 
+    /// Checkpoints the journal and waits for it (a stop): the next start then has nothing to
+    /// flush before it loads its shapes.
+    func checkpointJournalNow() throws {
+        guard let journal, journal.hasRecords, inFlight == nil, let flusher else { return }
+        if journalCheckpoint != nil, let outcome = flusher.wait() { try finishJournalCheckpoint(outcome) }
+        guard journal.hasRecords else { return }
+        journalCheckpoint = journal.end
+        flusher.start()
+        if let outcome = flusher.wait() { try finishJournalCheckpoint(outcome) }
+    }
+
     /// A checkpoint's flush ended: the records before its start are durable in the shape files.
     func finishJournalCheckpoint(_ outcome: FileSystemFlusher.Outcome) throws {
         guard let end = journalCheckpoint else { return }

@@ -174,6 +174,7 @@ final class RouterEngine {
             }
         }
         try commitShapeLogs()
+        try checkpointJournalNow()
     }
 
     /// Applies spool frames up to the durable limit. Returns whether anything was read.

@@ -67,6 +67,18 @@ import Testing
         }
     }
 
+    @Test func aStopLeavesTheJournalEmpty() throws {
+        try Engines.withEngine(shapes: 100, commitJournal: true) { engine, _, _ in
+            engine.lastArrival = MonotonicClock.seconds()
+            try Engines.transaction(engine, xid: 10, lsn: 1000, owners: 0..<100)
+            try engine.startCommit()
+            #expect(engine.journal?.hasRecords == true)
+            try engine.checkpointJournalNow()
+            #expect(engine.journal?.hasRecords == false)
+            #expect(engine.journalCheckpoint == nil)
+        }
+    }
+
     @Test func theLoopPublishesACheckpointItStarted() throws {
         try Engines.withEngine(shapes: 100, commitJournal: true) { engine, _, _ in
             try Engines.transaction(engine, xid: 10, lsn: 1000, owners: 0..<100)
