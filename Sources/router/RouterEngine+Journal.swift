@@ -11,6 +11,11 @@ extension RouterEngine {
     static let journalCheckpointBytes: UInt64 = 64 << 20
     /// Seconds without WAL after which the loop checkpoints the journal.
     static let journalIdleSeconds = 0.5
+    /// Seconds a record may wait for a checkpoint under a load that never leaves the loop idle
+    /// (the kernel's own write-back waits as long, `dirty_expire_centisecs`), so that neither
+    /// the journal a reboot replays nor the wait of a new shape's files for their first flush
+    /// grows without bound.
+    static let journalMaximumAgeSeconds = 30.0
 
     /// Makes whatever a previous router left in the journal durable in the shape files (written
     /// again after a reboot), then opens it empty; nil when `enabled` is false (an existing
@@ -25,7 +30,8 @@ extension RouterEngine {
                     "writes": "\(recovery.writes)", "replayed": "\(recovery.replayed)", "skipped": "\(recovery.skipped)",
                 ])
         }
-        return enabled && !BootIdentity.current.isEmpty ? try CommitJournal(path: storage.commitJournal, shapes: storage.shapesDirectory) : nil
+        guard enabled, !BootIdentity.current.isEmpty else { return nil }
+        return try CommitJournal(path: storage.commitJournal, shapes: storage.shapesDirectory)
     }
 
     /// The journal, while a commit may still append to it.
@@ -36,12 +42,14 @@ extension RouterEngine {
 
     /// Starts a checkpoint of the journal (`syncfs` on the flusher's thread) when it holds
     /// records and WAL stopped arriving for ``journalIdleSeconds``, or it passed
-    /// ``journalCheckpointBytes``; ``finishCommit(waiting:)`` empties it once the flush ends.
-    func checkpointJournalIfIdle() throws {
+    /// ``journalCheckpointBytes``, or its first record is ``journalMaximumAgeSeconds`` old;
+    /// ``finishCommit(waiting:)`` empties it once the flush ends.
+    func checkpointJournalIfIdle(now: Double = MonotonicClock.seconds()) throws {
         guard let journal, journal.hasRecords, inFlight == nil, journalCheckpoint == nil, let flusher
         else { return }
-        let idle = MonotonicClock.seconds() - lastArrival >= Self.journalIdleSeconds
-        guard idle || journal.end >= Self.journalCheckpointBytes else { return }
+        let idle = now - lastArrival >= Self.journalIdleSeconds
+        let old = journal.firstRecordAt.map { now - $0 >= Self.journalMaximumAgeSeconds } ?? false
+        guard idle || old || journal.end >= Self.journalCheckpointBytes else { return }
         journalCheckpoint = journal.end
         flusher.start()
     }

@@ -11,6 +11,19 @@ import Testing
 @Suite struct CommitJournalEngineTests {
     typealias Engines = GroupCommitInFlightTests
 
+    /// An engine of `shapes` shapes with its journal, where WAL arrived just now (no checkpoint
+    /// is due) and a transaction for `owners` was committed.
+    static func afterOneCommit(
+        shapes count: Int = 100, owners: Range<Int> = 0..<100, _ body: (RouterEngine, [ActiveShape], Engines.Outbox) throws -> Void
+    ) throws {
+        try Engines.withEngine(shapes: count, commitJournal: true) { engine, shapes, outbox in
+            engine.lastArrival = MonotonicClock.seconds()
+            try Engines.transaction(engine, xid: 10, lsn: 1000, owners: owners)
+            try engine.startCommit()
+            try body(engine, shapes, outbox)
+        }
+    }
+
     @Test func aLargeCommitIsPublishedOnceItsJournalRecordIsDurable() throws {
         try Engines.withEngine(shapes: 100, commitJournal: true) { engine, shapes, outbox in
             try Engines.transaction(engine, xid: 10, lsn: 1000, owners: 0..<100)
@@ -33,11 +46,8 @@ import Testing
     }
 
     @Test func anIdleLoopCheckpointsTheJournalAndEmptiesIt() throws {
-        try Engines.withEngine(shapes: 100, commitJournal: true) { engine, _, _ in
+        try Self.afterOneCommit { engine, _, _ in
             // WAL arrived just now: no checkpoint after the commit, nor when asked.
-            engine.lastArrival = MonotonicClock.seconds()
-            try Engines.transaction(engine, xid: 10, lsn: 1000, owners: 0..<100)
-            try engine.startCommit()
             let journal = try #require(engine.journal)
             let end = journal.end
             #expect(engine.journalCheckpoint == nil)
@@ -67,11 +77,23 @@ import Testing
         }
     }
 
+    /// Under WAL that never stops, a record still waits at most 30 s for its checkpoint.
+    @Test func anOldRecordIsCheckpointedThoughWALKeepsArriving() throws {
+        try Self.afterOneCommit { engine, _, _ in
+            let now = MonotonicClock.seconds()
+            engine.lastArrival = now + 60
+            try engine.checkpointJournalIfIdle(now: now + 29)
+            #expect(engine.journalCheckpoint == nil)
+            try engine.checkpointJournalIfIdle(now: now + 31)
+            #expect(engine.journalCheckpoint != nil)
+            _ = engine.flusher?.wait().map { try? engine.finishJournalCheckpoint($0) }
+            #expect(engine.journal?.hasRecords == false)
+            #expect(engine.journal?.firstRecordAt == nil)
+        }
+    }
+
     @Test func aStopLeavesTheJournalEmpty() throws {
-        try Engines.withEngine(shapes: 100, commitJournal: true) { engine, _, _ in
-            engine.lastArrival = MonotonicClock.seconds()
-            try Engines.transaction(engine, xid: 10, lsn: 1000, owners: 0..<100)
-            try engine.startCommit()
+        try Self.afterOneCommit { engine, _, _ in
             #expect(engine.journal?.hasRecords == true)
             try engine.checkpointJournalNow()
             #expect(engine.journal?.hasRecords == false)
@@ -120,10 +142,7 @@ import Testing
     /// A commit of a few shapes uses the journal too (one file flushed instead of the file
     /// system); a commit of one shape flushes that shape's file, which costs the same.
     @Test func aFewShapesAreJournaledOneIsNot() throws {
-        try Engines.withEngine(shapes: 3, commitJournal: true) { engine, shapes, outbox in
-            engine.lastArrival = MonotonicClock.seconds()
-            try Engines.transaction(engine, xid: 10, lsn: 1000, owners: 0..<1)
-            try engine.startCommit()
+        try Self.afterOneCommit(shapes: 3, owners: 0..<1) { engine, shapes, outbox in
             #expect(engine.journal?.hasRecords == false)
             try Engines.transaction(engine, xid: 11, lsn: 2000, owners: 0..<3)
             try engine.startCommit()

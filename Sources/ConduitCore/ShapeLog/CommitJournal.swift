@@ -61,6 +61,10 @@ public final class CommitJournal {
     /// pass for a record.
     private var salt: UInt64 = 0
 
+    /// When the first record since the journal was last emptied was appended (``MonotonicClock``
+    /// seconds); nil while it is empty.
+    public private(set) var firstRecordAt: Double?
+
     /// True when records were appended since the journal was last emptied.
     public var hasRecords: Bool { end > UInt64(Self.headerSize) }
 
@@ -97,6 +101,7 @@ public final class CommitJournal {
             try file.syncData()
         }
         end = record.start + UInt64(Self.recordHeaderSize) + record.length
+        if firstRecordAt == nil { firstRecordAt = MonotonicClock.seconds() }
     }
 
     fileprivate func write(_ bytes: [UInt8], at offset: UInt64) throws(ShapeLogError) {
@@ -116,6 +121,7 @@ public final class CommitJournal {
         self.salt = salt
         end = UInt64(Self.headerSize)
         written = end
+        firstRecordAt = nil
     }
 
     static func header(boot: [UInt8], salt: UInt64) -> [UInt8] {
