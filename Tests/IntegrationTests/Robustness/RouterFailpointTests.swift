@@ -12,8 +12,12 @@ struct RouterFailpointTests {
     /// or more while WAL keeps arriving (`CommitPacing`: one per 50 ms at the least), and on a
     /// slow disk one shape's flushes cost that much, so a 1,500-transaction load may see only a
     /// dozen or so commits: the 5th is still well inside the load.
-    @Test(arguments: ["router.after-append@5", "router.after-state@5", "router.after-checkpoint@5"])
-    func nothingIsLostOrDoubledAfterACrashAt(_ failpoint: String) async throws {
+    ///
+    /// With two shapes of the table, each commit after the shapes' first one goes through the
+    /// commit journal (`after-append` is then right after the journal's flush): the restarted
+    /// router recovers the journal before it loads the shapes.
+    @Test(arguments: ["router.after-append@5", "router.after-state@5", "router.after-checkpoint@5"], [1, 2])
+    func nothingIsLostOrDoubledAfterACrashAt(_ failpoint: String, shapes: Int) async throws {
         let name = String(failpoint.split(separator: "@")[0])
         try await TestDatabase.withDatabase(label: "rfp") { database in
             let sql = try database.connect()
@@ -22,16 +26,23 @@ struct RouterFailpointTests {
             try await TemporaryDirectory.with { directory in
                 try await ConduitCluster.with(database: database, directory: directory, environment: ["CONDUIT_FAILPOINTS": failpoint]) {
                     cluster in
-                    let follower = ShapeFollower(client: cluster.client, table: "items")
-                    try await follower.syncUntilUpToDate()
-                    let handle = follower.handle
+                    // The same rows through differently defined shapes.
+                    let followers = [
+                        ShapeFollower(client: cluster.client, table: "items"),
+                        ShapeFollower(client: cluster.client, table: "items", columns: "id,title"),
+                    ].prefix(shapes)
+                    for follower in followers { try await follower.syncUntilUpToDate() }
+                    let handles = followers.map(\.handle)
                     let writer = RouterCrashTests.startLoad(url: database.url)
                     let status = await cluster.router.waitForExit(timeout: .seconds(120))
                     #expect(status == 128 + SIGKILL, "router was not killed by \(failpoint)")
                     #expect(cluster.router.logContents.contains("failpoint \(name) reached"))
                     let router = try cluster.relaunch("router", overriding: ["CONDUIT_FAILPOINTS": ""])
                     try await writer.value
-                    try await RouterCrashTests.expectExactContentsOnce(follower: follower, sql: sql, handle: handle)
+                    for (follower, handle) in zip(followers, handles) {
+                        try await RouterCrashTests.expectExactContentsOnce(follower: follower, sql: sql, handle: handle)
+                    }
+                    if shapes > 1 { #expect(router.logContents.contains("Recovered the commit journal")) }
                     _ = await router.stop()
                 }
             }
