@@ -174,11 +174,13 @@ public final class CommitJournal {
         public var isEmpty: Bool { length == 0 }
 
         /// Adds the write of `data` at `offset` of the file at `path`; false (nothing added) when
-        /// the file is not under the journal's `shapes/`.
+        /// the file is not under the journal's `shapes/`, or the record would pass 4 GiB (the
+        /// commit then flushes the file system instead).
         mutating func add(path: String, offset: UInt64, data: [UInt8]) throws(ShapeLogError) -> Bool {
             guard path.hasPrefix(shapesPrefix) else { return false }
             let relative = path.utf8.dropFirst(shapesPrefix.utf8.count)
-            guard relative.count <= Int(UInt16.max), data.count <= Int(UInt32.max) else { return false }
+            let size = UInt64(2 + relative.count + 12 + data.count)
+            guard relative.count <= Int(UInt16.max), length + size <= UInt64(UInt32.max) else { return false }
             guard !data.isEmpty else { return true }
             let before = buffer.count
             buffer.appendInteger(UInt16(relative.count), .littleEndian)
@@ -187,7 +189,6 @@ public final class CommitJournal {
             buffer.appendInteger(UInt32(data.count), .littleEndian)
             buffer.append(contentsOf: data)
             length += UInt64(buffer.count - before)
-            guard length <= UInt64(UInt32.max) else { throw .misuse("a commit journal record passed 4 GiB") }
             if buffer.count >= CommitJournal.writeSize { try writeBuffered() }
             return true
         }
@@ -212,9 +213,21 @@ public final class CommitJournal {
     /// The writes of every whole record in the journal file `bytes` (header included), in order;
     /// nil when the header is not a valid one.
     public static func writes(inFile bytes: [UInt8]) -> [Write]? {
-        guard let header = parseHeader(bytes) else { return nil }
-        let seed = seed(salt: header.salt)
         var writes: [Write] = []
+        let valid = forEachWrite(inFile: bytes) { path, offset, data in
+            writes.append(Write(path: path, offset: offset, bytes: Array(data)))
+        }
+        return valid ? writes : nil
+    }
+
+    /// Calls `body` with each write of every whole record in the journal file `bytes`, in order;
+    /// false when the header is not a valid one. A record whose checksum or writes are wrong ends
+    /// the journal; its writes are never passed on, even in part.
+    static func forEachWrite<E: Error>(
+        inFile bytes: [UInt8], _ body: (String, UInt64, ArraySlice<UInt8>) throws(E) -> Void
+    ) throws(E) -> Bool {
+        guard let header = parseHeader(bytes) else { return false }
+        let seed = seed(salt: header.salt)
         var position = headerSize
         while position + recordHeaderSize <= bytes.count {
             let length = Int(bytes.loadInteger(UInt32.self, at: position, .littleEndian))
@@ -222,17 +235,18 @@ public final class CommitJournal {
             guard length > 0, length <= bytes.count - start,
                 bytes.loadInteger(UInt32.self, at: position + 4, .littleEndian)
                     == bytes[start..<start + length].withUnsafeBytes({ CRC32C.update(seed, $0) }),
-                let parsed = parse(bytes[start..<start + length])
+                let writes = parse(bytes[start..<start + length])
             else { break }
-            writes += parsed
+            for write in writes { try body(write.path, write.offset, bytes[write.data]) }
             position = start + length
         }
-        return writes
+        return true
     }
 
-    /// A record's payload, nil when its writes do not fill it exactly.
-    private static func parse(_ payload: ArraySlice<UInt8>) -> [Write]? {
-        var writes: [Write] = []
+    /// A record's payload as (path, offset, range of the bytes in the file), nil when its writes
+    /// do not fill it exactly or a path leaves `shapes/`.
+    private static func parse(_ payload: ArraySlice<UInt8>) -> [(path: String, offset: UInt64, data: Range<Int>)]? {
+        var writes: [(path: String, offset: UInt64, data: Range<Int>)] = []
         var position = payload.startIndex
         while position < payload.endIndex {
             guard payload.endIndex - position >= 2 else { return nil }
@@ -245,7 +259,7 @@ public final class CommitJournal {
             let dataStart = pathStart + pathLength + 12
             guard payload.endIndex - dataStart >= count, !path.isEmpty, !path.hasPrefix("/"), !path.split(separator: "/").contains("..")
             else { return nil }
-            writes.append(Write(path: path, offset: offset, bytes: Array(payload[dataStart..<dataStart + count])))
+            writes.append((path, offset, dataStart..<dataStart + count))
             position = dataStart + count
         }
         return writes
@@ -274,34 +288,39 @@ public final class CommitJournal {
     public static func recover(path: String, shapes: String) throws(ShapeLogError) -> Recovery {
         guard let bytes = try ShapeLogIO.readWholeFile(path), bytes.count > headerSize else { return Recovery() }
         var recovery = Recovery()
-        let writes = Self.writes(inFile: bytes) ?? []
-        recovery.writes = writes.count
-        var touched: [String: PosixFile] = [:]
-        if parseHeader(bytes)?.boot != BootIdentity.current {
-            for write in writes {
-                let target = shapes + "/" + write.path
-                let file: PosixFile
-                if let open = touched[target] {
-                    file = open
-                } else {
-                    do {
-                        file = try PosixFile(path: target, flags: O_WRONLY)
-                    } catch  where error.errno == ENOENT {
-                        recovery.skipped += 1
-                        continue
-                    } catch {
-                        throw .io(error)
-                    }
-                    touched[target] = file
-                }
-                try ShapeLogIO.run { () throws(FileError) in try file.write(write.bytes, at: write.offset) }
-                recovery.replayed += 1
-            }
+        let replay = parseHeader(bytes)?.boot != BootIdentity.current
+        let flushEachFile = !PosixFile.syncsFileSystems
+        // One file open at a time (a journal may name 10,000 shapes' files, more than a process
+        // may hold open); consecutive writes to it reuse it.
+        var current: (path: String, file: PosixFile?)?
+        func finish(_ open: (path: String, file: PosixFile?)?) throws(ShapeLogError) {
+            if flushEachFile, let file = open?.file { try ShapeLogIO.run { () throws(FileError) in try file.sync() } }
         }
-        try ShapeLogIO.run { () throws(FileError) in
-            let directory = try PosixFile(path: shapes, flags: O_RDONLY | O_DIRECTORY)
-            if try !directory.syncFileSystem() {
-                for file in touched.values { try file.sync() }
+        _ = try forEachWrite(inFile: bytes) { (relative, offset, data) throws(ShapeLogError) in
+            recovery.writes += 1
+            guard replay else { return }
+            let target = shapes + "/" + relative
+            if current?.path != target {
+                try finish(current)
+                do throws(FileError) {
+                    current = (target, try PosixFile(path: target, flags: O_WRONLY))
+                } catch  where error.errno == ENOENT {
+                    current = (target, nil)
+                } catch {
+                    throw .io(error)
+                }
+            }
+            guard let file = current?.file else {
+                recovery.skipped += 1
+                return
+            }
+            try ShapeLogIO.run { () throws(FileError) in try file.write(Array(data), at: offset) }
+            recovery.replayed += 1
+        }
+        try finish(current)
+        if !flushEachFile {
+            try ShapeLogIO.run { () throws(FileError) in
+                _ = try PosixFile(path: shapes, flags: O_RDONLY | O_DIRECTORY).syncFileSystem()
             }
         }
         let journal = try ShapeLogIO.open(path, flags: O_RDWR)

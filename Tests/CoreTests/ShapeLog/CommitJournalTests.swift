@@ -136,14 +136,18 @@ import Testing
         let storage = try Storage()
         let journal = try CommitJournal(path: storage.journalPath, shapes: storage.shapes)
         try Self.append(journal, [("a/changes.log", 8, "lost"), ("gone/changes.log", 0, "removed shape")])
+        try Self.append(journal, [("b/changes.log", 2, "bb"), ("a/changes.log", 20, "again")])
         #expect(try !CommitJournal.replayPending(path: storage.journalPath), "this boot's journal: the page cache holds it")
         try Self.pretendEarlierBoot(storage)
         #expect(try CommitJournal.replayPending(path: storage.journalPath))
 
         // The operating system lost the shape file's bytes (still zeros).
         let recovery = try CommitJournal.recover(path: storage.journalPath, shapes: storage.shapes)
-        #expect(recovery == .init(writes: 2, replayed: 1, skipped: 1))
-        #expect(Array(try storage.read(storage.shapes + "/a/changes.log")[8..<12]) == Array("lost".utf8))
+        #expect(recovery == .init(writes: 4, replayed: 3, skipped: 1))
+        let a = try storage.read(storage.shapes + "/a/changes.log")
+        #expect(Array(a[8..<12]) == Array("lost".utf8))
+        #expect(Array(a[20..<25]) == Array("again".utf8))
+        #expect(Array(try storage.read(storage.shapes + "/b/changes.log")[2..<4]) == Array("bb".utf8))
         #expect(try PosixFile.openForReading(storage.journalPath).size() == UInt64(CommitJournal.headerSize))
         #expect(try !CommitJournal.replayPending(path: storage.journalPath))
     }
