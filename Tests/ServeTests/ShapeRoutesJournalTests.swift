@@ -25,7 +25,8 @@ struct ShapeRoutesJournalTests {
         // The same journal as an earlier boot left it, seen by a serve started after the reboot.
         var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: journal.path)))
         let salt = try #require(CommitJournal.parseHeader(bytes)).salt
-        bytes.replaceSubrange(0..<CommitJournal.headerSize, with: CommitJournal.header(boot: Array("earlier".utf8), salt: salt))
+        bytes.replaceSubrange(
+            0..<CommitJournal.headerSize, with: CommitJournal.header(boot: Array("earlier".utf8), host: BootIdentity.host, salt: salt))
         try Data(bytes).write(to: URL(fileURLWithPath: journal.path))
         let rebooted = RoutesFixture(sharing: fixture)
         let waiting = await rebooted.get("table=items&offset=-1")

@@ -34,7 +34,8 @@
 ///   while a journal of an earlier boot still holds records, and serve answers 503 meanwhile.
 ///
 /// Layout (little-endian): a 64-byte header — magic `CNDJ`, version (u32), the boot id (36 bytes
-/// of text), a random salt (u64), 8 zero bytes, CRC32C of the 60 bytes before it — then records,
+/// of text), a random salt (u64), a hash of the host's name (u64), CRC32C of the 60 bytes before
+/// it — then records,
 /// each the payload's length (u32), the CRC32C of the salt and the payload (u32), and the payload:
 /// writes, each the path's length (u16), the path, the offset (u64), the length (u32) and the
 /// bytes. Reading stops at the first record whose length or checksum is wrong (a torn append,
@@ -115,7 +116,7 @@ public final class CommitJournal {
         let salt = UInt64.random(in: 1...UInt64.max)
         try ShapeLogIO.run { () throws(FileError) in
             try file.truncate(to: UInt64(Self.headerSize))
-            try file.write(Self.header(boot: BootIdentity.current, salt: salt), at: 0)
+            try file.write(Self.header(boot: BootIdentity.current, host: BootIdentity.host, salt: salt), at: 0)
             try file.sync()
         }
         self.salt = salt
@@ -124,23 +125,26 @@ public final class CommitJournal {
         firstRecordAt = nil
     }
 
-    static func header(boot: [UInt8], salt: UInt64) -> [UInt8] {
+    static func header(boot: [UInt8], host: UInt64, salt: UInt64) -> [UInt8] {
         var header = magic
         header.appendInteger(version, .littleEndian)
         header += boot.prefix(36) + [UInt8](repeating: 0, count: 36 - min(36, boot.count))
         header.appendInteger(salt, .littleEndian)
-        header += [UInt8](repeating: 0, count: 8)
+        header.appendInteger(host, .littleEndian)
         header.appendInteger(CRC32C.checksum(header), .littleEndian)
         return header
     }
 
-    /// The boot id and salt in `header`, nil when it is not a whole, valid journal header.
-    static func parseHeader(_ header: [UInt8]) -> (boot: [UInt8], salt: UInt64)? {
+    /// The boot id, salt and host in `header`, nil when it is not a whole, valid journal header.
+    static func parseHeader(_ header: [UInt8]) -> (boot: [UInt8], salt: UInt64, host: UInt64)? {
         guard header.count >= headerSize, Array(header[0..<4]) == magic,
             header.loadInteger(UInt32.self, at: 4, .littleEndian) == version,
             header.loadInteger(UInt32.self, at: 60, .littleEndian) == CRC32C.checksum(header[0..<60])
         else { return nil }
-        return (Array(header[8..<44]), header.loadInteger(UInt64.self, at: 44, .littleEndian))
+        return (
+            Array(header[8..<44]), header.loadInteger(UInt64.self, at: 44, .littleEndian),
+            header.loadInteger(UInt64.self, at: 52, .littleEndian)
+        )
     }
 
     static func seed(salt: UInt64) -> UInt32 {
@@ -326,20 +330,25 @@ public final class CommitJournal {
         let journal = try ShapeLogIO.open(path, flags: O_RDWR)
         try ShapeLogIO.run { () throws(FileError) in
             try journal.truncate(to: UInt64(headerSize))
-            try journal.write(header(boot: BootIdentity.current, salt: UInt64.random(in: 1...UInt64.max)), at: 0)
+            try journal.write(
+                header(boot: BootIdentity.current, host: BootIdentity.host, salt: UInt64.random(in: 1...UInt64.max)), at: 0)
             try journal.sync()
         }
         return recovery
     }
 
-    /// True while the journal at `path` holds records written before the last boot: shape files
-    /// may then lack bytes their published states name, until router replays it. False when
-    /// there is no journal, or it is empty, or of this boot.
+    /// True while the journal at `path` holds records written on this host before its last boot:
+    /// shape files may then lack bytes their published states name, until router replays it.
+    /// False when there is no journal, or it is empty, or of this boot, or written on another
+    /// host (a serve sharing the storage with a router elsewhere cannot tell that host's reboot
+    /// from its own boot being different: there the file system sharing the storage decides
+    /// what survives router's host crashing).
     public static func replayPending(path: String) throws(ShapeLogError) -> Bool {
         guard let file = try ShapeLogIO.openIfExists(path) else { return false }
         let header = try ShapeLogIO.run { () throws(FileError) in try file.read(count: headerSize + recordHeaderSize, at: 0) }
         guard header.count > headerSize else { return false }
-        return parseHeader(header)?.boot != BootIdentity.current
+        guard let parsed = parseHeader(header) else { return true }
+        return parsed.boot != BootIdentity.current && parsed.host == BootIdentity.host
     }
 }
 
@@ -347,6 +356,18 @@ public final class CommitJournal {
 /// text), which changes at every boot; empty where there is none (then every journal looks like
 /// an earlier boot's, and is replayed: correct, only slower).
 public enum BootIdentity {
+    /// This host: FNV-1a of its name (`gethostname`), which the journal records beside the boot.
+    public static let host: UInt64 = {
+        var name = [CChar](repeating: 0, count: 256)
+        guard gethostname(&name, name.count) == 0 else { return 0 }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in name.prefix(while: { $0 != 0 }) {
+            hash ^= UInt64(UInt8(bitPattern: byte))
+            hash = hash &* 0x100_0000_01b3
+        }
+        return hash
+    }()
+
     public static let current: [UInt8] = {
         guard let file = try? PosixFile.openIfExists("/proc/sys/kernel/random/boot_id"),
             let bytes = try? file.read(count: 36, at: 0), bytes.count == 36

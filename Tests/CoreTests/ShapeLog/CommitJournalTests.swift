@@ -128,7 +128,8 @@ import Testing
     static func pretendEarlierBoot(_ storage: Storage) throws {
         var bytes = try storage.read(storage.journalPath)
         let salt = try #require(CommitJournal.parseHeader(bytes)).salt
-        bytes.replaceSubrange(0..<CommitJournal.headerSize, with: CommitJournal.header(boot: Array("another-boot".utf8), salt: salt))
+        bytes.replaceSubrange(
+            0..<CommitJournal.headerSize, with: CommitJournal.header(boot: Array("another-boot".utf8), host: BootIdentity.host, salt: salt))
         try storage.write(bytes, storage.journalPath)
     }
 
@@ -150,6 +151,22 @@ import Testing
         #expect(Array(try storage.read(storage.shapes + "/b/changes.log")[2..<4]) == Array("bb".utf8))
         #expect(try PosixFile.openForReading(storage.journalPath).size() == UInt64(CommitJournal.headerSize))
         #expect(try !CommitJournal.replayPending(path: storage.journalPath))
+    }
+
+    /// A serve on another host than router's (sharing the storage) sees a journal of another
+    /// boot all the time: it cannot wait for it. router, wherever it starts, still replays it.
+    @Test func aJournalFromAnotherHostIsNotWaitedForButIsReplayed() throws {
+        let storage = try Storage()
+        let journal = try CommitJournal(path: storage.journalPath, shapes: storage.shapes)
+        try Self.append(journal, [("a/changes.log", 8, "lost")])
+        var bytes = try storage.read(storage.journalPath)
+        let salt = try #require(CommitJournal.parseHeader(bytes)).salt
+        let header = CommitJournal.header(boot: Array("router's host".utf8), host: BootIdentity.host &+ 1, salt: salt)
+        bytes.replaceSubrange(0..<CommitJournal.headerSize, with: header)
+        try storage.write(bytes, storage.journalPath)
+        #expect(try !CommitJournal.replayPending(path: storage.journalPath))
+        #expect(try CommitJournal.recover(path: storage.journalPath, shapes: storage.shapes).replayed == 1)
+        #expect(Array(try storage.read(storage.shapes + "/a/changes.log")[8..<12]) == Array("lost".utf8))
     }
 
     @Test func recoveryInTheSameBootOnlyEmptiesTheJournal() throws {

@@ -43,7 +43,7 @@ struct JournalRebootTests {
                     }
                     let salt = try #require(CommitJournal.parseHeader(journal)).salt
                     let file = try PosixFile(path: layout.commitJournal, flags: O_WRONLY)
-                    try file.write(CommitJournal.header(boot: Array("an earlier boot".utf8), salt: salt), at: 0)
+                    try file.write(CommitJournal.header(boot: Array("an earlier boot".utf8), host: BootIdentity.host, salt: salt), at: 0)
 
                     let serve = try cluster.relaunch("serve")
                     var waiting: HTTPResponse?
