@@ -44,14 +44,12 @@ extension RouterEngine {
     /// records and WAL stopped arriving for ``journalIdleSeconds``, or it passed
     /// ``journalCheckpointBytes``, or its first record is ``journalMaximumAgeSeconds`` old;
     /// ``finishCommit(waiting:)`` empties it once the flush ends.
-    func checkpointJournalIfIdle(now: Double = MonotonicClock.seconds()) throws {
-        guard let journal, journal.hasRecords, inFlight == nil, journalCheckpoint == nil, let flusher
-        else { return }
+    func checkpointJournalIfIdle(now: Double = MonotonicClock.seconds()) {
+        guard let journal, journal.hasRecords, inFlight == nil, journalCheckpoint == nil else { return }
         let idle = now - lastArrival >= Self.journalIdleSeconds
         let old = journal.firstRecordAt.map { now - $0 >= Self.journalMaximumAgeSeconds } ?? false
         guard idle || old || journal.end >= Self.journalCheckpointBytes else { return }
-        journalCheckpoint = journal.end
-        flusher.start()
+        startJournalCheckpoint()
     }
 
     /// Checkpoints the journal and waits for it (a stop): the next start then has nothing to
@@ -60,9 +58,15 @@ extension RouterEngine {
         guard let journal, journal.hasRecords, inFlight == nil, let flusher else { return }
         if journalCheckpoint != nil, let outcome = flusher.wait() { try finishJournalCheckpoint(outcome) }
         guard journal.hasRecords else { return }
+        startJournalCheckpoint()
+        if let outcome = flusher.wait() { try finishJournalCheckpoint(outcome) }
+    }
+
+    /// Starts the flush that checkpoints the journal as it ends now.
+    private func startJournalCheckpoint() {
+        guard let journal, let flusher else { return }
         journalCheckpoint = journal.end
         flusher.start()
-        if let outcome = flusher.wait() { try finishJournalCheckpoint(outcome) }
     }
 
     /// A checkpoint's flush ended: the records before its start are durable in the shape files.

@@ -168,7 +168,7 @@ final class RouterEngine {
                     if due > 0 { inbox.wait(milliseconds: max(1, Int((due * 1000).rounded(.up)))) }
                     if inbox.durablePosition == lastReadLimit { try commitIfDue(arrived: false) }
                 } else {
-                    try checkpointJournalIfIdle()
+                    checkpointJournalIfIdle()
                     inbox.wait(milliseconds: 100)
                 }
             }
@@ -334,7 +334,7 @@ final class RouterEngine {
             try journal.append(&writes.journalRecord!)
             try writes.publishJournaled()
             try published(commit, shapes: dirty, finishedAt: MonotonicClock.seconds())
-            try checkpointJournalIfIdle()
+            checkpointJournalIfIdle()
             return
         }
         if let flusher, dirty.count >= CommitPacing.minimumDeferredShapes {

@@ -51,11 +51,11 @@ import Testing
             let journal = try #require(engine.journal)
             let end = journal.end
             #expect(engine.journalCheckpoint == nil)
-            try engine.checkpointJournalIfIdle()
+            engine.checkpointJournalIfIdle()
             #expect(engine.journalCheckpoint == nil)
 
             engine.lastArrival = 0
-            try engine.checkpointJournalIfIdle()
+            engine.checkpointJournalIfIdle()
             #expect(engine.journalCheckpoint == end)
             // The flush ends; before the loop sees it, a journaled commit appends (it does not
             // wait for a checkpoint).
@@ -69,7 +69,7 @@ import Testing
             #expect(journal.hasRecords, "the second commit's record came after the checkpoint began")
 
             engine.lastArrival = 0
-            try engine.checkpointJournalIfIdle()
+            engine.checkpointJournalIfIdle()
             _ = engine.flusher?.wait().map { try? engine.finishJournalCheckpoint($0) }
             #expect(!journal.hasRecords)
             let size = try PosixFile.openForReading(journal.path).size()
@@ -82,9 +82,9 @@ import Testing
         try Self.afterOneCommit { engine, _, _ in
             let now = MonotonicClock.seconds()
             engine.lastArrival = now + 60
-            try engine.checkpointJournalIfIdle(now: now + 29)
+            engine.checkpointJournalIfIdle(now: now + 29)
             #expect(engine.journalCheckpoint == nil)
-            try engine.checkpointJournalIfIdle(now: now + 31)
+            engine.checkpointJournalIfIdle(now: now + 31)
             #expect(engine.journalCheckpoint != nil)
             _ = engine.flusher?.wait().map { try? engine.finishJournalCheckpoint($0) }
             #expect(engine.journal?.hasRecords == false)
@@ -106,7 +106,7 @@ import Testing
             try Engines.transaction(engine, xid: 10, lsn: 1000, owners: 0..<100)
             try engine.startCommit()
             engine.lastArrival = 0
-            try engine.checkpointJournalIfIdle()
+            engine.checkpointJournalIfIdle()
             #expect(engine.journalCheckpoint != nil)
             // What the loop does each turn: poll, never wait.
             for _ in 0..<10_000 where engine.journalCheckpoint != nil {

@@ -113,16 +113,22 @@ public final class CommitJournal {
     /// Empties the journal (after every shape file its records name was flushed) and records the
     /// current boot and a new salt in its header, durably.
     public func reset() throws(ShapeLogError) {
-        let salt = UInt64.random(in: 1...UInt64.max)
-        try ShapeLogIO.run { () throws(FileError) in
-            try file.truncate(to: UInt64(Self.headerSize))
-            try file.write(Self.header(boot: BootIdentity.current, host: BootIdentity.host, salt: salt), at: 0)
-            try file.sync()
-        }
-        self.salt = salt
+        salt = try Self.empty(file)
         end = UInt64(Self.headerSize)
         written = end
         firstRecordAt = nil
+    }
+
+    /// Cuts the journal `file` to a new header of this boot and host with a new salt, durably;
+    /// returns the salt.
+    private static func empty(_ file: PosixFile) throws(ShapeLogError) -> UInt64 {
+        let salt = UInt64.random(in: 1...UInt64.max)
+        try ShapeLogIO.run { () throws(FileError) in
+            try file.truncate(to: UInt64(headerSize))
+            try file.write(header(boot: BootIdentity.current, host: BootIdentity.host, salt: salt), at: 0)
+            try file.sync()
+        }
+        return salt
     }
 
     static func header(boot: [UInt8], host: UInt64, salt: UInt64) -> [UInt8] {
@@ -327,13 +333,7 @@ public final class CommitJournal {
                 _ = try PosixFile(path: shapes, flags: O_RDONLY | O_DIRECTORY).syncFileSystem()
             }
         }
-        let journal = try ShapeLogIO.open(path, flags: O_RDWR)
-        try ShapeLogIO.run { () throws(FileError) in
-            try journal.truncate(to: UInt64(headerSize))
-            try journal.write(
-                header(boot: BootIdentity.current, host: BootIdentity.host, salt: UInt64.random(in: 1...UInt64.max)), at: 0)
-            try journal.sync()
-        }
+        _ = try empty(ShapeLogIO.open(path, flags: O_RDWR))
         return recovery
     }
 

@@ -21,10 +21,7 @@ struct JournalRebootTests {
                 try await ConduitCluster.with(
                     database: database, directory: directory, environment: ["CONDUIT_FAILPOINTS": "router.after-state@5"]
                 ) { cluster in
-                    let followers = [
-                        ShapeFollower(client: cluster.client, table: "items"),
-                        ShapeFollower(client: cluster.client, table: "items", columns: "id,title"),
-                    ]
+                    let followers = RouterFailpointTests.followers(cluster.client)
                     for follower in followers { try await follower.syncUntilUpToDate() }
                     let handles = followers.map(\.handle)
                     let writer = RouterCrashTests.startLoad(url: database.url)

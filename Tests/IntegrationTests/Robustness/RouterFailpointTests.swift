@@ -26,11 +26,7 @@ struct RouterFailpointTests {
             try await TemporaryDirectory.with { directory in
                 try await ConduitCluster.with(database: database, directory: directory, environment: ["CONDUIT_FAILPOINTS": failpoint]) {
                     cluster in
-                    // The same rows through differently defined shapes.
-                    let followers = [
-                        ShapeFollower(client: cluster.client, table: "items"),
-                        ShapeFollower(client: cluster.client, table: "items", columns: "id,title"),
-                    ].prefix(shapes)
+                    let followers = Self.followers(cluster.client).prefix(shapes)
                     for follower in followers { try await follower.syncUntilUpToDate() }
                     let handles = followers.map(\.handle)
                     let writer = RouterCrashTests.startLoad(url: database.url)
@@ -47,6 +43,12 @@ struct RouterFailpointTests {
                 }
             }
         }
+    }
+
+    /// Followers of the same rows of `items` through two differently defined shapes, so each
+    /// transaction touches both (a commit of two shapes goes through the commit journal).
+    static func followers(_ client: HTTPClient) -> [ShapeFollower] {
+        [ShapeFollower(client: client, table: "items"), ShapeFollower(client: client, table: "items", columns: "id,title")]
     }
 
     /// Killed while copying a snapshot: the half-copied shape is discarded at restart, its
