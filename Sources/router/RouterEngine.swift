@@ -391,7 +391,7 @@ final class RouterEngine {
             let batch = committed[start..<min(committed.count, start + RouterToServe.shapesAdvancedBatch)]
             services.notify(.shapesAdvanced(handles: batch.map(\.handle)))
         }
-        services.gauges.flush(changes: commit.changes, transactions: commit.transactions)
+        services.gauges.flush(changes: commit.changes, transactions: commit.transactions, shapes: committed.count)
         services.gauges.setShapeLogBytes(shapeLogBytes)
         pacing.committed(shapes: commit.shapes.count, seconds: finishedAt - commit.began)
         if let position = commit.position {

@@ -13,6 +13,10 @@ final class RouterGauges: Sendable {
     private let logBytes = Atomic<UInt64>(0)
     private let changesRouted = Counter(label: ConduitMetrics.changesRouted)
     private let transactionsRouted = Counter(label: ConduitMetrics.transactionsRouted)
+    /// Group commits published, and the shape logs they wrote: their ratio is what one commit
+    /// costs (a write per shape), their rate how often the loop pays it.
+    private let commits = Counter(label: ConduitMetrics.shapeLogCommits)
+    private let commitShapes = Counter(label: ConduitMetrics.shapeLogCommitShapes)
     private let snapshotDuration = Metrics.Timer(label: ConduitMetrics.snapshotDuration)
 
     var shapes: Int { shapeCount.load(ordering: .relaxed) }
@@ -21,10 +25,13 @@ final class RouterGauges: Sendable {
     func setShapes(_ count: Int) { shapeCount.store(count, ordering: .relaxed) }
     func setShapeLogBytes(_ bytes: UInt64) { logBytes.store(bytes, ordering: .relaxed) }
 
-    /// Adds what the loop routed since its last group commit.
-    func flush(changes: Int, transactions: Int) {
+    /// Adds a group commit of `shapes` shape logs and what the loop routed since the last one.
+    func flush(changes: Int, transactions: Int, shapes: Int) {
         if changes > 0 { changesRouted.increment(by: Int64(changes)) }
         if transactions > 0 { transactionsRouted.increment(by: Int64(transactions)) }
+        guard shapes > 0 else { return }
+        commits.increment()
+        commitShapes.increment(by: Int64(shapes))
     }
 
     /// A snapshot took `duration` from opening to its last row.

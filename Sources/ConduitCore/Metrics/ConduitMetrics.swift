@@ -29,6 +29,8 @@ public enum ConduitMetrics {
     public static let changesRouted = "conduit_changes_routed_total"
     /// Transactions routed.
     public static let transactionsRouted = "conduit_transactions_routed_total"
+    public static let shapeLogCommits = "conduit_shape_log_commits_total"
+    public static let shapeLogCommitShapes = "conduit_shape_log_commit_shapes_total"
     /// Bytes of committed change logs over all shapes.
     public static let shapeLogBytes = "conduit_shape_log_bytes"
     /// Time from a shape's snapshot being opened to its rows being copied.

@@ -80,6 +80,10 @@ struct MetricsScrapeTests {
                     #expect((router.value("conduit_router_position_lsn") ?? 0) > 0)
                     #expect((router.value("conduit_snapshot_duration_seconds_count") ?? 0) >= 1)
                     #expect((router.value("conduit_transactions_routed_total") ?? 0) >= 21)
+                    let commits = router.value("conduit_shape_log_commits_total") ?? 0
+                    #expect(commits >= 1)
+                    // One shape: every commit wrote its log, once.
+                    #expect(router.value("conduit_shape_log_commit_shapes_total") == commits)
 
                     let ingest = try await Self.scrape(port: ports["ingest"]!) {
                         ($0.value("conduit_spool_group_commits_total") ?? 0) > commitsBefore && ($0.value("conduit_confirmed_lsn") ?? 0) > 0
