@@ -21,7 +21,10 @@ final class ActiveShape {
     var decidedForTransaction: UInt64 = 0
     /// The indexed conjunct this shape is filed under in its ``RelationShapes``, if any.
     var indexKey: (column: String, values: [String])?
-    var held: PendingEntry?
+    /// The transaction's latest entry for this shape, rendered at the end of the change log's
+    /// buffer but left open: the next entry closes it as it is, the commit closes it with
+    /// `"last":true` inserted.
+    var held: OpenChangeEntry?
     /// True when entries were appended since the last commit of the change log.
     var dirty = false
     /// The table's columns as the where clause was compiled against them (from the catalog at
@@ -51,6 +54,7 @@ final class ActiveShape {
 
     /// Starts a transaction: decides whether it applies to this shape.
     func begin(xid: UInt32, commitLSN: LSN) {
+        if let held { changes.discard(held) }  // a transaction that never committed here
         held = nil
         if commitLSN < changes.committedState.appliedThroughLSN {
             appliesToCurrentTransaction = false  // replayed after a restart: already applied
@@ -79,41 +83,36 @@ final class ActiveShape {
     ) throws -> Bool {
         if builder == nil, !resolve(relation: relation) { return false }
         guard let builder else { return true }
-        let entries: [PendingEntry]
+        let entries: PendingEntries
         do {
             entries = try change.entries(builder, op: op, lsn: transaction.lsn)
         } catch {
             throw FilterTooCostly(reason: error.message)
         }
-        if !entries.isEmpty { try add(entries, lsn: transaction.lsnText, xid: transaction.xid) }
+        for entry in entries { try add(entry, layout: builder.layout, lsn: transaction.lsnText, xid: transaction.xid) }
         return true
     }
 
-    /// Appends `entries`, writing the held entry first.
-    func add(_ entries: [PendingEntry], lsn: [UInt8], xid: UInt32) throws {
-        for entry in entries {
-            if let previous = held { try write(previous, lsn: lsn, xid: xid, last: false) }
-            held = entry
+    /// Renders `entry` into the change log, closing the entry held before it.
+    func add(_ entry: PendingEntry, layout: ShapeLayout, lsn: [UInt8], xid: UInt32) throws {
+        if let previous = held {
+            held = nil
+            try changes.close(previous)
         }
-    }
-
-    /// Ends the transaction: writes the held entry marked `last`.
-    func commit(lsn: [UInt8], xid: UInt32) throws {
-        defer { appliesToCurrentTransaction = false }
-        guard let previous = held else { return }
-        held = nil
-        try write(previous, lsn: lsn, xid: xid, last: true)
-    }
-
-    /// Renders `entry` straight into the change log's buffer.
-    private func write(_ entry: PendingEntry, lsn: [UInt8], xid: UInt32, last: Bool) throws {
-        guard let relationJSON = builder?.layout.relationJSON else { return }
-        try changes.append(offset: entry.offset) { buffer in
+        held = try changes.open(offset: entry.offset) { buffer in
             JSONWriter.appending(to: &buffer) { writer in
-                ChangeRenderer.render(entry, into: &writer, relationJSON: relationJSON, lsn: lsn, xid: xid, last: last)
+                ChangeRenderer.render(entry, layout: layout, into: &writer, lsn: lsn, xid: xid, last: false)
             }
         }
         dirty = true
+    }
+
+    /// Ends the transaction: closes the held entry, marked `last`.
+    func commit() throws {
+        defer { appliesToCurrentTransaction = false }
+        guard let previous = held else { return }
+        held = nil
+        try changes.close(previous, inserting: ChangeRenderer.lastTrue)
     }
 }
 

@@ -1,8 +1,9 @@
 import ConduitCore
 import Spool
 
-/// A change for one shape, waiting to be written: everything but the transaction-level headers
-/// (`lsn`, `txids`, `last`), which are added when it is rendered.
+/// A change for one shape, as the builder decided it: what to render and from which row images.
+/// Nothing is rendered yet, and nothing is copied: the rows are the decoded change's own. The
+/// transaction-level headers (`lsn`, `txids`, `last`) are added when it is rendered.
 struct PendingEntry: Sendable {
     enum Operation: Sendable {
         case insert, update, delete
@@ -18,32 +19,46 @@ struct PendingEntry: Sendable {
 
     var offset: LogOffset
     var operation: Operation
-    /// The message key, raw (not yet JSON-escaped).
-    var key: [UInt8]
-    /// Rendered `value` object.
-    var value: [UInt8]
-    /// Rendered `old_value` object (replica=full updates).
-    var oldValue: [UInt8]?
-    /// `key_change_to` (delete half) or `key_change_from` (insert half) of a key change.
-    var keyChange: (field: StaticString, key: [UInt8])?
+    /// The row image the key and `value` are rendered from.
+    var row: [TupleData.Column]
+    /// Relation positions rendered into `value`.
+    var columns: [Int]
+    /// `old_value` (replica=full updates): the old row and the changed positions.
+    var oldValue: (row: [TupleData.Column], columns: [Int])?
+    /// `key_change_to` (delete half) or `key_change_from` (insert half) of a key change: the
+    /// row image the other key is rendered from.
+    var keyChange: (field: StaticString, row: [TupleData.Column])?
 }
 
-/// Renders shape log entries as the wire JSON of protocol.md §4, once, at write time.
-enum ChangeRenderer {
-    /// `"schema"."table"/"v1"/"v2"`: every `/` in a value doubled; NULL as `_`.
-    static func key(prefix: [UInt8], values: [ArraySlice<UInt8>?]) -> [UInt8] {
-        var key = prefix
-        for value in values {
-            guard let value else {
-                appendKeyPart(nil, to: &key)
-                continue
-            }
-            value.withUnsafeBytes { appendKeyPart($0, to: &key) }
-        }
-        return key
+/// At most the two entries one change makes for one shape (a key change: a delete and an
+/// insert), without an array of their own: router builds one for every row it routes.
+struct PendingEntries: RandomAccessCollection {
+    private var first: PendingEntry?
+    private var second: PendingEntry?
+
+    init() {}
+
+    init(_ entry: PendingEntry) { first = entry }
+
+    init(_ entry: PendingEntry, _ next: PendingEntry) {
+        first = entry
+        second = next
     }
 
-    /// Appends `/"value"` (a `/` inside doubled) or `/_` for NULL: one primary-key column of a key.
+    var startIndex: Int { 0 }
+    var endIndex: Int { second != nil ? 2 : first != nil ? 1 : 0 }
+
+    subscript(position: Int) -> PendingEntry {
+        precondition(indices.contains(position), "index out of range")
+        return (position == 0 ? first : second)!
+    }
+}
+
+/// Renders shape log entries as the wire JSON of protocol.md §4, once, at write time, straight
+/// into the change log's buffer.
+enum ChangeRenderer {
+    /// Appends `/"value"` (a `/` inside doubled) or `/_` for NULL: one primary-key column of a
+    /// raw (not JSON-escaped) key.
     static func appendKeyPart(_ value: UnsafeRawBufferPointer?, to key: inout [UInt8]) {
         key.append(UInt8(ascii: "/"))
         guard let value else {
@@ -58,42 +73,75 @@ enum ChangeRenderer {
         key.append(UInt8(ascii: "\""))
     }
 
+    /// The message key of `row` as a JSON string: `"schema"."table"/"v1"/"v2"` (every `/` in a
+    /// value doubled, NULL as `_`, see ``appendKeyPart(_:to:)``), escaped as it is written, so no
+    /// raw key is built first.
+    static func key(_ row: [TupleData.Column], layout: ShapeLayout, into writer: inout JSONWriter) {
+        writer.raw(UInt8(ascii: "\""))
+        writer.raw(layout.escapedKeyPrefix)
+        for index in layout.key {
+            writer.raw(UInt8(ascii: "/"))
+            guard index < row.count else {
+                writer.raw(UInt8(ascii: "_"))
+                continue
+            }
+            switch row[index] {
+            case .text(let bytes), .binary(let bytes):
+                writer.raw("\\\"")
+                bytes.withUnsafeBytes { value in
+                    // Escaping goes byte by byte, so the value can be escaped between its slashes.
+                    var start = 0
+                    for index in value.indices where value[index] == UInt8(ascii: "/") {
+                        writer.escaped(utf8: UnsafeRawBufferPointer(rebasing: value[start..<index]))
+                        writer.raw("//")
+                        start = index + 1
+                    }
+                    writer.escaped(utf8: UnsafeRawBufferPointer(rebasing: value[start...]))
+                }
+                writer.raw("\\\"")
+            case .null, .unchangedToast:
+                writer.raw(UInt8(ascii: "_"))
+            }
+        }
+        writer.raw(UInt8(ascii: "\""))
+    }
+
     /// `{"col":"text",…}` for `columns` (relation positions) of `row`; NULL as `null`; columns
     /// whose value is not known (unchanged TOAST without an old value) are left out.
-    static func object(layout: ShapeLayout, row: [TupleData.Column], columns: [Int]) -> [UInt8] {
-        var writer = JSONWriter(capacity: 128)
+    static func object(_ row: [TupleData.Column], columns: [Int], layout: ShapeLayout, into writer: inout JSONWriter) {
         writer.raw(UInt8(ascii: "{"))
         var first = true
         for index in columns where index < row.count {
-            let rendered: Bool
             switch row[index] {
             case .null:
                 if !first { writer.raw(UInt8(ascii: ",")) }
                 writer.raw(layout.columnKeys[index])
                 writer.null()
-                rendered = true
+                first = false
             case .text(let bytes), .binary(let bytes):
                 if !first { writer.raw(UInt8(ascii: ",")) }
                 writer.raw(layout.columnKeys[index])
                 bytes.withUnsafeBytes { writer.string(utf8: $0) }
-                rendered = true
+                first = false
             case .unchangedToast:
-                rendered = false
+                break
             }
-            if rendered { first = false }
         }
         writer.raw(UInt8(ascii: "}"))
-        return writer.bytes
     }
 
     /// Appends the complete change message for `entry` in a transaction with commit LSN `lsn`
-    /// (its decimal text) and `xid` to `writer` (router renders straight into the change log's
-    /// buffer).
-    static func render(_ entry: PendingEntry, into writer: inout JSONWriter, relationJSON: [UInt8], lsn: [UInt8], xid: UInt32, last: Bool) {
+    /// (its decimal text) and `xid` to `writer`, with `"last":true` when `last`. Returns where in
+    /// `writer` that header goes (or went): router renders an entry before it knows whether it is
+    /// its transaction's last for the shape, and inserts the header there once it does.
+    @discardableResult
+    static func render(
+        _ entry: PendingEntry, layout: ShapeLayout, into writer: inout JSONWriter, lsn: [UInt8], xid: UInt32, last: Bool
+    ) -> Int {
         writer.raw("{\"headers\":{\"operation\":\"")
         writer.raw(entry.operation.json)
         writer.raw("\",\"relation\":")
-        writer.raw(relationJSON)
+        writer.raw(layout.relationJSON)
         writer.raw(",\"lsn\":\"")
         writer.raw(lsn)
         writer.raw("\",\"op_position\":")
@@ -106,19 +154,24 @@ enum ChangeRenderer {
             writer.raw(UInt8(ascii: "\""))
             writer.raw(change.field)
             writer.raw("\":")
-            writer.string(utf8: change.key)
+            key(change.row, layout: layout, into: &writer)
         }
-        if last { writer.raw(",\"last\":true") }
+        let lastHeader = writer.bytes.count
+        if last { writer.raw(lastTrue) }
         writer.raw("},\"key\":")
-        writer.string(utf8: entry.key)
+        key(entry.row, layout: layout, into: &writer)
         writer.raw(",\"value\":")
-        writer.raw(entry.value)
+        object(entry.row, columns: entry.columns, layout: layout, into: &writer)
         if let old = entry.oldValue {
             writer.raw(",\"old_value\":")
-            writer.raw(old)
+            object(old.row, columns: old.columns, layout: layout, into: &writer)
         }
         writer.raw(UInt8(ascii: "}"))
+        return lastHeader
     }
+
+    /// The header that marks a transaction's last entry for a shape.
+    static let lastTrue: StaticString = ",\"last\":true"
 
     /// `{"headers":{"control":"snapshot-end","xmin":"…","xmax":"…","xip_list":[…]}}`.
     static func snapshotEnd(_ snapshot: SnapshotVisibility) -> [UInt8] {

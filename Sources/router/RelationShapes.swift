@@ -49,29 +49,35 @@ final class RelationShapes {
         if indexed[key.column]?.isEmpty == true { indexed[key.column] = nil }
     }
 
-    /// The shapes `rows` (an old and/or new image of one change, with relation column `names`)
-    /// may belong to, each once.
+    /// The shapes a change with row image `row` (and, for an update that carries it, `old`) of
+    /// a relation with column `names` may belong to, each once.
     ///
     /// A shape is filed under one column only, once per value, and never also in `unindexed`, so
-    /// the lists one row's lookups return are disjoint: only a second row image (an update's old
-    /// row) can name a shape twice, and only then is a set of those seen kept.
-    func candidates(rows: [[TupleData.Column]], names: [String]) -> [ActiveShape] {
+    /// the lists one image's lookups return are disjoint: only a second image can name a shape
+    /// twice, and only then is a set of those seen kept.
+    func candidates(row: [TupleData.Column], old: [TupleData.Column]?, names: [String]) -> [ActiveShape] {
         if indexed.isEmpty { return unindexed }
         var result = unindexed
         var seen = Set<ObjectIdentifier>()  // allocates on its first insert only
         for (column, byValue) in indexed {
             guard let position = names.firstIndex(of: column) else { continue }
-            for row in rows where position < row.count {
-                guard case .text(let bytes) = row[position] else { continue }
-                guard let shapes = byValue[String(decoding: bytes, as: UTF8.self)] else { continue }
-                if rows.count == 1 {
-                    // Usually the only list found: returned as it is, not copied.
-                    if result.isEmpty { result = shapes } else { result.append(contentsOf: shapes) }
-                    continue
-                }
+            guard let old else {
+                // Usually the only list found: returned as it is, not copied.
+                guard let shapes = Self.shapes(in: byValue, of: row, at: position) else { continue }
+                if result.isEmpty { result = shapes } else { result.append(contentsOf: shapes) }
+                continue
+            }
+            for image in [row, old] {
+                guard let shapes = Self.shapes(in: byValue, of: image, at: position) else { continue }
                 for shape in shapes where seen.insert(ObjectIdentifier(shape)).inserted { result.append(shape) }
             }
         }
         return result
+    }
+
+    /// The shapes filed under the text `row` has at `position`.
+    private static func shapes(in byValue: [String: [ActiveShape]], of row: [TupleData.Column], at position: Int) -> [ActiveShape]? {
+        guard position < row.count, case .text(let bytes) = row[position] else { return nil }
+        return byValue[String(decoding: bytes, as: UTF8.self)]
     }
 }

@@ -259,7 +259,7 @@ final class RouterEngine {
         case .commit(let commit):
             guard let current = transaction else { return }
             for shape in touched {
-                try shape.commit(lsn: current.lsnText, xid: current.xid)
+                try shape.commit()
                 if shape.dirty { dirtyShapes[ObjectIdentifier(shape)] = shape }
             }
             touched.removeAll()
@@ -285,7 +285,8 @@ final class RouterEngine {
         guard let relationShapes = shapesByRelation[change.relationID], let relation = relations[change.relationID],
             let names = columnNames[change.relationID]
         else { return }
-        for shape in relationShapes.candidates(rows: change.rows, names: names) {
+        let images = change.images
+        for shape in relationShapes.candidates(row: images.row, old: images.old, names: names) {
             if shape.decidedForTransaction != transactionSequence {
                 shape.decidedForTransaction = transactionSequence
                 shape.begin(xid: current.xid, commitLSN: current.lsn)
@@ -475,17 +476,18 @@ enum RowChange {
         }
     }
 
-    /// The row images the change carries (new, then old), for the shape index.
-    var rows: [[TupleData.Column]] {
+    /// The row images the change carries (the new one, or a delete's old one; and an update's
+    /// old one when the stream carried it), for the shape index.
+    var images: (row: [TupleData.Column], old: [TupleData.Column]?) {
         switch self {
-        case .insert(let insert): [insert.newTuple.columns]
-        case .update(let update): [update.newTuple.columns] + (update.old.map { [$0.tuple.columns] } ?? [])
-        case .delete(let delete): [delete.old.tuple.columns]
+        case .insert(let insert): (insert.newTuple.columns, nil)
+        case .update(let update): (update.newTuple.columns, update.old?.tuple.columns)
+        case .delete(let delete): (delete.old.tuple.columns, nil)
         }
     }
 
     /// The entries `builder` makes of this change.
-    func entries(_ builder: ShapeChangeBuilder, op: UInt64, lsn: LSN) throws(WhereClauseError) -> [PendingEntry] {
+    func entries(_ builder: ShapeChangeBuilder, op: UInt64, lsn: LSN) throws(WhereClauseError) -> PendingEntries {
         switch self {
         case .insert(let insert):
             try builder.insert(new: insert.newTuple.columns, op: op, lsn: lsn)

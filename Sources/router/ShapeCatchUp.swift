@@ -48,7 +48,7 @@ enum ShapeCatchUp {
                 case .truncate(let truncate) where truncate.relationIDs.contains(relationID):
                     return false
                 case .commit:
-                    if let current = transaction { try shape.commit(lsn: current.lsnText, xid: current.xid) }
+                    if transaction != nil { try shape.commit() }
                     transaction = nil
                 default:
                     break

@@ -38,50 +38,47 @@ final class ShapeChangeBuilder: Sendable {
     }
 
     /// Entries for an insert at op index `op`.
-    func insert(new: [TupleData.Column], op: UInt64, lsn: LSN) throws(WhereClauseError) -> [PendingEntry] {
-        guard try includes(new) else { return [] }
-        return [insertEntry(new, op: op, lsn: lsn, keyChangeFrom: nil)]
+    func insert(new: [TupleData.Column], op: UInt64, lsn: LSN) throws(WhereClauseError) -> PendingEntries {
+        guard try includes(new) else { return PendingEntries() }
+        return PendingEntries(insertEntry(new, op: op, lsn: lsn, keyChangeFrom: nil))
     }
 
     /// Entries for a delete of `old` (a full row with REPLICA IDENTITY FULL, else the key).
-    func delete(old: [TupleData.Column], isFullRow: Bool, op: UInt64, lsn: LSN) throws(WhereClauseError) -> [PendingEntry] {
-        if isFullRow { guard try includes(old) else { return [] } }
-        return [deleteEntry(old, fullRow: isFullRow, op: op, lsn: lsn, keyChangeTo: nil)]
+    func delete(old: [TupleData.Column], isFullRow: Bool, op: UInt64, lsn: LSN) throws(WhereClauseError) -> PendingEntries {
+        if isFullRow { guard try includes(old) else { return PendingEntries() } }
+        return PendingEntries(deleteEntry(old, fullRow: isFullRow, op: op, lsn: lsn, keyChangeTo: nil))
     }
 
     /// Entries for an update. `old` is the old row when the stream carried one (`isFullRow` for
     /// REPLICA IDENTITY FULL, otherwise only its key columns).
     func update(
         old: [TupleData.Column]?, isFullRow: Bool, new rawNew: [TupleData.Column], op: UInt64, lsn: LSN
-    ) throws(WhereClauseError) -> [PendingEntry] {
+    ) throws(WhereClauseError) -> PendingEntries {
         let new = Self.fillingUnchanged(rawNew, from: isFullRow ? old : nil)
         let oldFull = isFullRow ? old : nil
         let newIn = try includes(new)
         let oldIn = try oldFull.map { row throws(WhereClauseError) in try includes(row) } ?? newIn
         switch (oldIn, newIn) {
         case (false, false):
-            return []
+            return PendingEntries()
         case (false, true):
-            return [insertEntry(new, op: op, lsn: lsn, keyChangeFrom: nil)]
+            return PendingEntries(insertEntry(new, op: op, lsn: lsn, keyChangeFrom: nil))
         case (true, false):
-            return [deleteEntry(oldFull ?? old ?? new, fullRow: oldFull != nil, op: op, lsn: lsn, keyChangeTo: nil)]
+            return PendingEntries(deleteEntry(oldFull ?? old ?? new, fullRow: oldFull != nil, op: op, lsn: lsn, keyChangeTo: nil))
         case (true, true):
             break
         }
-        let newKey = key(new)
-        if let old, Self.keyValues(old, layout.key) != Self.keyValues(new, layout.key) {
-            let oldKey = key(old)
-            return [
-                deleteEntry(oldFull ?? old, fullRow: oldFull != nil, op: op, lsn: lsn, keyChangeTo: newKey),
-                insertEntry(new, op: op + 1, lsn: lsn, keyChangeFrom: oldKey),
-            ]
+        if let old, !Self.sameKey(old, new, layout.key) {
+            return PendingEntries(
+                deleteEntry(oldFull ?? old, fullRow: oldFull != nil, op: op, lsn: lsn, keyChangeTo: new),
+                insertEntry(new, op: op + 1, lsn: lsn, keyChangeFrom: old))
         }
         let changed: [Int]
         if let oldFull {
             changed = layout.selected.filter { index in
                 index < new.count && index < oldFull.count && new[index] != oldFull[index] && new[index] != .unchangedToast
             }
-            if changed.isEmpty { return [] }
+            if changed.isEmpty { return PendingEntries() }
         } else {
             changed = layout.selected
         }
@@ -89,12 +86,12 @@ final class ShapeChangeBuilder: Sendable {
         switch replica {
         case .default:
             let columns = layout.selected.filter { layout.key.contains($0) || changed.contains($0) }
-            let value = ChangeRenderer.object(layout: layout, row: new, columns: columns)
-            return [PendingEntry(offset: offset, operation: .update, key: newKey, value: value)]
+            return PendingEntries(PendingEntry(offset: offset, operation: .update, row: new, columns: columns))
         case .full:
-            let value = ChangeRenderer.object(layout: layout, row: new, columns: layout.selected)
-            let oldValue = oldFull.map { ChangeRenderer.object(layout: layout, row: $0, columns: changed) }
-            return [PendingEntry(offset: offset, operation: .update, key: newKey, value: value, oldValue: oldValue)]
+            return PendingEntries(
+                PendingEntry(
+                    offset: offset, operation: .update, row: new, columns: layout.selected,
+                    oldValue: oldFull.map { ($0, changed) }))
         }
     }
 
@@ -117,39 +114,35 @@ final class ShapeChangeBuilder: Sendable {
         return try filter.evaluate(values)
     }
 
-    private func key(_ row: [TupleData.Column]) -> [UInt8] {
-        ChangeRenderer.key(prefix: layout.keyPrefix, values: Self.keyValues(row, layout.key))
-    }
-
-    private func insertEntry(_ row: [TupleData.Column], op: UInt64, lsn: LSN, keyChangeFrom: [UInt8]?) -> PendingEntry {
+    private func insertEntry(_ row: [TupleData.Column], op: UInt64, lsn: LSN, keyChangeFrom: [TupleData.Column]?) -> PendingEntry {
         PendingEntry(
-            offset: LogOffset(lsn: lsn, op: op),
-            operation: .insert,
-            key: key(row),
-            value: ChangeRenderer.object(layout: layout, row: row, columns: layout.selected),
-            keyChange: keyChangeFrom.map { ("key_change_from", $0) }
-        )
+            offset: LogOffset(lsn: lsn, op: op), operation: .insert, row: row, columns: layout.selected,
+            keyChange: keyChangeFrom.map { ("key_change_from", $0) })
     }
 
     private func deleteEntry(
-        _ row: [TupleData.Column], fullRow: Bool, op: UInt64, lsn: LSN, keyChangeTo: [UInt8]?
+        _ row: [TupleData.Column], fullRow: Bool, op: UInt64, lsn: LSN, keyChangeTo: [TupleData.Column]?
     ) -> PendingEntry {
-        let columns = (replica == .full && fullRow) ? layout.selected : layout.key
-        return PendingEntry(
-            offset: LogOffset(lsn: lsn, op: op),
-            operation: .delete,
-            key: key(row),
-            value: ChangeRenderer.object(layout: layout, row: row, columns: columns),
-            keyChange: keyChangeTo.map { ("key_change_to", $0) }
-        )
+        PendingEntry(
+            offset: LogOffset(lsn: lsn, op: op), operation: .delete, row: row,
+            columns: (replica == .full && fullRow) ? layout.selected : layout.key,
+            keyChange: keyChangeTo.map { ("key_change_to", $0) })
     }
 
-    static func keyValues(_ row: [TupleData.Column], _ key: [Int]) -> [ArraySlice<UInt8>?] {
-        key.map { index in
-            guard index < row.count else { return nil }
-            switch row[index] {
-            case .text(let bytes), .binary(let bytes): return bytes
-            case .null, .unchangedToast: return nil
+    /// Whether rows `a` and `b` have the same values in the `key` positions (a position past a
+    /// row's end counts as NULL, as the key renders it).
+    static func sameKey(_ a: [TupleData.Column], _ b: [TupleData.Column], _ key: [Int]) -> Bool {
+        key.allSatisfy { index in
+            let left = index < a.count ? a[index] : .null
+            let right = index < b.count ? b[index] : .null
+            switch (left, right) {
+            case (.text(let x), .text(let y)), (.binary(let x), .binary(let y)),
+                (.text(let x), .binary(let y)), (.binary(let x), .text(let y)):
+                return x.elementsEqual(y)
+            case (.null, .null), (.null, .unchangedToast), (.unchangedToast, .null), (.unchangedToast, .unchangedToast):
+                return true
+            default:
+                return false
             }
         }
     }

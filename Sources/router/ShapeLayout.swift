@@ -14,8 +14,9 @@ struct ShapeLayout: Sendable {
     var columnKeys: [[UInt8]]
     /// Column names per relation position (for where-clause evaluation).
     var names: [String]
-    /// `"schema"."table"` as the key prefix (raw text, not yet JSON-escaped).
-    var keyPrefix: [UInt8]
+    /// `"schema"."table"`, the start of every message key, JSON-escaped (without the quotes
+    /// around the key).
+    var escapedKeyPrefix: [UInt8]
     /// `["schema","table"]`.
     var relationJSON: [UInt8]
 
@@ -39,7 +40,7 @@ struct ShapeLayout: Sendable {
             writer.key(name)
             return writer.bytes
         }
-        self.keyPrefix = Array(Self.quoted(relation.namespace).utf8) + [UInt8(ascii: ".")] + Array(Self.quoted(relation.name).utf8)
+        self.escapedKeyPrefix = Self.escapedKeyPrefix(schema: relation.namespace, table: relation.name)
         var relationWriter = JSONWriter()
         relationWriter.raw(UInt8(ascii: "["))
         relationWriter.string(relation.namespace)
@@ -50,6 +51,13 @@ struct ShapeLayout: Sendable {
     }
 
     static func quoted(_ name: String) -> String { "\"" + name + "\"" }
+
+    /// `"schema"."table"`, JSON-escaped: how every message key of the table starts.
+    static func escapedKeyPrefix(schema: String, table: String) -> [UInt8] {
+        var writer = JSONWriter()
+        Array((quoted(schema) + "." + quoted(table)).utf8).withUnsafeBytes { writer.escaped(utf8: $0) }
+        return writer.bytes
+    }
 
     /// ``init(metadata:relation:)``, shared with every shape that has the same columns of the
     /// same relation (see ``ShapeLayoutTable``).

@@ -28,7 +28,7 @@ struct SnapshotRowRenderer {
         keyPositions = primaryKey.compactMap { columns.firstIndex(of: $0) }
         var keyOpen = JSONWriter()
         keyOpen.raw("{\"key\":\"")
-        Array((ShapeLayout.quoted(schema) + "." + ShapeLayout.quoted(table)).utf8).withUnsafeBytes { keyOpen.escaped(utf8: $0) }
+        keyOpen.raw(ShapeLayout.escapedKeyPrefix(schema: schema, table: table))
         self.keyOpen = keyOpen.bytes
         var joins = JSONWriter()
         var ranges: [Range<Int>] = []

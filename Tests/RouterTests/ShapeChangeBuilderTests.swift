@@ -34,8 +34,9 @@ struct ShapeChangeBuilderTests {
     }
 
     static func json(_ entry: PendingEntry, last: Bool = false) throws -> [String: Any] {
+        let layout = ShapeLayout(metadata: metadata(), relation: relation)!
         var writer = JSONWriter()
-        ChangeRenderer.render(entry, into: &writer, relationJSON: Array(#"["public","items"]"#.utf8), lsn: Array("100".utf8), xid: 7, last: last)
+        ChangeRenderer.render(entry, layout: layout, into: &writer, lsn: Array("100".utf8), xid: 7, last: last)
         return try JSONSerialization.jsonObject(with: Data(writer.bytes)) as! [String: Any]
     }
 
@@ -137,9 +138,29 @@ struct ShapeChangeBuilderTests {
         #expect(message["old_value"] as? [String: String] == ["done": "f"])
     }
 
-    @Test func keysEscapeSlashesAndNulls() {
-        let key = ChangeRenderer.key(prefix: Array(#""a"."b""#.utf8), values: [Array("x/y".utf8)[...], nil, Array("".utf8)[...]])
-        #expect(String(decoding: key, as: UTF8.self) == #""a"."b"/"x//y"/_/"""#)
+    @Test func keysEscapeSlashesAndNulls() throws {
+        let relation = PgOutputMessage.Relation(
+            relationID: 1, namespace: "a", name: "b", replicaIdentity: .default,
+            columns: ["k1", "k2", "k3", "k4"].map { .init(flags: 1, name: $0, typeOID: 25, typeModifier: -1) })
+        let metadata = ShapeMetadata(
+            handle: "h", definition: ShapeDefinition(schema: "a", table: "b"), relationID: 1,
+            primaryKey: ["k1", "k2", "k3", "k4"], columns: ["k1", "k2", "k3", "k4"], schemaHeader: "{}", normalizedWhere: nil)
+        let layout = try #require(ShapeLayout(metadata: metadata, relation: relation))
+        var writer = JSONWriter()
+        ChangeRenderer.key(Self.row("x/y", nil, "", #"q"/\"#), layout: layout, into: &writer)
+        let key = try JSONSerialization.jsonObject(with: Data(writer.bytes), options: .fragmentsAllowed) as? String
+        #expect(key == #""a"."b"/"x//y"/_/""/"q"//\""#)
+    }
+
+    @Test func anOpenEntryTakesItsLastHeaderWhereRenderingSaidItGoes() throws {
+        let entry = try Self.builder().insert(new: Self.row("1", "a", nil), op: 4, lsn: LSN(100))[0]
+        let layout = ShapeLayout(metadata: Self.metadata(), relation: Self.relation)!
+        var open = JSONWriter()
+        let insertion = ChangeRenderer.render(entry, layout: layout, into: &open, lsn: Array("100".utf8), xid: 7, last: false)
+        var closed = JSONWriter()
+        ChangeRenderer.render(entry, layout: layout, into: &closed, lsn: Array("100".utf8), xid: 7, last: true)
+        ChangeRenderer.lastTrue.withUTF8Buffer { open.bytes.insert(contentsOf: $0, at: insertion) }
+        #expect(open.bytes == closed.bytes)
     }
 
     @Test func snapshotEndCarriesTheSnapshot() throws {

@@ -51,6 +51,8 @@ public final class ChangeLogWriter {
     /// to ``markGroupCommitted()``); appends made meanwhile belong to the next commit.
     private var sealed: ChangeLogCommittedState?
     private var logBuffer: [UInt8] = []
+    /// Where the open entry's frame starts in ``logBuffer`` (``open(offset:rendering:)``).
+    private var openFrame: Int?
     private var indexBuffer: [UInt8] = []
     private var chunkBuffer: [UInt8] = []
     /// File lengths already written (committed or not).
@@ -325,14 +327,43 @@ public final class ChangeLogWriter {
     /// buffer: the message is rendered in place, not copied); otherwise like
     /// ``append(offset:json:)``.
     public func append(offset: LogOffset, rendering render: (inout [UInt8]) -> Void) throws(ShapeLogError) {
+        let entry = try open(offset: offset) { buffer in
+            render(&buffer)
+            return buffer.count
+        }
+        try close(entry)
+    }
+
+    /// Appends one entry like ``append(offset:rendering:)`` but leaves it open: until
+    /// ``close(_:inserting:)``, bytes can still be inserted into its JSON at the position `render`
+    /// returns (an index into the buffer it is given). router renders a change the moment it
+    /// routes it, before it knows whether it is its transaction's last for the shape (the entry
+    /// that carries `"last":true`), instead of keeping its parts in arrays of their own until the
+    /// next one arrives. One entry at a time is open, and nothing else is appended or committed
+    /// meanwhile.
+    public func open(offset: LogOffset, rendering render: (inout [UInt8]) -> Int) throws(ShapeLogError) -> OpenChangeEntry {
+        guard openFrame == nil else { throw .misuse("an entry of \(files.changeLog) is already open") }
         guard offset.tx > 0, !offset.isInfinite else { throw .misuse("change offset \(offset) is not a WAL offset") }
         if let latest = pending.latest, offset <= latest {
             throw .misuse("offset \(offset) does not follow \(latest)")
         }
+        let frame = ShapeLogFormat.beginFrame(in: &logBuffer, layout: layout.entryFrames, offset: layout.isIndexed ? nil : offset)
+        let insertion = render(&logBuffer)
+        precondition((frame...logBuffer.count).contains(insertion), "the insertion point lies outside the entry")
+        openFrame = frame
+        return OpenChangeEntry(offset: offset, frame: frame, insertion: insertion)
+    }
+
+    /// Ends the open `entry`, first inserting `text` at its insertion point; then it is appended
+    /// like any other (``append(offset:rendering:)``).
+    public func close(_ entry: OpenChangeEntry, inserting text: StaticString? = nil) throws(ShapeLogError) {
+        guard openFrame == entry.frame else { throw .misuse("closing an entry of \(files.changeLog) that is not open") }
+        openFrame = nil
+        if let text { text.withUTF8Buffer { logBuffer.insert(contentsOf: $0, at: entry.insertion) } }
+        let count = ShapeLogFormat.finishFrame(in: &logBuffer, at: entry.frame, layout: layout.entryFrames)
+        let offset = entry.offset
         // An earlier release's log keeps the offset in `changes.idx`, a version-3 log in the frame.
         indexTable?.append(UInt64(bitPattern: offset.tx), offset.op, pending.byteLength, to: &indexBuffer)
-        let count = ShapeLogFormat.appendFrame(
-            to: &logBuffer, layout: layout.entryFrames, offset: layout.isIndexed ? nil : offset, payload: render)
         pending.byteLength += UInt64(layout.entryFrames.frameSize(payload: count))
         pending.openChunkBytes += UInt64(count)
         if pending.openChunkBytes >= chunkThresholdBytes {
@@ -344,6 +375,13 @@ public final class ChangeLogWriter {
         pending.entryCount += 1
         pending.latest = offset
         if logBuffer.count + indexBuffer.count >= ShapeLogFormat.writeBufferBytes { try writeBuffers() }
+    }
+
+    /// Removes the open `entry` from the buffer, as if it had never been appended.
+    public func discard(_ entry: OpenChangeEntry) {
+        guard openFrame == entry.frame else { return }
+        openFrame = nil
+        logBuffer.removeSubrange(entry.frame...)
     }
 
     /// True when entries were appended since the last commit.
@@ -377,6 +415,7 @@ public final class ChangeLogWriter {
     /// nil and the commit must flush the file system instead.
     func prepareGroupCommit(appliedThroughLSN lsn: LSN, journal: inout CommitJournal.Record?) throws(ShapeLogError) -> Bool {
         guard sealed == nil else { throw .misuse("a group commit of \(files.changeLog) is already in progress") }
+        guard openFrame == nil else { throw .misuse("a group commit of \(files.changeLog) with an entry still open") }
         pending.appliedThroughLSN = max(pending.appliedThroughLSN, lsn)
         guard hasUncommittedEntries else {
             committedState.appliedThroughLSN = pending.appliedThroughLSN
@@ -546,4 +585,13 @@ public enum ChangeLogStateStore {
     /// (``ShapeStateTable/tag(handle:)``). `fresh` for a new shape: the record is filled with
     /// the empty state; otherwise it must already hold the shape's state.
     case table(ShapeStateTable, record: Int, tag: UInt64, fresh: Bool)
+}
+
+/// An entry appended with ``ChangeLogWriter/open(offset:rendering:)`` and not closed yet.
+public struct OpenChangeEntry: Sendable {
+    public let offset: LogOffset
+    /// Where its frame starts in the writer's buffer.
+    let frame: Int
+    /// Where ``ChangeLogWriter/close(_:inserting:)`` inserts its text.
+    let insertion: Int
 }

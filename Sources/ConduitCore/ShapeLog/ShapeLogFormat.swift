@@ -108,6 +108,15 @@ enum ShapeLogFormat {
         to buffer: inout [UInt8], layout: ShapeLogFrameLayout = .plain, offset: LogOffset? = nil,
         payload render: (inout [UInt8]) -> Void
     ) -> Int {
+        let header = beginFrame(in: &buffer, layout: layout, offset: offset)
+        render(&buffer)
+        return finishFrame(in: &buffer, at: header, layout: layout)
+    }
+
+    /// Appends the start of a frame (its header, to be filled in, and the offset of an
+    /// ``ShapeLogFrameLayout/offsetFramed`` frame); returns where the frame starts. Everything
+    /// appended after it is the payload, until ``finishFrame(in:at:layout:)``.
+    static func beginFrame(in buffer: inout [UInt8], layout: ShapeLogFrameLayout, offset: LogOffset?) -> Int {
         precondition((layout.headerSize > frameHeaderSize) == (offset != nil), "an offset goes exactly in offset frames")
         let header = buffer.count
         buffer.appendInteger(UInt32(0), .littleEndian)
@@ -116,7 +125,14 @@ enum ShapeLogFormat {
             buffer.appendInteger(UInt64(bitPattern: offset.tx), .littleEndian)
             buffer.appendInteger(offset.op, .littleEndian)
         }
-        render(&buffer)
+        return header
+    }
+
+    /// Ends the frame begun at `header` (``beginFrame(in:layout:offset:)``) with the rest of
+    /// `buffer` as its payload: fills in the header (length and checksum) and appends the trailer.
+    /// Returns the payload's size.
+    @discardableResult
+    static func finishFrame(in buffer: inout [UInt8], at header: Int, layout: ShapeLogFrameLayout) -> Int {
         let count = buffer.count - header - layout.headerSize
         buffer.withUnsafeMutableBytes { bytes in
             // The checksum covers everything after it up to the payload's end (the offset too).
