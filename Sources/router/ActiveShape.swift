@@ -54,8 +54,7 @@ final class ActiveShape {
 
     /// Starts a transaction: decides whether it applies to this shape.
     func begin(xid: UInt32, commitLSN: LSN) {
-        if let held { changes.discard(held) }  // a transaction that never committed here
-        held = nil
+        abandonOpenEntry()
         if commitLSN < changes.committedState.appliedThroughLSN {
             appliesToCurrentTransaction = false  // replayed after a restart: already applied
             return
@@ -105,6 +104,13 @@ final class ActiveShape {
             }
         }
         dirty = true
+    }
+
+    /// Drops the entry the current transaction left open, when that transaction ends without a
+    /// commit: a group commit never takes a change log with an open entry.
+    func abandonOpenEntry() {
+        if let held { changes.discard(held) }
+        held = nil
     }
 
     /// Ends the transaction: closes the held entry, marked `last`.

@@ -244,6 +244,8 @@ final class RouterEngine {
                 removeShape(shape.handle)
             }
         case .begin(let begin):
+            // Touched shapes are left only by a transaction that never committed.
+            for shape in touched { shape.abandonOpenEntry() }
             transaction = RoutedTransaction(begin)
             transactionSequence += 1
             truncated.removeAll()

@@ -47,13 +47,16 @@ import WhereClause
     /// One transaction inserting a row for each of `owners`.
     static func transaction(_ engine: RouterEngine, xid: UInt32, lsn: UInt64, owners: Range<Int>) throws {
         try engine.apply(.begin(.init(finalLSN: LSN(lsn), commitTimestamp: 0, xid: xid)))
-        for owner in owners {
-            let row: [TupleData.Column] = [
-                .text(Array(String(lsn * 100_000 + UInt64(owner)).utf8)[...]), .text(Array(String(owner).utf8)[...]),
-            ]
-            try engine.apply(.insert(.init(relationID: 1, newTuple: TupleData(columns: row))))
-        }
+        for owner in owners { try insert(engine, lsn: lsn, owner: owner) }
         try engine.apply(.commit(.init(commitLSN: LSN(lsn), endLSN: LSN(lsn + 8), commitTimestamp: 0)))
+    }
+
+    /// Routes an insert of a row for `owner` in the transaction with commit LSN `lsn`.
+    static func insert(_ engine: RouterEngine, lsn: UInt64, owner: Int) throws {
+        let row: [TupleData.Column] = [
+            .text(Array(String(lsn * 100_000 + UInt64(owner)).utf8)[...]), .text(Array(String(owner).utf8)[...]),
+        ]
+        try engine.apply(.insert(.init(relationID: 1, newTuple: TupleData(columns: row))))
     }
 
     /// The committed entry count of `shape` as a restart would read it from disk.
