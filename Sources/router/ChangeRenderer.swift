@@ -57,50 +57,35 @@ struct PendingEntries: RandomAccessCollection {
 /// Renders shape log entries as the wire JSON of protocol.md §4, once, at write time, straight
 /// into the change log's buffer.
 enum ChangeRenderer {
-    /// Appends `/"value"` (a `/` inside doubled) or `/_` for NULL: one primary-key column of a
-    /// raw (not JSON-escaped) key.
-    static func appendKeyPart(_ value: UnsafeRawBufferPointer?, to key: inout [UInt8]) {
-        key.append(UInt8(ascii: "/"))
+    /// One primary-key column of a message key, JSON-escaped as it is written: `/"value"` (every
+    /// `/` inside doubled) or `/_` for NULL. Escaping goes byte by byte, so the value is escaped
+    /// between its slashes and the key needs no raw copy first.
+    static func keyPart(_ value: UnsafeRawBufferPointer?, into writer: inout JSONWriter) {
+        writer.raw(UInt8(ascii: "/"))
         guard let value else {
-            key.append(UInt8(ascii: "_"))
+            writer.raw(UInt8(ascii: "_"))
             return
         }
-        key.append(UInt8(ascii: "\""))
-        for byte in value {
-            key.append(byte)
-            if byte == UInt8(ascii: "/") { key.append(byte) }
+        writer.raw("\\\"")
+        var start = 0
+        for index in value.indices where value[index] == UInt8(ascii: "/") {
+            writer.escaped(utf8: UnsafeRawBufferPointer(rebasing: value[start..<index]))
+            writer.raw("//")
+            start = index + 1
         }
-        key.append(UInt8(ascii: "\""))
+        writer.escaped(utf8: UnsafeRawBufferPointer(rebasing: value[start...]))
+        writer.raw("\\\"")
     }
 
-    /// The message key of `row` as a JSON string: `"schema"."table"/"v1"/"v2"` (every `/` in a
-    /// value doubled, NULL as `_`, see ``appendKeyPart(_:to:)``), escaped as it is written, so no
-    /// raw key is built first.
+    /// The message key of `row` as a JSON string: `"schema"."table"/"v1"/"v2"` (``keyPart(_:into:)``
+    /// per key column).
     static func key(_ row: [TupleData.Column], layout: ShapeLayout, into writer: inout JSONWriter) {
         writer.raw(UInt8(ascii: "\""))
         writer.raw(layout.escapedKeyPrefix)
         for index in layout.key {
-            writer.raw(UInt8(ascii: "/"))
-            guard index < row.count else {
-                writer.raw(UInt8(ascii: "_"))
-                continue
-            }
-            switch row[index] {
-            case .text(let bytes), .binary(let bytes):
-                writer.raw("\\\"")
-                bytes.withUnsafeBytes { value in
-                    // Escaping goes byte by byte, so the value can be escaped between its slashes.
-                    var start = 0
-                    for index in value.indices where value[index] == UInt8(ascii: "/") {
-                        writer.escaped(utf8: UnsafeRawBufferPointer(rebasing: value[start..<index]))
-                        writer.raw("//")
-                        start = index + 1
-                    }
-                    writer.escaped(utf8: UnsafeRawBufferPointer(rebasing: value[start...]))
-                }
-                writer.raw("\\\"")
-            case .null, .unchangedToast:
-                writer.raw(UInt8(ascii: "_"))
+            switch index < row.count ? row[index] : .null {
+            case .text(let bytes), .binary(let bytes): bytes.withUnsafeBytes { keyPart($0, into: &writer) }
+            case .null, .unchangedToast: keyPart(nil, into: &writer)
             }
         }
         writer.raw(UInt8(ascii: "\""))

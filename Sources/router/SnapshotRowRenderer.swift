@@ -68,21 +68,18 @@ struct SnapshotRowRenderer {
     /// `"snapshot_mark":N` in the headers for a subset snapshot.
     func render(_ values: [String?], snapshotMark: Int? = nil) -> [UInt8] {
         var writer = JSONWriter(capacity: 256)
-        var key: [UInt8] = []
-        render(values, snapshotMark: snapshotMark, into: &writer, key: &key)
+        render(values, snapshotMark: snapshotMark, into: &writer)
         return writer.bytes
     }
 
     /// ``render(_:snapshotMark:)`` into `writer` (appended), from any row of text values: the
     /// initial snapshot renders the bytes of its COPY rows in place (``CopyTextRow``), without a
-    /// `String`. `key` is scratch space, reused from row to row.
-    func render(_ values: some SnapshotRowValues, snapshotMark: Int? = nil, into writer: inout JSONWriter, key: inout [UInt8]) {
-        key.removeAll(keepingCapacity: true)
-        for position in keyPositions {
-            values.withValue(at: position) { ChangeRenderer.appendKeyPart($0, to: &key) }
-        }
+    /// `String`.
+    func render(_ values: some SnapshotRowValues, snapshotMark: Int? = nil, into writer: inout JSONWriter) {
         writer.raw(keyOpen)
-        key.withUnsafeBytes { writer.escaped(utf8: $0) }
+        for position in keyPositions {
+            values.withValue(at: position) { ChangeRenderer.keyPart($0, into: &writer) }
+        }
         var previousIsString = true
         joins.withUnsafeBytes { joins in
             for index in 0..<(joinRanges.count / 4) {

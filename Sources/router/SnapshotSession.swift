@@ -134,9 +134,8 @@ final class SnapshotSession {
             select += " WHERE " + (try filter.sql(quotingConstantsWith: connection.escapeLiteral))
         }
         let renderer = SnapshotRowRenderer(schema: table.schema, table: table.name, columns: resolved.columns, primaryKey: table.primaryKey)
-        var key: [UInt8] = []
         try connection.copyOut("COPY (\(select)) TO STDOUT") { row in
-            try onRow { writer in renderer.render(row, into: &writer, key: &key) }
+            try onRow { writer in renderer.render(row, into: &writer) }
         }
     }
 }

@@ -164,10 +164,9 @@ struct SnapshotCopyTests {
         let renderer = SnapshotRowRenderer(schema: table.schema, table: table.name, columns: resolved.columns, primaryKey: table.primaryKey)
         var rows: [[UInt8]] = []
         var json = JSONWriter()
-        var key: [UInt8] = []
         try connection.queryRows(sql, parameters: parameters) { row in
             json.bytes.removeAll(keepingCapacity: true)
-            renderer.render(row, into: &json, key: &key)
+            renderer.render(row, into: &json)
             rows.append(json.bytes)
         }
         return rows
