@@ -93,6 +93,43 @@ final class ReplicationConnection {
         guard sent == 1, PQflush(connection) >= 0 else { throw lastError() }
     }
 
+    /// Ends the stream the way the protocol asks: CopyDone, then whatever the walsender had
+    /// already sent is read and dropped (none of it was confirmed, so it stays in the WAL) until
+    /// its own CopyDone and CommandComplete arrive. Closing the socket at once instead can make a
+    /// walsender that is busy sending fail on its write and exit before it has read the last
+    /// status update, which then never reaches the slot. Gives up after `timeout` seconds.
+    /// Returns whether the server acknowledged the end.
+    @discardableResult
+    func endStream(timeout: Double) -> Bool {
+        guard PQputCopyEnd(connection, nil) == 1, PQflush(connection) >= 0 else { return false }
+        let deadline = MonotonicClock.seconds() + timeout
+        var pollDescriptor = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
+        /// Waits for more input until the deadline; false when it passed or the connection broke.
+        func waitForInput() -> Bool {
+            let remaining = deadline - MonotonicClock.seconds()
+            guard remaining > 0 else { return false }
+            pollDescriptor.revents = 0
+            _ = poll(&pollDescriptor, 1, Int32(min(remaining * 1000, 100).rounded(.up)))
+            return consumeInput()
+        }
+        drain: while true {
+            switch nextCopyData() {
+            case .message: continue
+            case .ended: break drain
+            case .wouldBlock: guard waitForInput() else { return false }
+            }
+        }
+        var acknowledged = false
+        while true {
+            while PQisBusy(connection) == 1 {
+                guard waitForInput() else { return false }
+            }
+            guard let result = PQgetResult(connection) else { return acknowledged }
+            if PQresultStatus(result) == PGRES_COMMAND_OK { acknowledged = true }
+            PQclear(result)
+        }
+    }
+
     /// After ``CopyData/ended``: the server's reason, as an error.
     func finishError() -> PostgresError {
         var message = "replication stream ended"

@@ -129,6 +129,11 @@ final class ReplicationStream {
         syncer.finish(waitingFor: lastRequested)
         if let durable = syncer.durable { feedback.spoolFlushed(upTo: durable.commitEndLSN) }
         try sendStatusIfDue(force: true)
+        if !connection.endStream(timeout: 5) {
+            logger.warning(
+                "PostgreSQL did not acknowledge the end of the replication stream; the last confirmation may not have reached the slot"
+            )
+        }
     }
 
     private func handle(_ copyData: UnsafeRawBufferPointer) throws {

@@ -24,6 +24,7 @@ struct GracefulStopTests {
             for id in 200..<400 { try sql.execute("INSERT INTO items VALUES (\(id), 'during')") }
             #expect(await cluster.ingest.waitForExit(timeout: .seconds(40)) == 0, "\(cluster.ingest.logTail())")
             #expect(cluster.ingest.logContents.contains("the spool is durable and confirmed"))
+            #expect(!cluster.ingest.logContents.contains("did not acknowledge the end"), "\(cluster.ingest.logTail())")
 
             let status = try Self.readJSON(cluster.storageDirectory + "/ingest.status")
             #expect(status["phase"] as? String == "stopped")
