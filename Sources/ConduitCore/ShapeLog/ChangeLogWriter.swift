@@ -243,6 +243,11 @@ public final class ChangeLogWriter {
         try ShapeLogIO.run { () throws(FileError) in try handle.write(bytes, at: offset) }
     }
 
+    private func write(_ bytes: [UInt8], to file: File, at offset: UInt64, followedByZeros zeros: Int) throws(ShapeLogError) {
+        let handle = try handle(file)
+        try ShapeLogIO.run { () throws(FileError) in try handle.write(bytes, followedByZeros: zeros, at: offset) }
+    }
+
     private func syncData(_ file: File) throws(ShapeLogError) {
         let handle = try handle(file)
         try ShapeLogIO.run { () throws(FileError) in try handle.syncData() }
@@ -290,7 +295,8 @@ public final class ChangeLogWriter {
         // truncated first: on ext4 a truncation to zero marks the file to be flushed at its next
         // close (`auto_da_alloc`), and that close was serve's first read of the shape.
         let padded = paddedLength(UInt64(newHeader.count))
-        try ShapeLogIO.run { () throws(FileError) in try file.write(newHeader + [UInt8](repeating: 0, count: Int(padded) - newHeader.count), at: 0) }
+        let zeros = Int(padded) - newHeader.count
+        try ShapeLogIO.run { () throws(FileError) in try file.write(newHeader, followedByZeros: zeros, at: 0) }
         if sync { try ShapeLogIO.run { () throws(FileError) in try file.sync() } }
         created = true
         return OpenedFile(file: file, header: newHeader, size: padded)
@@ -359,7 +365,7 @@ public final class ChangeLogWriter {
     public func close(_ entry: OpenChangeEntry, inserting text: StaticString? = nil) throws(ShapeLogError) {
         guard openFrame == entry.frame else { throw .misuse("closing an entry of \(files.changeLog) that is not open") }
         openFrame = nil
-        if let text { text.withUTF8Buffer { logBuffer.insert(contentsOf: $0, at: entry.insertion) } }
+        if let text { Self.insert(text, at: entry.insertion, in: &logBuffer) }
         let count = ShapeLogFormat.finishFrame(in: &logBuffer, at: entry.frame, layout: layout.entryFrames)
         let offset = entry.offset
         // An earlier release's log keeps the offset in `changes.idx`, a version-3 log in the frame.
@@ -375,6 +381,20 @@ public final class ChangeLogWriter {
         pending.entryCount += 1
         pending.latest = offset
         if logBuffer.count + indexBuffer.count >= ShapeLogFormat.writeBufferBytes { try writeBuffers() }
+    }
+
+    /// Inserts `text` at `position` of `buffer`: the bytes after it (the rest of one entry) move
+    /// by `memmove`, not through the generic `insert(contentsOf:at:)`, which cost router more
+    /// than the move itself for every transaction's last entry of a shape.
+    private static func insert(_ text: StaticString, at position: Int, in buffer: inout [UInt8]) {
+        let count = text.utf8CodeUnitCount
+        let tail = buffer.count - position
+        buffer.append(contentsOf: repeatElement(0, count: count))
+        buffer.withUnsafeMutableBufferPointer { bytes in
+            let base = bytes.baseAddress!
+            memmove(base + position + count, base + position, tail)
+            memcpy(base + position, text.utf8Start, count)
+        }
     }
 
     /// Removes the open `entry` from the buffer, as if it had never been appended.
@@ -547,8 +567,8 @@ public final class ChangeLogWriter {
         unsyncedCreations += 1
     }
 
-    /// Writes `buffer` at `written` in one `pwrite` (zero padding appended when it passes
-    /// `allocated`, see ``paddedLength(_:)``) and empties it.
+    /// Writes `buffer` at `written` in one `pwrite` (`pwritev` with zero padding after it when it
+    /// passes `allocated`, see ``paddedLength(_:)``) and empties it.
     private func append(_ buffer: inout [UInt8], to file: File, written: inout UInt64, allocated: inout UInt64)
         throws(ShapeLogError)
     {
@@ -557,8 +577,7 @@ public final class ChangeLogWriter {
         let end = written + count
         if end > allocated {
             let padded = Self.paddedLength(end)
-            buffer.append(contentsOf: repeatElement(0, count: Int(padded - end)))
-            try write(buffer, to: file, at: written)
+            try write(buffer, to: file, at: written, followedByZeros: Int(padded - end))
             allocated = padded
         } else {
             try write(buffer, to: file, at: written)

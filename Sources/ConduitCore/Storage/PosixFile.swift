@@ -85,6 +85,52 @@ public final class PosixFile: Sendable {
         }
     }
 
+    /// Writes `bytes` and then `zeros` zero bytes at `offset`, in one `pwritev` (retried until
+    /// complete), without the zeros ever being copied into the caller's buffer: a shape log's
+    /// writer pads a file past its end this way, so its buffer keeps the small allocation it can
+    /// reuse instead of growing by the padding on every file extension.
+    public func write(_ bytes: UnsafeRawBufferPointer, followedByZeros zeros: Int, at offset: UInt64) throws(FileError) {
+        let zeroBlock = Self.zeroBlock
+        let total = bytes.count + zeros
+        var done = 0
+        while done < total {
+            let result = withUnsafeTemporaryAllocation(of: iovec.self, capacity: Self.maxVectors) { vectors -> Int in
+                var count = 0
+                if done < bytes.count {
+                    vectors[0] = iovec(iov_base: UnsafeMutableRawPointer(mutating: bytes.baseAddress! + done), iov_len: bytes.count - done)
+                    count = 1
+                }
+                var zerosLeft = total - max(done, bytes.count)
+                while zerosLeft > 0 && count < Self.maxVectors {
+                    let length = min(zerosLeft, zeroBlock.count)
+                    vectors[count] = iovec(iov_base: UnsafeMutableRawPointer(mutating: zeroBlock.baseAddress!), iov_len: length)
+                    count += 1
+                    zerosLeft -= length
+                }
+                return pwritev(descriptor, vectors.baseAddress!, Int32(count), off_t(offset) + off_t(done))
+            }
+            if result < 0 {
+                if currentErrno() == EINTR { continue }
+                throw FileError.current("pwritev at offset \(offset + UInt64(done)) of", path)
+            }
+            done += result
+        }
+    }
+
+    /// ``write(_:followedByZeros:at:)`` for an array.
+    public func write(_ bytes: [UInt8], followedByZeros zeros: Int, at offset: UInt64) throws(FileError) {
+        let result = bytes.withUnsafeBytes { raw in
+            Result { () throws(FileError) in try write(raw, followedByZeros: zeros, at: offset) }
+        }
+        try result.get()
+    }
+
+    /// Zeros for ``write(_:followedByZeros:at:)``: allocated once, never written, never freed.
+    private nonisolated(unsafe) static let zeroBlock = UnsafeRawBufferPointer(
+        UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 4096).initializeMemory(as: UInt8.self, repeating: 0))
+    /// iovecs per `pwritev`: the bytes, then up to 1 MiB of zeros (a longer run takes more calls).
+    private static let maxVectors = 17
+
     /// Writes all of an array at `offset`.
     public func write(_ bytes: [UInt8], at offset: UInt64) throws(FileError) {
         let result = bytes.withUnsafeBytes { raw in

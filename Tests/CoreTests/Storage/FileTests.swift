@@ -38,6 +38,31 @@ struct FileTests {
         }
     }
 
+    /// Bytes followed by zeros land as one run, over stale bytes too, for runs of zeros shorter
+    /// than, equal to and longer than the shared zero block (1 MiB + 5 bytes: more than one
+    /// `pwritev` takes), and with no bytes before them.
+    @Test func writeFollowedByZeros() throws {
+        try withUniqueTestDirectory { directory in
+            let file = try PosixFile(path: directory + "/f", flags: O_RDWR | O_CREAT)
+            for zeros in [0, 1, 4_000, 64 << 10, (1 << 20) + 5] {
+                try file.truncate(to: 0)
+                try file.write([UInt8](repeating: 0xAB, count: zeros + 20), at: 0)
+                let bytes = Array("entry".utf8)
+                try bytes.withUnsafeBytes { raw in
+                    Result { () throws(FileError) in try file.write(raw, followedByZeros: zeros, at: 3) }
+                }.get()
+                let read = try file.read(count: zeros + 100, at: 0)
+                #expect(read.count == zeros + 20, "zeros \(zeros)")
+                #expect(Array(read[0..<3]) == [0xAB, 0xAB, 0xAB])
+                #expect(Array(read[3..<8]) == bytes)
+                #expect(read[8..<(8 + zeros)].allSatisfy { $0 == 0 }, "zeros \(zeros)")
+                #expect(read[(8 + zeros)...].allSatisfy { $0 == 0xAB }, "zeros \(zeros)")
+            }
+            try file.write(UnsafeRawBufferPointer(start: nil, count: 0), followedByZeros: 3, at: 0)
+            #expect(try file.read(count: 4, at: 0) == [0, 0, 0, UInt8(ascii: "e")])
+        }
+    }
+
     @Test func errorsNameThePathAndErrno() throws {
         try withUniqueTestDirectory { directory in
             let missing = directory + "/nope/file"
