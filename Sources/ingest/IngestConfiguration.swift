@@ -1,4 +1,5 @@
 import ConduitCore
+import Spool
 
 /// Everything ingest reads from its environment, parsed and checked once at start-up.
 struct IngestConfiguration: Sendable {
@@ -31,7 +32,7 @@ struct IngestConfiguration: Sendable {
     init(environment: EnvironmentReader) throws(ConfigurationError) {
         stream = try StreamSettings(environment: environment, process: "ingest")
         maxRouterLagBytes = try environment.byteCount("CONDUIT_MAX_ROUTER_LAG_BYTES", default: 1_073_741_824)
-        compressionLevel = try environment.integer("CONDUIT_SPOOL_COMPRESSION_LEVEL", default: 3, in: -7...19)
+        compressionLevel = try environment.integer("CONDUIT_SPOOL_COMPRESSION_LEVEL", default: ZstdCompressor.defaultLevel, in: -7...19)
         segmentBytes = try environment.integer("CONDUIT_SPOOL_SEGMENT_BYTES", default: 67_108_864, in: (64 << 10)...(1 << 30))
         retentionBytes = try environment.byteCount("CONDUIT_SPOOL_RETENTION_BYTES", default: 10_737_418_240)
         retentionSeconds = Double(

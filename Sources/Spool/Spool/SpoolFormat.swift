@@ -57,7 +57,7 @@ import ConduitCore
 ///             acknowledged WAL end of a position frame, or the new epoch's start of a reset
 ///             frame; 0 if the frame holds none of these
 ///     28    4 u32 CRC32C of header bytes 0..<28 followed by the C payload bytes
-///     32    C one zstd frame (level 3 by default) that decompresses to exactly U bytes of records
+///     32    C one zstd frame (level 1 by default) that decompresses to exactly U bytes of records
 /// ```
 /// A boundary frame with no records is a *position frame*: ingest received a keepalive between
 /// transactions saying the stream holds nothing before that WAL end, and records it here before
