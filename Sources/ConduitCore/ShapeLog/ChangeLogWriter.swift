@@ -238,12 +238,7 @@ public final class ChangeLogWriter {
         return try descriptors.handle(key(file), path: path, flags: O_RDWR)
     }
 
-    private func write(_ bytes: [UInt8], to file: File, at offset: UInt64) throws(ShapeLogError) {
-        let handle = try handle(file)
-        try ShapeLogIO.run { () throws(FileError) in try handle.write(bytes, at: offset) }
-    }
-
-    private func write(_ bytes: [UInt8], to file: File, at offset: UInt64, followedByZeros zeros: Int) throws(ShapeLogError) {
+    private func write(_ bytes: [UInt8], to file: File, at offset: UInt64, followedByZeros zeros: Int = 0) throws(ShapeLogError) {
         let handle = try handle(file)
         try ShapeLogIO.run { () throws(FileError) in try handle.write(bytes, followedByZeros: zeros, at: offset) }
     }
@@ -575,13 +570,9 @@ public final class ChangeLogWriter {
         guard !buffer.isEmpty else { return }
         let count = UInt64(buffer.count)
         let end = written + count
-        if end > allocated {
-            let padded = Self.paddedLength(end)
-            try write(buffer, to: file, at: written, followedByZeros: Int(padded - end))
-            allocated = padded
-        } else {
-            try write(buffer, to: file, at: written)
-        }
+        let padding = end > allocated ? Self.paddedLength(end) - end : 0
+        try write(buffer, to: file, at: written, followedByZeros: Int(padding))
+        allocated = max(allocated, end + padding)
         written = end
         Self.clear(&buffer)
     }

@@ -89,7 +89,9 @@ public final class PosixFile: Sendable {
     /// complete), without the zeros ever being copied into the caller's buffer: a shape log's
     /// writer pads a file past its end this way, so its buffer keeps the small allocation it can
     /// reuse instead of growing by the padding on every file extension.
+    /// With no zeros it is a plain ``write(_:at:)``.
     public func write(_ bytes: UnsafeRawBufferPointer, followedByZeros zeros: Int, at offset: UInt64) throws(FileError) {
+        guard zeros > 0 else { return try write(bytes, at: offset) }
         let zeroBlock = Self.zeroBlock
         let total = bytes.count + zeros
         var done = 0
