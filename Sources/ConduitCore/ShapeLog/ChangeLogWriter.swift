@@ -51,6 +51,10 @@ public final class ChangeLogWriter {
     /// to ``markGroupCommitted()``); appends made meanwhile belong to the next commit.
     private var sealed: ChangeLogCommittedState?
     private var logBuffer: [UInt8] = []
+    /// How many bytes ``logBuffer`` held when it was last written out: the first entry after a
+    /// commit reserves that much at once (``reserveLogBuffer()``), instead of growing the buffer
+    /// again from nothing, one doubling per entry.
+    private var logBufferHint = 0
     /// Where the open entry's frame starts in ``logBuffer`` (``open(offset:rendering:)``).
     private var openFrame: Int?
     private var indexBuffer: [UInt8] = []
@@ -348,6 +352,7 @@ public final class ChangeLogWriter {
         if let latest = pending.latest, offset <= latest {
             throw .misuse("offset \(offset) does not follow \(latest)")
         }
+        if logBuffer.isEmpty { reserveLogBuffer() }
         let frame = ShapeLogFormat.beginFrame(in: &logBuffer, layout: layout.entryFrames, offset: layout.isIndexed ? nil : offset)
         let insertion = render(&logBuffer)
         precondition((frame...logBuffer.count).contains(insertion), "the insertion point lies outside the entry")
@@ -545,8 +550,18 @@ public final class ChangeLogWriter {
         return try record.add(path: files.changeChunks, offset: chunksWritten, data: chunkBuffer)
     }
 
+    /// Gives an empty ``logBuffer`` the capacity the last commit's bytes needed. A shape's buffer
+    /// keeps at most 4 KiB between commits (``clear(_:)``); one that needs more grew again by
+    /// doubling, entry after entry, and that growth was a tenth of router's routing loop
+    /// (`malloc`, copies, and the arena's page faults) with 10,000 shapes of a few KiB each.
+    private func reserveLogBuffer() {
+        let wanted = min(logBufferHint, ShapeLogFormat.writeBufferBytes)
+        if logBuffer.capacity < wanted { logBuffer.reserveCapacity(wanted) }
+    }
+
     /// Appends the buffered bytes to the files: at most one `pwrite` per file.
     private func writeBuffers() throws(ShapeLogError) {
+        if !logBuffer.isEmpty { logBufferHint = logBuffer.count }
         try append(&logBuffer, to: .log, written: &logWritten, allocated: &logAllocated)
         try append(&indexBuffer, to: .index, written: &indexWritten, allocated: &indexAllocated)
         if !chunkBuffer.isEmpty && !hasChunksFile { try createChunksFile() }
