@@ -27,6 +27,8 @@ final class ActiveShape {
     var held: OpenChangeEntry?
     /// True when entries were appended since the last commit of the change log.
     var dirty = false
+    /// True while the shape is in ``RouterEngine/dirtyShapes``, waiting for the next group commit.
+    var queuedForCommit = false
     /// The table's columns as the where clause was compiled against them (from the catalog at
     /// creation, from router's record in the shape's document after a restart): subset snapshots compile theirs against the
     /// same columns.

@@ -148,7 +148,7 @@ extension RouterEngine {
             }
             register(shape, identity: identity, conditions: resolved.filter?.indexable ?? [])
             registered = true
-            if shape.dirty { dirtyShapes[ObjectIdentifier(shape)] = shape }
+            queueForCommit(shape)
             for definition in creation.definitions { remember(definition, for: handle) }
             ticket.decide(.accepted(handle: handle, directory: directory))
             creation.replyAll(handle: handle)

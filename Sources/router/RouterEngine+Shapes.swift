@@ -141,7 +141,6 @@ extension RouterEngine {
         if shapesByRelation[shape.metadata.relationID]?.isEmpty == true { shapesByRelation[shape.metadata.relationID] = nil }
         if let identity = identityByHandle.removeValue(forKey: handle) { handlesByIdentity[identity] = nil }
         handlesByDefinition = handlesByDefinition.filter { $0.value != handle }
-        dirtyShapes[ObjectIdentifier(shape)] = nil
         shapeLogBytes -= min(shapeLogBytes, shape.reportedBytes)
         services.gauges.setShapes(shapes.count)
         services.gauges.setShapeLogBytes(shapeLogBytes)

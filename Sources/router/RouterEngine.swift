@@ -63,8 +63,11 @@ final class RouterEngine {
     private var transactionSequence: UInt64 = 0
     /// Shapes the current transaction applies to and touched.
     private var touched: [ActiveShape] = []
-    /// Shapes with entries not yet committed to their change logs.
-    var dirtyShapes: [ObjectIdentifier: ActiveShape] = [:]
+    /// Shapes with entries not yet committed to their change logs, each once
+    /// (``ActiveShape/queuedForCommit``); a shape removed meanwhile stays until the next commit
+    /// leaves it out. An array, not a dictionary: inserting each touched shape into a dictionary
+    /// per transaction hashed it again every time.
+    var dirtyShapes: [ActiveShape] = []
     private var truncated: Set<UInt32> = []
     /// Latest commit fully applied (possibly not yet committed to the shape logs).
     var appliedCommitEnd: LSN = .zero
@@ -262,7 +265,7 @@ final class RouterEngine {
             guard let current = transaction else { return }
             for shape in touched {
                 try shape.commit()
-                if shape.dirty { dirtyShapes[ObjectIdentifier(shape)] = shape }
+                queueForCommit(shape)
             }
             touched.removeAll()
             for relationID in truncated {
@@ -280,6 +283,13 @@ final class RouterEngine {
         default:
             break
         }
+    }
+
+    /// Puts `shape` in ``dirtyShapes`` if it has uncommitted entries and is not there yet.
+    func queueForCommit(_ shape: ActiveShape) {
+        guard shape.dirty, !shape.queuedForCommit else { return }
+        shape.queuedForCommit = true
+        dirtyShapes.append(shape)
     }
 
     /// Appends what each shape of the change's relation gets from it.
@@ -320,8 +330,9 @@ final class RouterEngine {
     func startCommit() throws {
         guard transaction == nil else { return }
         try finishCommit(waiting: true)
-        let dirty = dirtyShapes.values.filter { shapes[$0.handle] === $0 }
-        dirtyShapes.removeAll()
+        let dirty = dirtyShapes.filter { shapes[$0.handle] === $0 }
+        for shape in dirtyShapes { shape.queuedForCommit = false }
+        dirtyShapes.removeAll(keepingCapacity: true)
         var commit = GroupCommitInFlight(
             shapes: dirty, position: appliedPosition, commitEnd: appliedCommitEnd, commitLSN: appliedCommitLSN,
             changes: changesSinceCommit, transactions: transactionsSinceCommit, began: MonotonicClock.seconds())

@@ -128,7 +128,8 @@ import Testing
             let wide = String(repeating: "x", count: 1 << 20)
             for shape in shapes {
                 try shape.changes.append(offset: LogOffset(tx: 2000, op: 0), json: Array((shape.handle == "shape-3" ? wide : "{}").utf8))
-                engine.dirtyShapes[ObjectIdentifier(shape)] = shape
+                shape.dirty = true
+                engine.queueForCommit(shape)
             }
             try engine.apply(.commit(.init(commitLSN: LSN(2000), endLSN: LSN(2008), commitTimestamp: 0)))
             try engine.startCommit()

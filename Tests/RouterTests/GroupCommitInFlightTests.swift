@@ -129,4 +129,19 @@ import WhereClause
             #expect(outbox.consumed.withLock { $0 } == [LSN(1008)])
         }
     }
+
+    /// A shape waits for the next group commit once, however many transactions touched it.
+    @Test func aShapeTouchedByManyTransactionsWaitsForTheCommitOnce() throws {
+        try Self.withEngine(shapes: 3) { engine, shapes, outbox in
+            try Self.transaction(engine, xid: 10, lsn: 1000, owners: 0..<3)
+            try Self.transaction(engine, xid: 11, lsn: 2000, owners: 0..<3)
+            #expect(engine.dirtyShapes.map(\.handle) == shapes.map(\.handle))
+            try engine.startCommit()
+            #expect(engine.dirtyShapes.isEmpty)
+            #expect(try shapes.map { try Self.entriesOnDisk(engine, $0) } == [2, 2, 2])
+            #expect(outbox.advanced.withLock { $0 }.sorted() == shapes.map(\.handle).sorted())
+            try Self.transaction(engine, xid: 12, lsn: 3000, owners: 1..<2)
+            #expect(engine.dirtyShapes.map(\.handle) == ["shape-1"], "queued again after the commit")
+        }
+    }
 }
