@@ -23,9 +23,9 @@ struct CompiledFilter: Sendable {
         }
         switch clause.exactCondition {
         case .equals(let column, let value):
-            return RowFilter(columns: [column], evaluate: evaluate, exactTexts: [Array(value.utf8)])
+            return RowFilter(columns: [column], evaluate: evaluate, exactTexts: ExactTexts([Array(value.utf8)]))
         case .oneOf(let column, let values):
-            return RowFilter(columns: [column], evaluate: evaluate, exactTexts: values.map { Array($0.utf8) })
+            return RowFilter(columns: [column], evaluate: evaluate, exactTexts: ExactTexts(values.map { Array($0.utf8) }))
         case .arrayContains, nil:
             return RowFilter(columns: clause.referencedColumns.map(\.name), evaluate: evaluate)
         }

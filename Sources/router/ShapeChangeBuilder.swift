@@ -13,7 +13,7 @@ struct RowFilter: Sendable {
     /// Set when the clause is one exact condition on `columns[0]` (``WhereClause/exactCondition``):
     /// a row is in the shape exactly when that column's text is one of these bytes, which is
     /// checked without making `String`s or running the clause.
-    var exactTexts: [[UInt8]]?
+    var exactTexts: ExactTexts?
 }
 
 /// Turns one replicated row change into the entries one shape must append (protocol.md §4.5):
@@ -29,12 +29,15 @@ final class ShapeChangeBuilder: Sendable {
     let filter: RowFilter?
     /// Relation positions of the filter's columns (nil when the relation lacks one).
     private let filterPositions: [Int?]
+    /// `filterPositions[0]`, kept beside the filter: an exact condition reads only this.
+    private let exactPosition: Int?
 
     init(layout: ShapeLayout, replica: ReplicaMode, filter: RowFilter?) {
         self.layout = layout
         self.replica = replica
         self.filter = filter
         self.filterPositions = filter?.columns.map { layout.names.firstIndex(of: $0) } ?? []
+        self.exactPosition = filterPositions.first ?? nil
     }
 
     /// Entries for an insert at op index `op`.
@@ -98,9 +101,9 @@ final class ShapeChangeBuilder: Sendable {
     private func includes(_ row: [TupleData.Column]) throws(WhereClauseError) -> Bool {
         guard let filter else { return true }
         if let texts = filter.exactTexts {
-            guard let position = filterPositions.first ?? nil, position < row.count else { return false }
+            guard let position = exactPosition, position < row.count else { return false }
             switch row[position] {
-            case .text(let bytes), .binary(let bytes): return texts.contains { $0.elementsEqual(bytes) }
+            case .text(let bytes), .binary(let bytes): return texts.contains(bytes)
             case .null, .unchangedToast: return false
             }
         }

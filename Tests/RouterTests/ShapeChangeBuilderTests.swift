@@ -108,7 +108,7 @@ struct ShapeChangeBuilderTests {
     }()
 
     @Test func compiledEqualityIsDecidedOnTheRowsText() {
-        #expect(Self.compiledDone.exactTexts == [Array("t".utf8)])
+        #expect(Self.compiledDone.exactTexts?.all == [Array("t".utf8)])
         #expect(Self.compiledDone.columns == ["done"])
     }
 
