@@ -58,9 +58,10 @@ struct ServeConfiguration: Sendable, Equatable {
     /// Shape lookups and creations waiting on router at once (Electric's `initial` admission
     /// limit has the same default): beyond it a request is answered 503 instead of queueing.
     var maxShapeCreations = 300
-    /// Bytes of shape log read from disk and handed to the connection per step. A client that stops
-    /// reading holds about two windows in serve plus the socket buffers; Electric writes at most
-    /// 256 KiB at a time for the same reason.
+    /// Bytes of shape log read from disk and handed to the connection per step (twice that while
+    /// serve's budget for double windows lasts, ``ResponseWindows``). A client that stops reading
+    /// holds about two windows in serve plus the socket buffers; Electric writes at most 256 KiB
+    /// at a time for the same reason.
     var responseWindowBytes = 256 * 1024
     /// How long SIGTERM waits for responses in flight before the connections are cut.
     var shutdownTimeout: Duration = .seconds(10)

@@ -47,14 +47,21 @@ final class ShapeRoutes: Sendable {
     let resolver: any ShapeResolver
     /// Shape lookups and creations waiting on router (``ServeConfiguration/maxShapeCreations``).
     let creations: ConcurrencyLimit
+    /// How much each step of a data response reads (``ResponseWindows``).
+    let windows: ResponseWindows
     let clock = ContinuousClock()
 
-    init(configuration: ServeConfiguration, catalog: ShapeCatalog, notifier: LiveNotifier, resolver: any ShapeResolver) {
+    /// `windows` defaults to ``ResponseWindows`` of the configured window and its default budget.
+    init(
+        configuration: ServeConfiguration, catalog: ShapeCatalog, notifier: LiveNotifier, resolver: any ShapeResolver,
+        windows: ResponseWindows? = nil
+    ) {
         self.configuration = configuration
         self.catalog = catalog
         self.notifier = notifier
         self.resolver = resolver
         self.creations = ConcurrencyLimit(limit: configuration.maxShapeCreations)
+        self.windows = windows ?? ResponseWindows(base: configuration.responseWindowBytes)
     }
 
     /// A shape that may be served for the request.

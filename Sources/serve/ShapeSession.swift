@@ -192,13 +192,15 @@ final class ShapeSession: Sendable {
     /// into the buffer that is written (``ShapeLogEntryCursor/nextJoined(into:)``), each write
     /// waits while the connection's send buffer is full, and the next window is read only after
     /// that, so a client that stops reading holds at most about two windows here
-    /// (``ServeConfiguration/responseWindowBytes``), never the chunk.
+    /// (``ServeConfiguration/responseWindowBytes``; the windows after the first are twice that
+    /// while the process's budget for them lasts, ``ResponseWindows``), never the chunk.
     private func dataResponse(_ plan: ShapeLogPlan) async throws -> Response {
-        let window = routes.configuration.responseWindowBytes
+        let windows = routes.windows
         let trailer = plan.isUpToDate ? Self.upToDateMessage(globalLSN(for: plan)) : nil
         let closing = trailer.map { "," + $0 + "]" } ?? "]"
         let firstCursor = ShapeLogEntryCursor(plan: plan, reader: reader)
-        let (afterFirst, first) = try await Self.readWindow(firstCursor, bytes: window, after: UInt8(ascii: "["), closing: closing)
+        let (afterFirst, first) = try await Self.readWindow(
+            firstCursor, bytes: windows.base, after: UInt8(ascii: "["), closing: closing)
         let logger = self.logger
         let directory = reader.files.directory
         let body = ResponseBody { writer in
@@ -208,11 +210,19 @@ final class ShapeSession: Sendable {
                 return
             }
             var cursor = afterFirst
+            var grant: ResponseWindows.Grant?
             do {
                 while true {
                     try await writer.write(buffer)
+                    // The write returned: the connection took the window in (or holds less than
+                    // its watermark), so the window's grant goes back before the next is taken.
+                    withExtendedLifetime(grant) {}
+                    grant = nil
                     if cursor.isFinished { break }
-                    let (advanced, next) = try await Self.readWindow(cursor, bytes: window, after: UInt8(ascii: ","), closing: closing)
+                    let step = windows.grant()
+                    grant = step
+                    let (advanced, next) = try await Self.readWindow(
+                        cursor, bytes: step.bytes, after: UInt8(ascii: ","), closing: closing)
                     cursor = advanced
                     guard let next else { throw ShapeLogError.corrupt(path: directory, detail: "entries ended before the plan's end") }
                     buffer = next
