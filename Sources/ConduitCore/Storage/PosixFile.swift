@@ -119,8 +119,8 @@ public final class PosixFile: Sendable {
         }
     }
 
-    /// ``write(_:followedByZeros:at:)`` for an array.
-    public func write(_ bytes: [UInt8], followedByZeros zeros: Int, at offset: UInt64) throws(FileError) {
+    /// Writes all of an array at `offset`, then `zeros` zero bytes (``write(_:followedByZeros:at:)``).
+    public func write(_ bytes: [UInt8], followedByZeros zeros: Int = 0, at offset: UInt64) throws(FileError) {
         let result = bytes.withUnsafeBytes { raw in
             Result { () throws(FileError) in try write(raw, followedByZeros: zeros, at: offset) }
         }
@@ -132,14 +132,6 @@ public final class PosixFile: Sendable {
         UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 4096).initializeMemory(as: UInt8.self, repeating: 0))
     /// iovecs per `pwritev`: the bytes, then up to 1 MiB of zeros (a longer run takes more calls).
     private static let maxVectors = 17
-
-    /// Writes all of an array at `offset`.
-    public func write(_ bytes: [UInt8], at offset: UInt64) throws(FileError) {
-        let result = bytes.withUnsafeBytes { raw in
-            Result { () throws(FileError) in try write(raw, at: offset) }
-        }
-        try result.get()
-    }
 
     /// Reads up to `buffer.count` bytes at `offset`; returns fewer only at end of file.
     public func read(into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws(FileError) -> Int {
